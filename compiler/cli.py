@@ -1,0 +1,187 @@
+"""The `policyc` command: check, build and eval.
+
+Exit codes: 0 ok, 1 errors in policies or inputs, 2 usage (argparse's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from compiler import load
+from compiler.build import build, compile_all
+from compiler.diagnostics import CompileError, Severity, display_path, render_all
+from compiler.targets import python
+
+DEFAULT_SOURCES = Path("policies")
+DEFAULT_OUT = Path("generated")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="policyc", description="Compile medical policies written as code.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="report every error and warning in policy sources")
+    check.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
+
+    build_cmd = commands.add_parser("build", help="compile policies into generated/")
+    build_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
+    build_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: generated/)")
+    build_cmd.add_argument("--check", action="store_true", help="write nothing; exit 1 if the output is stale")
+
+    evaluate = commands.add_parser("eval", help="decide requests with a policy's evaluator")
+    evaluate.add_argument("policy", help="a policy file, or the id of a policy in policies/")
+    evaluate.add_argument("--input", required=True, help="a JSON object or JSON Lines file, or - for stdin")
+    evaluate.add_argument("--explain", action="store_true", help="print each decision for a person")
+
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return run_check(args.paths or [DEFAULT_SOURCES])
+    if args.command == "build":
+        return run_build(args.paths or [DEFAULT_SOURCES], args.out, args.check)
+    return run_eval(args.policy, args.input, args.explain)
+
+
+def _report(diagnostics: list[Any], sources: dict[str, str]) -> None:
+    if diagnostics:
+        print(render_all(diagnostics, sources), file=sys.stderr)
+        errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+        warnings = len(diagnostics) - errors
+        print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+
+
+def run_check(paths: list[Path]) -> int:
+    result = compile_all(paths)
+    _report(result.diagnostics, result.sources)
+    if result.failed:
+        return 1
+    print(f"checked {len(result.policies)} policies: ok")
+    return 0
+
+
+def run_build(paths: list[Path], out: Path, check: bool) -> int:
+    result = build(paths, out, check)
+    _report(result.diagnostics, result.sources)
+    if result.failed:
+        print("build failed: nothing was written", file=sys.stderr)
+        return 1
+    if check:
+        stale = [*result.changed, *result.removed]
+        for path in result.changed:
+            print(f"{display_path(out / path)}: differs from what the sources compile to", file=sys.stderr)
+        for path in result.removed:
+            print(f"{display_path(out / path)}: no source generates it any more", file=sys.stderr)
+        if stale:
+            print("run `policyc build` and commit the result", file=sys.stderr)
+            return 1
+        print(f"{display_path(out)} is up to date ({len(result.files)} files from {len(result.policies)} policies)")
+        return 0
+    print(
+        f"built {len(result.policies)} policies: {len(result.changed)} files written, "
+        f"{len(result.removed)} removed, {len(result.files) - len(result.changed)} unchanged"
+    )
+    return 0
+
+
+def _find_policy(name: str) -> Path | None:
+    path = Path(name)
+    if path.is_file():
+        return path
+    candidate = DEFAULT_SOURCES / f"{name}.policy"
+    return candidate if candidate.is_file() else None
+
+
+def load_evaluator(path: Path) -> types.ModuleType:
+    """Compile a policy and load its generated evaluator as a module."""
+    policy = load(path, display_path(path))
+    module = types.ModuleType(python.module_name(policy.policy_id))
+    module.__file__ = f"<policyc:{policy.source_name}>"
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(python.render(policy), module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own output
+    return module
+
+
+def _requests(handle: IO[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each request: one JSON document, or one per line (JSON Lines)."""
+    first = handle.readline()
+    rest = handle.readline()
+    if first.strip() and rest.strip() and not _is_json(first):
+        # Not JSON Lines: the whole input is one (pretty-printed) JSON document.
+        yield 1, first + rest + handle.read()
+        return
+    number = 0
+    for number, line in enumerate(_chain(first, rest, handle), start=1):
+        if line.strip():
+            yield number, line
+
+
+def _chain(first: str, rest: str, handle: IO[str]) -> Iterator[str]:
+    for line in (first, rest):
+        if line:
+            yield line
+    yield from handle
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def run_eval(policy_name: str, source: str, explain: bool) -> int:
+    path = _find_policy(policy_name)
+    if path is None:
+        print(f"policyc eval: no policy file or id {policy_name!r}", file=sys.stderr)
+        return 2
+    try:
+        evaluator = load_evaluator(path)
+    except CompileError as exc:
+        _report(exc.diagnostics, exc.sources)
+        return 1
+    try:
+        handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        print(f"policyc eval: cannot read {source}: {exc.strerror}", file=sys.stderr)
+        return 1
+    invalid = 0
+    out = sys.stdout
+    with handle:
+        for number, text in _requests(handle):
+            try:
+                request = json.loads(text)
+            except ValueError as exc:
+                invalid += 1
+                record: dict[str, Any] = {"line": number, "error": "malformed_json", "message": str(exc)}
+                print(_line_error(record) if explain else json.dumps(record), file=out)
+                continue
+            try:
+                decision = evaluator.evaluate(request)
+            except evaluator.InvalidRequest as exc:
+                invalid += 1
+                record = {"line": number, **exc.to_dict()}
+                print(_line_error(record) if explain else json.dumps(record, ensure_ascii=False), file=out)
+                continue
+            if explain:
+                print(f"-- request on line {number}", file=out)
+                print(evaluator.explain(decision) + "\n", file=out)
+            else:
+                print(decision.to_json(), file=out)
+    return 1 if invalid else 0
+
+
+def _line_error(record: dict[str, Any]) -> str:
+    head = f"-- request on line {record['line']}: {record['error'].replace('_', ' ')}"
+    if "errors" in record:
+        return "\n".join([head, *(f"  {e['field']}: {e['message']}" for e in record["errors"])]) + "\n"
+    return f"{head}: {record['message']}\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""The reference interpreter: decides a request by walking a `model.Policy`.
+
+It is written for clarity, not speed, and shares no code with the generated
+evaluators: the tests hold the two against each other on many requests, so a
+bug in either shows up as a disagreement. Its decisions are plain dicts in the
+same JSON shape as the generated `Decision.to_dict()`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from compiler import model
+
+Truth = bool | None  # Kleene: True, False or None for unknown
+
+
+class InvalidRequest(ValueError):
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        self.errors = sorted(errors)
+        super().__init__("; ".join(f"{f}: {m}" for f, m in self.errors))
+
+
+def json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def quote(text: str) -> str:
+    return '"' + (text if len(text) <= 40 else text[:40] + "...") + '"'
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def validate(policy: model.Policy, request: object) -> dict[str, Any]:
+    """The request's facts, typed (dates as dates, sets as frozensets); unknown facts are None."""
+    if not isinstance(request, Mapping):
+        raise InvalidRequest([("$", f"expected a JSON object, got {json_type(request)}")])
+    errors: list[tuple[str, str]] = []
+    names = [f.name for f in policy.facts]
+    for key in request:
+        if not isinstance(key, str) or key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f" (did you mean {quote(close[0])}?)" if close else ""
+            errors.append((str(key), "not a fact of this policy" + hint))
+    facts: dict[str, Any] = {}
+    for fact in policy.facts:
+        value = request.get(fact.name)
+        facts[fact.name] = None if value is None else _validate_value(fact, value, errors)
+    if errors:
+        raise InvalidRequest(errors)
+    return facts
+
+
+def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str]]) -> Any:
+    t, name = fact.type, fact.name
+    got = json_type(value)
+    if isinstance(t, model.Boolean):
+        if isinstance(value, bool):
+            return value
+        errors.append((name, f"expected true or false, got {got}"))
+    elif isinstance(t, model.Integer):
+        if isinstance(value, int) and not isinstance(value, bool):
+            if t.low <= value <= t.high:
+                return value
+            errors.append((name, f"must be an integer from {t.low} to {t.high}"))
+        else:
+            errors.append((name, f"expected an integer, got {got}"))
+    elif isinstance(t, model.Enum):
+        if not isinstance(value, str):
+            errors.append((name, f"expected a string, got {got}"))
+        elif value in t.values:
+            return value
+        else:
+            errors.append((name, f"{quote(value)} is not one of: {', '.join(t.values)}"))
+    elif isinstance(t, model.EnumSet):
+        if not isinstance(value, (list, tuple)):
+            errors.append((name, f"expected an array, got {got}"))
+            return None
+        seen: set[str] = set()
+        for i, item in enumerate(value):
+            field = f"{name}[{i}]"
+            if not isinstance(item, str):
+                errors.append((field, f"expected a string, got {json_type(item)}"))
+            elif item not in t.values:
+                errors.append((field, f"{quote(item)} is not one of: {', '.join(t.values)}"))
+            elif item in seen:
+                errors.append((field, f"{quote(item)} is repeated"))
+            else:
+                seen.add(item)
+        return frozenset(seen)
+    elif isinstance(t, model.Date):
+        if not isinstance(value, str):
+            errors.append((name, f"expected a date string YYYY-MM-DD, got {got}"))
+        elif not _DATE.fullmatch(value):
+            errors.append((name, f"{quote(value)} is not a date in the form YYYY-MM-DD"))
+        else:
+            try:
+                return datetime.date.fromisoformat(value)
+            except ValueError:
+                errors.append((name, f"{quote(value)} is not a real date"))
+    elif isinstance(t, model.String):
+        if not isinstance(value, str):
+            errors.append((name, f"expected a string, got {got}"))
+        elif t.pattern is not None and not re.fullmatch(t.pattern, value):
+            errors.append((name, f"{quote(value)} does not match {t.pattern}"))
+        else:
+            return value
+    return None
+
+
+class Evaluation:
+    """Kleene values of expressions over one request's facts."""
+
+    def __init__(self, policy: model.Policy, facts: dict[str, Any]) -> None:
+        self.policy = policy
+        self.facts = facts
+
+    def value(self, expr: model.Expr) -> Truth:
+        if isinstance(expr, model.Const):
+            assert isinstance(expr.value, bool)
+            return expr.value
+        if isinstance(expr, model.FactRef):
+            fact_value = self.facts[expr.fact]
+            return None if fact_value is None else bool(fact_value)
+        if isinstance(expr, model.ProvisionRef):
+            condition = self.policy.provision(expr.label).condition
+            assert condition is not None
+            return self.value(condition)
+        if isinstance(expr, model.Not):
+            operand = self.value(expr.operand)
+            return None if operand is None else not operand
+        if isinstance(expr, model.Combine):
+            values = [self.value(o) for o in expr.operands]
+            true = sum(1 for v in values if v is True)
+            unknown = sum(1 for v in values if v is None)
+            if true >= expr.count:
+                return True
+            if true + unknown < expr.count:
+                return False
+            return None
+        if isinstance(expr, model.Compare):
+            left, right = self.operand(expr.left), self.operand(expr.right)
+            if left is None or right is None:
+                return None
+            return bool(
+                {
+                    "==": left == right,
+                    "!=": left != right,
+                    "<": left < right,
+                    "<=": left <= right,
+                    ">": left > right,
+                    ">=": left >= right,
+                }[expr.op]
+            )
+        if isinstance(expr, model.Member):
+            element, collection = self.operand(expr.element), self.operand(expr.collection)
+            if element is None or collection is None:
+                return None
+            return element in collection
+        if isinstance(expr, model.Empty):
+            operand = self.operand(expr.operand)
+            return None if operand is None else len(operand) == 0
+        raise TypeError(f"unhandled expression {type(expr).__name__}")
+
+    def operand(self, operand: model.Operand) -> Any:
+        if isinstance(operand, model.FactRef):
+            return self.facts[operand.fact]
+        return operand.value
+
+    def missing(self, expr: model.Expr) -> set[str]:
+        """The unknown facts that make an unknown expression unknown."""
+        if isinstance(expr, model.ProvisionRef):
+            condition = self.policy.provision(expr.label).condition
+            assert condition is not None
+            return self.missing(condition)
+        if isinstance(expr, model.Not):
+            return self.missing(expr.operand)
+        if isinstance(expr, model.Combine):
+            found: set[str] = set()
+            for operand in expr.operands:
+                if self.value(operand) is None:
+                    found |= self.missing(operand)
+            return found
+        return {f for f in model.facts_read(expr) if self.facts[f] is None}
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return sorted(value)
+    return value
+
+
+def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
+    facts = validate(policy, request)
+    ev = Evaluation(policy, facts)
+    criteria: list[dict[str, Any]] = []
+    evaluated: list[str] = []
+
+    def explain(label: str) -> None:
+        for p in policy.subtree(label):
+            assert p.condition is not None
+            value = ev.value(p.condition)
+            evaluated.append(p.label)
+            criteria.append(
+                {
+                    "section": p.label,
+                    "kind": p.kind,
+                    "wording": p.wording,
+                    "facts": {f: to_json(facts[f]) for f in p.facts},
+                    "result": {True: "met", False: "not_met", None: "unknown"}[value],
+                }
+            )
+
+    outcome, section, missing = policy.otherwise, policy.otherwise_section, set()
+    for rule in policy.rules:
+        explain(rule.section)
+        value = ev.value(rule.condition)
+        if value is None:
+            outcome, section, missing = policy.unknown, rule.section, ev.missing(rule.condition)
+            break
+        if value:
+            outcome, section = rule.outcome, rule.section
+            break
+
+    return {
+        "policy": policy.policy_id,
+        "effective_date": policy.effective.isoformat(),
+        "outcome": outcome,
+        "section": section,
+        "missing": sorted(missing),
+        "requested_information": [
+            {"fact": f.name, "description": f.description, "sections": list(f.sections)}
+            for f in sorted(policy.facts, key=lambda f: f.name)
+            if f.name in missing
+        ],
+        "advisories": [
+            {"section": label, "wording": policy.provision(label).wording}
+            for label in policy.outcome(outcome).advisories
+        ],
+        "criteria": criteria,
+        "clarifications": [
+            {
+                "section": p.label,
+                "wording": p.wording,
+                "clarifies": p.clarifies,
+                "facts": {f: to_json(facts[f]) for f in p.facts},
+            }
+            for p in policy.provisions
+            if p.kind == "clarification" and p.clarifies in evaluated
+        ],
+    }

@@ -1,0 +1,293 @@
+"""The abstract syntax tree: what a policy file says, before any checking.
+
+Every node is a small frozen dataclass carrying its source `span`. Class names
+match the grammar rules in grammar/policy.lark that build them. Names are not
+resolved here: `Name("age")` may turn out to be a fact, an enum value or
+nothing at all; that is for compiler/check.py to decide.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from compiler.diagnostics import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    span: Span
+
+
+# -- Expressions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SectionRef(Node):
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntLit(Node):
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class DateLit(Node):
+    value: datetime.date | None  # None when the text is not a real date (reported by the parser)
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrLit(Node):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit(Node):
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit(Node):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison(Node):
+    op: str  # one of == != < <= > >=
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Membership(Node):
+    element: Expr
+    collection: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Emptiness(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Negation(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Conjunction(Node):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Disjunction(Node):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantifier(Node):
+    kind: str  # "all", "any" or "at_least"
+    count: int | None  # only for at_least
+
+
+@dataclass(frozen=True, slots=True)
+class Quantified(Node):
+    quantifier: Quantifier
+    operands: tuple[Expr, ...]
+
+
+Expr = (
+    Name
+    | SectionRef
+    | IntLit
+    | DateLit
+    | StrLit
+    | BoolLit
+    | SetLit
+    | Comparison
+    | Membership
+    | Emptiness
+    | Negation
+    | Conjunction
+    | Disjunction
+    | Quantified
+)
+
+
+# -- Declarations ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Prose(Node):
+    """Text in the policy's own words, folded into paragraphs."""
+
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Meta(Node):
+    key: str
+    value: Prose | DateLit
+
+
+@dataclass(frozen=True, slots=True)
+class Policy(Node):
+    policy_id: str
+    meta: tuple[Meta, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction(Node):
+    code: str
+    name: str
+    effective: DateLit | None
+    inactive: DateLit | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliesTo(Node):
+    state_fact: Name
+    date_fact: Name
+    wording: str
+    jurisdictions: tuple[Jurisdiction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EnumValue(Node):
+    name: str
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BooleanType(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class IntegerType(Node):
+    low: int
+    high: int
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType(Node):
+    values: tuple[EnumValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetType(Node):
+    values: tuple[EnumValue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DateType(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class StringType(Node):
+    pattern: str | None
+
+
+FactType = BooleanType | IntegerType | EnumType | SetType | DateType | StringType
+
+
+@dataclass(frozen=True, slots=True)
+class Fact(Node):
+    name: str
+    type: FactType
+    description: Prose
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Node):
+    name: str
+    description: str
+    advise: tuple[SectionRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Node):
+    outcome: Name
+    condition: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Decide(Node):
+    rules: tuple[Rule, ...]
+    otherwise: Name | None
+    unknown: Name
+
+
+@dataclass(frozen=True, slots=True)
+class Term(Node):
+    name: str
+    text: Prose
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Revision(Node):
+    kind: str  # issued, revised, effective or archived
+    date: DateLit | None
+    action: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reference(Node):
+    citation: str
+    doi: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition(Node):
+    expr: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Group(Node):
+    quantifier: Quantifier
+    provisions: tuple[Provision, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Clarifies(Node):
+    section: SectionRef
+    facts: tuple[Name, ...]
+
+
+ProvisionBody = Condition | Group | Clarifies
+
+
+@dataclass(frozen=True, slots=True)
+class Provision(Node):
+    kind: str  # criteria, criterion, rule, contraindication(s), clarification, advisory
+    label: str
+    wording: str
+    body: ProvisionBody | None
+
+
+SectionItem = Prose | Term | Provision | Revision | Reference
+
+
+@dataclass(frozen=True, slots=True)
+class Section(Node):
+    label: str
+    title: str
+    items: tuple[SectionItem, ...]
+
+
+Item = Policy | AppliesTo | Fact | Outcome | Section | Decide
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFile(Node):
+    items: tuple[Item, ...]

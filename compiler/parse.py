@@ -1,0 +1,409 @@
+"""Parsing: policy source text -> `nodes.PolicyFile`, plus diagnostics.
+
+The grammar lives in grammar/policy.lark and is run by Lark's LALR(1) parser.
+A `PolicyTransformer` turns Lark's parse tree into AST nodes, one method per
+grammar rule, each node carrying the span of the text it came from. Errors the
+grammar cannot express (unreal dates, bad escapes) are reported here too.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta as LarkMeta
+
+from compiler import nodes
+from compiler.diagnostics import Diagnostic, Span, error
+
+_HERE = Path(__file__).resolve().parent
+# In a source checkout the grammar sits at the repository root; a wheel carries a copy.
+_GRAMMAR_PATHS = (_HERE.parent / "grammar" / "policy.lark", _HERE / "policy.lark")
+
+
+@functools.cache
+def _parser() -> Lark:
+    path = next(p for p in _GRAMMAR_PATHS if p.exists())
+    return Lark(
+        path.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse(text: str, file: str) -> tuple[nodes.PolicyFile | None, list[Diagnostic]]:
+    """Parse one policy source. Returns the AST (None on a syntax error) and diagnostics."""
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedInput as exc:
+        return None, [_syntax_error(exc, text, file)]
+    transformer = PolicyTransformer(file)
+    try:
+        policy_file = transformer.transform(tree)
+    except VisitError as exc:  # pragma: no cover - a transformer bug, not an author's mistake
+        raise exc.orig_exc from exc
+    return policy_file, transformer.diagnostics
+
+
+# -- Syntax errors -------------------------------------------------------------------
+
+
+def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    line, column = exc.line or 1, exc.column or 1
+    if isinstance(exc, UnexpectedCharacters):
+        position = exc.pos_in_stream or 0
+        found = repr(text[position]) if position < len(text) else "end of file"
+        message = f"unexpected character {found}"
+        expected = exc.allowed
+    elif isinstance(exc, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        line, column = len(lines), len(lines[-1]) + 1
+        message = "unexpected end of file"
+        expected = set(exc.expected)
+    else:
+        assert isinstance(exc, UnexpectedToken)
+        token = exc.token
+        if token.type == "$END":
+            lines = text.splitlines() or [""]
+            line, column = len(lines), len(lines[-1]) + 1
+            message = "unexpected end of file"
+        else:
+            message = f"unexpected {_describe_token(token)}"
+        expected = exc.expected
+    if line is None or line < 1:
+        line, column = 1, 1
+    width = 1
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        width = max(1, len(str(exc.token).split("\n", 1)[0]))
+    span = Span(file, line, column, line, column + width)
+    hint = None
+    names = sorted({_describe_terminal(name) for name in expected if not name.startswith("$")})
+    if names:
+        hint = "expected " + _one_of(names)
+    return error("E001", f"syntax error: {message}", span, hint)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in ("NAME", "INT", "DATE", "SECTION_ID"):
+        return f"{_describe_terminal(token.type)} '{token}'"
+    if token.type in ("STRING", "TEXT"):
+        return "string"
+    return f"'{token}'"
+
+
+_TERMINAL_NAMES = {
+    "NAME": "a name",
+    "INT": "a whole number",
+    "DATE": "a date (YYYY-MM-DD)",
+    "SECTION_ID": "a section label (D.I.A)",
+    "STRING": "a string",
+    "TEXT": 'a text block ("""...""")',
+    "COMPARATOR": "a comparison (== != < <= > >=)",
+    "PROVISION_KIND": "a provision (criteria, criterion, rule, contraindications, ...)",
+    "REVISION_KIND": "issued, revised, effective or archived",
+    "JURISDICTION_EVENT": "effective or inactive",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_NAMES:
+        return _TERMINAL_NAMES[name]
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"'{pattern.value}'"
+
+
+def _one_of(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return "one of: " + ", ".join(names)
+
+
+# -- Tree -> AST -----------------------------------------------------------------------
+
+
+def _span_of(file: str, item: LarkMeta | Token) -> Span:
+    line, column = getattr(item, "line", None), getattr(item, "column", None)
+    if line is None or column is None:  # an empty rule has no position
+        return Span(file, 1, 1, 1, 1)
+    end_line = getattr(item, "end_line", None) or line
+    end_column = getattr(item, "end_column", None) or column
+    return Span(file, line, column, end_line, end_column)
+
+
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)")
+
+
+def fold_text(raw: str) -> tuple[str, ...]:
+    """A text block as paragraphs: dedented, blank lines separate, line breaks fold to spaces."""
+    text = textwrap.dedent(raw.strip("\n"))
+    paragraphs = re.split(r"\n[ \t]*\n", text)
+    return tuple(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs if p.strip())
+
+
+@v_args(meta=True)
+class PolicyTransformer(Transformer[Token, Any]):
+    """One method per grammar rule; each returns the node of the same name."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    def _span(self, meta: LarkMeta) -> Span:
+        return _span_of(self.file, meta)
+
+    def _string(self, token: Token) -> str:
+        def unescape(match: re.Match[str]) -> str:
+            escape = match.group(1)
+            if escape.startswith("u") and len(escape) == 5:
+                return chr(int(escape[1:], 16))
+            if escape in _ESCAPES:
+                return _ESCAPES[escape]
+            self.diagnostics.append(
+                error(
+                    "E002",
+                    f"unknown escape '\\{escape}' in string",
+                    _span_of(self.file, token),
+                    hint='use \\" \\\\ \\n \\t or \\uXXXX',
+                )
+            )
+            return escape
+
+        return _ESCAPE.sub(unescape, token[1:-1])
+
+    def _date(self, token: Token) -> nodes.DateLit:
+        span = _span_of(self.file, token)
+        try:
+            value: datetime.date | None = datetime.date.fromisoformat(str(token))
+        except ValueError:
+            value = None
+            self.diagnostics.append(error("E003", f"'{token}' is not a real date", span))
+        return nodes.DateLit(span, value, str(token))
+
+    def _prose(self, token: Token) -> nodes.Prose:
+        span = _span_of(self.file, token)
+        if token.type == "TEXT":
+            return nodes.Prose(span, fold_text(token[3:-3]))
+        return nodes.Prose(span, (self._string(token),))
+
+    # Top level
+
+    def start(self, meta: LarkMeta, items: list[nodes.Item]) -> nodes.PolicyFile:
+        return nodes.PolicyFile(self._span(meta), tuple(items))
+
+    def policy(self, meta: LarkMeta, children: list[Any]) -> nodes.Policy:
+        policy_id, *entries = children
+        return nodes.Policy(self._span(meta), self._string(policy_id), tuple(entries))
+
+    def meta(self, meta: LarkMeta, children: list[Any]) -> nodes.Meta:
+        key, value = children
+        return nodes.Meta(self._span(meta), str(key), value)
+
+    def text(self, meta: LarkMeta, children: list[Token]) -> nodes.Prose:
+        return self._prose(children[0])
+
+    def date(self, meta: LarkMeta, children: list[Token]) -> nodes.DateLit:
+        return self._date(children[0])
+
+    def applies_to(self, meta: LarkMeta, children: list[Any]) -> nodes.AppliesTo:
+        state_fact, date_fact, wording, *jurisdictions = children
+        return nodes.AppliesTo(
+            self._span(meta),
+            nodes.Name(_span_of(self.file, state_fact), str(state_fact)),
+            nodes.Name(_span_of(self.file, date_fact), str(date_fact)),
+            self._string(wording),
+            tuple(jurisdictions),
+        )
+
+    def jurisdiction(self, meta: LarkMeta, children: list[Any]) -> nodes.Jurisdiction:
+        code, name, *events = children
+        dates: dict[str, nodes.DateLit] = {}
+        for event, date in events:
+            if event in dates:
+                self.diagnostics.append(error("E004", f"'{event}' given twice for {code}", date.span))
+            dates[event] = date
+        return nodes.Jurisdiction(
+            self._span(meta), str(code), self._string(name), dates.get("effective"), dates.get("inactive")
+        )
+
+    def jurisdiction_date(self, meta: LarkMeta, children: list[Token]) -> tuple[str, nodes.DateLit]:
+        event, date = children
+        return str(event), self._date(date)
+
+    # Facts
+
+    def fact(self, meta: LarkMeta, children: list[Any]) -> nodes.Fact:
+        name, fact_type, description = children
+        return nodes.Fact(self._span(meta), str(name), fact_type, description)
+
+    def boolean_type(self, meta: LarkMeta, children: list[Any]) -> nodes.BooleanType:
+        return nodes.BooleanType(self._span(meta))
+
+    def integer_type(self, meta: LarkMeta, children: list[Token]) -> nodes.IntegerType:
+        low, high = children
+        return nodes.IntegerType(self._span(meta), int(low), int(high))
+
+    def enum_type(self, meta: LarkMeta, children: list[Any]) -> nodes.EnumType:
+        return nodes.EnumType(self._span(meta), children[0])
+
+    def set_type(self, meta: LarkMeta, children: list[Any]) -> nodes.SetType:
+        return nodes.SetType(self._span(meta), children[0])
+
+    def date_type(self, meta: LarkMeta, children: list[Any]) -> nodes.DateType:
+        return nodes.DateType(self._span(meta))
+
+    def string_type(self, meta: LarkMeta, children: list[Token | None]) -> nodes.StringType:
+        pattern = children[0]
+        return nodes.StringType(self._span(meta), None if pattern is None else self._string(pattern))
+
+    def enum_values(self, meta: LarkMeta, children: list[nodes.EnumValue]) -> tuple[nodes.EnumValue, ...]:
+        return tuple(children)
+
+    def enum_value(self, meta: LarkMeta, children: list[Token | None]) -> nodes.EnumValue:
+        name, label = children
+        assert name is not None
+        return nodes.EnumValue(self._span(meta), str(name), None if label is None else self._string(label))
+
+    # Outcomes and the order of decision
+
+    def outcome(self, meta: LarkMeta, children: list[Any]) -> nodes.Outcome:
+        name, description, advise = children
+        return nodes.Outcome(self._span(meta), str(name), self._string(description), advise or ())
+
+    def advise(self, meta: LarkMeta, children: list[Token]) -> tuple[nodes.SectionRef, ...]:
+        return tuple(nodes.SectionRef(_span_of(self.file, t), str(t)) for t in children)
+
+    def decide(self, meta: LarkMeta, children: list[Any]) -> nodes.Decide:
+        *rules, otherwise, unknown = children
+        return nodes.Decide(self._span(meta), tuple(rules), otherwise, unknown)
+
+    def rule(self, meta: LarkMeta, children: list[Any]) -> nodes.Rule:
+        outcome, condition = children
+        return nodes.Rule(self._span(meta), nodes.Name(_span_of(self.file, outcome), str(outcome)), condition)
+
+    def otherwise(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
+        return nodes.Name(_span_of(self.file, children[0]), str(children[0]))
+
+    unknown = otherwise
+
+    # Sections
+
+    def section(self, meta: LarkMeta, children: list[Any]) -> nodes.Section:
+        label, title, *items = children
+        return nodes.Section(self._span(meta), str(label), self._string(title), tuple(items))
+
+    def prose(self, meta: LarkMeta, children: list[Token]) -> nodes.Prose:
+        return self._prose(children[0])
+
+    def term(self, meta: LarkMeta, children: list[Any]) -> nodes.Term:
+        name, text, *terms = children
+        return nodes.Term(self._span(meta), self._string(name), text, tuple(t for t in terms if t is not None))
+
+    def revision(self, meta: LarkMeta, children: list[Any]) -> nodes.Revision:
+        kind, date, action = children
+        return nodes.Revision(
+            self._span(meta),
+            str(kind),
+            None if date is None else self._date(date),
+            None if action is None else self._string(action),
+        )
+
+    def reference(self, meta: LarkMeta, children: list[Token | None]) -> nodes.Reference:
+        citation, doi, url = children
+        assert citation is not None
+        return nodes.Reference(
+            self._span(meta),
+            self._string(citation),
+            None if doi is None else self._string(doi),
+            None if url is None else self._string(url),
+        )
+
+    def provision(self, meta: LarkMeta, children: list[Any]) -> nodes.Provision:
+        kind, label, wording, body = children
+        return nodes.Provision(self._span(meta), str(kind), str(label), self._string(wording), body)
+
+    def condition(self, meta: LarkMeta, children: list[Any]) -> nodes.Condition:
+        return nodes.Condition(self._span(meta), children[0])
+
+    def group(self, meta: LarkMeta, children: list[Any]) -> nodes.Group:
+        quantifier, *provisions = children
+        return nodes.Group(self._span(meta), quantifier, tuple(provisions))
+
+    def clarifies(self, meta: LarkMeta, children: list[Token]) -> nodes.Clarifies:
+        section, *facts = children
+        return nodes.Clarifies(
+            self._span(meta),
+            nodes.SectionRef(_span_of(self.file, section), str(section)),
+            tuple(nodes.Name(_span_of(self.file, f), str(f)) for f in facts),
+        )
+
+    def quantifier(self, meta: LarkMeta, children: list[Token]) -> nodes.Quantifier:
+        words = [str(c) for c in children]
+        if words[0] == "at":
+            return nodes.Quantifier(self._span(meta), "at_least", int(words[2]))
+        return nodes.Quantifier(self._span(meta), words[0], None)
+
+    # Expressions
+
+    def disjunction(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Disjunction:
+        return nodes.Disjunction(self._span(meta), tuple(children))
+
+    def conjunction(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Conjunction:
+        return nodes.Conjunction(self._span(meta), tuple(children))
+
+    def negation(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
+        return nodes.Negation(self._span(meta), children[0])
+
+    def comparison(self, meta: LarkMeta, children: list[Any]) -> nodes.Comparison:
+        left, op, right = children
+        return nodes.Comparison(self._span(meta), str(op), left, right)
+
+    def membership(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Membership:
+        element, collection = children
+        return nodes.Membership(self._span(meta), element, collection)
+
+    def non_membership(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
+        return nodes.Negation(self._span(meta), self.membership(meta, children))
+
+    def emptiness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Emptiness:
+        return nodes.Emptiness(self._span(meta), children[0])
+
+    def non_emptiness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
+        return nodes.Negation(self._span(meta), self.emptiness(meta, children))
+
+    def quantified(self, meta: LarkMeta, children: list[Any]) -> nodes.Quantified:
+        quantifier, *operands = children
+        return nodes.Quantified(self._span(meta), quantifier, tuple(operands))
+
+    def name(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
+        return nodes.Name(self._span(meta), str(children[0]))
+
+    def section_ref(self, meta: LarkMeta, children: list[Token]) -> nodes.SectionRef:
+        return nodes.SectionRef(self._span(meta), str(children[0]))
+
+    def integer(self, meta: LarkMeta, children: list[Token]) -> nodes.IntLit:
+        return nodes.IntLit(self._span(meta), int(children[0]))
+
+    def string(self, meta: LarkMeta, children: list[Token]) -> nodes.StrLit:
+        return nodes.StrLit(self._span(meta), self._string(children[0]))
+
+    def true(self, meta: LarkMeta, children: list[Token]) -> nodes.BoolLit:
+        return nodes.BoolLit(self._span(meta), True)
+
+    def false(self, meta: LarkMeta, children: list[Token]) -> nodes.BoolLit:
+        return nodes.BoolLit(self._span(meta), False)
+
+    def set_literal(self, meta: LarkMeta, children: list[nodes.Expr | None]) -> nodes.SetLit:
+        return nodes.SetLit(self._span(meta), tuple(c for c in children if c is not None))
