@@ -33,15 +33,22 @@ def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic
     return policy, diagnostics + more
 
 
-def load(path: Path, file: str | None = None) -> Policy:
-    """Compile the policy at `path`, raising CompileError with every diagnostic."""
+def compile_file(path: Path, file: str | None = None) -> tuple[Policy | None, list[Diagnostic], str]:
+    """Read and compile one policy file: the policy (None on errors), diagnostics, source text."""
     name = file or str(path)
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        diagnostic = error("E000", f"file is not valid UTF-8 (byte {exc.start})", Span(name, 1, 1, 1, 1))
-        raise CompileError([diagnostic], {}) from exc
+        return None, [error("E000", f"file is not valid UTF-8 (byte {exc.start})", Span(name, 1, 1, 1, 1))], ""
+    except OSError as exc:
+        return None, [error("E000", f"cannot read file: {exc.strerror}", Span(name, 1, 1, 1, 1))], ""
     policy, diagnostics = compile_source(text, name)
+    return policy, diagnostics, text
+
+
+def load(path: Path, file: str | None = None) -> Policy:
+    """Compile the policy at `path`, raising CompileError with every diagnostic."""
+    policy, diagnostics, text = compile_file(path, file)
     if policy is None:
-        raise CompileError(diagnostics, {name: text})
+        raise CompileError(diagnostics, {file or str(path): text})
     return policy

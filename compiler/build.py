@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from compiler import load
-from compiler.diagnostics import CompileError, Diagnostic, Span, display_path, error
+from compiler import compile_file
+from compiler.diagnostics import Diagnostic, Span, display_path, error
 from compiler.model import Policy
 from compiler.targets import emit_all
 
@@ -51,14 +51,10 @@ def compile_all(paths: list[Path]) -> BuildResult:
     result = BuildResult()
     for path in find_sources(paths):
         name = display_path(path)
-        try:
-            policy = load(path, name)
-        except CompileError as exc:
-            result.diagnostics.extend(exc.diagnostics)
-            result.sources.update(exc.sources)
-            continue
-        except OSError as exc:
-            result.diagnostics.append(error("E000", f"cannot read file: {exc.strerror}", Span(name, 1, 1, 1, 1)))
+        policy, diagnostics, text = compile_file(path, name)
+        result.diagnostics.extend(diagnostics)
+        result.sources[name] = text
+        if policy is None:
             continue
         result.policies.append(policy)
         for target_path, text in emit_all(policy).items():

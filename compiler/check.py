@@ -667,7 +667,7 @@ class Checker:
     def check_value(self, expr: nodes.Expr, fact_type: model.FactType, fact: str) -> model.Const | None:
         """A literal compared with a fact of `fact_type`."""
         if isinstance(fact_type, model.Enum):
-            if isinstance(expr, nodes.Name) and not self._is_fact(expr):
+            if isinstance(expr, nodes.Name) and expr.name not in self.facts:
                 if expr.name not in fact_type.values:
                     self.error(
                         "E202",

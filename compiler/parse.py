@@ -93,7 +93,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
 
 def _describe_token(token: Token) -> str:
     if token.type in ("NAME", "INT", "DATE", "SECTION_ID"):
-        return f"{_describe_terminal(token.type)} '{token}'"
+        kind = _describe_terminal(token.type).removeprefix("a ")
+        return f"{kind} '{token}'"
     if token.type in ("STRING", "TEXT"):
         return "string"
     return f"'{token}'"

@@ -1,0 +1,122 @@
+"""The generated evaluator against the reference interpreter, on many generated requests."""
+
+from __future__ import annotations
+
+import datetime
+from types import ModuleType
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import interpret, model
+from compiler.model import Policy
+from tests.conftest import EVALUATOR, POLICY_SOURCE, import_file
+
+POLICY = __import__("compiler").load(POLICY_SOURCE)
+GENERATED = import_file(EVALUATOR, "mp_mm_1308_differential")
+
+
+def fact_values(policy: Policy, fact: model.Fact) -> st.SearchStrategy[Any]:
+    """Values of one fact, valid ones mostly, near the policy's own thresholds and dates."""
+    t = fact.type
+    if isinstance(t, model.Boolean):
+        valid: st.SearchStrategy[Any] = st.booleans()
+        invalid: st.SearchStrategy[Any] = st.sampled_from([0, 1, "true"])
+    elif isinstance(t, model.Integer):
+        valid = st.integers(t.low, t.high)
+        invalid = st.sampled_from([t.low - 1, t.high + 1, "3", 3.0, True])
+    elif isinstance(t, model.Enum):
+        valid = st.sampled_from(t.values)
+        invalid = st.sampled_from(["bogus", 1, t.values[0].upper() + "x"])
+    elif isinstance(t, model.EnumSet):
+        valid = st.lists(st.sampled_from(t.values), unique=True, max_size=3)
+        invalid = st.lists(st.sampled_from(t.values), min_size=2, max_size=3).filter(lambda v: len(set(v)) < len(v))
+    elif isinstance(t, model.Date):
+        constants = [c.value for p in policy.provisions if p.condition for c in _constants(p.condition)]
+        edges = sorted({d for d in constants if isinstance(d, datetime.date)})
+        near = [d + datetime.timedelta(days=k) for d in edges for k in (-1, 0, 1)]
+        valid = st.one_of(st.sampled_from(near), st.dates(datetime.date(2024, 1, 1), datetime.date(2027, 12, 31))).map(
+            datetime.date.isoformat
+        )
+        invalid = st.sampled_from(["2026-02-30", "2026-2-3", "20260203", 20260203])
+    elif isinstance(t, model.String):
+        codes = [s.code for s in policy.applicability.states] if policy.applicability else []
+        valid = st.sampled_from([*codes, "TX", "CA"])
+        invalid = st.sampled_from(["oh", "OHIO", 7])
+    else:
+        raise TypeError(t)
+    return st.one_of(valid, valid, valid, valid, valid, valid, valid, valid, st.none(), invalid)
+
+
+def _constants(expr: model.Expr) -> list[model.Const]:
+    if isinstance(expr, model.Const):
+        return [expr]
+    if isinstance(expr, (model.Compare,)):
+        return _constants(expr.left) + _constants(expr.right)
+    if isinstance(expr, model.Not):
+        return _constants(expr.operand)
+    if isinstance(expr, model.Combine):
+        return [c for o in expr.operands for c in _constants(o)]
+    return []
+
+
+@st.composite
+def requests(draw: st.DrawFn, policy: Policy = POLICY) -> dict[str, Any]:
+    request: dict[str, Any] = {}
+    for fact in policy.facts:
+        if draw(st.integers(0, 9)) > 0:  # absent one time in ten: unknown
+            request[fact.name] = draw(fact_values(policy, fact))
+    if draw(st.integers(0, 49)) == 0:
+        request["unexpected_key"] = 1
+    return request
+
+
+def decide_both(generated: ModuleType, policy: Policy, request: dict[str, Any]) -> tuple[Any, Any]:
+    try:
+        ours: Any = generated.evaluate(request).to_dict()
+    except generated.InvalidRequest as exc:
+        ours = [(e.field, e.message) for e in exc.errors]
+    try:
+        oracle: Any = interpret.evaluate(policy, request)
+    except interpret.InvalidRequest as exc:
+        oracle = exc.errors
+    return ours, oracle
+
+
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_generated_evaluator_agrees_with_the_interpreter(request: dict[str, Any]) -> None:
+    ours, oracle = decide_both(GENERATED, POLICY, request)
+    assert ours == oracle
+
+
+@settings(max_examples=500, deadline=None)
+@given(requests())
+def test_lean_path_decides_the_same(request: dict[str, Any]) -> None:
+    try:
+        full = GENERATED.evaluate(request)
+    except GENERATED.InvalidRequest:
+        return
+    lean = GENERATED.evaluate(request, explain=False)
+    assert (lean.outcome, lean.section, lean.missing, lean.advisories) == (
+        full.outcome,
+        full.section,
+        full.missing,
+        full.advisories,
+    )
+
+
+@settings(max_examples=1000, deadline=None)
+@given(requests())
+def test_insufficient_information_exactly_when_missing_is_not_empty(request: dict[str, Any]) -> None:
+    try:
+        decision = interpret.evaluate(POLICY, request)
+    except interpret.InvalidRequest:
+        return
+    assert (decision["outcome"] == "insufficient_information") == bool(decision["missing"])
+    # Unknown is never a silent default: filling in the missing facts can change the outcome's basis.
+    assert set(decision["missing"]) <= {k for k, v in POLICY_FACTS.items() if request.get(k) is None}
+
+
+POLICY_FACTS = {f.name: f for f in POLICY.facts}
