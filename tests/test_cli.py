@@ -1,0 +1,156 @@
+"""The policyc command line: check, build (--check) and eval, with their exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main
+from tests.conftest import APPROVABLE, POLICY_SOURCE, ROOT, request_with
+
+
+def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The installed command, as an author or CI runs it."""
+    executable = Path(sys.executable).parent / "policyc"
+    return subprocess.run([str(executable), *args], input=stdin, capture_output=True, text=True, cwd=cwd)
+
+
+def test_check_passes_on_the_policies() -> None:
+    done = run("check")
+    assert done.returncode == 0, done.stderr
+    assert "checked 1 policies: ok" in done.stdout
+
+
+def test_build_check_passes_on_the_committed_output() -> None:
+    done = run("build", "--check")
+    assert done.returncode == 0, done.stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run().returncode == 2
+    assert run("frobnicate").returncode == 2
+    assert run("eval", "MP-MM-1308").returncode == 2  # --input is required
+    assert run("eval", "NO-SUCH-POLICY", "--input", "-", stdin="{}").returncode == 2
+
+
+def test_eval_one_json_object(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(APPROVABLE, indent=2))
+    done = run("eval", "MP-MM-1308", "--input", str(request))
+    assert done.returncode == 0, done.stderr
+    decision = json.loads(done.stdout)
+    assert decision["outcome"] == "medically_necessary"
+
+
+def test_eval_json_lines_keeps_order_and_every_line() -> None:
+    lines = [
+        json.dumps(request_with(age=17)),
+        "not json",
+        json.dumps({"age": "6"}),
+        "",
+        json.dumps(request_with(eckardt_score=None)),
+    ]
+    done = run("eval", str(POLICY_SOURCE), "--input", "-", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 1  # some lines were invalid
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r.get("outcome", r.get("error")) for r in records] == [
+        "needs_review",
+        "malformed_json",
+        "invalid_request",
+        "insufficient_information",
+    ]
+    assert records[1]["line"] == 2
+    assert records[2] == {
+        "line": 3,
+        "error": "invalid_request",
+        "errors": [{"field": "age", "message": "expected an integer, got string"}],
+    }
+
+
+def test_eval_exit_0_when_every_line_is_valid() -> None:
+    stdin = "\n".join(json.dumps(request_with(state=s)) for s in ("GA", "TX")) + "\n"
+    done = run("eval", "MP-MM-1308", "--input", "-", stdin=stdin)
+    assert done.returncode == 0
+    assert [json.loads(line)["outcome"] for line in done.stdout.splitlines()] == [
+        "medically_necessary",
+        "not_applicable",
+    ]
+
+
+def test_eval_explain_prints_outcome_section_wording_and_facts() -> None:
+    stdin = json.dumps(request_with(eckardt_score=2)) + "\n"
+    done = run("eval", "MP-MM-1308", "--input", "-", "--explain", stdin=stdin)
+    assert done.returncode == 0
+    out = done.stdout
+    assert "Outcome: not_medically_necessary (decided by D.I)" in out
+    assert "[not met] D.I.C: Eckardt symptom score is greater than or equal to 3." in out
+    assert "facts: eckardt_score = 2" in out
+
+
+def test_eval_explain_lists_the_information_needed() -> None:
+    stdin = json.dumps(request_with(age=None)) + "\n"
+    out = run("eval", "MP-MM-1308", "--input", "-", "--explain", stdin=stdin).stdout
+    assert "Outcome: insufficient_information (decided by D.II)" in out
+    assert "  - age: Member age in whole years on the date of service. (read by D.II)" in out
+
+
+def test_check_reports_errors_in_every_file(tmp_path: Path) -> None:
+    bad = ROOT / "tests" / "cases" / "bad"
+    done = run("check", str(bad / "undefined_fact.policy"), str(bad / "never_true.policy"))
+    assert done.returncode == 1
+    assert "undefined_fact.policy:12:43: error[E201]: fact 'agee' is not declared" in done.stderr
+    assert "never_true.policy:12:43: error[E204]" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_build_writes_then_check_detects_a_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out)]) == 0
+    module = out / "python" / "mp_mm_1308.py"
+    assert module.read_text() == (ROOT / "generated" / "python" / "mp_mm_1308.py").read_text()
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out), "--check"]) == 0
+    module.write_text(module.read_text() + "# edited by hand\n")
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out), "--check"]) == 1
+    assert "mp_mm_1308.py: differs from what the sources compile to" in capsys.readouterr().err
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out)]) == 0
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out), "--check"]) == 0
+
+
+def test_build_with_an_error_writes_nothing(tmp_path: Path) -> None:
+    sources = tmp_path / "policies"
+    sources.mkdir()
+    (sources / "a.policy").write_text(POLICY_SOURCE.read_text())
+    (sources / "b.policy").write_text((ROOT / "tests" / "cases" / "bad" / "never_true.policy").read_text())
+    out = tmp_path / "out"
+    assert main(["build", str(sources), "--out", str(out)]) == 1
+    assert not out.exists()
+
+
+def test_build_removes_output_no_source_generates(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "python").mkdir(parents=True)
+    stale = out / "python" / "old_policy.py"
+    stale.write_text("# Generated by policyc 0.0.1 from 'old.policy'; do not edit.\n")
+    kept = out / "python" / "hand_written.py"
+    kept.write_text("# not ours\n")
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out), "--check"]) == 1
+    assert main(["build", str(POLICY_SOURCE), "--out", str(out)]) == 0
+    assert not stale.exists() and kept.exists()
+
+
+def test_policyc_runs_from_any_directory(tmp_path: Path) -> None:
+    done = run("check", str(POLICY_SOURCE), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    env_done = subprocess.run(
+        [sys.executable, "-m", "compiler.cli", "check", str(POLICY_SOURCE)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ},
+    )
+    assert env_done.returncode == 0
