@@ -108,23 +108,23 @@ def load_evaluator(path: Path) -> types.ModuleType:
 
 def _requests(handle: IO[str]) -> Iterator[tuple[int, str]]:
     """(line number, text) of each request: one JSON document, or one per line (JSON Lines)."""
-    first = handle.readline()
-    rest = handle.readline()
-    if first.strip() and rest.strip() and not _is_json(first):
-        # Not JSON Lines: the whole input is one (pretty-printed) JSON document.
-        yield 1, first + rest + handle.read()
-        return
-    number = 0
-    for number, line in enumerate(_chain(first, rest, handle), start=1):
+    first, second = handle.readline(), handle.readline()
+    lines: Iterator[str] = _chain(first, second, handle)
+    if first.strip() and second.strip() and not _is_json(first):
+        # Perhaps one pretty-printed JSON document; if not, JSON Lines whose first line is bad.
+        text = first + second + handle.read()
+        if _is_json(text):
+            yield 1, text
+            return
+        lines = iter(text.splitlines(keepends=True))
+    for number, line in enumerate(lines, start=1):
         if line.strip():
             yield number, line
 
 
-def _chain(first: str, rest: str, handle: IO[str]) -> Iterator[str]:
-    for line in (first, rest):
-        if line:
-            yield line
-    yield from handle
+def _chain(first: str, second: str, rest: IO[str]) -> Iterator[str]:
+    yield from (line for line in (first, second) if line)
+    yield from rest
 
 
 def _is_json(text: str) -> bool:

@@ -72,6 +72,14 @@ def test_eval_json_lines_keeps_order_and_every_line() -> None:
     }
 
 
+def test_eval_json_lines_whose_first_line_is_malformed() -> None:
+    stdin = "{oops\n" + json.dumps(request_with(age=17)) + "\n"
+    done = run("eval", "MP-MM-1308", "--input", "-", stdin=stdin)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r.get("outcome", r.get("error")) for r in records] == ["malformed_json", "needs_review"]
+    assert done.returncode == 1
+
+
 def test_eval_exit_0_when_every_line_is_valid() -> None:
     stdin = "\n".join(json.dumps(request_with(state=s)) for s in ("GA", "TX")) + "\n"
     done = run("eval", "MP-MM-1308", "--input", "-", stdin=stdin)
