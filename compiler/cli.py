@@ -16,7 +16,8 @@ from typing import IO, Any
 from compiler import load
 from compiler.build import build, compile_all
 from compiler.diagnostics import CompileError, Severity, display_path, render_all
-from compiler.targets import python
+from compiler.model import Policy
+from compiler.targets import python, schema
 
 DEFAULT_SOURCES = Path("policies")
 DEFAULT_OUT = Path("generated")
@@ -39,11 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--input", required=True, help="a JSON object or JSON Lines file, or - for stdin")
     evaluate.add_argument("--explain", action="store_true", help="print each decision for a person")
 
+    schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
+    schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
+    schema_cmd.add_argument("--decision", action="store_true", help="the decision's schema, not the request's")
+
     args = parser.parse_args(argv)
     if args.command == "check":
         return run_check(args.paths or [DEFAULT_SOURCES])
     if args.command == "build":
         return run_build(args.paths or [DEFAULT_SOURCES], args.out, args.check)
+    if args.command == "schema":
+        return run_schema(args.policy, args.decision)
     return run_eval(args.policy, args.input, args.explain)
 
 
@@ -96,9 +103,8 @@ def _find_policy(name: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def load_evaluator(path: Path) -> types.ModuleType:
-    """Compile a policy and load its generated evaluator as a module."""
-    policy = load(path, display_path(path))
+def load_evaluator(policy: Policy) -> types.ModuleType:
+    """Load a policy's generated evaluator as a module."""
     module = types.ModuleType(python.module_name(policy.policy_id))
     module.__file__ = f"<policyc:{policy.source_name}>"
     sys.modules[module.__name__] = module  # dataclasses look their module up
@@ -135,16 +141,32 @@ def _is_json(text: str) -> bool:
     return True
 
 
-def run_eval(policy_name: str, source: str, explain: bool) -> int:
-    path = _find_policy(policy_name)
+def _load_policy(command: str, name: str) -> Policy | int:
+    """The compiled policy, or the exit code after reporting why there is none."""
+    path = _find_policy(name)
     if path is None:
-        print(f"policyc eval: no policy file or id {policy_name!r}", file=sys.stderr)
+        print(f"policyc {command}: no policy file or id {name!r}", file=sys.stderr)
         return 2
     try:
-        evaluator = load_evaluator(path)
+        return load(path, display_path(path))
     except CompileError as exc:
         _report(exc.diagnostics, exc.sources)
         return 1
+
+
+def run_schema(policy_name: str, decision: bool) -> int:
+    policy = _load_policy("schema", policy_name)
+    if isinstance(policy, int):
+        return policy
+    print(schema.dump(schema.decision_schema(policy) if decision else schema.request_schema(policy)), end="")
+    return 0
+
+
+def run_eval(policy_name: str, source: str, explain: bool) -> int:
+    policy = _load_policy("eval", policy_name)
+    if isinstance(policy, int):
+        return policy
+    evaluator = load_evaluator(policy)
     try:
         handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:

@@ -76,6 +76,8 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
             return value
         errors.append((name, f"expected true or false, got {got}"))
     elif isinstance(t, model.Integer):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
         if isinstance(value, int) and not isinstance(value, bool):
             if t.low <= value <= t.high:
                 return value

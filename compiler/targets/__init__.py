@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from compiler.model import Policy
-from compiler.targets import python
+from compiler.targets import pydantic_models, python, schema
 
 Emitter = Callable[[Policy], dict[PurePosixPath, str]]
 
 TARGETS: dict[str, Emitter] = {
     "python": python.emit,
+    "schema": schema.emit,
+    "models": pydantic_models.emit,
 }
 
 

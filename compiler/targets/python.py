@@ -12,57 +12,11 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-
-import jinja2
+from pathlib import PurePosixPath
 
 import compiler
 from compiler import model
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=False,  # we emit Python, not HTML; strings go through the `py` filter (repr)
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def literal(value: object, indent: int = 0) -> str:
-    """A Python literal for `value` (str, int, None or tuples of them), wrapped to fit the line.
-
-    Only repr() makes text into code, so a policy's strings stay strings.
-    """
-    flat = repr(value)
-    if indent + len(flat) <= _WIDTH:
-        return flat
-    pad, inner = " " * indent, " " * (indent + 4)
-    if isinstance(value, str):
-        lines = _chunks(value, _WIDTH - indent - 6)
-        return "(\n" + "".join(f"{inner}{line!r}\n" for line in lines) + pad + ")"
-    if isinstance(value, tuple):
-        return "(\n" + "".join(f"{inner}{literal(item, indent + 4)},\n" for item in value) + pad + ")"
-    return flat
-
-
-_WIDTH = 88
-
-
-def _chunks(text: str, width: int) -> list[str]:
-    """Split text after spaces into pieces of about `width` characters; joined, they are the text."""
-    pieces: list[str] = []
-    current = ""
-    for word in re.split(r"(?<= )", text):
-        if current and len(current) + len(word) > width:
-            pieces.append(current)
-            current = ""
-        current += word
-    pieces.append(current)
-    return pieces
-
-
-_TEMPLATES.filters["py"] = literal
+from compiler.targets.templating import TEMPLATES, WIDTH, doc_line
 
 
 def module_name(policy_id: str) -> str:
@@ -78,7 +32,7 @@ def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
 
 def render(policy: model.Policy) -> str:
     emitter = _Emitter(policy)
-    template = _TEMPLATES.get_template("evaluator.py.j2")
+    template = TEMPLATES.get_template("evaluator.py.j2")
     return template.render(
         policy=policy,
         version=compiler.__version__,
@@ -90,7 +44,7 @@ def render(policy: model.Policy) -> str:
         rules=emitter.rules(),
         dates=sorted(emitter.dates),
         date_name=_date_name,
-        doc_line=_doc_line,
+        doc_line=doc_line,
         function_name=function_name,
     )
 
@@ -109,7 +63,7 @@ class _FactView:
     def keyword(self, indent: int) -> str:
         """`name=check(...),` on one line, or with the call's arguments on the next."""
         line = f"{self.name}={self.check},"
-        if indent + len(line) <= _WIDTH:
+        if indent + len(line) <= WIDTH:
             return line
         function, arguments = self.check.split("(", 1)
         pad = " " * indent
@@ -168,11 +122,6 @@ def missing_function_name(label: str) -> str:
 
 def _date_name(value: datetime.date) -> str:
     return f"_DATE_{value.year:04d}_{value.month:02d}_{value.day:02d}"
-
-
-def _doc_line(text: str) -> str:
-    """Text safe for a one-line comment: printable ASCII only, no line breaks."""
-    return re.sub(r"[^ -~]", "?", text)
 
 
 class _Emitter:
@@ -234,7 +183,7 @@ class _Emitter:
             args = [str(expr.count)] if expr.kind == "at_least" else []
             args += [self.value(o, indent + 4) for o in expr.operands]
             flat = f"_{expr.kind}({', '.join(args)})"
-            if "\n" not in flat and indent + len(flat) <= _WIDTH:
+            if "\n" not in flat and indent + len(flat) <= WIDTH:
                 return flat
             inner = " " * (indent + 4)
             return f"_{expr.kind}(\n" + "".join(f"{inner}{a},\n" for a in args) + " " * indent + ")"

@@ -384,6 +384,8 @@ def _integer(
     value = request.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
     if not isinstance(value, int) or isinstance(value, bool):
         errors.append(FieldError(name, f"expected an integer, got {_json_type(value)}"))
     elif not low <= value <= high:

@@ -329,7 +329,9 @@ INVALID = [
     ({"agee": 40}, [("agee", 'not a fact of this policy (did you mean "age"?)')]),
     ({"age": "6"}, [("age", "expected an integer, got string")]),
     ({"age": True}, [("age", "expected an integer, got boolean")]),
-    ({"age": 45.0}, [("age", "expected an integer, got number")]),
+    ({"age": 45.5}, [("age", "expected an integer, got number")]),
+    ({"age": float("nan")}, [("age", "expected an integer, got number")]),
+    ({"age": 1e300}, [("age", "must be an integer from 0 to 130")]),
     ({"age": 131}, [("age", "must be an integer from 0 to 130")]),
     ({"age": -1}, [("age", "must be an integer from 0 to 130")]),
     ({"eckardt_score": 13}, [("eckardt_score", "must be an integer from 0 to 12")]),
@@ -411,6 +413,11 @@ def test_a_request_must_be_an_object(evaluator: ModuleType, request_value: objec
     with pytest.raises(evaluator.InvalidRequest) as raised:
         evaluator.evaluate(request_value)
     assert raised.value.errors[0].field == "$"
+
+
+def test_a_whole_number_written_with_a_fraction_is_an_integer(decide: Decide) -> None:
+    # JSON (and JSON Schema) do not tell 45.0 from 45.
+    assert outcome(decide, age=45.0, eckardt_score=3.0)[0] == "medically_necessary"
 
 
 def test_null_is_unknown_not_invalid(decide: Decide) -> None:
