@@ -17,6 +17,7 @@ from pathlib import Path
 
 from compiler.check import check
 from compiler.diagnostics import CompileError, Diagnostic, Span, error, has_errors
+from compiler.interpret import verify_examples
 from compiler.model import Policy
 from compiler.parse import parse
 
@@ -30,7 +31,9 @@ def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic
         return None, diagnostics
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     policy, more = check(tree, Path(file).name, sha256)
-    return policy, diagnostics + more
+    if policy is not None:
+        more += verify_examples(policy, file)
+    return (None if has_errors(more) else policy), diagnostics + more
 
 
 def compile_file(path: Path, file: str | None = None) -> tuple[Policy | None, list[Diagnostic], str]:

@@ -33,7 +33,7 @@ KNOWN_META = (
     "approval",
     "review",
 )
-APPLICABILITY = "applicability"  # the label of the provision desugared from applies_to
+APPLICABILITY = model.APPLICABILITY
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
 
@@ -101,6 +101,7 @@ class Checker:
         facts = self.check_usage(provisions)
         self.check_outcome_usage()
 
+        examples = self.check_examples([i for i in items if isinstance(i, nodes.Example)])
         if header is None or decision is None or has_errors(self.diagnostics):
             return None
         (policy_id, effective, title, meta) = header
@@ -121,6 +122,7 @@ class Checker:
             otherwise_section=otherwise_section,
             unknown=unknown,
             sections=sections,
+            examples=examples,
             source_name=source_name,
             source_sha256=source_sha256,
         )
@@ -800,6 +802,32 @@ class Checker:
             self.error("E401", f"outcome '{name.name}' is not declared", name.span, _suggest(name.name, self.outcomes))
             return False
         return True
+
+    # -- Examples -------------------------------------------------------------------------------
+
+    def check_examples(self, examples: list[nodes.Example]) -> tuple[model.Example, ...]:
+        checked: list[model.Example] = []
+        titles: set[str] = set()
+        for example in examples:
+            if example.title in titles:
+                self.error("E601", f"example '{example.title}' is given twice", example.span)
+            titles.add(example.title)
+            names: set[str] = set()
+            for fact in example.facts:
+                if fact.name in names:
+                    self.error("E601", f"example '{example.title}' gives '{fact.name}' twice", fact.span)
+                names.add(fact.name)
+            if example.expect is not None and example.expect.name not in self.outcomes:
+                self.error(
+                    "E401",
+                    f"outcome '{example.expect.name}' is not declared",
+                    example.expect.span,
+                    _suggest(example.expect.name, self.outcomes),
+                )
+            facts = tuple((f.name, f.value) for f in example.facts)
+            expect = example.expect.name if example.expect else None
+            checked.append(model.Example(example.title, facts, expect, example.span.line))
+        return tuple(checked)
 
     # -- Usage --------------------------------------------------------------------------------------
 

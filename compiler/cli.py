@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -17,10 +16,11 @@ from compiler import load
 from compiler.build import build, compile_all
 from compiler.diagnostics import CompileError, Severity, display_path, render_all
 from compiler.model import Policy
-from compiler.targets import python, schema
+from compiler.targets import OutputFile, python, schema
 
 DEFAULT_SOURCES = Path("policies")
 DEFAULT_OUT = Path("generated")
+DEFAULT_DOCS = Path("docs")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     build_cmd = commands.add_parser("build", help="compile policies into generated/")
     build_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
     build_cmd.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory (default: generated/)")
+    build_cmd.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="docs directory for pages (default: docs/)")
     build_cmd.add_argument("--check", action="store_true", help="write nothing; exit 1 if the output is stale")
 
     evaluate = commands.add_parser("eval", help="decide requests with a policy's evaluator")
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return run_check(args.paths or [DEFAULT_SOURCES])
     if args.command == "build":
-        return run_build(args.paths or [DEFAULT_SOURCES], args.out, args.check)
+        return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check)
     if args.command == "schema":
         return run_schema(args.policy, args.decision)
     return run_eval(args.policy, args.input, args.explain)
@@ -71,22 +72,25 @@ def run_check(paths: list[Path]) -> int:
     return 0
 
 
-def run_build(paths: list[Path], out: Path, check: bool) -> int:
-    result = build(paths, out, check)
+def run_build(paths: list[Path], roots: dict[str, Path], check: bool) -> int:
+    result = build(paths, roots, check)
     _report(result.diagnostics, result.sources)
     if result.failed:
         print("build failed: nothing was written", file=sys.stderr)
         return 1
+
+    def shown(output: OutputFile) -> str:
+        return display_path(roots[output[0]] / output[1])
+
     if check:
-        stale = [*result.changed, *result.removed]
-        for path in result.changed:
-            print(f"{display_path(out / path)}: differs from what the sources compile to", file=sys.stderr)
-        for path in result.removed:
-            print(f"{display_path(out / path)}: no source generates it any more", file=sys.stderr)
-        if stale:
+        for output in result.changed:
+            print(f"{shown(output)}: differs from what the sources compile to", file=sys.stderr)
+        for output in result.removed:
+            print(f"{shown(output)}: no source generates it any more", file=sys.stderr)
+        if result.changed or result.removed:
             print("run `policyc build` and commit the result", file=sys.stderr)
             return 1
-        print(f"{display_path(out)} is up to date ({len(result.files)} files from {len(result.policies)} policies)")
+        print(f"up to date: {len(result.files)} files from {len(result.policies)} policies")
         return 0
     print(
         f"built {len(result.policies)} policies: {len(result.changed)} files written, "
@@ -101,15 +105,6 @@ def _find_policy(name: str) -> Path | None:
         return path
     candidate = DEFAULT_SOURCES / f"{name}.policy"
     return candidate if candidate.is_file() else None
-
-
-def load_evaluator(policy: Policy) -> types.ModuleType:
-    """Load a policy's generated evaluator as a module."""
-    module = types.ModuleType(python.module_name(policy.policy_id))
-    module.__file__ = f"<policyc:{policy.source_name}>"
-    sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(python.render(policy), module.__file__, "exec"), module.__dict__)  # noqa: S102 - our own output
-    return module
 
 
 def _requests(handle: IO[str]) -> Iterator[tuple[int, str]]:
@@ -166,7 +161,7 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
     policy = _load_policy("eval", policy_name)
     if isinstance(policy, int):
         return policy
-    evaluator = load_evaluator(policy)
+    evaluator = python.load_module(policy)
     try:
         handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:

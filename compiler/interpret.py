@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler import model
+from compiler.diagnostics import Diagnostic, Span, error
 
 Truth = bool | None  # Kleene: True, False or None for unknown
 
@@ -270,3 +271,22 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
             if p.kind == "clarification" and p.clarifies in evaluated
         ],
     }
+
+
+def verify_examples(policy: model.Policy, file: str) -> list[Diagnostic]:
+    """Each example must be a valid request, decided as its author expects."""
+    found: list[Diagnostic] = []
+    for example in policy.examples:
+        span = Span(file, example.line, 1, example.line, 1)
+        try:
+            decision = evaluate(policy, example.request)
+        except InvalidRequest as exc:
+            found.append(error("E602", f"example '{example.title}' is not a valid request: {exc}", span))
+            continue
+        if example.expect is not None and decision["outcome"] != example.expect:
+            message = (
+                f"example '{example.title}' expects {example.expect}, "
+                f"but the policy decides {decision['outcome']} (by {decision['section']})"
+            )
+            found.append(error("E603", message, span))
+    return found

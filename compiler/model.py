@@ -191,12 +191,21 @@ class Outcome:
     advisories: tuple[str, ...]
 
 
+APPLICABILITY = "applicability"  # the label of the provision made from `applies_to`
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     outcome: str
     condition: Expr
     section: str  # the provision the decision cites
     line: int
+
+    @property
+    def condition_text(self) -> str:
+        """The condition as written: `D.III`, `not D.IV`, `not applicable`."""
+        name = "applicable" if self.section == APPLICABILITY else self.section
+        return ("not " if isinstance(self.condition, Not) else "") + name
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +225,20 @@ class Applicability:
 
 
 @dataclass(frozen=True, slots=True)
+class Example:
+    """A request (in JSON terms) that the docs show, and the outcome its author expects."""
+
+    title: str
+    facts: tuple[tuple[str, nodes.JsonValue], ...]
+    expect: str | None
+    line: int
+
+    @property
+    def request(self) -> dict[str, nodes.JsonValue]:
+        return dict(self.facts)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     policy_id: str
     title: str
@@ -230,6 +253,7 @@ class Policy:
     otherwise_section: str
     unknown: str
     sections: tuple[nodes.Section, ...]  # the statement's prose, for the docs
+    examples: tuple[Example, ...]
     source_name: str
     source_sha256: str
 

@@ -285,7 +285,25 @@ class Section(Node):
     items: tuple[SectionItem, ...]
 
 
-Item = Policy | AppliesTo | Fact | Outcome | Section | Decide
+JsonValue = str | int | bool | None | list["JsonValue"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFact(Node):
+    name: str
+    value: JsonValue
+
+
+@dataclass(frozen=True, slots=True)
+class Example(Node):
+    """A request in JSON terms, with the outcome the author expects for it."""
+
+    title: str
+    expect: Name | None
+    facts: tuple[ExampleFact, ...]
+
+
+Item = Policy | AppliesTo | Fact | Outcome | Section | Decide | Example
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,6 +153,11 @@ def fold_text(raw: str) -> tuple[str, ...]:
     return tuple(" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs if p.strip())
 
 
+def _json(value: Any) -> nodes.JsonValue:
+    """`true` and `false` are shared with expressions, where they are BoolLit nodes."""
+    return value.value if isinstance(value, nodes.BoolLit) else value
+
+
 @v_args(meta=True)
 class PolicyTransformer(Transformer[Token, Any]):
     """One method per grammar rule; each returns the node of the same name."""
@@ -298,6 +303,32 @@ class PolicyTransformer(Transformer[Token, Any]):
         return nodes.Name(_span_of(self.file, children[0]), str(children[0]))
 
     unknown = otherwise
+
+    # Examples
+
+    def example(self, meta: LarkMeta, children: list[Any]) -> nodes.Example:
+        title, expect, *facts = children
+        outcome = None if expect is None else nodes.Name(_span_of(self.file, expect), str(expect))
+        return nodes.Example(self._span(meta), self._string(title), outcome, tuple(facts))
+
+    def example_fact(self, meta: LarkMeta, children: list[Any]) -> nodes.ExampleFact:
+        name, value = children
+        return nodes.ExampleFact(self._span(meta), str(name), _json(value))
+
+    def json_string(self, meta: LarkMeta, children: list[Token]) -> str:
+        return self._string(children[0])
+
+    def json_integer(self, meta: LarkMeta, children: list[Token]) -> int:
+        return int(children[0])
+
+    def json_null(self, meta: LarkMeta, children: list[Token]) -> None:
+        return None
+
+    def json_empty_array(self, meta: LarkMeta, children: list[Any]) -> list[Any]:
+        return []
+
+    def json_array(self, meta: LarkMeta, children: list[Any]) -> list[Any]:
+        return [_json(c) for c in children]
 
     # Sections
 

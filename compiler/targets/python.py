@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
+import types
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -23,6 +25,15 @@ def module_name(policy_id: str) -> str:
     """The importable module name of a policy: MP-MM-1308 -> mp_mm_1308."""
     name = re.sub(r"[^0-9a-z]+", "_", policy_id.lower()).strip("_")
     return name if name and not name[0].isdigit() else f"policy_{name}"
+
+
+def load_module(policy: model.Policy) -> types.ModuleType:
+    """Render a policy's evaluator and load it as a module, as `import` would."""
+    module = types.ModuleType(module_name(policy.policy_id))
+    module.__file__ = f"<policyc:{policy.source_name}>"
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(render(policy), module.__file__, "exec"), module.__dict__)  # our own output, not input
+    return module
 
 
 def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
@@ -156,7 +167,7 @@ class _Emitter:
                     rule.outcome,
                     rule.section,
                     negated,
-                    ("not " if negated else "") + rule.section,
+                    rule.condition_text,
                     explains,
                     f"{missing_function_name(rule.section)}(f)",
                     self.clarifications(evaluated),

@@ -55,6 +55,7 @@ def _chunks(text: str, width: int) -> list[str]:
 
 
 TEMPLATES.filters["py"] = literal
+TEMPLATES.tests["instance_of"] = isinstance
 
 
 def doc_line(text: str) -> str:

@@ -1,0 +1,161 @@
+"""The docs target: `model.Policy` -> a Markdown page of the mkdocs site, for clinical reviewers.
+
+The page follows the statement's own sections and labels. Section D is
+rendered from the compiled provisions, each condition spelled out with links
+into the fact dictionary; the order of decision is an SVG drawn here; the
+"Calling this evaluator" example is produced by running the generated
+evaluator, so it cannot go stale. Policy text is escaped for Markdown and
+HTML (`md`), so it always renders as text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+import compiler
+from compiler import model, nodes
+from compiler.targets import diagram, python, schema
+from compiler.targets.templating import TEMPLATES
+
+ROOT = PurePosixPath("policies")
+
+
+def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
+    return {
+        ROOT / f"{policy.policy_id}.md": render(policy),
+        ROOT / f"{policy.policy_id}.request.schema.json": schema.dump(schema.request_schema(policy)),
+        ROOT / f"{policy.policy_id}.decision.schema.json": schema.dump(schema.decision_schema(policy)),
+    }
+
+
+def emit_index(policies: list[model.Policy]) -> dict[PurePosixPath, str]:
+    template = TEMPLATES.get_template("index.md.j2")
+    ordered = sorted(policies, key=lambda p: p.policy_id)
+    return {ROOT / "index.md": template.render(policies=ordered, version=compiler.__version__, md=md, dict=dict)}
+
+
+_MARKDOWN_ACTIVE = re.compile(r"([\\`\[\]|#<>&])")
+
+
+def md(text: str) -> str:
+    """Policy text as Markdown that renders as the same text: no HTML, links or code spans."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group(1)
+        return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(char, "\\" + char)
+
+    return _MARKDOWN_ACTIVE.sub(escape, " ".join(text.split()))
+
+
+def fence(text: str) -> str:
+    """A code fence longer than any run of backticks in `text`, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def fact_link(name: str) -> str:
+    return f"[`{name}`](#fact-{name})"
+
+
+_OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def describe(expr: model.Expr) -> str:
+    """A condition in words, facts linked to the dictionary."""
+    if isinstance(expr, model.FactRef):
+        return fact_link(expr.fact)
+    if isinstance(expr, model.Const):
+        return _constant(expr.value)
+    if isinstance(expr, model.ProvisionRef):
+        return f"**{expr.label}**"
+    if isinstance(expr, model.Compare):
+        return f"{describe(expr.left)} {md(_OPS[expr.op])} {describe(expr.right)}"
+    if isinstance(expr, model.Member):
+        if isinstance(expr.collection, model.FactRef):
+            return f"{describe(expr.element)} is in {describe(expr.collection)}"
+        return f"{describe(expr.element)} is one of {describe(expr.collection)}"
+    if isinstance(expr, model.Empty):
+        return f"{describe(expr.operand)} is empty"
+    if isinstance(expr, model.Not):
+        operand = describe(expr.operand)
+        simple = isinstance(expr.operand, (model.FactRef, model.ProvisionRef))
+        return f"not {operand}" if simple else f"not ({operand})"
+    if isinstance(expr, model.Combine):
+        parts = [describe(o) for o in expr.operands]
+        if expr.kind == "all":
+            return " and ".join(f"({p})" if " or " in p else p for p in parts)
+        if expr.kind == "any":
+            return " or ".join(f"({p})" if " and " in p else p for p in parts)
+        return f"at least {expr.count} of: " + "; ".join(parts)
+    raise TypeError(f"unhandled expression {type(expr).__name__}")
+
+
+def _constant(value: model.Value) -> str:
+    if isinstance(value, tuple):
+        return "{" + ", ".join(_constant(v) for v in value) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return f"`{value}`" if re.fullmatch(r"[\w.-]+", value) else md(repr(value))
+    return str(value)
+
+
+def type_of(fact: model.Fact) -> tuple[str, str]:
+    """A fact's type and its allowed values, for the dictionary table."""
+    t = fact.type
+    if isinstance(t, model.Integer):
+        return "integer", f"{t.low} to {t.high}"
+    if isinstance(t, (model.Enum, model.EnumSet)):
+        values = "<br>".join(
+            f"`{v}`" + (f": {md(label)}" if label else "") for v, label in zip(t.values, t.labels, strict=True)
+        )
+        return ("one of" if isinstance(t, model.Enum) else "set of (may be empty)"), values
+    if isinstance(t, model.Date):
+        return "date", "YYYY-MM-DD"
+    if isinstance(t, model.String):
+        return "string", f"matching `{t.pattern}`" if t.pattern else "any text"
+    return "boolean", "true, false"
+
+
+def _example_run(policy: model.Policy) -> list[dict[str, Any]]:
+    """Each example decided by the generated evaluator itself."""
+    evaluator = python.load_module(policy)
+    runs = []
+    for example in policy.examples:
+        decision = evaluator.evaluate(example.request)
+        runs.append(
+            {
+                "title": example.title,
+                "request": json.dumps(example.request, indent=2, ensure_ascii=False),
+                "decision": json.dumps(decision.to_dict(), indent=2, ensure_ascii=False),
+                "explain": evaluator.explain(decision),
+            }
+        )
+    return runs
+
+
+def render(policy: model.Policy) -> str:
+    template = TEMPLATES.get_template("policy.md.j2")
+    return template.render(
+        policy=policy,
+        version=compiler.__version__,
+        meta=dict(policy.meta),
+        module=python.module_name(policy.policy_id),
+        md=md,
+        fence=fence,
+        describe=describe,
+        fact_links=lambda names: ", ".join(fact_link(n) for n in names),
+        type_of=type_of,
+        diagram=diagram.render(policy),
+        examples=_example_run(policy),
+        nodes=nodes,
+        advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),
+        provisions={p.label: p for p in policy.provisions},
+        quantifier={"all": "all of the following", "any": "any of the following"},
+    )

@@ -1,0 +1,172 @@
+"""The docs target: golden pages, text that stays text, a drawn diagram, and the site in a real browser."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import markdown
+import pytest
+
+from compiler import compile_source, load
+from compiler.targets import diagram, docs
+from tests.conftest import POLICY_SOURCE, ROOT
+from tests.targets.test_python import HOSTILE, _escape
+
+POLICY = load(POLICY_SOURCE)
+PAGE = ROOT / "docs" / "policies" / "MP-MM-1308.md"
+
+
+def test_committed_pages_are_what_the_source_compiles_to(update_golden: bool) -> None:
+    emitted = {**docs.emit(POLICY), **docs.emit_index([POLICY])}
+    for path, text in emitted.items():
+        target = ROOT / "docs" / path
+        if update_golden:
+            target.write_text(text, encoding="utf-8")
+        assert target.read_text(encoding="utf-8") == text, path
+
+
+def test_page_follows_the_statement() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    headings = re.findall(r"^## (.+)$", page, flags=re.MULTILINE)
+    assert headings == [
+        "Applicability",
+        "A. Subject",
+        "B. Background",
+        "C. Definitions",
+        "D. Policy",
+        "E. State-Specific Information",
+        "F. Conditions of Coverage",
+        "G. Related Policies/Rules",
+        "H. Review/Revision History",
+        "I. References",
+        "Order of decision",
+        "Fact dictionary",
+        "Calling this evaluator",
+    ]
+    assert "| Kentucky | KY | 2025-11-01 | 2026-01-01 |" in page
+    assert "Condition: [`eckardt_score`](#fact-eckardt_score) ≥ 3" in page
+    assert "[doi:10.1089/lap.2019.0432](https://doi.org/10.1089/lap.2019.0432)" in page
+    assert '<a id="fact-eckardt_score"></a>`eckardt_score` | integer | 0 to 12 |' in page
+
+
+def test_examples_on_the_page_are_what_the_evaluator_returns() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    assert '"outcome": "medically_necessary"' in page
+    assert "Outcome: insufficient_information (decided by D.I)" in page
+    assert "  - eckardt_score: Eckardt symptom score. (read by D.I.C)" in page
+
+
+def test_diagram_is_well_formed_svg_with_every_rule() -> None:
+    svg = ElementTree.fromstring(diagram.render(POLICY))
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for rule in POLICY.rules:
+        assert rule.outcome in texts
+    assert "otherwise: not_medically_necessary" in texts
+    assert len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == 2 * len(POLICY.rules) + 1
+
+
+@pytest.mark.parametrize("hostile", [*HOSTILE, "<script>alert(1)</script>", "[x](javascript:alert(1))", "`code`"])
+def test_policy_text_renders_as_text(hostile: str) -> None:
+    rendered = markdown.markdown(docs.md(hostile))
+    assert "<script" not in rendered and "<a " not in rendered and "<code" not in rendered
+    text = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert text.replace("\\", "") == " ".join(hostile.split()).replace("\\", "") or "\x00" in hostile
+
+
+def test_a_hostile_policy_makes_a_page_and_a_diagram_without_markup() -> None:
+    evil = "<script>alert(1)</script> ]]> & \"'"
+    source = f"""
+policy "INJ-2" {{
+    title: {_escape(evil)}
+    effective: 2025-01-01
+}}
+fact flag: boolean {_escape(evil)}
+section D {_escape(evil)} {{
+    rule D.I {_escape(evil)} when flag
+}}
+outcome yes {_escape(evil)}
+outcome no "No."
+outcome unknown "Unknown."
+decide {{
+    yes when D.I
+    otherwise no
+    unknown unknown
+}}
+"""
+    policy, diagnostics = compile_source(source, "inj.policy")
+    assert policy is not None, diagnostics
+    page = docs.render(policy)
+    assert "<script" not in markdown.markdown(page, extensions=["tables"])
+    ElementTree.fromstring(diagram.render(policy))  # still well-formed XML
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    done = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_site_builds_strictly_with_every_page(site: Path) -> None:
+    for page in ("index.html", "getting-started/index.html", "language/index.html", "policies/index.html"):
+        assert (site / page).is_file(), page
+    assert (site / "policies" / "MP-MM-1308.request.schema.json").is_file()
+    built = (site / "policies" / "MP-MM-1308" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../MP-MM-1308.request.schema.json"' in built
+    assert "fonts.googleapis.com" not in built
+
+
+@pytest.mark.skipif(_chromium() is None and not os.environ.get("CI"), reason="chromium is installed by .ci/run")
+def test_a_reviewer_sees_the_criteria_table_and_drawn_diagram(site: Path, tmp_path: Path) -> None:
+    chromium = _chromium()
+    assert chromium is not None, "CI must install Debian's chromium"
+    page = (site / "policies" / "MP-MM-1308" / "index.html").as_uri()
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--virtual-time-budget=5000",  # let the page finish drawing before the screenshot
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [chromium, *flags, "--dump-dom", page], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    text = html.unescape(re.sub(r"<[^>]+>", " ", dom))
+    text = " ".join(text.split())
+    assert "D.I.C Eckardt symptom score is greater than or equal to 3." in text
+    assert "Kentucky KY 2025-11-01 2026-01-01" in text
+    # The diagram is drawn SVG in the page, not diagram source waiting for a script.
+    diagram_html = re.search(r'<svg[^>]*class="policyc-decision".*?</svg>', dom, flags=re.DOTALL)
+    assert diagram_html is not None
+    assert diagram_html.group(0).count("<rect") == 2 * len(POLICY.rules) + 1
+    shot = tmp_path / "page.png"
+    subprocess.run(
+        [chromium, *flags, "--window-size=1280,2400", f"--screenshot={shot}", page],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
