@@ -14,10 +14,10 @@ from pathlib import Path
 import markdown
 import pytest
 
-from compiler import compile_source, load
+from compiler import load
 from compiler.targets import diagram, docs
 from tests.conftest import POLICY_SOURCE, ROOT
-from tests.targets.test_python import HOSTILE, _escape
+from tests.targets.test_python import HOSTILE, hostile_policy
 
 POLICY = load(POLICY_SOURCE)
 PAGE = ROOT / "docs" / "policies" / "MP-MM-1308.md"
@@ -81,27 +81,7 @@ def test_policy_text_renders_as_text(hostile: str) -> None:
 
 
 def test_a_hostile_policy_makes_a_page_and_a_diagram_without_markup() -> None:
-    evil = "<script>alert(1)</script> ]]> & \"'"
-    source = f"""
-policy "INJ-2" {{
-    title: {_escape(evil)}
-    effective: 2025-01-01
-}}
-fact flag: boolean {_escape(evil)}
-section D {_escape(evil)} {{
-    rule D.I {_escape(evil)} when flag
-}}
-outcome yes {_escape(evil)}
-outcome no "No."
-outcome unknown "Unknown."
-decide {{
-    yes when D.I
-    otherwise no
-    unknown unknown
-}}
-"""
-    policy, diagnostics = compile_source(source, "inj.policy")
-    assert policy is not None, diagnostics
+    policy = hostile_policy("<script>alert(1)</script> ]]> & \"'")
     page = docs.render(policy)
     assert "<script" not in markdown.markdown(page, extensions=["tables"])
     ElementTree.fromstring(diagram.render(policy))  # still well-formed XML

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from compiler import compile_source, load
+from compiler.model import Policy
 from compiler.targets import python
 from tests.conftest import EVALUATOR, POLICY_SOURCE, ROOT
 
@@ -112,18 +113,19 @@ def _escape(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-@pytest.mark.parametrize("hostile", HOSTILE)
-def test_policy_text_cannot_become_code(hostile: str) -> None:
+def hostile_policy(hostile: str) -> Policy:
+    """A policy whose title, description, section title, wording and outcome are all `hostile`."""
+    text = _escape(hostile)
     source = f"""
 policy "INJ-1" {{
-    title: {_escape(hostile)}
+    title: {text}
     effective: 2025-01-01
 }}
-fact flag: boolean {_escape(hostile)}
-section D {_escape(hostile)} {{
-    rule D.I {_escape(hostile)} when flag
+fact flag: boolean {text}
+section D {text} {{
+    rule D.I {text} when flag
 }}
-outcome yes {_escape(hostile)}
+outcome yes {text}
 outcome no "No."
 outcome unknown "Unknown."
 decide {{
@@ -134,6 +136,12 @@ decide {{
 """
     policy, diagnostics = compile_source(source, "inj.policy")
     assert policy is not None, diagnostics
+    return policy
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_policy_text_cannot_become_code(hostile: str) -> None:
+    policy = hostile_policy(hostile)
     code = python.render(policy)
     tree = ast.parse(code)
     allowed = (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign, ast.FunctionDef, ast.ClassDef)
