@@ -9,8 +9,7 @@ compile to.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -70,6 +69,8 @@ def compile_all(paths: list[Path]) -> BuildResult:
 
 def build(paths: list[Path], roots: dict[str, Path], check: bool = False) -> BuildResult:
     """Compile `paths` and write (or, with `check`, compare) the files under `roots` ("out", "docs")."""
+    for root in roots.values():
+        _recover(root)
     result = compile_all(paths)
     if result.failed:
         return result
@@ -78,19 +79,21 @@ def build(paths: list[Path], roots: dict[str, Path], check: bool = False) -> Bui
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current != text:
             result.changed.append(output)
-            if not check:
-                _write_atomically(target, text)
-    for stale in _stale_files(roots, result.files):
-        result.removed.append(stale)
-        if not check:
-            (roots[stale[0]] / stale[1]).unlink()
+    result.removed.extend(_stale_files(roots, result.files))
+    if not check and (result.changed or result.removed):
+        _swap_in(roots, result.files)
     return result
+
+
+def _directories(files: dict[OutputFile, str]) -> list[OutputFile]:
+    """The directories a build owns: each (root, first path part) it generates into."""
+    return sorted({(root, PurePosixPath(path.parts[0])) for root, path in files})
 
 
 def _stale_files(roots: dict[str, Path], files: dict[OutputFile, str]) -> list[OutputFile]:
     """Generated files in the directories we generate into that no source produces any more."""
     stale: list[OutputFile] = []
-    for root, directory in sorted({(root, path.parts[0]) for root, path in files}):
+    for root, directory in _directories(files):
         for path in sorted((roots[root] / directory).glob("*")):
             output = (root, PurePosixPath(path.relative_to(roots[root]).as_posix()))
             if path.is_file() and output not in files and _is_generated(path):
@@ -109,13 +112,59 @@ def _is_generated(path: Path) -> bool:
     return head.startswith(GENERATED_MARKS)
 
 
-def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+# Each owned directory is rebuilt whole beside itself, then swapped in by two renames;
+# a build killed at any point leaves either the old directory, the new one, or (between
+# the renames) the old one under _OLD, which the next build puts back first.
+_NEW, _OLD = ".policyc-new-", ".policyc-old-"
+
+
+def _swap_in(roots: dict[str, Path], files: dict[OutputFile, str]) -> None:
+    staged: list[tuple[Path, Path]] = []
+    for root, directory in _directories(files):
+        target = roots[root] / directory
+        stage = target.parent / f"{_NEW}{target.name}"
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        if target.is_dir():  # keep what we did not generate (hand-written files, subdirectories)
+            for kept in target.iterdir():
+                if not (kept.is_file() and _is_generated(kept)):
+                    (shutil.copytree if kept.is_dir() else shutil.copy2)(kept, stage / kept.name)
+        for (file_root, output), text in files.items():
+            if file_root == root and output.parts[0] == directory.name:
+                written = stage / output.relative_to(directory)
+                written.parent.mkdir(parents=True, exist_ok=True)
+                written.write_text(text, encoding="utf-8", newline="\n")
+        staged.append((stage, target))
+    swapped: list[tuple[Path, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
+        for stage, target in staged:
+            old = target.parent / f"{_OLD}{target.name}"
+            if target.exists():
+                target.rename(old)
+            swapped.append((target, old))
+            stage.rename(target)
     except BaseException:
-        os.unlink(temporary)
+        for target, old in reversed(swapped):  # put every directory back as it was
+            if old.exists():
+                shutil.rmtree(target, ignore_errors=True)
+                old.rename(target)
+        for stage, _ in staged:
+            shutil.rmtree(stage, ignore_errors=True)
         raise
+    for _, old in swapped:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(root: Path) -> None:
+    """Undo what a build killed mid-way left behind: restore old directories, drop staged ones."""
+    if not root.is_dir():
+        return
+    for path in root.iterdir():
+        if path.name.startswith(_OLD):
+            target = root / path.name[len(_OLD) :]
+            if target.exists():
+                shutil.rmtree(path)
+            else:
+                path.rename(target)
+        elif path.name.startswith(_NEW):
+            shutil.rmtree(path)

@@ -79,7 +79,7 @@ class Checker:
         applies = [i for i in items if isinstance(i, nodes.AppliesTo)]
         decides = [i for i in items if isinstance(i, nodes.Decide)]
         sections = tuple(i for i in items if isinstance(i, nodes.Section))
-        self._one_of(headers, "a 'policy' header", 'policy "ID" { title: "..." effective: YYYY-MM-DD }')
+        self._one_of(headers, "'policy' header", 'policy "ID" { title: "..." effective: YYYY-MM-DD }')
         self._one_of(
             decides, "a 'decide' block", "decide { OUTCOME when CONDITION ... otherwise OUTCOME unknown OUTCOME }"
         )

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 errors in policies or inputs, 2 usage (argparse's own).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -114,7 +115,7 @@ def _requests(handle: IO[str]) -> Iterator[tuple[int, str]]:
     if first.strip() and second.strip() and not _is_json(first):
         # Perhaps one pretty-printed JSON document; if not, JSON Lines whose first line is bad.
         text = first + second + handle.read()
-        if _is_json(text):
+        if _is_json_object(text):
             yield 1, text
             return
         lines = iter(text.splitlines(keepends=True))
@@ -131,9 +132,16 @@ def _chain(first: str, second: str, rest: IO[str]) -> Iterator[str]:
 def _is_json(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 def _load_policy(command: str, name: str) -> Policy | int:
@@ -162,20 +170,25 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
     if isinstance(policy, int):
         return policy
     evaluator = python.load_module(policy)
+    if source == "-" and isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="surrogateescape")  # a bad byte is a bad line, not the end of the run
     try:
-        handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
+        handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
     except OSError as exc:
         print(f"policyc eval: cannot read {source}: {exc.strerror}", file=sys.stderr)
         return 1
     invalid = 0
     out = sys.stdout
+    if isinstance(out, io.TextIOWrapper):  # an echoed lone surrogate must not end the run
+        out.reconfigure(errors="backslashreplace")
     with handle:
         for number, text in _requests(handle):
             try:
-                request = json.loads(text)
-            except ValueError as exc:
+                request = json.loads(text.rstrip("\r\n"))
+            except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
                 invalid += 1
-                record: dict[str, Any] = {"line": number, "error": "malformed_json", "message": str(exc)}
+                reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+                record: dict[str, Any] = {"line": number, "error": "malformed_json", "message": reason}
                 print(_line_error(record) if explain else json.dumps(record), file=out)
                 continue
             try:

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.tree import Meta as LarkMeta
 
@@ -45,12 +45,31 @@ def parse(text: str, file: str) -> tuple[nodes.PolicyFile | None, list[Diagnosti
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
         return None, [_syntax_error(exc, text, file)]
+    too_deep = _too_deep(tree, file)
+    if too_deep is not None:
+        return None, [too_deep]
     transformer = PolicyTransformer(file)
     try:
         policy_file = transformer.transform(tree)
     except VisitError as exc:  # pragma: no cover - a transformer bug, not an author's mistake
         raise exc.orig_exc from exc
     return policy_file, transformer.diagnostics
+
+
+MAX_DIGITS = 18  # integers in policies are ages, scores, counts: never this long
+MAX_NESTING = 200  # far beyond any policy, and well within Python's recursion limit
+
+
+def _too_deep(tree: Tree[Token], file: str) -> Diagnostic | None:
+    """Nesting deeper than MAX_NESTING, found without recursion, so later stages can recurse safely."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            span = _span_of(file, node.meta)
+            return error("E005", f"expressions are nested more than {MAX_NESTING} levels deep", span)
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 # -- Syntax errors -------------------------------------------------------------------
@@ -174,7 +193,15 @@ class PolicyTransformer(Transformer[Token, Any]):
         def unescape(match: re.Match[str]) -> str:
             escape = match.group(1)
             if escape.startswith("u") and len(escape) == 5:
-                return chr(int(escape[1:], 16))
+                code = int(escape[1:], 16)
+                if not 0xD800 <= code <= 0xDFFF:
+                    return chr(code)
+                self.diagnostics.append(
+                    error(
+                        "E002", f"'\\{escape}' is half of a surrogate pair, not a character", _span_of(self.file, token)
+                    )
+                )
+                return ""
             if escape in _ESCAPES:
                 return _ESCAPES[escape]
             self.diagnostics.append(
@@ -188,6 +215,18 @@ class PolicyTransformer(Transformer[Token, Any]):
             return escape
 
         return _ESCAPE.sub(unescape, token[1:-1])
+
+    def _int(self, token: Token) -> int:
+        if len(token) > MAX_DIGITS:
+            self.diagnostics.append(
+                error(
+                    "E006",
+                    f"number has {len(token)} digits; at most {MAX_DIGITS} are allowed",
+                    _span_of(self.file, token),
+                )
+            )
+            return 0
+        return int(token)
 
     def _date(self, token: Token) -> nodes.DateLit:
         span = _span_of(self.file, token)
@@ -259,7 +298,7 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def integer_type(self, meta: LarkMeta, children: list[Token]) -> nodes.IntegerType:
         low, high = children
-        return nodes.IntegerType(self._span(meta), int(low), int(high))
+        return nodes.IntegerType(self._span(meta), self._int(low), self._int(high))
 
     def enum_type(self, meta: LarkMeta, children: list[Any]) -> nodes.EnumType:
         return nodes.EnumType(self._span(meta), children[0])
@@ -319,7 +358,7 @@ class PolicyTransformer(Transformer[Token, Any]):
         return self._string(children[0])
 
     def json_integer(self, meta: LarkMeta, children: list[Token]) -> int:
-        return int(children[0])
+        return self._int(children[0])
 
     def json_null(self, meta: LarkMeta, children: list[Token]) -> None:
         return None
@@ -384,7 +423,7 @@ class PolicyTransformer(Transformer[Token, Any]):
     def quantifier(self, meta: LarkMeta, children: list[Token]) -> nodes.Quantifier:
         words = [str(c) for c in children]
         if words[0] == "at":
-            return nodes.Quantifier(self._span(meta), "at_least", int(words[2]))
+            return nodes.Quantifier(self._span(meta), "at_least", self._int(children[2]))
         return nodes.Quantifier(self._span(meta), words[0], None)
 
     # Expressions
@@ -426,7 +465,7 @@ class PolicyTransformer(Transformer[Token, Any]):
         return nodes.SectionRef(self._span(meta), str(children[0]))
 
     def integer(self, meta: LarkMeta, children: list[Token]) -> nodes.IntLit:
-        return nodes.IntLit(self._span(meta), int(children[0]))
+        return nodes.IntLit(self._span(meta), self._int(children[0]))
 
     def string(self, meta: LarkMeta, children: list[Token]) -> nodes.StrLit:
         return nodes.StrLit(self._span(meta), self._string(children[0]))

@@ -1,0 +1,132 @@
+"""Builds: reproducible byte for byte, and atomic: a failed or killed build leaves the output as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from compiler import build as build_module
+from compiler import targets
+from compiler.build import build
+from tests.conftest import POLICY_SOURCE, ROOT
+
+POLICYC = [sys.executable, "-m", "compiler.cli"]
+
+
+def snapshot(*directories: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(directory.parent)): path.read_bytes()
+        for directory in directories
+        if directory.exists()
+        for path in sorted(directory.rglob("*"))
+        if path.is_file()
+    }
+
+
+def committed() -> dict[str, bytes]:
+    files = snapshot(ROOT / "generated")
+    files.update({k.replace("docs/", "docs/", 1): v for k, v in snapshot(ROOT / "docs" / "policies").items()})
+    return files
+
+
+def test_builds_are_identical_across_hash_seeds_and_directories(tmp_path: Path) -> None:
+    outputs = []
+    for seed, cwd in (("0", ROOT), ("12345", tmp_path), ("random", tmp_path)):
+        out, docs = tmp_path / f"out-{seed}" / "generated", tmp_path / f"out-{seed}" / "docs"
+        subprocess.run(
+            [*POLICYC, "build", str(ROOT / "policies"), "--out", str(out), "--docs", str(docs)],
+            cwd=cwd,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)},
+            check=True,
+            capture_output=True,
+        )
+        outputs.append({**snapshot(out), **snapshot(docs / "policies")})
+    assert outputs[0] == outputs[1] == outputs[2]
+    expected = {**snapshot(ROOT / "generated"), **snapshot(ROOT / "docs" / "policies")}
+    assert outputs[0] == expected
+
+
+def roots(tmp_path: Path) -> dict[str, Path]:
+    return {"out": tmp_path / "generated", "docs": tmp_path / "docs"}
+
+
+def test_an_exception_in_a_target_leaves_the_output_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build([POLICY_SOURCE], roots(tmp_path))
+    before = snapshot(tmp_path / "generated", tmp_path / "docs")
+    changed = POLICY_SOURCE.read_text().replace('"Eckardt symptom score."', '"The Eckardt symptom score."')
+    source = tmp_path / "MP-MM-1308.policy"
+    source.write_text(changed)
+
+    def broken(policy: object) -> dict[PurePosixPath, str]:
+        raise RuntimeError("a target failed")
+
+    monkeypatch.setitem(targets.TARGETS, "zz-broken", (broken, "out"))
+    with pytest.raises(RuntimeError):
+        build([source], roots(tmp_path))
+    assert snapshot(tmp_path / "generated", tmp_path / "docs") == before
+
+
+def test_a_failure_during_the_swap_puts_every_directory_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build([POLICY_SOURCE], roots(tmp_path))
+    before = snapshot(tmp_path / "generated", tmp_path / "docs")
+    source = tmp_path / "MP-MM-1308.policy"
+    source.write_text(POLICY_SOURCE.read_text().replace('"Eckardt symptom score."', '"Eckardt score."'))
+    real_rename = Path.rename
+    calls = {"n": 0}
+
+    def failing_rename(self: Path, target: Path) -> Path:
+        calls["n"] += 1
+        if calls["n"] == 5:  # after two directories were swapped, in the middle of the third
+            raise OSError("disk full")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(OSError):
+        build([source], roots(tmp_path))
+    monkeypatch.setattr(Path, "rename", real_rename)
+    assert snapshot(tmp_path / "generated", tmp_path / "docs") == before
+    assert not [p for p in (tmp_path / "generated").iterdir() if p.name.startswith(".policyc")]
+
+
+def test_a_killed_build_leaves_old_or_new_directories_and_the_next_build_recovers(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    text = POLICY_SOURCE.read_text()
+    for i in range(40):  # enough work that a kill lands mid-build
+        (policies / f"P{i}.policy").write_text(text.replace('"MP-MM-1308"', f'"P-{i}"'))
+    args = [*POLICYC, "build", str(policies), "--out", str(tmp_path / "generated"), "--docs", str(tmp_path / "docs")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.perf_counter()
+    subprocess.run(args, env=env, check=True, capture_output=True)
+    duration = time.perf_counter() - start
+    old = snapshot(tmp_path / "generated")
+    for path in policies.iterdir():
+        path.write_text(path.read_text().replace('"Eckardt symptom score."', '"Eckardt score (0 to 12)."'))
+    killed_mid_build = 0
+    for share in (0.2, 0.35, 0.5, 0.65, 0.8, 0.9):  # kill at points spread over a whole build
+        delay = duration * share
+        process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        killed_mid_build += process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        for directory in ("python", "schema", "models"):
+            live = tmp_path / "generated" / directory
+            if live.exists():  # never half a directory: every file is all old or all new
+                files = {k: v for k, v in snapshot(live).items()}
+                olds = {k: v for k, v in old.items() if k.startswith(f"{directory}/")}
+                assert files == olds or all(olds.get(k) != v for k, v in files.items() if k.endswith(".py"))
+            else:
+                assert (tmp_path / "generated" / f".policyc-old-{directory}").exists()
+        build_module._recover(tmp_path / "generated")
+        for directory in ("python", "schema", "models"):
+            assert (tmp_path / "generated" / directory).is_dir()
+    assert killed_mid_build >= 3
+    subprocess.run(args, env=env, check=True, capture_output=True)
+    assert subprocess.run([*args, "--check"], env=env, capture_output=True).returncode == 0

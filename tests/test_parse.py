@@ -1,0 +1,140 @@
+"""The front end: text folding, escapes, and fuzzing that must end in diagnostics, never a traceback.
+
+Set POLICYC_LONG=1 for a deeper run (more examples per property).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from compiler import compile_file, compile_source
+from compiler.cli import main
+from compiler.diagnostics import render_all
+from compiler.parse import _parser, fold_text, parse
+from tests.conftest import POLICY_SOURCE
+
+LONG = bool(os.environ.get("POLICYC_LONG"))
+EXAMPLES = 20_000 if LONG else 600
+SOURCE = POLICY_SOURCE.read_text(encoding="utf-8")
+TOKENS = list(_parser().lex(SOURCE, dont_ignore=True))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def test_text_blocks_fold_into_paragraphs() -> None:
+    assert fold_text("\n    one\n    two\n\n    three\n    ") == ("one two", "three")
+
+
+def test_string_escapes() -> None:
+    tree, diagnostics = parse('policy "a\\"b\\\\c\\u00e9\\n" { }', "x")
+    assert diagnostics == [] and tree is not None
+    assert tree.items[0].policy_id == 'a"b\\cé\n'  # type: ignore[union-attr]
+
+
+def assert_clean(text: str) -> None:
+    """Compiling never raises, and every diagnostic points at a line and column of the text."""
+    policy, diagnostics = compile_source(text, "fuzz.policy")
+    lines = max(1, len(text.splitlines()))
+    for d in diagnostics:
+        assert 1 <= d.span.line <= lines + 1 and d.span.column >= 1, d
+    render_all(diagnostics, {"fuzz.policy": text})
+    assert policy is not None or diagnostics
+
+
+def splice(tokens: list[str]) -> str:
+    return "".join(tokens)
+
+
+@FUZZ
+@given(st.data())
+def test_token_mutations(data: st.DataObject) -> None:
+    tokens = [str(t) for t in TOKENS]
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(tokens) - 1))
+        j = data.draw(st.integers(0, len(tokens) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "swap", "replace"]))
+        if action == "delete":
+            del tokens[i]
+        elif action == "duplicate":
+            tokens.insert(i, tokens[i])
+        elif action == "swap":
+            tokens[i], tokens[j] = tokens[j], tokens[i]
+        else:
+            tokens[i] = data.draw(st.sampled_from([*tokens[:50], " ", "\n", "{", "}", "(", ")", "9" * 30, "-1"]))
+    assert_clean(splice(tokens))
+
+
+LOOK_ALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "-": "‐", '"': "“", "=": "＝", " ": "\u00a0"}
+
+
+@FUZZ
+@given(st.lists(st.integers(0, len(SOURCE) - 1), min_size=1, max_size=5), st.sampled_from(sorted(LOOK_ALIKES)))
+def test_unicode_look_alikes(positions: list[int], char: str) -> None:
+    text = list(SOURCE)
+    for p in positions:
+        if text[p] == char:
+            text[p] = LOOK_ALIKES[char]
+    assert_clean("".join(text))
+
+
+@FUZZ
+@given(st.integers(0, len(SOURCE)), st.text(max_size=40))
+def test_inserted_text(position: int, inserted: str) -> None:
+    assert_clean(SOURCE[:position] + inserted + SOURCE[position:])
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=400), st.integers(0, len(SOURCE)))
+def test_random_bytes_through_the_command_line(tmp_path_factory: pytest.TempPathFactory, noise: bytes, at: int) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.policy"
+    raw = SOURCE.encode()
+    path.write_bytes(raw[:at] + noise + raw[at:])
+    assert main(["check", str(path)]) in (0, 1)
+    policy, diagnostics, _ = compile_file(path)
+    assert policy is not None or all(d.span.line >= 1 for d in diagnostics)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "E101"),
+        (b"\xff\xfe\x00".decode("latin-1"), "E001"),
+        ("policy \"X\" { title: \"t\" effective: 2025-01-01 }\nfact a: boolean \"a\"\n"
+         "section D \"D\" { rule D.I \"x\" when " + "not " * 5000 + "a }", "E005"),
+        (SOURCE.replace("integer 0..130", "integer 0.." + "9" * 5000), "E006"),
+        (SOURCE.replace('"Date of service."', '"\\ud800"'), "E002"),
+        (SOURCE.replace("2025-11-01", "2025-11-31", 1), "E003"),
+    ],
+    ids=["empty", "binary", "nesting-5000", "huge-integer", "surrogate", "unreal-date"],
+)  # fmt: skip
+def test_hostile_sources_get_diagnostics(text: str, code: str) -> None:
+    _, diagnostics = compile_source(text, "x.policy")
+    assert code in {d.code for d in diagnostics}
+
+
+def test_invalid_utf8_is_a_diagnostic(tmp_path: Path) -> None:
+    path = tmp_path / "bad.policy"
+    path.write_bytes(SOURCE.encode()[:200] + b"\xc3\x28" + SOURCE.encode()[200:])
+    _, diagnostics, _ = compile_file(path)
+    assert [d.code for d in diagnostics] == ["E000"]
+
+
+def test_time_grows_linearly_with_size() -> None:
+    """A 10 MB policy compiles, and four times the facts take about four times as long."""
+    big = SOURCE.replace('"NA"', '"""' + "lorem ipsum dolor sit amet " * 400_000 + '"""', 1)
+    assert len(big) > 10_000_000
+    assert_clean(big)
+
+    def seconds(facts: int) -> float:
+        text = SOURCE + "".join(f'fact f{i}: integer 0..{i + 1} "Fact {i}."\n' for i in range(facts))
+        start = time.perf_counter()
+        compile_source(text, "x.policy")
+        return time.perf_counter() - start
+
+    small, large = min(seconds(1000) for _ in range(2)), min(seconds(4000) for _ in range(2))
+    assert large < 10 * small, (small, large)  # linear is 4x; quadratic would be 16x
