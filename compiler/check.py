@@ -287,16 +287,20 @@ class Checker:
         if not ok or not states:
             return None
         state, date = model.FactRef(applies.state_fact.name), model.FactRef(applies.date_fact.name)
-        per_state: list[model.Expr] = []
+        # States that share their dates share one test: `state in {GA, IN} and date >= ...`.
+        periods: dict[tuple[datetime.date, datetime.date | None], list[str]] = {}
         for s in states:
+            periods.setdefault((s.effective, s.inactive), []).append(s.code)
+        per_period: list[model.Expr] = []
+        for (start, end), codes in periods.items():
             parts: list[model.Expr] = [
-                model.Compare("==", state, model.Const(s.code)),
-                model.Compare(">=", date, model.Const(s.effective)),
+                model.Member(state, model.Const(model.sorted_set(codes))),
+                model.Compare(">=", date, model.Const(start)),
             ]
-            if s.inactive is not None:
-                parts.append(model.Compare("<", date, model.Const(s.inactive)))
-            per_state.append(model.Combine("all", len(parts), tuple(parts)))
-        condition = model.Combine("any", 1, tuple(per_state))
+            if end is not None:
+                parts.append(model.Compare("<", date, model.Const(end)))
+            per_period.append(model.Combine("all", len(parts), tuple(parts)))
+        condition = model.Combine("any", 1, tuple(per_period))
 
         def describe(s: model.State) -> str:
             notes = []

@@ -111,7 +111,7 @@ def one_pretty_printed_object(lines: list[str]) -> bool:
     try:
         json.loads(lines[0])
         return False
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return isinstance(json.loads("\n".join(lines)), dict)

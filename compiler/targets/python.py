@@ -66,6 +66,8 @@ class _FactView:
     annotation: str
     check: str  # the call that validates and converts the request's value
     values: tuple[str, ...] | None = None  # an enum's or a set's values
+    pattern: str | None = None  # a string fact's pattern
+    fast_path: str = ""  # statements taking the fact in its usual form, else _validate_fully
 
     @property
     def values_name(self) -> str:
@@ -82,22 +84,55 @@ class _FactView:
 
     @classmethod
     def of(cls, fact: model.Fact) -> _FactView:
-        t, name = fact.type, repr(fact.name)
-        if isinstance(t, model.Boolean):
-            return cls(fact.name, "bool", f"_boolean(request, {name}, errors)")
-        if isinstance(t, model.Integer):
-            return cls(fact.name, "int", f"_integer(request, {name}, {t.low}, {t.high}, errors)")
+        t, name, var = fact.type, repr(fact.name), fact.name
         values = f"_{fact.name.upper()}_VALUES"
+        got = f"(v := get({name})) is not None"
+        if isinstance(t, model.Boolean):
+            fast = _fast(var, f"{got} and v is not True and v is not False")
+            return cls(var, "bool", f"_boolean(request, {name}, errors)", fast_path=fast)
+        if isinstance(t, model.Integer):
+            fast = _fast(var, f"{got} and (type(v) is not int or not {t.low} <= v <= {t.high})")
+            return cls(var, "int", f"_integer(request, {name}, {t.low}, {t.high}, errors)", fast_path=fast)
         if isinstance(t, model.Enum):
-            return cls(fact.name, "str", f"_enum(request, {name}, {values}, errors)", t.values)
+            fast = _fast(var, f"{got} and (type(v) is not str or v not in {values}_SET)")
+            return cls(var, "str", f"_enum(request, {name}, {values}, errors)", t.values, fast_path=fast)
         if isinstance(t, model.EnumSet):
-            return cls(fact.name, "frozenset[str]", f"_enum_set(request, {name}, {values}, errors)", t.values)
+            fast = _fast(var, f"{got} and (v := _fast_set(v, {values}_SET)) is None")
+            check = f"_enum_set(request, {name}, {values}, errors)"
+            return cls(var, "frozenset[str]", check, t.values, fast_path=fast)
         if isinstance(t, model.Date):
-            return cls(fact.name, "datetime.date", f"_date(request, {name}, errors)")
+            fast = (
+                f"    if {got}:\n"
+                f"        if type(v) is not str or not _ISO_DATE.fullmatch(v):\n            {_SLOW}\n"
+                f"        try:\n            v = datetime.date.fromisoformat(v)\n"
+                f"        except ValueError:\n            {_SLOW}\n"
+                f"    {var} = v"
+            )
+            return cls(var, "datetime.date", f"_date(request, {name}, errors)", fast_path=fast)
         if isinstance(t, model.String):
-            pattern = "None" if t.pattern is None else f"re.compile({t.pattern!r})"
-            return cls(fact.name, "str", f"_string(request, {name}, {pattern}, errors)")
+            if t.pattern is None:
+                return cls(
+                    var,
+                    "str",
+                    f"_string(request, {name}, None, errors)",
+                    fast_path=_fast(var, f"{got} and type(v) is not str"),
+                )
+            compiled = f"_{fact.name.upper()}_PATTERN"
+            fast = _fast(var, f"{got} and (type(v) is not str or not {compiled}.fullmatch(v))")
+            return cls(var, "str", f"_string(request, {name}, {compiled}, errors)", pattern=t.pattern, fast_path=fast)
         raise TypeError(f"unhandled fact type {type(t).__name__}")
+
+
+_SLOW = "return _validate_fully(request)"
+
+
+def _fast(var: str, test: str) -> str:
+    """Take the fact in its usual form into `var`; anything else goes to _validate_fully."""
+    line = f"    if {test}:"
+    if len(line) > WIDTH:
+        first, rest = test.split(" and ", 1)
+        line = f"    if (\n        {first}\n        and {rest}\n    ):"
+    return f"{line}\n        {_SLOW}\n    {var} = v"
 
 
 @dataclass(frozen=True)
@@ -118,13 +153,19 @@ class _RuleView:
     section: str
     negated: bool  # `when not D.X`
     condition: str  # as written, for a comment
-    explains: tuple[str, ...]  # provisions whose results this rule adds to the explanation
+    statements: list[str]  # compute the locals of the provisions this rule needs
+    explains: tuple[tuple[str, str], ...]  # (label, local) of each provision the explanation lists
     missing: str
     clarifications: tuple[str, ...]  # clarifications shown once this rule has been evaluated
 
 
 def function_name(label: str) -> str:
     return "_" + label.replace(".", "_")
+
+
+def local_name(label: str) -> str:
+    """The local variable holding a provision's value in `decide`: D.I.A -> d_i_a."""
+    return label.lower().replace(".", "_")
 
 
 def missing_function_name(label: str) -> str:
@@ -157,10 +198,14 @@ class _Emitter:
     def rules(self) -> list[_RuleView]:
         views: list[_RuleView] = []
         evaluated: list[str] = []
+        lowering = _Lowering(self)
         for rule in self.policy.rules:
             explains = tuple(p.label for p in self.policy.subtree(rule.section))
             evaluated.extend(explains)
             negated = isinstance(rule.condition, model.Not)
+            statements: list[str] = []
+            for label in explains:  # the explanation lists them all, so compute them all
+                statements += lowering.provision(label)
             views.append(
                 _RuleView(
                     rule.line,
@@ -168,7 +213,8 @@ class _Emitter:
                     rule.section,
                     negated,
                     rule.condition_text,
-                    explains,
+                    statements,
+                    tuple((label, local_name(label)) for label in explains),
                     f"{missing_function_name(rule.section)}(f)",
                     self.clarifications(evaluated),
                 )
@@ -248,3 +294,79 @@ class _Emitter:
             lines.append(f"{pad}if f.{name} is None:")
             lines.append(f"{pad}    missing.add({name!r})")
         return lines
+
+
+class _Lowering:
+    """Straight-line code for `decide`: each provision's value computed once, into a local, when first needed.
+
+    Kleene operators are written out (`False in (a, b)` and the like) rather than
+    called, since `decide` is the hot path of every evaluation.
+    """
+
+    def __init__(self, emitter: _Emitter) -> None:
+        self.emitter = emitter
+        self.computed: set[str] = set()
+        self.temps = 0
+
+    def provision(self, label: str) -> list[str]:
+        if label in self.computed:
+            return []
+        condition = self.emitter.policy.provision(label).condition
+        assert condition is not None
+        lines: list[str] = []
+        value = self.expr(condition, lines)
+        lines.append(f"{local_name(label)} = {value}")
+        self.computed.add(label)
+        return lines
+
+    def expr(self, expr: model.Expr, lines: list[str]) -> str:
+        if isinstance(expr, model.ProvisionRef):
+            lines += self.provision(expr.label)
+            return local_name(expr.label)
+        if isinstance(expr, model.Not):
+            operand = self.atom(expr.operand, lines)
+            return f"None if {operand} is None else not {operand}"
+        if isinstance(expr, model.Combine):
+            operands = [self.expr(o, lines) for o in expr.operands]  # each used once: no temporaries
+            if expr.kind == "at_least":
+                return f"_at_least({expr.count}, {', '.join(operands)})"
+            values = self.temp(lines, "(" + ", ".join(operands) + ("," if len(operands) == 1 else "") + ")")
+            decisive, other = ("False", "True") if expr.kind == "all" else ("True", "False")
+            return f"{decisive} if {decisive} in {values} else None if None in {values} else {other}"
+        return self.emitter.value(expr)
+
+    def atom(self, expr: model.Expr, lines: list[str]) -> str:
+        """A name or constant for `expr`, so that testing it twice computes it once."""
+        code = self.expr(expr, lines)
+        if code.isidentifier() or code in ("True", "False") or re.fullmatch(r"f\.\w+", code):
+            return code
+        return self.temp(lines, code)
+
+    def temp(self, lines: list[str], code: str) -> str:
+        self.temps += 1
+        name = f"v{self.temps}"
+        line = f"{name} = {code}"
+        if len(line) > WIDTH - 4 and code.startswith("(") and code.endswith(")"):
+            items = _split_top_level(code[1:-1].rstrip(","))
+            line = f"{name} = (\n" + "".join(f"    {item},\n" for item in items) + ")"
+        lines.append(line)
+        return name
+
+
+def _split_top_level(code: str) -> list[str]:
+    """Split `a, (b, c), d` at the commas outside brackets and strings."""
+    items, depth, start, quote = [], 0, 0, ""
+    for i, char in enumerate(code):
+        if quote:
+            quote = "" if char == quote and code[i - 1] != "\\" else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append(code[start:i].strip())
+            start = i + 1
+    items.append(code[start:].strip())
+    return items

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 POLICY_ID: Final = 'MP-MM-1308'
 TITLE: Final = 'Peroral Endoscopic Myotomy'
@@ -71,6 +71,13 @@ _CONTRAINDICATIONS_VALUES: Final = (
     'mucosa_compromising_prior_therapy',
 )
 _PRIOR_ACHALASIA_THERAPIES_VALUES: Final = ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy')
+_NAMES: Final = frozenset(FACTS)
+_ISO_DATE: Final = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DIAGNOSIS_VALUES_SET: Final = frozenset(_DIAGNOSIS_VALUES)
+_ACHALASIA_TYPE_VALUES_SET: Final = frozenset(_ACHALASIA_TYPE_VALUES)
+_CONTRAINDICATIONS_VALUES_SET: Final = frozenset(_CONTRAINDICATIONS_VALUES)
+_PRIOR_ACHALASIA_THERAPIES_VALUES_SET: Final = frozenset(_PRIOR_ACHALASIA_THERAPIES_VALUES)
+_STATE_PATTERN: Final = re.compile('[A-Z]{2}')
 _DATE_2025_11_01: Final = datetime.date(2025, 11, 1)
 _DATE_2026_01_01: Final = datetime.date(2026, 1, 1)
 
@@ -95,8 +102,7 @@ class InvalidRequest(ValueError):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """A validated request; None means unknown."""
 
     state: str | None = None
@@ -112,8 +118,7 @@ class Facts:
     prior_achalasia_therapies: frozenset[str] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Criterion:
+class Criterion(NamedTuple):
     section: str
     kind: str
     wording: str
@@ -130,8 +135,7 @@ class Criterion:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     policy: str
     effective_date: str
     outcome: str
@@ -314,6 +318,93 @@ _CLARIFIES: Final[dict[str, str]] = {
 
 def validate(request: object) -> Facts:
     """Check a request against the contract and type its facts; raise InvalidRequest."""
+    # The fast path takes each fact in its usual form; anything else, valid or not,
+    # goes to _validate_fully, which finds every error or converts the unusual form.
+    if (type(request) is not dict and not isinstance(request, Mapping)) or not _NAMES.issuperset(request):
+        return _validate_fully(request)
+    get = request.get
+    v: Any
+    if (
+        (v := get('state')) is not None
+        and (type(v) is not str or not _STATE_PATTERN.fullmatch(v))
+    ):
+        return _validate_fully(request)
+    state = v
+    if (v := get('service_date')) is not None:
+        if type(v) is not str or not _ISO_DATE.fullmatch(v):
+            return _validate_fully(request)
+        try:
+            v = datetime.date.fromisoformat(v)
+        except ValueError:
+            return _validate_fully(request)
+    service_date = v
+    if (v := get('age')) is not None and (type(v) is not int or not 0 <= v <= 130):
+        return _validate_fully(request)
+    age = v
+    if (
+        (v := get('diagnosis')) is not None
+        and (type(v) is not str or v not in _DIAGNOSIS_VALUES_SET)
+    ):
+        return _validate_fully(request)
+    diagnosis = v
+    if (
+        (v := get('achalasia_type')) is not None
+        and (type(v) is not str or v not in _ACHALASIA_TYPE_VALUES_SET)
+    ):
+        return _validate_fully(request)
+    achalasia_type = v
+    if (
+        (v := get('failed_conventional_therapy')) is not None
+        and v is not True and v is not False
+    ):
+        return _validate_fully(request)
+    failed_conventional_therapy = v
+    if (
+        (v := get('heller_surgical_candidate')) is not None
+        and v is not True and v is not False
+    ):
+        return _validate_fully(request)
+    heller_surgical_candidate = v
+    if (
+        (v := get('eckardt_score')) is not None
+        and (type(v) is not int or not 0 <= v <= 12)
+    ):
+        return _validate_fully(request)
+    eckardt_score = v
+    if (
+        (v := get('prior_open_foregut_surgery')) is not None
+        and v is not True and v is not False
+    ):
+        return _validate_fully(request)
+    prior_open_foregut_surgery = v
+    if (
+        (v := get('contraindications')) is not None
+        and (v := _fast_set(v, _CONTRAINDICATIONS_VALUES_SET)) is None
+    ):
+        return _validate_fully(request)
+    contraindications = v
+    if (
+        (v := get('prior_achalasia_therapies')) is not None
+        and (v := _fast_set(v, _PRIOR_ACHALASIA_THERAPIES_VALUES_SET)) is None
+    ):
+        return _validate_fully(request)
+    prior_achalasia_therapies = v
+    return Facts(
+        state,
+        service_date,
+        age,
+        diagnosis,
+        achalasia_type,
+        failed_conventional_therapy,
+        heller_surgical_candidate,
+        eckardt_score,
+        prior_open_foregut_surgery,
+        contraindications,
+        prior_achalasia_therapies,
+    )
+
+
+def _validate_fully(request: object) -> Facts:
     if not isinstance(request, Mapping):
         raise InvalidRequest([FieldError("$", f"expected a JSON object, got {_json_type(request)}")])
     errors: list[FieldError] = []
@@ -323,7 +414,7 @@ def validate(request: object) -> Facts:
             hint = f" (did you mean {_quote(close[0])}?)" if close else ""
             errors.append(FieldError(str(key), "not a fact of this policy" + hint))
     facts = Facts(
-        state=_string(request, 'state', re.compile('[A-Z]{2}'), errors),
+        state=_string(request, 'state', _STATE_PATTERN, errors),
         service_date=_date(request, 'service_date', errors),
         age=_integer(request, 'age', 0, 130, errors),
         diagnosis=_enum(request, 'diagnosis', _DIAGNOSIS_VALUES, errors),
@@ -433,6 +524,17 @@ def _enum_set(
     return frozenset(seen)
 
 
+def _fast_set(value: object, allowed: frozenset[str]) -> frozenset[str] | None:
+    """A list of distinct allowed strings as a frozenset; None sends it to _validate_fully."""
+    if type(value) is not list:
+        return None
+    try:
+        values = frozenset(value)
+    except TypeError:  # unhashable items
+        return None
+    return values if len(values) == len(value) and values <= allowed else None
+
+
 def _date(request: Mapping[Any, object], name: str, errors: list[FieldError]) -> datetime.date | None:
     value = request.get(name)
     if value is None:
@@ -499,25 +601,13 @@ def _applicability(f: Facts) -> bool | None:
     # applicability (applicability), MP-MM-1308.policy line 45
     return _any(
         _all(
-            (None if f.state is None else f.state == 'GA'),
+            (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
             (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
         ),
         _all(
-            (None if f.state is None else f.state == 'IN'),
-            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-        ),
-        _all(
-            (None if f.state is None else f.state == 'KY'),
+            (None if f.state is None else f.state in ('KY',)),
             (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
             (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
-        ),
-        _all(
-            (None if f.state is None else f.state == 'OH'),
-            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-        ),
-        _all(
-            (None if f.state is None else f.state == 'WV'),
-            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
         ),
     )
 
@@ -525,7 +615,7 @@ def _applicability(f: Facts) -> bool | None:
 def _missing_applicability(f: Facts) -> set[str]:
     missing: set[str] = set()
     if _all(
-           (None if f.state is None else f.state == 'GA'),
+           (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
        ) is None:
         if f.state is None:
@@ -533,15 +623,7 @@ def _missing_applicability(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
     if _all(
-           (None if f.state is None else f.state == 'IN'),
-           (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-       ) is None:
-        if f.state is None:
-            missing.add('state')
-        if f.service_date is None:
-            missing.add('service_date')
-    if _all(
-           (None if f.state is None else f.state == 'KY'),
+           (None if f.state is None else f.state in ('KY',)),
            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
            (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
        ) is None:
@@ -549,22 +631,6 @@ def _missing_applicability(f: Facts) -> set[str]:
             missing.add('state')
         if f.service_date is None:
             missing.add('service_date')
-        if f.service_date is None:
-            missing.add('service_date')
-    if _all(
-           (None if f.state is None else f.state == 'OH'),
-           (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-       ) is None:
-        if f.state is None:
-            missing.add('state')
-        if f.service_date is None:
-            missing.add('service_date')
-    if _all(
-           (None if f.state is None else f.state == 'WV'),
-           (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-       ) is None:
-        if f.state is None:
-            missing.add('state')
         if f.service_date is None:
             missing.add('service_date')
     return missing
@@ -774,68 +840,96 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     criteria: list[Criterion] = []
 
     # MP-MM-1308.policy line 297: not_applicable when not applicable
-    cited = _applicability(f)
+    v1 = (
+        (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
+        (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+    )
+    v2 = (
+        (None if f.state is None else f.state in ('KY',)),
+        (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+        (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
+    )
+    v3 = (
+        False if False in v1 else None if None in v1 else True,
+        False if False in v2 else None if None in v2 else True,
+    )
+    applicability = True if True in v3 else None if None in v3 else False
     if explain:
-        criteria.append(_criterion(f, 'applicability', cited))
-    value = _not(cited)
-    if value is None:
+        criteria.append(_criterion(f, 'applicability', applicability))
+    if applicability is None:
         missing = _missing_applicability(f)
         return _decision(f, 'insufficient_information', 'applicability', missing, criteria, ())
-    if value:
+    if not applicability:
         return _decision(f, 'not_applicable', 'applicability', set(), criteria, ())
 
     # MP-MM-1308.policy line 298: experimental when D.III
-    cited = _D_III(f)
+    d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
     if explain:
-        criteria.append(_criterion(f, 'D.III', cited))
-    value = cited
-    if value is None:
+        criteria.append(_criterion(f, 'D.III', d_iii))
+    if d_iii is None:
         missing = _missing_D_III(f)
         return _decision(f, 'insufficient_information', 'D.III', missing, criteria, ())
-    if value:
+    if d_iii:
         return _decision(f, 'experimental', 'D.III', set(), criteria, ())
 
     # MP-MM-1308.policy line 299: contraindicated when D.IV
-    cited = _D_IV(f)
+    d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
+    d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
+    d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+    d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
+    d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
+    d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
+    v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+    d_iv = True if True in v4 else None if None in v4 else False
     if explain:
-        criteria.append(_criterion(f, 'D.IV', cited))
-        criteria.append(_criterion(f, 'D.IV.A', _D_IV_A(f)))
-        criteria.append(_criterion(f, 'D.IV.B', _D_IV_B(f)))
-        criteria.append(_criterion(f, 'D.IV.C', _D_IV_C(f)))
-        criteria.append(_criterion(f, 'D.IV.D', _D_IV_D(f)))
-        criteria.append(_criterion(f, 'D.IV.E', _D_IV_E(f)))
-        criteria.append(_criterion(f, 'D.IV.F', _D_IV_F(f)))
-    value = cited
-    if value is None:
+        criteria.append(_criterion(f, 'D.IV', d_iv))
+        criteria.append(_criterion(f, 'D.IV.A', d_iv_a))
+        criteria.append(_criterion(f, 'D.IV.B', d_iv_b))
+        criteria.append(_criterion(f, 'D.IV.C', d_iv_c))
+        criteria.append(_criterion(f, 'D.IV.D', d_iv_d))
+        criteria.append(_criterion(f, 'D.IV.E', d_iv_e))
+        criteria.append(_criterion(f, 'D.IV.F', d_iv_f))
+    if d_iv is None:
         missing = _missing_D_IV(f)
         return _decision(f, 'insufficient_information', 'D.IV', missing, criteria, ('D.V',))
-    if value:
+    if d_iv:
         return _decision(f, 'contraindicated', 'D.IV', set(), criteria, ('D.V',))
 
     # MP-MM-1308.policy line 300: needs_review when D.II
-    cited = _D_II(f)
+    d_ii = (None if f.age is None else f.age <= 18)
     if explain:
-        criteria.append(_criterion(f, 'D.II', cited))
-    value = cited
-    if value is None:
+        criteria.append(_criterion(f, 'D.II', d_ii))
+    if d_ii is None:
         missing = _missing_D_II(f)
         return _decision(f, 'insufficient_information', 'D.II', missing, criteria, ('D.V',))
-    if value:
+    if d_ii:
         return _decision(f, 'needs_review', 'D.II', set(), criteria, ('D.V',))
 
     # MP-MM-1308.policy line 301: medically_necessary when D.I
-    cited = _D_I(f)
+    v5 = (
+        (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
+        (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
+    )
+    d_i_a = False if False in v5 else None if None in v5 else True
+    v6 = (
+        f.failed_conventional_therapy,
+        None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
+    )
+    d_i_b = True if True in v6 else None if None in v6 else False
+    d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
+    d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
+    v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
+    d_i = False if False in v7 else None if None in v7 else True
     if explain:
-        criteria.append(_criterion(f, 'D.I', cited))
-        criteria.append(_criterion(f, 'D.I.A', _D_I_A(f)))
-        criteria.append(_criterion(f, 'D.I.B', _D_I_B(f)))
-        criteria.append(_criterion(f, 'D.I.C', _D_I_C(f)))
-        criteria.append(_criterion(f, 'D.I.D', _D_I_D(f)))
-    value = cited
-    if value is None:
+        criteria.append(_criterion(f, 'D.I', d_i))
+        criteria.append(_criterion(f, 'D.I.A', d_i_a))
+        criteria.append(_criterion(f, 'D.I.B', d_i_b))
+        criteria.append(_criterion(f, 'D.I.C', d_i_c))
+        criteria.append(_criterion(f, 'D.I.D', d_i_d))
+    if d_i is None:
         missing = _missing_D_I(f)
         return _decision(f, 'insufficient_information', 'D.I', missing, criteria, ('D.V',))
-    if value:
+    if d_i:
         return _decision(f, 'medically_necessary', 'D.I', set(), criteria, ('D.V',))
     outcome, section = 'not_medically_necessary', 'D.I'
     return _decision(f, outcome, section, set(), criteria, ('D.V',))
@@ -867,15 +961,15 @@ def _decision(
     clarifications: tuple[str, ...],
 ) -> Decision:
     return Decision(
-        policy=POLICY_ID,
-        effective_date=EFFECTIVE_DATE,
-        outcome=outcome,
-        section=section,
-        missing=tuple(sorted(missing)),
-        advisories=_ADVISORIES[outcome],
-        criteria=tuple(criteria),
-        clarifications=clarifications,
-        facts=f,
+        POLICY_ID,
+        EFFECTIVE_DATE,
+        outcome,
+        section,
+        tuple(sorted(missing)) if missing else (),
+        _ADVISORIES[outcome],
+        tuple(criteria) if criteria else (),
+        clarifications,
+        f,
     )
 
 
