@@ -9,6 +9,8 @@ import argparse
 import io
 import json
 import sys
+import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -118,7 +120,7 @@ def _requests(handle: IO[str]) -> Iterator[tuple[int, str]]:
         if _is_json_object(text):
             yield 1, text
             return
-        lines = iter(text.splitlines(keepends=True))
+        lines = iter(io.StringIO(text))  # lines end at "\n" only, as in the file
     for number, line in enumerate(lines, start=1):
         if line.strip():
             yield number, line
@@ -177,33 +179,68 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
     except OSError as exc:
         print(f"policyc eval: cannot read {source}: {exc.strerror}", file=sys.stderr)
         return 1
-    invalid = 0
     out = sys.stdout
     if isinstance(out, io.TextIOWrapper):  # an echoed lone surrogate must not end the run
         out.reconfigure(errors="backslashreplace")
+    progress = _Progress() if sys.stderr.isatty() else None
     with handle:
-        for number, text in _requests(handle):
-            try:
-                request = json.loads(text.rstrip("\r\n"))
-            except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
-                invalid += 1
-                reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
-                record: dict[str, Any] = {"line": number, "error": "malformed_json", "message": reason}
-                print(_line_error(record) if explain else json.dumps(record), file=out)
-                continue
-            try:
-                decision = evaluator.evaluate(request)
-            except evaluator.InvalidRequest as exc:
-                invalid += 1
-                record = {"line": number, **exc.to_dict()}
-                print(_line_error(record) if explain else json.dumps(record, ensure_ascii=False), file=out)
-                continue
-            if explain:
-                print(f"-- request on line {number}", file=out)
-                print(evaluator.explain(decision) + "\n", file=out)
-            else:
-                print(decision.to_json(), file=out)
+        invalid = _decide_lines(evaluator, _requests(handle), out, explain, progress)
+    if progress is not None:
+        progress.finish()
     return 1 if invalid else 0
+
+
+def _decide_lines(
+    evaluator: types.ModuleType,
+    lines: Iterator[tuple[int, str]],
+    out: IO[str],
+    explain: bool,
+    progress: _Progress | None,
+) -> int:
+    """Decide each line and write its record, streaming; returns how many lines were invalid."""
+    invalid = 0
+    write, loads, evaluate, rejected = out.write, json.loads, evaluator.evaluate, evaluator.InvalidRequest
+    for number, text in lines:
+        if progress is not None and number % 4096 == 0:
+            progress.update(number)
+        try:
+            request = loads(text)
+        except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
+            invalid += 1
+            reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+            record: dict[str, Any] = {"line": number, "error": "malformed_json", "message": reason}
+            write((_line_error(record) if explain else json.dumps(record)) + "\n")
+            continue
+        try:
+            decision = evaluate(request)
+        except rejected as exc:
+            invalid += 1
+            record = {"line": number, **exc.to_dict()}
+            write((_line_error(record) if explain else json.dumps(record)) + "\n")
+            continue
+        if explain:
+            write(f"-- request on line {number}\n{evaluator.explain(decision)}\n\n")
+        else:
+            write(decision.to_json() + "\n")
+    return invalid
+
+
+class _Progress:
+    """Requests decided and the rate, redrawn on standard error (only when it is a terminal)."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.count = 0
+
+    def update(self, count: int) -> None:
+        self.count = count
+        rate = count / max(time.perf_counter() - self.start, 1e-9)
+        sys.stderr.write(f"\r{count:,} requests decided ({rate:,.0f}/s)")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.count:
+            sys.stderr.write("\n")
 
 
 def _line_error(record: dict[str, Any]) -> str:

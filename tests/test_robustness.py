@@ -91,7 +91,7 @@ def test_eval_never_loses_a_line(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogateescape")
     capsys.readouterr()
     code = main(["eval", "MP-MM-1308", "--input", str(path)])
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    records = [json.loads(line) for line in capsys.readouterr().out.split("\n") if line]
     assert records == [r for r in records if "outcome" in r or r["error"] in ("malformed_json", "invalid_request")]
     if one_pretty_printed_object(lines):
         assert len(records) == 1

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 import compiler
 from compiler import model
-from compiler.targets.templating import TEMPLATES, WIDTH, doc_line
+from compiler.targets.templating import TEMPLATES, WIDTH, doc_line, literal
 
 
 def module_name(policy_id: str) -> str:
@@ -44,10 +44,21 @@ def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
 def render(policy: model.Policy) -> str:
     emitter = _Emitter(policy)
     template = TEMPLATES.get_template("evaluator.py.j2")
+    facts = [_FactView.of(f) for f in policy.facts]
+    index = {f.name: i for i, f in enumerate(policy.facts)}
+    read: set[int] = set()
+    facts_read_through = []
+    for rule in policy.rules:
+        provisions = policy.subtree(rule.section)
+        read.update(index[name] for p in provisions for name in p.facts)
+        facts_read_through.append((provisions[-1].label, tuple(sorted(read))))
+    tables = [f.values_name for f in facts if f.values is not None]
     return template.render(
         policy=policy,
         version=compiler.__version__,
-        facts=[_FactView.of(f) for f in policy.facts],
+        facts=facts,
+        facts_read_through=facts_read_through,
+        enum_tables=literal(tuple(tables)).replace("'", ""),  # a tuple of names, wrapped to fit
         kinds=sorted({f.type.kind for f in policy.facts}),
         provisions=[emitter.provision(p) for p in policy.provisions if p.condition is not None],
         explained=[p for p in policy.provisions if p.condition is not None],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
+import operator
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -142,9 +143,14 @@ class Decision(NamedTuple):
     section: str
     missing: tuple[str, ...]
     advisories: tuple[str, ...]
-    criteria: tuple[Criterion, ...]
+    results: tuple[tuple[str, bool | None], ...]  # (section, value) of each provision evaluated
     clarifications: tuple[str, ...]
     facts: Facts
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """Each provision evaluated, with its wording and the facts it read (made on demand)."""
+        return tuple(_criterion(self.facts, label, value) for label, value in self.results)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -173,7 +179,26 @@ class Decision(NamedTuple):
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+        """`json.dumps(self.to_dict(), ensure_ascii=False)`, built from pieces encoded at import."""
+        return "".join(
+            (
+                _JSON_HEAD,
+                _NAME_JSON[self.outcome],
+                ', "section": ',
+                _NAME_JSON[self.section],
+                ', "missing": [',
+                ", ".join(_NAME_JSON[name] for name in self.missing),
+                '], "requested_information": [',
+                ", ".join(_REQUESTED_JSON[name] for name in self.missing),
+                '], "advisories": [',
+                ", ".join(_ADVISORY_JSON[label] for label in self.advisories),
+                '], "criteria": [',
+                _criteria_json(self.results, self.facts) if self.results else "",
+                '], "clarifications": [',
+                ", ".join(_clarification_json(label, self.facts) for label in self.clarifications),
+                "]}",
+            )
+        )
 
 
 # Each provision: its kind, the policy's wording, and the facts it reads.
@@ -837,7 +862,7 @@ def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
 
 def decide(f: Facts, explain: bool = True) -> Decision:
     """Try the rules in order: the first true one decides; an unknown one stops."""
-    criteria: list[Criterion] = []
+    criteria: list[tuple[str, bool | None]] = []
 
     # MP-MM-1308.policy line 297: not_applicable when not applicable
     v1 = (
@@ -855,7 +880,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     )
     applicability = True if True in v3 else None if None in v3 else False
     if explain:
-        criteria.append(_criterion(f, 'applicability', applicability))
+        criteria.append(('applicability', applicability))
     if applicability is None:
         missing = _missing_applicability(f)
         return _decision(f, 'insufficient_information', 'applicability', missing, criteria, ())
@@ -865,7 +890,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     # MP-MM-1308.policy line 298: experimental when D.III
     d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
     if explain:
-        criteria.append(_criterion(f, 'D.III', d_iii))
+        criteria.append(('D.III', d_iii))
     if d_iii is None:
         missing = _missing_D_III(f)
         return _decision(f, 'insufficient_information', 'D.III', missing, criteria, ())
@@ -882,13 +907,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
     d_iv = True if True in v4 else None if None in v4 else False
     if explain:
-        criteria.append(_criterion(f, 'D.IV', d_iv))
-        criteria.append(_criterion(f, 'D.IV.A', d_iv_a))
-        criteria.append(_criterion(f, 'D.IV.B', d_iv_b))
-        criteria.append(_criterion(f, 'D.IV.C', d_iv_c))
-        criteria.append(_criterion(f, 'D.IV.D', d_iv_d))
-        criteria.append(_criterion(f, 'D.IV.E', d_iv_e))
-        criteria.append(_criterion(f, 'D.IV.F', d_iv_f))
+        criteria.append(('D.IV', d_iv))
+        criteria.append(('D.IV.A', d_iv_a))
+        criteria.append(('D.IV.B', d_iv_b))
+        criteria.append(('D.IV.C', d_iv_c))
+        criteria.append(('D.IV.D', d_iv_d))
+        criteria.append(('D.IV.E', d_iv_e))
+        criteria.append(('D.IV.F', d_iv_f))
     if d_iv is None:
         missing = _missing_D_IV(f)
         return _decision(f, 'insufficient_information', 'D.IV', missing, criteria, ('D.V',))
@@ -898,7 +923,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     # MP-MM-1308.policy line 300: needs_review when D.II
     d_ii = (None if f.age is None else f.age <= 18)
     if explain:
-        criteria.append(_criterion(f, 'D.II', d_ii))
+        criteria.append(('D.II', d_ii))
     if d_ii is None:
         missing = _missing_D_II(f)
         return _decision(f, 'insufficient_information', 'D.II', missing, criteria, ('D.V',))
@@ -921,11 +946,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
     d_i = False if False in v7 else None if None in v7 else True
     if explain:
-        criteria.append(_criterion(f, 'D.I', d_i))
-        criteria.append(_criterion(f, 'D.I.A', d_i_a))
-        criteria.append(_criterion(f, 'D.I.B', d_i_b))
-        criteria.append(_criterion(f, 'D.I.C', d_i_c))
-        criteria.append(_criterion(f, 'D.I.D', d_i_d))
+        criteria.append(('D.I', d_i))
+        criteria.append(('D.I.A', d_i_a))
+        criteria.append(('D.I.B', d_i_b))
+        criteria.append(('D.I.C', d_i_c))
+        criteria.append(('D.I.D', d_i_d))
     if d_i is None:
         missing = _missing_D_I(f)
         return _decision(f, 'insufficient_information', 'D.I', missing, criteria, ('D.V',))
@@ -957,7 +982,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    criteria: list[Criterion],
+    criteria: list[tuple[str, bool | None]],
     clarifications: tuple[str, ...],
 ) -> Decision:
     return Decision(
@@ -971,6 +996,90 @@ def _decision(
         clarifications,
         f,
     )
+
+
+# -- JSON, fast: each decision is mostly policy text that never changes ------------------
+
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
+
+_JSON_HEAD: Final = (
+    f'{{"policy": {_ENCODE(POLICY_ID)}, "effective_date": {_ENCODE(EFFECTIVE_DATE)}, "outcome": '
+)
+_NAME_JSON: Final = {name: _ENCODE(name) for name in (*OUTCOMES, *_PROVISIONS, *FACTS)}
+_KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
+_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
+_REQUESTED_JSON: Final = {
+    name: _ENCODE({"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}) for name in FACTS
+}
+_ADVISORY_JSON: Final = {
+    label: _ENCODE({"section": label, "wording": wording})
+    for label, (kind, wording, _) in _PROVISIONS.items()
+    if kind == "advisory"
+}
+_RESULT_JSON: Final = {value: f'}}, "result": {_ENCODE(result)}}}' for value, result in _RESULTS.items()}
+# Each provision's criterion as a %-format with one %s for each fact it reads, and what picks them.
+_CRITERION_FORMS: Final = {
+    label: (
+        _ENCODE({"section": label, "kind": kind, "wording": wording})[:-1].replace("%", "%%")
+        + ', "facts": {'
+        + ", ".join(f"{_ENCODE(name)}: %s" for name in names),
+        operator.itemgetter(*(_FACT_INDEX[name] for name in names)) if names else None,
+    )
+    for label, (kind, wording, names) in _PROVISIONS.items()
+}
+_CLARIFICATION_HEAD: Final = {
+    label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
+    + ', "facts": {'
+    for label, clarified in _CLARIFIES.items()
+}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (
+    _DIAGNOSIS_VALUES,
+    _ACHALASIA_TYPE_VALUES,
+    _CONTRAINDICATIONS_VALUES,
+    _PRIOR_ACHALASIA_THERAPIES_VALUES,
+)
+# For the last provision each rule lists: the facts read by all provisions listed up to it.
+_FACTS_READ_THROUGH: Final[dict[str, tuple[int, ...]]] = {
+    'applicability': (0, 1),
+    'D.III': (0, 1, 3),
+    'D.IV.F': (0, 1, 3, 9),
+    'D.II': (0, 1, 2, 3, 9),
+    'D.I.D': (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+}
+_STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
+
+
+def _value_json(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _STRING_JSON.get(value) or str(_ENCODE(value))
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return str(value)
+    if kind is datetime.date:
+        return f'"{value.isoformat()}"'
+    return "[" + ", ".join(_STRING_JSON.get(item) or str(_ENCODE(item)) for item in sorted(value)) + "]"
+
+
+def _criteria_json(results: tuple[tuple[str, bool | None], ...], f: Facts) -> str:
+    # Encode only the facts these criteria read: the last one tells how far evaluation went.
+    values = [""] * len(f)
+    for i in _FACTS_READ_THROUGH.get(results[-1][0], range(len(f))):
+        values[i] = _value_json(f[i])
+    parts = []
+    for label, result in results:
+        form, pick = _CRITERION_FORMS[label]
+        parts.append((form % pick(values) if pick else form) + _RESULT_JSON[result])
+    return ", ".join(parts)
+
+
+def _clarification_json(label: str, f: Facts) -> str:
+    facts = ", ".join(_KEY_JSON[name] + _value_json(getattr(f, name)) for name in _PROVISIONS[label][2])
+    return _CLARIFICATION_HEAD[label] + facts + "}}"
 
 
 def _json(value: Any) -> Any:
