@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import types
 from pathlib import Path
@@ -43,8 +44,15 @@ def test_generated_and_interpreter_agree_on_every_combination() -> None:
     assert len(requests) > 10_000
     outcomes = set()
     for request in requests:
-        ours = module.evaluate(request).to_dict()
+        decision = module.evaluate(request)
+        ours = decision.to_dict()
         assert ours == interpret.evaluate(POLICY, request), request
+        # The lean path (two-valued while facts are known) decides exactly the same.
+        lean = module.evaluate(request, explain=False)
+        assert lean == decision._replace(evaluated=(), results=()), request
+        # JSON built from pieces encoded once is exactly the JSON of the dict, with and without criteria.
+        assert decision.to_json() == json.dumps(ours, ensure_ascii=False), request
+        assert lean.to_json() == json.dumps(lean.to_dict(), ensure_ascii=False), request
         outcomes.add(ours["outcome"])
     assert outcomes == {"outside", "excluded", "special", "yes", "no", "unknown"}
 

@@ -45,25 +45,29 @@ def render(policy: model.Policy) -> str:
     emitter = _Emitter(policy)
     template = TEMPLATES.get_template("evaluator.py.j2")
     facts = [_FactView.of(f) for f in policy.facts]
-    index = {f.name: i for i, f in enumerate(policy.facts)}
-    read: set[int] = set()
-    facts_read_through = []
+    listed: list[str] = []
+    evaluated: list[tuple[str, ...]] = []
     for rule in policy.rules:
-        provisions = policy.subtree(rule.section)
-        read.update(index[name] for p in provisions for name in p.facts)
-        facts_read_through.append((provisions[-1].label, tuple(sorted(read))))
+        listed += [p.label for p in policy.subtree(rule.section)]
+        evaluated.append(tuple(listed))
     tables = [f.values_name for f in facts if f.values is not None]
+    rules = emitter.rules()
+    otherwise = [
+        emitter.decision(policy.otherwise, policy.otherwise_section, rules[-1].clarifications, results)
+        for results in ([f"_EVALUATED[{len(rules) - 1}]", "tuple(results)"], ["()", "()"])
+    ]
     return template.render(
         policy=policy,
         version=compiler.__version__,
         facts=facts,
-        facts_read_through=facts_read_through,
+        evaluated=evaluated,
         enum_tables=literal(tuple(tables)).replace("'", ""),  # a tuple of names, wrapped to fit
         kinds=sorted({f.type.kind for f in policy.facts}),
         provisions=[emitter.provision(p) for p in policy.provisions if p.condition is not None],
         explained=[p for p in policy.provisions if p.condition is not None],
         clarifications=[p for p in policy.provisions if p.kind == "clarification"],
-        rules=emitter.rules(),
+        rules=rules,
+        otherwise=otherwise,
         dates=sorted(emitter.dates),
         date_name=_date_name,
         doc_line=doc_line,
@@ -83,6 +87,11 @@ class _FactView:
     @property
     def values_name(self) -> str:
         return f"_{self.name.upper()}_VALUES"
+
+    @property
+    def to_json(self) -> str:
+        """An expression for the JSON of the fact's known value `{v}`."""
+        return _TO_JSON[self.annotation]
 
     def keyword(self, indent: int) -> str:
         """`name=check(...),` on one line, or with the call's arguments on the next."""
@@ -135,6 +144,13 @@ class _FactView:
 
 
 _SLOW = "return _validate_fully(request)"
+_TO_JSON = {
+    "bool": '"true" if {v} else "false"',
+    "int": "str({v})",
+    "str": "_STRING_JSON.get({v}) or _ENCODE({v})",  # an enum's values are encoded at import
+    "frozenset[str]": "_set_json({v})",
+    "datetime.date": "'\"' + {v}.isoformat() + '\"'",
+}
 
 
 def _fast(var: str, test: str) -> str:
@@ -164,10 +180,19 @@ class _RuleView:
     section: str
     negated: bool  # `when not D.X`
     condition: str  # as written, for a comment
-    statements: list[str]  # compute the locals of the provisions this rule needs
+    statements: list[str]  # compute the locals of the provisions this rule needs, in Kleene logic
+    two_valued_statements: list[str]  # the same in plain booleans, for when its facts are known
     explains: tuple[tuple[str, str], ...]  # (label, local) of each provision the explanation lists
     missing: str
     clarifications: tuple[str, ...]  # clarifications shown once this rule has been evaluated
+    known: str  # the test that every fact the condition reads is known ("" when it reads none)
+    unknown: str  # the test that one of them is unknown
+    two_valued: str  # the condition in plain Python booleans, for when they are all known
+    kleene: list[str]  # compute the condition's Kleene value into its local, for when they are not
+    evaluated: str  # the provisions evaluated once this rule is: an entry of _EVALUATED
+    decided: str  # the Decision when the condition holds
+    decided_lean: str  # the same without the explanation
+    undecided: str  # the Decision when the condition is unknown
 
 
 def function_name(label: str) -> str:
@@ -209,14 +234,20 @@ class _Emitter:
     def rules(self) -> list[_RuleView]:
         views: list[_RuleView] = []
         evaluated: list[str] = []
-        lowering = _Lowering(self)
+        # decide has a branch in each logic; _decide_lean a Kleene one where facts are unknown
+        lowering, two_valued, lean = _Lowering(self), _TwoValuedLowering(self), _Lowering(self)
         for rule in self.policy.rules:
+            facts = self.policy.provision(rule.section).facts
+            lean.computed.clear()  # each rule's Kleene branch computes its own locals: no other one ran
             explains = tuple(p.label for p in self.policy.subtree(rule.section))
             evaluated.extend(explains)
             negated = isinstance(rule.condition, model.Not)
             statements: list[str] = []
+            two_valued_statements: list[str] = []
+            explained = [f"_EVALUATED[{len(views)}]", "tuple(results)"]
             for label in explains:  # the explanation lists them all, so compute them all
                 statements += lowering.provision(label)
+                two_valued_statements += two_valued.provision(label)
             views.append(
                 _RuleView(
                     rule.line,
@@ -225,12 +256,31 @@ class _Emitter:
                     negated,
                     rule.condition_text,
                     statements,
+                    two_valued_statements,
                     tuple((label, local_name(label)) for label in explains),
                     f"{missing_function_name(rule.section)}(f)",
                     self.clarifications(evaluated),
+                    _test([f"f.{name} is not None" for name in facts], "and", 4) if facts else "",
+                    _test([f"f.{name} is None" for name in facts], "or", 4) if facts else "",
+                    _TwoValuedLowering(self, inline=True).test(rule.condition, 8 if facts else 4),
+                    lean.provision(rule.section),
+                    f"_EVALUATED[{len(views)}]",
+                    self.decision(rule.outcome, rule.section, self.clarifications(evaluated), explained),
+                    self.decision(rule.outcome, rule.section, self.clarifications(evaluated), ["()", "()"]),
+                    _call(
+                        "_decision",
+                        ["f", repr(self.policy.unknown), repr(rule.section), "missing", explained[0], "results"]
+                        + [repr(self.clarifications(evaluated))],
+                    ),
                 )
             )
         return views
+
+    def decision(self, outcome: str, section: str, clarifications: tuple[str, ...], explained: list[str]) -> str:
+        """A decided Decision, all its fields but `explained` (evaluated, results) known now, after `return `."""
+        advisories = self.policy.outcome(outcome).advisories
+        arguments = ["POLICY_ID", "EFFECTIVE_DATE", repr(outcome), repr(section), "()", repr(advisories)]
+        return _call("Decision", [*arguments, *explained, repr(clarifications), "f"])
 
     def clarifications(self, evaluated: list[str]) -> tuple[str, ...]:
         return tuple(p.label for p in self.policy.provisions if p.kind == "clarification" and p.clarifies in evaluated)
@@ -246,7 +296,10 @@ class _Emitter:
         if isinstance(expr, model.ProvisionRef):
             return f"{function_name(expr.label)}(f)"
         if isinstance(expr, model.Not):
-            return f"_not({self.value(expr.operand, indent)})"
+            operand = self.value(expr.operand, indent)
+            if isinstance(expr.operand, (model.Compare, model.Member, model.Empty)):
+                operand = operand[1:-1]  # a guarded test's own brackets: the call's are enough
+            return f"_not({operand})"
         if isinstance(expr, model.Combine):
             args = [str(expr.count)] if expr.kind == "at_least" else []
             args += [self.value(o, indent + 4) for o in expr.operands]
@@ -279,6 +332,28 @@ class _Emitter:
             items = [self.operand(model.Const(v)) for v in value]
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
         return repr(value)
+
+    # -- Two-valued code, for when every fact a condition reads is known ------------------------------
+
+    def two_valued(self, expr: model.Expr) -> str:
+        """Plain Python for a comparison, membership or emptiness test whose facts are known."""
+        if isinstance(expr, (model.Const, model.FactRef)):
+            return self.operand(expr)
+        if isinstance(expr, model.Compare):
+            return f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}"
+        if isinstance(expr, model.Member):
+            return f"{self.operand(expr.element)} in {self.operand(expr.collection)}"
+        if isinstance(expr, model.Empty):
+            return f"not {self.operand(expr.operand)}"
+        raise TypeError(f"unhandled expression {type(expr).__name__}")
+
+    def resolve(self, expr: model.Expr) -> model.Expr:
+        """A provision's condition in place of a reference to it."""
+        while isinstance(expr, model.ProvisionRef):
+            condition = self.policy.provision(expr.label).condition
+            assert condition is not None
+            expr = condition
+        return expr
 
     # -- Missing facts --------------------------------------------------------------------------------
 
@@ -335,16 +410,25 @@ class _Lowering:
             lines += self.provision(expr.label)
             return local_name(expr.label)
         if isinstance(expr, model.Not):
-            operand = self.atom(expr.operand, lines)
-            return f"None if {operand} is None else not {operand}"
+            return self.negation(expr.operand, lines)
         if isinstance(expr, model.Combine):
-            operands = [self.expr(o, lines) for o in expr.operands]  # each used once: no temporaries
-            if expr.kind == "at_least":
-                return f"_at_least({expr.count}, {', '.join(operands)})"
-            values = self.temp(lines, "(" + ", ".join(operands) + ("," if len(operands) == 1 else "") + ")")
-            decisive, other = ("False", "True") if expr.kind == "all" else ("True", "False")
-            return f"{decisive} if {decisive} in {values} else None if None in {values} else {other}"
+            return self.combination(expr, lines)
+        return self.leaf(expr)
+
+    def leaf(self, expr: model.Expr) -> str:
         return self.emitter.value(expr)
+
+    def negation(self, operand: model.Expr, lines: list[str]) -> str:
+        code = self.atom(operand, lines)
+        return f"None if {code} is None else not {code}"
+
+    def combination(self, expr: model.Combine, lines: list[str]) -> str:
+        operands = [self.expr(o, lines) for o in expr.operands]  # each used once: no temporaries
+        if expr.kind == "at_least":
+            return f"_at_least({expr.count}, {', '.join(operands)})"
+        values = self.temp(lines, "(" + ", ".join(operands) + ("," if len(operands) == 1 else "") + ")")
+        decisive, other = ("False", "True") if expr.kind == "all" else ("True", "False")
+        return f"{decisive} if {decisive} in {values} else None if None in {values} else {other}"
 
     def atom(self, expr: model.Expr, lines: list[str]) -> str:
         """A name or constant for `expr`, so that testing it twice computes it once."""
@@ -362,6 +446,97 @@ class _Lowering:
             line = f"{name} = (\n" + "".join(f"    {item},\n" for item in items) + ")"
         lines.append(line)
         return name
+
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
+
+
+def _call(function: str, arguments: list[str]) -> str:
+    """A call on one line when it fits ruff's limit at the depth of a rule's branch, else an argument a line."""
+    flat = f"{function}({', '.join(arguments)})"
+    if len(flat) <= 120 - 19:
+        return flat
+    return f"{function}(\n" + "".join(f"    {argument},\n" for argument in arguments) + ")"
+
+
+def _test(parts: list[str], joiner: str, indent: int, bracket: bool = False) -> str:
+    """`a and b` on one line, or in brackets with an operand a line when it is too long."""
+    flat = f" {joiner} ".join(parts)
+    if not bracket and indent + len(flat) + 4 <= WIDTH:
+        return flat
+    pad = " " * indent
+    return "(\n" + f"\n{pad}    {joiner} ".join([f"{pad}    {parts[0]}", *parts[1:]]) + f"\n{pad})"
+
+
+class _TwoValuedLowering(_Lowering):
+    """The same values in plain Python booleans, right when every fact they read is known.
+
+    With `inline`, a provision's condition is written in place rather than read from its local.
+    """
+
+    def __init__(self, emitter: _Emitter, inline: bool = False) -> None:
+        super().__init__(emitter)
+        self.inline = inline
+
+    def provision(self, label: str) -> list[str]:
+        lines = super().provision(label)
+        condition = self.emitter.policy.provision(label).condition
+        if lines and len(lines[-1]) > WIDTH - 8 and isinstance(condition, model.Combine):
+            lines[-1] = f"{local_name(label)} = {self.wrapped(condition, 0)}"
+        return lines
+
+    def expr(self, expr: model.Expr, lines: list[str]) -> str:
+        if self.inline and isinstance(expr, model.ProvisionRef):
+            return self.expr(self.emitter.resolve(expr), lines)
+        return super().expr(expr, lines)
+
+    def leaf(self, expr: model.Expr) -> str:
+        return self.emitter.two_valued(expr)
+
+    def negation(self, operand: model.Expr, lines: list[str]) -> str:
+        inner = self.emitter.resolve(operand) if self.inline else operand
+        if isinstance(inner, (model.Not, model.Empty)):  # not not x: x, as a bool
+            return f"bool({self.expr(inner.operand, lines)})"
+        if isinstance(inner, model.Member):
+            return f"{self.emitter.operand(inner.element)} not in {self.emitter.operand(inner.collection)}"
+        if isinstance(inner, model.Compare):
+            left, right = self.emitter.operand(inner.left), self.emitter.operand(inner.right)
+            return f"{left} {_NEGATED[inner.op]} {right}"
+        return f"not {self.bracketed(operand, lines, always=True)}"
+
+    def combination(self, expr: model.Combine, lines: list[str]) -> str:
+        if expr.kind == "at_least":  # True + True == 2
+            operands = [self.bracketed(o, lines, always=True) for o in expr.operands]
+            return f"{' + '.join(operands)} >= {expr.count}"
+        operands = [self.bracketed(o, lines, always=False) for o in expr.operands]
+        return f" {'and' if expr.kind == 'all' else 'or'} ".join(operands)
+
+    def atom(self, expr: model.Expr, lines: list[str]) -> str:
+        return self.expr(expr, lines)
+
+    def bracketed(self, expr: model.Expr, lines: list[str], always: bool) -> str:
+        """An operand in brackets when it needs them: combinations, or all but names when `always`."""
+        code = self.expr(expr, lines)
+        combined = isinstance(self.emitter.resolve(expr) if self.inline else expr, model.Combine)
+        if re.fullmatch(r"[\w.]+", code) or not (always or combined):
+            return code
+        return f"({code})"
+
+    def wrapped(self, combination: model.Combine, indent: int) -> str:
+        """A combination with an operand a line, in brackets (all or any) or as it is (at least)."""
+        if combination.kind == "at_least":
+            return self.combination(combination, [])
+        parts = [self.bracketed(o, [], always=False) for o in combination.operands]  # computed: no lines
+        return _test(parts, "and" if combination.kind == "all" else "or", indent, True)
+
+    def test(self, condition: model.Expr, indent: int) -> str:
+        """What follows `if` for a rule's condition, on one line or an operand a line."""
+        flat = self.expr(condition, [])
+        negated = isinstance(condition, model.Not)
+        inner = self.emitter.resolve(condition.operand if isinstance(condition, model.Not) else condition)
+        if indent + len(flat) + 4 <= WIDTH or not isinstance(inner, model.Combine):
+            return flat
+        return ("not " if negated else "") + self.wrapped(inner, indent)
 
 
 def _split_top_level(code: str) -> list[str]:

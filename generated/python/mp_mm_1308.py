@@ -11,12 +11,10 @@ Only the standard library is used.
 from __future__ import annotations
 
 import datetime
-import difflib
 import json
 import operator
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 POLICY_ID: Final = 'MP-MM-1308'
@@ -83,8 +81,7 @@ _DATE_2025_11_01: Final = datetime.date(2025, 11, 1)
 _DATE_2026_01_01: Final = datetime.date(2026, 1, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class FieldError:
+class FieldError(NamedTuple):
     field: str
     message: str
 
@@ -143,16 +140,33 @@ class Decision(NamedTuple):
     section: str
     missing: tuple[str, ...]
     advisories: tuple[str, ...]
-    results: tuple[tuple[str, bool | None], ...]  # (section, value) of each provision evaluated
+    evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
+    results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
         """Each provision evaluated, with its wording and the facts it read (made on demand)."""
-        return tuple(_criterion(self.facts, label, value) for label, value in self.results)
+        pairs = zip(self.evaluated, self.results, strict=True)
+        return tuple(_criterion(self.facts, label, value) for label, value in pairs)
 
     def to_dict(self) -> dict[str, Any]:
+        return {
+            **self._summary(),
+            "criteria": [c.to_dict() for c in self.criteria],
+            "clarifications": [
+                {
+                    "section": label,
+                    "wording": _PROVISIONS[label][1],
+                    "clarifies": _CLARIFIES[label],
+                    "facts": {name: _json(getattr(self.facts, name)) for name in _PROVISIONS[label][2]},
+                }
+                for label in self.clarifications
+            ],
+        }
+
+    def _summary(self) -> dict[str, Any]:
         return {
             "policy": self.policy,
             "effective_date": self.effective_date,
@@ -166,39 +180,22 @@ class Decision(NamedTuple):
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
             ],
-            "criteria": [c.to_dict() for c in self.criteria],
-            "clarifications": [
-                {
-                    "section": label,
-                    "wording": _PROVISIONS[label][1],
-                    "clarifies": _CLARIFIES[label],
-                    "facts": {name: _json(getattr(self.facts, name)) for name in _PROVISIONS[label][2]},
-                }
-                for label in self.clarifications
-            ],
         }
 
     def to_json(self) -> str:
-        """`json.dumps(self.to_dict(), ensure_ascii=False)`, built from pieces encoded at import."""
-        return "".join(
-            (
-                _JSON_HEAD,
-                _NAME_JSON[self.outcome],
-                ', "section": ',
-                _NAME_JSON[self.section],
-                ', "missing": [',
-                ", ".join(_NAME_JSON[name] for name in self.missing),
-                '], "requested_information": [',
-                ", ".join(_REQUESTED_JSON[name] for name in self.missing),
-                '], "advisories": [',
-                ", ".join(_ADVISORY_JSON[label] for label in self.advisories),
-                '], "criteria": [',
-                _criteria_json(self.results, self.facts) if self.results else "",
-                '], "clarifications": [',
-                ", ".join(_clarification_json(label, self.facts) for label in self.clarifications),
-                "]}",
-            )
-        )
+        """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
+        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        summary = _SUMMARY_JSON.get(key)
+        if summary is None:
+            summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
+            if len(_SUMMARY_JSON) < 4096:  # a policy has few ways to decide; never grow without bound
+                _SUMMARY_JSON[key] = summary
+        if not self.results and not self.clarifications:
+            return summary + '], "clarifications": []}'
+        facts = _facts_json(self.facts)
+        criteria = _criteria_json(self, facts) if self.results else ""
+        clarifications = ", ".join([_clarification_json(label, facts) for label in self.clarifications])
+        return "".join((summary, criteria, '], "clarifications": [', clarifications, "]}"))
 
 
 # Each provision: its kind, the policy's wording, and the facts it reads.
@@ -337,6 +334,51 @@ _CLARIFIES: Final[dict[str, str]] = {
     'D.V': 'D.IV',
 }
 
+# For each rule: the provisions `decide` has evaluated once it reaches that rule, in order.
+_EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
+    ('applicability',),
+    ('applicability', 'D.III'),
+    (
+        'applicability',
+        'D.III',
+        'D.IV',
+        'D.IV.A',
+        'D.IV.B',
+        'D.IV.C',
+        'D.IV.D',
+        'D.IV.E',
+        'D.IV.F',
+    ),
+    (
+        'applicability',
+        'D.III',
+        'D.IV',
+        'D.IV.A',
+        'D.IV.B',
+        'D.IV.C',
+        'D.IV.D',
+        'D.IV.E',
+        'D.IV.F',
+        'D.II',
+    ),
+    (
+        'applicability',
+        'D.III',
+        'D.IV',
+        'D.IV.A',
+        'D.IV.B',
+        'D.IV.C',
+        'D.IV.D',
+        'D.IV.E',
+        'D.IV.F',
+        'D.II',
+        'D.I',
+        'D.I.A',
+        'D.I.B',
+        'D.I.C',
+        'D.I.D',
+    ),
+)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -435,6 +477,8 @@ def _validate_fully(request: object) -> Facts:
     errors: list[FieldError] = []
     for key in request:
         if key not in FACTS:
+            import difflib  # only a misspelt key needs it: keep it out of the import of this module
+
             close = difflib.get_close_matches(str(key), FACTS, n=1)
             hint = f" (did you mean {_quote(close[0])}?)" if close else ""
             errors.append(FieldError(str(key), "not a fact of this policy" + hint))
@@ -857,107 +901,307 @@ def _missing_D_IV_F(f: Facts) -> set[str]:
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
-    return decide(validate(request), explain)
+    f = validate(request)
+    return decide(f) if explain else _decide_lean(f)
 
 
 def decide(f: Facts, explain: bool = True) -> Decision:
     """Try the rules in order: the first true one decides; an unknown one stops."""
-    criteria: list[tuple[str, bool | None]] = []
+    if not explain:
+        return _decide_lean(f)
+    results: list[bool | None] = []
 
     # MP-MM-1308.policy line 297: not_applicable when not applicable
-    v1 = (
-        (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
-        (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-    )
-    v2 = (
-        (None if f.state is None else f.state in ('KY',)),
-        (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-        (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
-    )
-    v3 = (
-        False if False in v1 else None if None in v1 else True,
-        False if False in v2 else None if None in v2 else True,
-    )
-    applicability = True if True in v3 else None if None in v3 else False
-    if explain:
-        criteria.append(('applicability', applicability))
+    if f.state is None or f.service_date is None:
+        v1 = (
+            (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+        )
+        v2 = (
+            (None if f.state is None else f.state in ('KY',)),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+            (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
+        )
+        v3 = (
+            False if False in v1 else None if None in v1 else True,
+            False if False in v2 else None if None in v2 else True,
+        )
+        applicability = True if True in v3 else None if None in v3 else False
+    else:
+        applicability = (
+            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
+            or (f.state in ('KY',) and f.service_date >= _DATE_2025_11_01 and f.service_date < _DATE_2026_01_01)
+        )
+    results.append(applicability)
     if applicability is None:
         missing = _missing_applicability(f)
-        return _decision(f, 'insufficient_information', 'applicability', missing, criteria, ())
+        return _decision(f, 'insufficient_information', 'applicability', missing, _EVALUATED[0], results, ())
     if not applicability:
-        return _decision(f, 'not_applicable', 'applicability', set(), criteria, ())
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'not_applicable',
+            'applicability',
+            (),
+            (),
+            _EVALUATED[0],
+            tuple(results),
+            (),
+            f,
+        )
 
     # MP-MM-1308.policy line 298: experimental when D.III
     d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
-    if explain:
-        criteria.append(('D.III', d_iii))
+    results.append(d_iii)
     if d_iii is None:
         missing = _missing_D_III(f)
-        return _decision(f, 'insufficient_information', 'D.III', missing, criteria, ())
+        return _decision(f, 'insufficient_information', 'D.III', missing, _EVALUATED[1], results, ())
     if d_iii:
-        return _decision(f, 'experimental', 'D.III', set(), criteria, ())
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'experimental',
+            'D.III',
+            (),
+            (),
+            _EVALUATED[1],
+            tuple(results),
+            (),
+            f,
+        )
 
     # MP-MM-1308.policy line 299: contraindicated when D.IV
-    d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
-    d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
-    d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
-    d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
-    d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
-    d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
-    v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
-    d_iv = True if True in v4 else None if None in v4 else False
-    if explain:
-        criteria.append(('D.IV', d_iv))
-        criteria.append(('D.IV.A', d_iv_a))
-        criteria.append(('D.IV.B', d_iv_b))
-        criteria.append(('D.IV.C', d_iv_c))
-        criteria.append(('D.IV.D', d_iv_d))
-        criteria.append(('D.IV.E', d_iv_e))
-        criteria.append(('D.IV.F', d_iv_f))
+    if f.contraindications is None:
+        d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
+        d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
+        d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+        d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
+        d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
+        d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
+        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v4 else None if None in v4 else False
+    else:
+        d_iv_a = 'severe_erosive_esophagitis' in f.contraindications
+        d_iv_b = 'significant_coagulation_disorder' in f.contraindications
+        d_iv_c = 'cirrhosis_with_portal_hypertension' in f.contraindications
+        d_iv_d = 'severe_pulmonary_disease' in f.contraindications
+        d_iv_e = 'esophageal_malignancy' in f.contraindications
+        d_iv_f = 'mucosa_compromising_prior_therapy' in f.contraindications
+        d_iv = d_iv_a or d_iv_b or d_iv_c or d_iv_d or d_iv_e or d_iv_f
+    results += (d_iv, d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
     if d_iv is None:
         missing = _missing_D_IV(f)
-        return _decision(f, 'insufficient_information', 'D.IV', missing, criteria, ('D.V',))
+        return _decision(f, 'insufficient_information', 'D.IV', missing, _EVALUATED[2], results, ('D.V',))
     if d_iv:
-        return _decision(f, 'contraindicated', 'D.IV', set(), criteria, ('D.V',))
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'contraindicated',
+            'D.IV',
+            (),
+            (),
+            _EVALUATED[2],
+            tuple(results),
+            ('D.V',),
+            f,
+        )
 
     # MP-MM-1308.policy line 300: needs_review when D.II
     d_ii = (None if f.age is None else f.age <= 18)
-    if explain:
-        criteria.append(('D.II', d_ii))
+    results.append(d_ii)
     if d_ii is None:
         missing = _missing_D_II(f)
-        return _decision(f, 'insufficient_information', 'D.II', missing, criteria, ('D.V',))
+        return _decision(f, 'insufficient_information', 'D.II', missing, _EVALUATED[3], results, ('D.V',))
     if d_ii:
-        return _decision(f, 'needs_review', 'D.II', set(), criteria, ('D.V',))
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'needs_review',
+            'D.II',
+            (),
+            ('D.VI',),
+            _EVALUATED[3],
+            tuple(results),
+            ('D.V',),
+            f,
+        )
 
     # MP-MM-1308.policy line 301: medically_necessary when D.I
-    v5 = (
-        (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
-        (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
-    )
-    d_i_a = False if False in v5 else None if None in v5 else True
-    v6 = (
-        f.failed_conventional_therapy,
-        None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
-    )
-    d_i_b = True if True in v6 else None if None in v6 else False
-    d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
-    d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
-    v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
-    d_i = False if False in v7 else None if None in v7 else True
-    if explain:
-        criteria.append(('D.I', d_i))
-        criteria.append(('D.I.A', d_i_a))
-        criteria.append(('D.I.B', d_i_b))
-        criteria.append(('D.I.C', d_i_c))
-        criteria.append(('D.I.D', d_i_d))
+    if (
+        f.diagnosis is None
+        or f.achalasia_type is None
+        or f.failed_conventional_therapy is None
+        or f.heller_surgical_candidate is None
+        or f.eckardt_score is None
+        or f.prior_open_foregut_surgery is None
+    ):
+        v5 = (
+            (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
+            (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
+        )
+        d_i_a = False if False in v5 else None if None in v5 else True
+        v6 = (
+            f.failed_conventional_therapy,
+            None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
+        )
+        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
+        d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
+        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v7 else None if None in v7 else True
+    else:
+        d_i_a = (
+            f.diagnosis == 'primary_achalasia'
+            and f.achalasia_type in ('I', 'II', 'III')
+        )
+        d_i_b = f.failed_conventional_therapy or not f.heller_surgical_candidate
+        d_i_c = f.eckardt_score >= 3
+        d_i_d = not f.prior_open_foregut_surgery
+        d_i = d_i_a and d_i_b and d_i_c and d_i_d
+    results += (d_i, d_i_a, d_i_b, d_i_c, d_i_d)
     if d_i is None:
         missing = _missing_D_I(f)
-        return _decision(f, 'insufficient_information', 'D.I', missing, criteria, ('D.V',))
+        return _decision(f, 'insufficient_information', 'D.I', missing, _EVALUATED[4], results, ('D.V',))
     if d_i:
-        return _decision(f, 'medically_necessary', 'D.I', set(), criteria, ('D.V',))
-    outcome, section = 'not_medically_necessary', 'D.I'
-    return _decision(f, outcome, section, set(), criteria, ('D.V',))
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'medically_necessary',
+            'D.I',
+            (),
+            ('D.VI',),
+            _EVALUATED[4],
+            tuple(results),
+            ('D.V',),
+            f,
+        )
+    return Decision(
+        POLICY_ID,
+        EFFECTIVE_DATE,
+        'not_medically_necessary',
+        'D.I',
+        (),
+        (),
+        _EVALUATED[4],
+        tuple(results),
+        ('D.V',),
+        f,
+    )
+
+
+def _decide_lean(f: Facts) -> Decision:
+    """`decide` without the explanation: plain booleans while the facts a rule reads are known."""
+
+    # MP-MM-1308.policy line 297: not_applicable when not applicable
+    if f.state is not None and f.service_date is not None:
+        if not (
+            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
+            or (f.state in ('KY',) and f.service_date >= _DATE_2025_11_01 and f.service_date < _DATE_2026_01_01)
+        ):
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f)
+    else:
+        v1 = (
+            (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+        )
+        v2 = (
+            (None if f.state is None else f.state in ('KY',)),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+            (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
+        )
+        v3 = (
+            False if False in v1 else None if None in v1 else True,
+            False if False in v2 else None if None in v2 else True,
+        )
+        applicability = True if True in v3 else None if None in v3 else False
+        if applicability is None:
+            return _decision(f, 'insufficient_information', 'applicability', _missing_applicability(f), (), [], ())
+        if not applicability:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f)
+
+    # MP-MM-1308.policy line 298: experimental when D.III
+    if f.diagnosis is not None:
+        if f.diagnosis != 'primary_achalasia':
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f)
+    else:
+        d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
+        if d_iii is None:
+            return _decision(f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ())
+        if d_iii:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f)
+
+    # MP-MM-1308.policy line 299: contraindicated when D.IV
+    if f.contraindications is not None:
+        if (
+            'severe_erosive_esophagitis' in f.contraindications
+            or 'significant_coagulation_disorder' in f.contraindications
+            or 'cirrhosis_with_portal_hypertension' in f.contraindications
+            or 'severe_pulmonary_disease' in f.contraindications
+            or 'esophageal_malignancy' in f.contraindications
+            or 'mucosa_compromising_prior_therapy' in f.contraindications
+        ):
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f)
+    else:
+        d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
+        d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
+        d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+        d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
+        d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
+        d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
+        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v4 else None if None in v4 else False
+        if d_iv is None:
+            return _decision(f, 'insufficient_information', 'D.IV', _missing_D_IV(f), (), [], ('D.V',))
+        if d_iv:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f)
+
+    # MP-MM-1308.policy line 300: needs_review when D.II
+    if f.age is not None:
+        if f.age <= 18:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'needs_review', 'D.II', (), ('D.VI',), (), (), ('D.V',), f)
+    else:
+        d_ii = (None if f.age is None else f.age <= 18)
+        if d_ii is None:
+            return _decision(f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ('D.V',))
+        if d_ii:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'needs_review', 'D.II', (), ('D.VI',), (), (), ('D.V',), f)
+
+    # MP-MM-1308.policy line 301: medically_necessary when D.I
+    if (
+        f.diagnosis is not None
+        and f.achalasia_type is not None
+        and f.failed_conventional_therapy is not None
+        and f.heller_surgical_candidate is not None
+        and f.eckardt_score is not None
+        and f.prior_open_foregut_surgery is not None
+    ):
+        if (
+            (f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III'))
+            and (f.failed_conventional_therapy or not f.heller_surgical_candidate)
+            and f.eckardt_score >= 3
+            and not f.prior_open_foregut_surgery
+        ):
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'medically_necessary', 'D.I', (), ('D.VI',), (), (), ('D.V',), f)
+    else:
+        v5 = (
+            (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
+            (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
+        )
+        d_i_a = False if False in v5 else None if None in v5 else True
+        v6 = (
+            f.failed_conventional_therapy,
+            None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
+        )
+        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
+        d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
+        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v7 else None if None in v7 else True
+        if d_i is None:
+            return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.V',))
+        if d_i:
+            return Decision(POLICY_ID, EFFECTIVE_DATE, 'medically_necessary', 'D.I', (), ('D.VI',), (), (), ('D.V',), f)
+    return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_medically_necessary', 'D.I', (), (), (), (), ('D.V',), f)
 
 
 _ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
@@ -982,7 +1226,8 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    criteria: list[tuple[str, bool | None]],
+    evaluated: tuple[str, ...],
+    results: list[bool | None],
     clarifications: tuple[str, ...],
 ) -> Decision:
     return Decision(
@@ -992,7 +1237,8 @@ def _decision(
         section,
         tuple(sorted(missing)) if missing else (),
         _ADVISORIES[outcome],
-        tuple(criteria) if criteria else (),
+        evaluated,
+        tuple(results),
         clarifications,
         f,
     )
@@ -1002,31 +1248,9 @@ def _decision(
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 
-_JSON_HEAD: Final = (
-    f'{{"policy": {_ENCODE(POLICY_ID)}, "effective_date": {_ENCODE(EFFECTIVE_DATE)}, "outcome": '
-)
-_NAME_JSON: Final = {name: _ENCODE(name) for name in (*OUTCOMES, *_PROVISIONS, *FACTS)}
+_SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
 _FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
-_REQUESTED_JSON: Final = {
-    name: _ENCODE({"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}) for name in FACTS
-}
-_ADVISORY_JSON: Final = {
-    label: _ENCODE({"section": label, "wording": wording})
-    for label, (kind, wording, _) in _PROVISIONS.items()
-    if kind == "advisory"
-}
-_RESULT_JSON: Final = {value: f'}}, "result": {_ENCODE(result)}}}' for value, result in _RESULTS.items()}
-# Each provision's criterion as a %-format with one %s for each fact it reads, and what picks them.
-_CRITERION_FORMS: Final = {
-    label: (
-        _ENCODE({"section": label, "kind": kind, "wording": wording})[:-1].replace("%", "%%")
-        + ', "facts": {'
-        + ", ".join(f"{_ENCODE(name)}: %s" for name in names),
-        operator.itemgetter(*(_FACT_INDEX[name] for name in names)) if names else None,
-    )
-    for label, (kind, wording, names) in _PROVISIONS.items()
-}
 _CLARIFICATION_HEAD: Final = {
     label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
     + ', "facts": {'
@@ -1039,47 +1263,70 @@ _ENUM_TABLES: Final = (
     _CONTRAINDICATIONS_VALUES,
     _PRIOR_ACHALASIA_THERAPIES_VALUES,
 )
-# For the last provision each rule lists: the facts read by all provisions listed up to it.
-_FACTS_READ_THROUGH: Final[dict[str, tuple[int, ...]]] = {
-    'applicability': (0, 1),
-    'D.III': (0, 1, 3),
-    'D.IV.F': (0, 1, 3, 9),
-    'D.II': (0, 1, 2, 3, 9),
-    'D.I.D': (0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
-}
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
-def _value_json(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        return _STRING_JSON.get(value) or str(_ENCODE(value))
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is int:
-        return str(value)
-    if kind is datetime.date:
-        return f'"{value.isoformat()}"'
-    return "[" + ", ".join(_STRING_JSON.get(item) or str(_ENCODE(item)) for item in sorted(value)) + "]"
+def _facts_json(f: Facts) -> list[str]:
+    """The JSON of each fact, in order; each one's type is known here, so no test of it is needed."""
+    return [
+        "null" if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
+        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        "null" if f.age is None else str(f.age),
+        "null" if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
+        "null" if f.achalasia_type is None else _STRING_JSON.get(f.achalasia_type) or _ENCODE(f.achalasia_type),
+        "null" if f.failed_conventional_therapy is None else "true" if f.failed_conventional_therapy else "false",
+        "null" if f.heller_surgical_candidate is None else "true" if f.heller_surgical_candidate else "false",
+        "null" if f.eckardt_score is None else str(f.eckardt_score),
+        "null" if f.prior_open_foregut_surgery is None else "true" if f.prior_open_foregut_surgery else "false",
+        "null" if f.contraindications is None else _set_json(f.contraindications),
+        "null" if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
+    ]
 
 
-def _criteria_json(results: tuple[tuple[str, bool | None], ...], f: Facts) -> str:
-    # Encode only the facts these criteria read: the last one tells how far evaluation went.
-    values = [""] * len(f)
-    for i in _FACTS_READ_THROUGH.get(results[-1][0], range(len(f))):
-        values[i] = _value_json(f[i])
-    parts = []
-    for label, result in results:
-        form, pick = _CRITERION_FORMS[label]
-        parts.append((form % pick(values) if pick else form) + _RESULT_JSON[result])
-    return ", ".join(parts)
+def _set_json(values: frozenset[str]) -> str:
+    return "[" + ", ".join([_STRING_JSON.get(v) or _ENCODE(v) for v in sorted(values)]) + "]" if values else "[]"
 
 
-def _clarification_json(label: str, f: Facts) -> str:
-    facts = ", ".join(_KEY_JSON[name] + _value_json(getattr(f, name)) for name in _PROVISIONS[label][2])
-    return _CLARIFICATION_HEAD[label] + facts + "}}"
+def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[str]], tuple[str, ...]]]:
+    """These criteria's JSON as its constant pieces with a slot after each, to fill with `pick(values)`,
+    where `values` is the JSON of each fact followed by the JSON of each criterion's result."""
+    pieces, picks = [""], []
+    for i, label in enumerate(labels):
+        kind, wording, names = _PROVISIONS[label]
+        pieces[-1] += (", " if i else "") + _ENCODE({"section": label, "kind": kind, "wording": wording})[:-1]
+        pieces[-1] += ', "facts": {'
+        for j, name in enumerate(names):
+            pieces[-1] += (", " if j else "") + _ENCODE(name) + ": "
+            pieces.append("")
+            picks.append(_FACT_INDEX[name])
+        pieces[-1] += '}, "result": '
+        pieces.append("}")
+        picks.append(len(FACTS) + i)
+    form = [""] * (2 * len(pieces) - 1)
+    form[0::2] = pieces  # joining is faster than %-formatting a long string
+    if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
+        return form, lambda values: (values[picks[0]],)
+    return form, operator.itemgetter(*picks)
+
+
+# Keyed by the provisions a decision lists, in order: one list for each rule `decide` can stop at.
+_CRITERIA_FORMS: Final = {labels: _criteria_form(labels) for labels in _EVALUATED}
+_RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS.items()}
+
+
+def _criteria_json(decision: Decision, facts: list[str]) -> str:
+    form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
+    if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
+        return ", ".join(_ENCODE(c.to_dict()) for c in decision.criteria)
+    pieces, pick = form
+    parts = pieces[:]
+    parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
+    return "".join(parts)
+
+
+def _clarification_json(label: str, facts: list[str]) -> str:
+    read = ", ".join([_KEY_JSON[name] + facts[_FACT_INDEX[name]] for name in _PROVISIONS[label][2]])
+    return _CLARIFICATION_HEAD[label] + read + "}}"
 
 
 def _json(value: Any) -> Any:

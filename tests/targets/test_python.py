@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -75,11 +76,16 @@ def test_importable_without_the_compiler(tmp_path: Path) -> None:
 @pytest.mark.parametrize("tool", [["ruff", "check", "--no-cache"], ["mypy", "--strict", "--no-incremental"]])
 def test_generated_code_passes_ruff_and_mypy(tool: list[str], tmp_path: Path) -> None:
     executable = Path(sys.executable).parent / tool[0]
-    target = tmp_path / "mp_mm_1308.py"
-    shutil.copy(EVALUATOR, target)
+    shutil.copy(EVALUATOR, tmp_path / "mp_mm_1308.py")
+    # The constructs policy uses every construct: at least N, nested groups, negation, dates, sets.
+    constructs = load(ROOT / "tests" / "cases" / "good" / "constructs.policy")
+    (tmp_path / "constructs.py").write_text(python.render(constructs), encoding="utf-8")
     config = ["--config", str(ROOT / "pyproject.toml")]
     done = subprocess.run(
-        [str(executable), *tool[1:], *config, str(target)], capture_output=True, text=True, cwd=tmp_path
+        [str(executable), *tool[1:], *config, "mp_mm_1308.py", "constructs.py"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
@@ -157,3 +163,22 @@ def test_policy_text_cannot_become_code(hostile: str) -> None:
     decision = module.evaluate({"flag": True})
     assert decision.outcome == "yes"
     assert decision.to_dict()["criteria"][0]["wording"] == hostile
+    assert decision.to_json() == json.dumps(decision.to_dict(), ensure_ascii=False)
+
+
+def test_json_of_a_decision_made_by_hand_is_the_json_of_its_dict() -> None:
+    """Decisions are NamedTuples a caller may build or alter: to_json must not assume `decide` made them."""
+    module = python.load_module(load(POLICY_SOURCE))
+    decision = module.evaluate({"state": "OH", "service_date": "2025-12-01", "diagnosis": "other"})
+    altered = [
+        decision._replace(evaluated=("D.I.C",), results=(True,)),  # not a list decide makes
+        decision._replace(evaluated=("applicability", "D.I"), results=(True, None)),
+        decision._replace(evaluated=tuple(decision.evaluated), results=(None, False), outcome="medically_necessary"),
+        decision._replace(missing=("age", "eckardt_score"), advisories=("D.VI",)),
+        decision._replace(facts=decision.facts._replace(diagnosis='not "an" enum value')),
+    ]
+    for made in altered:
+        assert made.to_json() == json.dumps(made.to_dict(), ensure_ascii=False)
+    mismatched = decision._replace(results=(True,))  # fewer values than sections: an error, never a guess
+    with pytest.raises(ValueError):
+        mismatched.to_json()
