@@ -1,0 +1,1 @@
+"""Benchmarks of policyc and its generated evaluators: `python -m benchmarks`."""

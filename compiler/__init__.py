@@ -55,3 +55,14 @@ def load(path: Path, file: str | None = None) -> Policy:
     if policy is None:
         raise CompileError(diagnostics, {file or str(path): text})
     return policy
+
+
+def find_sources(paths: list[Path]) -> list[Path]:
+    """Policy files named directly, or found (sorted) in the directories named."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(path.rglob("*.policy")))
+        else:
+            found.append(path)
+    return found

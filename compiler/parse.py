@@ -36,6 +36,7 @@ def _parser() -> Lark:
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
+        cache=True,  # the parse tables, in the temporary directory, keyed by the grammar's hash
     )
 
 
