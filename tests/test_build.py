@@ -130,3 +130,40 @@ def test_a_killed_build_leaves_old_or_new_directories_and_the_next_build_recover
     assert killed_mid_build >= 3
     subprocess.run(args, env=env, check=True, capture_output=True)
     assert subprocess.run([*args, "--check"], env=env, capture_output=True).returncode == 0
+
+
+def test_parallel_builds_write_the_same_files_as_serial_ones(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = POLICY_SOURCE.read_text(encoding="utf-8")
+    for i in range(5):
+        (corpus / f"P-{i}.policy").write_text(text.replace('"MP-MM-1308"', f'"P-{i}"'), encoding="utf-8")
+    outputs = []
+    for jobs in ("1", "3"):
+        out, docs = tmp_path / f"jobs-{jobs}" / "generated", tmp_path / f"jobs-{jobs}" / "docs"
+        done = subprocess.run(
+            [*POLICYC, "build", str(corpus), "--out", str(out), "--docs", str(docs), "--jobs", jobs],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "built 5 policies" in done.stdout
+        outputs.append({**snapshot(out), **snapshot(docs)})
+    assert outputs[0] == outputs[1]
+    assert len([name for name in outputs[0] if name.startswith("generated/python/")]) == 5
+
+
+def test_parallel_builds_report_every_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(3):
+        (corpus / f"bad-{i}.policy").write_text(f'policy "B-{i}" {{\n    title: oops\n}}\n', encoding="utf-8")
+    done = subprocess.run(
+        [*POLICYC, "build", str(corpus), "--out", str(tmp_path / "out"), "--jobs", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert all(f"bad-{i}.policy:2:" in done.stderr for i in range(3)), done.stderr

@@ -170,3 +170,18 @@ def test_policyc_runs_from_any_directory(tmp_path: Path) -> None:
         env={**os.environ},
     )
     assert env_done.returncode == 0
+
+
+def test_eval_keeps_order_across_the_chunks_it_writes() -> None:
+    """Records go out 256 at a time: order and every line must survive the chunking."""
+    lines = []
+    for i in range(700):
+        lines.append("{broken" if i % 97 == 0 else json.dumps(request_with(age=10 + i % 50)))
+    done = run("eval", str(POLICY_SOURCE), "--input", "-", stdin="\n".join(lines) + "\n")
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(records) == 700
+    for number, record in enumerate(records, start=1):
+        if (number - 1) % 97 == 0:
+            assert record["line"] == number and record["error"] == "malformed_json"
+        else:
+            assert record["outcome"] == ("needs_review" if 10 + (number - 1) % 50 <= 18 else "medically_necessary")
