@@ -52,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--input", required=True, help="a JSON object or JSON Lines file, or - for stdin")
     evaluate.add_argument("--explain", action="store_true", help="print each decision for a person")
 
+    test_cmd = commands.add_parser("test", help="run the test cases written next to each policy (X.tests)")
+    test_cmd.add_argument("paths", nargs="*", type=Path, help="policies, tests or directories (default: policies/)")
+    test_cmd.add_argument("--coverage", action="store_true", help="report which rule and provision values were reached")
+    test_cmd.add_argument("--min-coverage", type=float, metavar="N", help="fail when coverage is below N percent")
+    test_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+
     schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
     schema_cmd.add_argument("--decision", action="store_true", help="the decision's schema, not the request's")
@@ -63,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check, args.jobs)
     if args.command == "schema":
         return run_schema(args.policy, args.decision)
+    if args.command == "test":
+        return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json)
     return run_eval(args.policy, args.input, args.explain)
 
 
@@ -165,6 +173,78 @@ def _load_policy(command: str, name: str) -> Policy | int:
     except CompileError as exc:
         _report(exc.diagnostics, exc.sources)
         return 1
+
+
+def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None, as_json: bool) -> int:
+    from compiler import testing
+    from compiler.targets import python
+
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    reports: list[dict[str, Any]] = []
+    failed = False
+    for path in find_sources([p.with_suffix(".policy") if p.suffix == ".tests" else p for p in paths]):
+        name = display_path(path)
+        policy, found, sources[name] = compile_file(path, name)
+        diagnostics += found
+        if policy is None:
+            failed = True
+            continue
+        report: dict[str, Any] = {"policy": policy.policy_id, "file": name, "tests": None, "cases": 0, "failures": []}
+        reports.append(report)
+        tests = testing.tests_path(path)
+        results: list[testing.Result] = []
+        if tests.is_file():
+            report["tests"] = tests_name = display_path(tests)
+            sources[tests_name] = tests.read_text(encoding="utf-8")
+            cases, found = testing.load_cases(policy, sources[tests_name], tests_name)
+            diagnostics += found
+            if any(d.severity is Severity.ERROR for d in found):
+                failed = True
+                continue
+            results = testing.run(policy, cases, python.load_module(policy))
+        report["cases"] = len(results)
+        report["failures"] = [
+            {"case": r.case.title, "line": r.case.span.line, "column": r.case.span.column, "problems": r.problems}
+            for r in results
+            if not r.passed
+        ]
+        failed |= bool(report["failures"])
+        covered = testing.coverage(policy, results)
+        report["coverage"] = covered.to_dict()
+        if min_coverage is not None and covered.percent < min_coverage:
+            report["below_minimum"] = True
+            failed = True
+    _report(diagnostics, sources)
+    if as_json:
+        print(json.dumps({"passed": not failed, "policies": reports}, indent=2))
+    else:
+        for report in reports:
+            _print_test_report(report, show_coverage or min_coverage is not None, min_coverage)
+    return 1 if failed else 0
+
+
+def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage: float | None) -> None:
+    if report["tests"] is None:
+        print(f"{report['policy']}: no test cases ({report['file'].removesuffix('.policy')}.tests does not exist)")
+    for failure in report["failures"]:
+        for problem in failure["problems"]:
+            print(f'{report["tests"]}:{failure["line"]}:{failure["column"]}: FAIL "{failure["case"]}": {problem}')
+    failures = len(report["failures"])
+    print(f"{report['policy']}: {report['cases'] - failures} passed, {failures} failed")
+    if not show_coverage or "coverage" not in report:
+        return
+    covered = report["coverage"]
+    print(
+        f"{report['policy']} coverage: {covered['percent']:.1f}% "
+        f"({covered['covered']} of {covered['total']} values of its rules and provisions)"
+    )
+    for item in covered["items"]:
+        missed = [side for side in ("true", "false", "unknown") if not item[side]]
+        if missed:
+            print(f"  {report['file']}:{item['line']}: {item['kind']} {item['label']} was never {' or '.join(missed)}")
+    if report.get("below_minimum"):
+        print(f"{report['policy']}: coverage {covered['percent']:.1f}% is below the minimum of {min_coverage:g}%")
 
 
 def run_schema(policy_name: str, decision: bool) -> int:

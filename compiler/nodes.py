@@ -309,3 +309,31 @@ Item = Policy | AppliesTo | Fact | Outcome | Section | Decide | Example
 @dataclass(frozen=True, slots=True)
 class PolicyFile(Node):
     items: tuple[Item, ...]
+
+
+# -- Test files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Request(Node):
+    """A named request (in JSON terms) that test cases start from."""
+
+    name: str
+    facts: tuple[ExampleFact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Node):
+    """A test case: a request, and the outcome (and optionally section and missing facts) it must get."""
+
+    title: str
+    base: Name | None
+    expect: Name
+    section: Name | None  # a section label, or `applicability`
+    missing: tuple[Name, ...] | None
+    facts: tuple[ExampleFact, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TestFile(Node):
+    items: tuple[Request | Case, ...]

@@ -37,13 +37,23 @@ def _parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=True,
         cache=True,  # the parse tables, in the temporary directory, keyed by the grammar's hash
+        start=["start", "tests"],
     )
 
 
 def parse(text: str, file: str) -> tuple[nodes.PolicyFile | None, list[Diagnostic]]:
     """Parse one policy source. Returns the AST (None on a syntax error) and diagnostics."""
+    return _parse(text, file, "start")
+
+
+def parse_tests(text: str, file: str) -> tuple[nodes.TestFile | None, list[Diagnostic]]:
+    """Parse one test file (X.tests beside X.policy), in the same way."""
+    return _parse(text, file, "tests")
+
+
+def _parse(text: str, file: str, start: str) -> tuple[Any, list[Diagnostic]]:
     try:
-        tree = _parser().parse(text)
+        tree = _parser().parse(text, start=start)
     except UnexpectedInput as exc:
         return None, [_syntax_error(exc, text, file)]
     too_deep = _too_deep(tree, file)
@@ -369,6 +379,33 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def json_array(self, meta: LarkMeta, children: list[Any]) -> list[Any]:
         return [_json(c) for c in children]
+
+    # Test files
+
+    def tests(self, meta: LarkMeta, items: list[nodes.Request | nodes.Case]) -> nodes.TestFile:
+        return nodes.TestFile(self._span(meta), tuple(items))
+
+    def request(self, meta: LarkMeta, children: list[Any]) -> nodes.Request:
+        name, *facts = children
+        return nodes.Request(self._span(meta), str(name), tuple(facts))
+
+    def case(self, meta: LarkMeta, children: list[Any]) -> nodes.Case:
+        title, base, expect, section, missing, *facts = children
+        return nodes.Case(
+            self._span(meta),
+            self._string(title),
+            None if base is None else self._name(base),
+            self._name(expect),
+            None if section is None else self._name(section),
+            missing,
+            tuple(facts),
+        )
+
+    def missing(self, meta: LarkMeta, children: list[Token | None]) -> tuple[nodes.Name, ...]:
+        return tuple(self._name(name) for name in children if name is not None)
+
+    def _name(self, token: Token) -> nodes.Name:
+        return nodes.Name(_span_of(self.file, token), str(token))
 
     # Sections
 
