@@ -10,6 +10,7 @@ import io
 import itertools
 import json
 import os
+import subprocess
 import sys
 import time
 import types
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from compiler import compile_file, find_sources, load
+from compiler import compile_file, compile_source, find_sources, load
 from compiler.diagnostics import CompileError, Diagnostic, Severity, display_path, render_all
 from compiler.model import Policy
 
@@ -58,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     test_cmd.add_argument("--min-coverage", type=float, metavar="N", help="fail when coverage is below N percent")
     test_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    diff_cmd = commands.add_parser("diff", help="what changed in meaning between two revisions, and which decisions")
+    diff_cmd.add_argument("old", type=Path, help="the old policy file (or the file itself, with --rev)")
+    diff_cmd.add_argument("new", type=Path, nargs="?", help="the new policy file (default: OLD as it is now)")
+    diff_cmd.add_argument("--rev", help="take the old revision from git at this revision (e.g. HEAD~1)")
+    diff_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+
     schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
     schema_cmd.add_argument("--decision", action="store_true", help="the decision's schema, not the request's")
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check, args.jobs)
     if args.command == "schema":
         return run_schema(args.policy, args.decision)
+    if args.command == "diff":
+        return run_diff(args.old, args.new, args.rev, args.json)
     if args.command == "test":
         return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json)
     return run_eval(args.policy, args.input, args.explain)
@@ -245,6 +254,60 @@ def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage
             print(f"  {report['file']}:{item['line']}: {item['kind']} {item['label']} was never {' or '.join(missed)}")
     if report.get("below_minimum"):
         print(f"{report['policy']}: coverage {covered['percent']:.1f}% is below the minimum of {min_coverage:g}%")
+
+
+def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bool) -> int:
+    from compiler import diff
+    from compiler.targets import python
+
+    if (new_path is None) == (rev is None):
+        print("policyc diff: give two policy files, or one and --rev", file=sys.stderr)
+        return 2
+    sources: dict[str, str] = {}
+    if rev is not None:
+        old_name = f"{display_path(old_path)}@{rev}"
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:./{old_path.name}"], cwd=old_path.parent, capture_output=True, text=True
+        )
+        if shown.returncode != 0:
+            print(f"policyc diff: git show {rev}: {shown.stderr.strip()}", file=sys.stderr)
+            return 1
+        sources[old_name] = shown.stdout
+        old, diagnostics = compile_source(shown.stdout, old_name)
+    else:
+        old_name = display_path(old_path)
+        old, diagnostics, sources[old_name] = compile_file(old_path, old_name)
+    new_path = new_path or old_path
+    new_name = display_path(new_path)
+    new, more, sources[new_name] = compile_file(new_path, new_name)
+    if old is None or new is None:
+        _report(diagnostics + more, sources)
+        return 1
+    found = diff.changes(old, new)
+    impact = diff.impact(old, new, python.load_module(old), python.load_module(new)) if found else None
+    if as_json:
+        report = {
+            "old": old_name,
+            "new": new_name,
+            "changes": [c.to_dict() for c in found],
+            "impact": impact.to_dict() if impact else None,
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"{old.policy_id}: {old_name} -> {new_name}")
+    if not found:
+        print("  no change in meaning")
+        return 0
+    for change in found:
+        print(f"  {change.text}")
+    assert impact is not None
+    print(
+        f"decision impact: {impact.changed:,} of {impact.searched:,} requests change outcome or section "
+        f"({impact.search} search)"
+    )
+    for request, before, after in impact.examples:
+        print(f"  {json.dumps(request)}\n    {before} -> {after}")
+    return 0
 
 
 def run_schema(policy_name: str, decision: bool) -> int:
