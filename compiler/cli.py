@@ -59,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     test_cmd.add_argument("--min-coverage", type=float, metavar="N", help="fail when coverage is below N percent")
     test_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    fmt_cmd = commands.add_parser("fmt", help="rewrite policy sources in the canonical layout")
+    fmt_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
+    fmt_cmd.add_argument("--check", action="store_true", help="write nothing; show a diff and exit 1 if unformatted")
+
     diff_cmd = commands.add_parser("diff", help="what changed in meaning between two revisions, and which decisions")
     diff_cmd.add_argument("old", type=Path, help="the old policy file (or the file itself, with --rev)")
     diff_cmd.add_argument("new", type=Path, nargs="?", help="the new policy file (default: OLD as it is now)")
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check, args.jobs)
     if args.command == "schema":
         return run_schema(args.policy, args.decision)
+    if args.command == "fmt":
+        return run_fmt(args.paths or [DEFAULT_SOURCES], args.check)
     if args.command == "diff":
         return run_diff(args.old, args.new, args.rev, args.json)
     if args.command == "test":
@@ -254,6 +260,43 @@ def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage
             print(f"  {report['file']}:{item['line']}: {item['kind']} {item['label']} was never {' or '.join(missed)}")
     if report.get("below_minimum"):
         print(f"{report['policy']}: coverage {covered['percent']:.1f}% is below the minimum of {min_coverage:g}%")
+
+
+def run_fmt(paths: list[Path], check: bool) -> int:
+    import difflib
+
+    from compiler.fmt import format_source
+
+    diagnostics: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    unformatted = 0
+    for path in find_sources(paths):
+        name = display_path(path)
+        try:
+            sources[name] = text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"policyc fmt: cannot read {name}: {exc}", file=sys.stderr)
+            return 1
+        formatted, found = format_source(text, name)
+        diagnostics += [d for d in found if d.severity is Severity.ERROR]
+        if formatted is None or formatted == text:
+            continue
+        unformatted += 1
+        if check:
+            lines = difflib.unified_diff(
+                text.splitlines(keepends=True), formatted.splitlines(keepends=True), name, f"{name} (formatted)"
+            )
+            sys.stdout.writelines(lines)
+        else:
+            path.write_text(formatted, encoding="utf-8")
+            print(f"reformatted {name}")
+    _report(diagnostics, sources)
+    if diagnostics:
+        return 1
+    if check and unformatted:
+        print(f"{unformatted} file(s) would be reformatted", file=sys.stderr)
+        return 1
+    return 0
 
 
 def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bool) -> int:

@@ -1,0 +1,336 @@
+"""The formatter: one canonical layout for a policy source, comments kept.
+
+`format_source` parses a policy and prints its AST back: four-space indents,
+one declaration a line, prose wrapped at WIDTH inside triple-quoted blocks, a
+single blank line wherever the author left one or more. Comments are not in
+the AST, so they are found by a small scan of the text and put back before the
+declaration that follows them (or at the end of the line they ended). What the
+formatter prints parses to the same AST as its input, spans aside; the tests
+check that on generated sources.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from compiler import nodes
+from compiler.diagnostics import Diagnostic
+from compiler.parse import parse
+
+WIDTH = 88
+INDENT = "    "
+
+
+def format_source(text: str, file: str) -> tuple[str | None, list[Diagnostic]]:
+    """The source in canonical layout, or None (with the diagnostics) when it does not parse."""
+    tree, diagnostics = parse(text, file)
+    if tree is None:
+        return None, diagnostics
+    return _Printer(_comments(text)).file(tree), diagnostics
+
+
+def shape(node: Any) -> Any:
+    """A node without its spans, for comparing what two sources mean rather than where they say it."""
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return (
+            type(node).__name__,
+            *(shape(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "span"),
+        )
+    if isinstance(node, (tuple, list)):
+        return tuple(shape(item) for item in node)
+    return node
+
+
+# -- Comments ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Comment:
+    line: int
+    text: str
+
+
+_TOKEN = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*|[^"#]+|"', re.MULTILINE)
+
+
+def _comments(text: str) -> list[_Comment]:
+    """Every `#` comment outside strings and text blocks, with its line."""
+    found = []
+    for match in _TOKEN.finditer(text):
+        if match.group().startswith("#"):
+            found.append(_Comment(text.count("\n", 0, match.start()) + 1, match.group().rstrip()))
+    return found
+
+
+# -- Printing ------------------------------------------------------------------------------------------
+
+
+def quote(text: str) -> str:
+    """A string literal of the language for `text`."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+class _Printer:
+    def __init__(self, comments: list[_Comment]) -> None:
+        self.comments = comments
+        self.lines: list[str] = []
+        self.depth = 0
+        self.last_end = 0  # the source line where the previous declaration of this block ended
+
+    # -- Lines, blank lines and comments
+
+    def emit(self, line: str) -> None:
+        self.lines.append((INDENT * self.depth + line).rstrip() if line else "")
+
+    def begin(self, node: nodes.Node) -> None:
+        """Before a declaration: the comments before it, and blank lines where the author left them."""
+        self.comments_before(node.span.line)
+        self.gap(node.span.line)
+
+    def comments_before(self, line: int) -> None:
+        while self.comments and self.comments[0].line < line:
+            comment = self.comments.pop(0)
+            self.gap(comment.line)
+            self.emit(comment.text)
+            self.last_end = comment.line
+
+    def gap(self, line: int) -> None:
+        """One blank line if the source has any between what was printed last and `line`; none after `{`."""
+        if line > self.last_end + 1 and self.lines and self.lines[-1] and not self.lines[-1].endswith("{"):
+            self.emit("")
+
+    def end(self, node: nodes.Node) -> None:
+        """After a declaration: a comment on its last line stays at the end of that line."""
+        self.last_end = node.span.end_line
+        if self.comments and self.comments[0].line == node.span.end_line:
+            self.lines[-1] += "  " + self.comments.pop(0).text
+
+    def block(self, opening: str, node: nodes.Node, children: tuple[Any, ...], each: Any) -> None:
+        """`opening {`, the children one a line (by `each`) one level in, then `}`."""
+        self.emit(opening + " {")
+        self.depth += 1
+        self.last_end = node.span.line
+        for child in children:
+            self.begin(child)
+            each(child)
+            self.end(child)
+        self.comments_before(node.span.end_line)
+        self.depth -= 1
+        self.emit("}")
+
+    # -- Declarations
+
+    def file(self, tree: nodes.PolicyFile) -> str:
+        for item in tree.items:
+            self.begin(item)
+            self.item(item)
+            self.end(item)
+        self.comments_before(10**9)
+        return "\n".join(self.lines).strip("\n") + "\n"
+
+    def item(self, item: nodes.Item) -> None:
+        if isinstance(item, nodes.Policy):
+            self.block(f"policy {quote(item.policy_id)}", item, item.meta, self.meta)
+        elif isinstance(item, nodes.AppliesTo):
+            head = f"applies_to {item.state_fact.name}, {item.date_fact.name} {quote(item.wording)}"
+            self.block(head, item, item.jurisdictions, self.jurisdiction)
+        elif isinstance(item, nodes.Fact):
+            self.fact(item)
+        elif isinstance(item, nodes.Outcome):
+            self.emit(f"outcome {item.name} {quote(item.description)}")
+            if item.advise:
+                self.emit(INDENT + "advise " + ", ".join(ref.label for ref in item.advise))
+        elif isinstance(item, nodes.Decide):
+            self.decide(item)
+        elif isinstance(item, nodes.Example):
+            expect = f" expect {item.expect.name}" if item.expect else ""
+            self.block(f"example {quote(item.title)}{expect}", item, item.facts, self.example_fact)
+        else:
+            self.block(f"section {item.label} {quote(item.title)}", item, item.items, self.section_item)
+
+    def meta(self, meta: nodes.Meta) -> None:
+        if isinstance(meta.value, nodes.DateLit):
+            self.emit(f"{meta.key}: {meta.value.text}")
+        else:
+            self.prose(meta.value, f"{meta.key}: ")
+
+    def jurisdiction(self, j: nodes.Jurisdiction) -> None:
+        dates = [f" {kind} {d.text}" for kind, d in (("effective", j.effective), ("inactive", j.inactive)) if d]
+        self.emit(f"{j.code} {quote(j.name)}" + "".join(dates))
+
+    def fact(self, fact: nodes.Fact) -> None:
+        t = fact.type
+        head = f"fact {fact.name}: "
+        if isinstance(t, (nodes.EnumType, nodes.SetType)):
+            keyword = "enum" if isinstance(t, nodes.EnumType) else "set of"
+            values = [v.name + (f" {quote(v.label)}" if v.label is not None else "") for v in t.values]
+            flat = f"{head}{keyword} {{ {', '.join(values)} }}"
+            if len(flat) <= WIDTH:
+                self.emit(flat)
+            else:
+                self.emit(f"{head}{keyword} {{")
+                for value in values:
+                    self.emit(INDENT + value + ",")
+                self.emit("}")
+        else:
+            self.emit(head + _type(t))
+        self.depth += 1
+        self.prose(fact.description, "")
+        self.depth -= 1
+
+    def decide(self, decide: nodes.Decide) -> None:
+        lines: list[tuple[nodes.Node, str]] = [
+            (r, f"{r.outcome.name} when {expression(r.condition)}") for r in decide.rules
+        ]
+        if decide.otherwise is not None:
+            lines.append((decide.otherwise, f"otherwise {decide.otherwise.name}"))
+        lines.append((decide.unknown, f"unknown {decide.unknown.name}"))
+        text = dict((id(node), line) for node, line in lines)
+        self.block("decide", decide, tuple(node for node, _ in lines), lambda node: self.emit(text[id(node)]))
+
+    def example_fact(self, fact: nodes.ExampleFact) -> None:
+        self.emit(f"{fact.name}: {_json(fact.value)}")
+
+    def section_item(self, item: nodes.SectionItem) -> None:
+        if isinstance(item, nodes.Prose):
+            self.prose(item, "")
+        elif isinstance(item, nodes.Term):
+            self.term(item)
+        elif isinstance(item, nodes.Provision):
+            self.provision(item)
+        elif isinstance(item, nodes.Revision):
+            parts = ["revision", item.kind]
+            parts += [item.date.text] if item.date else []
+            parts += [quote(item.action)] if item.action is not None else []
+            self.emit(" ".join(parts))
+        else:
+            self.emit(f"reference {quote(item.citation)}")
+            for key, value in (("doi", item.doi), ("url", item.url)):
+                if value is not None:
+                    self.emit(f"{INDENT}{key} {quote(value)}")
+
+    def term(self, term: nodes.Term) -> None:
+        self.prose(term.text, f"term {quote(term.name)} ", " {" if term.terms else "")
+        if term.terms:
+            self.depth += 1
+            self.last_end = term.text.span.end_line
+            for child in term.terms:
+                self.begin(child)
+                self.term(child)
+                self.end(child)
+            self.comments_before(term.span.end_line)
+            self.depth -= 1
+            self.emit("}")
+
+    def provision(self, p: nodes.Provision) -> None:
+        self.emit(f"{p.kind} {p.label} {quote(p.wording)}")
+        body = p.body
+        if isinstance(body, nodes.Condition):
+            self.emit(f"{INDENT}when {expression(body.expr)}")
+        elif isinstance(body, nodes.Clarifies):
+            self.emit(f"{INDENT}clarifies {body.section.label} reads {', '.join(n.name for n in body.facts)}")
+        elif isinstance(body, nodes.Group):
+            self.block(_quantifier(body.quantifier), body, body.provisions, self.provision)
+
+    # -- Prose: one paragraph that fits is a string; anything longer, a text block
+
+    def prose(self, prose: nodes.Prose, head: str, tail: str = "") -> None:
+        paragraphs = prose.paragraphs
+        one = len(paragraphs) == 1
+        flat = f"{head}{quote(paragraphs[0])}{tail}" if one else ""
+        if one and (len(INDENT * self.depth + flat) <= WIDTH or not _foldable(paragraphs[0])):
+            self.emit(flat)
+            return
+        self.emit(f'{head}"""')
+        width = WIDTH - len(INDENT) * (self.depth + 1)
+        for i, paragraph in enumerate(paragraphs):
+            if i:
+                self.emit("")
+            for line in textwrap.wrap(paragraph, width, break_long_words=False, break_on_hyphens=False):
+                self.emit(INDENT + line)
+        self.emit(f'"""{tail}')
+
+
+def _foldable(paragraph: str) -> bool:
+    """Whether a text block gives back exactly this paragraph: single spaces, nothing a block cannot hold."""
+    return bool(paragraph) and " ".join(paragraph.split()) == paragraph and '"""' not in paragraph
+
+
+def _type(t: nodes.FactType) -> str:
+    if isinstance(t, nodes.IntegerType):
+        return f"integer {t.low}..{t.high}"
+    if isinstance(t, nodes.StringType):
+        return "string" + (f" matching {quote(t.pattern)}" if t.pattern is not None else "")
+    return "boolean" if isinstance(t, nodes.BooleanType) else "date"
+
+
+def _quantifier(q: nodes.Quantifier) -> str:
+    return f"at least {q.count} of" if q.kind == "at_least" else f"{q.kind} of"
+
+
+def _json(value: nodes.JsonValue) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_json(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return quote(value) if isinstance(value, str) else str(value)
+
+
+# -- Expressions: brackets only where the grammar needs them -------------------------------------
+
+
+def expression(expr: nodes.Expr) -> str:
+    if isinstance(expr, nodes.Disjunction):
+        return " or ".join(_bracketed(o, nodes.Disjunction) for o in expr.operands)
+    if isinstance(expr, nodes.Conjunction):
+        return " and ".join(_bracketed(o, nodes.Disjunction, nodes.Conjunction) for o in expr.operands)
+    if isinstance(expr, nodes.Negation):
+        inner = expr.operand
+        if isinstance(inner, nodes.Membership):  # the grammar's own spelling of these negations
+            return f"{expression(inner.element)} not in {expression(inner.collection)}"
+        if isinstance(inner, nodes.Emptiness):
+            return f"{expression(inner.operand)} is not empty"
+        return "not " + _bracketed(inner, nodes.Disjunction, nodes.Conjunction)
+    if isinstance(expr, nodes.Comparison):
+        return f"{expression(expr.left)} {expr.op} {expression(expr.right)}"
+    if isinstance(expr, nodes.Membership):
+        return f"{expression(expr.element)} in {expression(expr.collection)}"
+    if isinstance(expr, nodes.Emptiness):
+        return f"{expression(expr.operand)} is empty"
+    if isinstance(expr, nodes.Quantified):
+        return f"{_quantifier(expr.quantifier)} (" + ", ".join(expression(o) for o in expr.operands) + ")"
+    if isinstance(expr, nodes.SetLit):
+        return "{" + ", ".join(expression(i) for i in expr.items) + "}"
+    if isinstance(expr, nodes.Name):
+        return expr.name
+    if isinstance(expr, nodes.SectionRef):
+        return expr.label
+    if isinstance(expr, nodes.StrLit):
+        return quote(expr.value)
+    if isinstance(expr, nodes.DateLit):
+        return expr.text
+    if isinstance(expr, nodes.BoolLit):
+        return "true" if expr.value else "false"
+    return str(expr.value)
+
+
+def _bracketed(expr: nodes.Expr, *kinds: type) -> str:
+    return f"({expression(expr)})" if isinstance(expr, kinds) else expression(expr)
