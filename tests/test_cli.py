@@ -185,3 +185,17 @@ def test_eval_keeps_order_across_the_chunks_it_writes() -> None:
             assert record["line"] == number and record["error"] == "malformed_json"
         else:
             assert record["outcome"] == ("needs_review" if 10 + (number - 1) % 50 <= 18 else "medically_necessary")
+
+
+def test_every_pre_commit_hook_runs_and_passes_on_the_policies() -> None:
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert {hook["id"] for hook in hooks} == {"policyc-check", "policyc-fmt", "policyc-build-check", "policyc-test"}
+    for hook in hooks:
+        command, *args = hook["entry"].split()
+        assert command == "policyc" and hook["language"] == "python"
+        if hook.get("pass_filenames", True):  # pre-commit appends the staged files that match
+            args.append(str(POLICY_SOURCE.relative_to(ROOT)))
+        done = run(*args)
+        assert done.returncode == 0, (hook["id"], done.stdout, done.stderr)
