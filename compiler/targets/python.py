@@ -189,7 +189,6 @@ class _RuleView:
     unknown: str  # the test that one of them is unknown
     two_valued: str  # the condition in plain Python booleans, for when they are all known
     kleene: list[str]  # compute the condition's Kleene value into its local, for when they are not
-    evaluated: str  # the provisions evaluated once this rule is: an entry of _EVALUATED
     decided: str  # the Decision when the condition holds
     decided_lean: str  # the same without the explanation
     undecided: str  # the Decision when the condition is unknown
@@ -244,7 +243,8 @@ class _Emitter:
             negated = isinstance(rule.condition, model.Not)
             statements: list[str] = []
             two_valued_statements: list[str] = []
-            explained = [f"_EVALUATED[{len(views)}]", "tuple(results)"]
+            explained = [f"_EVALUATED[{len(views)}]", "tuple(results)"]  # the provisions evaluated so far
+            clarifications = self.clarifications(evaluated)
             for label in explains:  # the explanation lists them all, so compute them all
                 statements += lowering.provision(label)
                 two_valued_statements += two_valued.provision(label)
@@ -259,18 +259,17 @@ class _Emitter:
                     two_valued_statements,
                     tuple((label, local_name(label)) for label in explains),
                     f"{missing_function_name(rule.section)}(f)",
-                    self.clarifications(evaluated),
+                    clarifications,
                     _test([f"f.{name} is not None" for name in facts], "and", 4) if facts else "",
                     _test([f"f.{name} is None" for name in facts], "or", 4) if facts else "",
                     _TwoValuedLowering(self, inline=True).test(rule.condition, 8 if facts else 4),
                     lean.provision(rule.section),
-                    f"_EVALUATED[{len(views)}]",
-                    self.decision(rule.outcome, rule.section, self.clarifications(evaluated), explained),
-                    self.decision(rule.outcome, rule.section, self.clarifications(evaluated), ["()", "()"]),
+                    self.decision(rule.outcome, rule.section, clarifications, explained),
+                    self.decision(rule.outcome, rule.section, clarifications, ["()", "()"]),
                     _call(
                         "_decision",
                         ["f", repr(self.policy.unknown), repr(rule.section), "missing", explained[0], "results"]
-                        + [repr(self.clarifications(evaluated))],
+                        + [repr(clarifications)],
                     ),
                 )
             )
