@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler import model
+from compiler.fmt import quote
 
 EXHAUSTIVE_LIMIT = 200_000  # requests decided when the whole space is enumerated
 SAMPLES = 64  # completions of the other facts in a targeted search
@@ -173,7 +174,7 @@ def _constant(value: model.Value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return f'"{value}"'
+        return quote(value)
     return str(value)
 
 
@@ -193,8 +194,9 @@ def impact(
         requests: Iterator[dict[str, Any]] = (dict(zip(names, values, strict=True)) for values in combinations)
         result = Impact("exhaustive", size)
     else:
-        varied = sorted(_facts_behind_changes(old, new) & set(names))
-        labels = {c.subject for c in changes(old, new) if c.kind == "provision"}
+        found = changes(old, new)
+        varied = sorted(_facts_behind_changes(old, new, found) & set(names))
+        labels = {c.subject for c in found if c.kind == "provision"}
         versions = ((old, old_evaluator), (new, new_evaluator))
 
         def reaches(request: dict[str, Any]) -> bool:
@@ -271,10 +273,10 @@ def _targeted(
     return requests(), combinations * SAMPLES
 
 
-def _facts_behind_changes(old: model.Policy, new: model.Policy) -> set[str]:
+def _facts_behind_changes(old: model.Policy, new: model.Policy, changed: list[Change]) -> set[str]:
     """The facts read by provisions whose meaning changed, and facts whose type changed."""
     found: set[str] = set()
-    for change in changes(old, new):
+    for change in changed:
         if change.kind == "fact":
             found.add(change.subject)
         elif change.kind == "provision":
