@@ -59,7 +59,7 @@ def load_cases(policy: model.Policy, text: str, file: str) -> tuple[list[Case], 
             case = _case(policy, item, requests, diagnostics)
             if case is not None:
                 cases.append(case)
-    return cases, diagnostics
+    return cases, list(dict.fromkeys(diagnostics))  # a request's warning once, however many cases use it
 
 
 def _case(

@@ -96,6 +96,13 @@ def test_mistakes_in_a_test_file_point_at_line_and_column(text: str, expected: s
     assert "t.tests:" in report
 
 
+def test_a_warning_about_a_request_is_given_once_for_all_the_cases_that_use_it() -> None:
+    text = "request odd {\n    bogus: 1\n}\n"
+    text += 'case "a" from odd expect needs_review {}\ncase "b" from odd expect needs_review {}'
+    _, report = cases(text)
+    assert report.count("warning[W701]") == 1
+
+
 def test_a_misspelt_fact_is_fine_when_the_case_expects_the_request_to_be_rejected() -> None:
     found, report = cases('case "c" from adult expect invalid { eckhardt_score: 6 }')
     assert report == ""
