@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from compiler import compile_source, load
+from compiler.fmt import quote
 from compiler.model import Policy
 from compiler.targets import python
 from tests.conftest import EVALUATOR, POLICY_SOURCE, ROOT
@@ -104,24 +105,9 @@ HOSTILE = [
 ]
 
 
-def _escape(text: str) -> str:
-    """The DSL spelling of a string: escapes for quotes, backslashes and control characters."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ord(ch) < 32 or ch in "\u202e\u202c":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
-
-
 def hostile_policy(hostile: str) -> Policy:
     """A policy whose title, description, section title, wording and outcome are all `hostile`."""
-    text = _escape(hostile)
+    text = quote(hostile)  # the DSL spelling: escapes for quotes, backslashes, control characters
     source = f"""
 policy "INJ-1" {{
     title: {text}
