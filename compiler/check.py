@@ -15,6 +15,7 @@ import datetime
 import difflib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from compiler import model, nodes
 from compiler.diagnostics import Diagnostic, Span, error, has_errors, warning
@@ -36,6 +37,34 @@ KNOWN_META = (
 APPLICABILITY = model.APPLICABILITY
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """The type of a value in arithmetic: a number (with its unit and the range it can take) or a date.
+
+    A duration literal (`12 weeks`) is a quantity too, but it only moves a date or meets a
+    number counted in the same kind of time unit.
+    """
+
+    kind: str  # number, date, duration or collection
+    unit: str | None = None
+    low: float | None = None  # None: unbounded
+    high: float | None = None
+    whole: bool = True
+
+    def describe(self) -> str:
+        return f"a number in {self.unit}" if self.kind == "number" and self.unit else _a(self.kind)
+
+
+# Time units: days and weeks count days, months and years count months; the two never mix.
+_TIME_UNITS = {"days": ("days", 1), "weeks": ("days", 7), "months": ("months", 1), "years": ("months", 12)}
+FUNCTIONS = {
+    "days_between": "the whole days from the first date to the second",
+    "months_between": "the whole calendar months from the first date to the second",
+    "years_between": "the whole years from the first date to the second (an age, from a date of birth)",
+    "count": "how many members a set (or a claim's list of codes) has",
+}
 
 
 def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple[model.Policy | None, list[Diagnostic]]:
@@ -64,6 +93,10 @@ class Checker:
         self.used_facts: set[str] = set()
         self.used_outcomes: set[str] = set()
         self.has_applicability = False
+        self.codesets: dict[str, model.CodeSet] = {}
+        self.computed: dict[str, tuple[model.Computed, model.Operand, Quantity]] = {}
+        self.used_computed: set[str] = set()
+        self.computed_spans: dict[str, Span] = {}
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(error(code, message, span, hint))
@@ -81,12 +114,16 @@ class Checker:
         sections = tuple(i for i in items if isinstance(i, nodes.Section))
         self._one_of(headers, "'policy' header", 'policy "ID" { title: "..." effective: YYYY-MM-DD }')
         self._one_of(
-            decides, "a 'decide' block", "decide { OUTCOME when CONDITION ... otherwise OUTCOME unknown OUTCOME }"
+            decides[:1] if all(d.in_force for d in decides) else decides,
+            "a 'decide' block",
+            "decide { OUTCOME when CONDITION ... otherwise OUTCOME unknown OUTCOME }",
         )
         if len(applies) > 1:
             self.error("E101", "more than one 'applies_to' block", applies[1].span)
 
         self.declare_facts([i for i in items if isinstance(i, nodes.Fact)])
+        self.declare_codesets([i for i in items if isinstance(i, nodes.CodeSet)])
+        self.declare_computed([i for i in items if isinstance(i, nodes.Computed)])
         self.declare_outcomes([i for i in items if isinstance(i, nodes.Outcome)])
         self.declare_sections(sections)
         self.has_applicability = bool(applies)
@@ -97,15 +134,15 @@ class Checker:
         if applicability is not None:
             provisions = (applicability[1], *provisions)
         self.check_history(sections, header)
-        decision = self.check_decide(decides[0]) if decides else None
-        facts = self.check_usage(provisions)
+        decision = self.check_revisions(decides, header[1] if header else None) if decides else None
+        facts = self.check_usage(provisions, decision[1] if decision else None)
         self.check_outcome_usage()
 
         examples = self.check_examples([i for i in items if isinstance(i, nodes.Example)])
         if header is None or decision is None or has_errors(self.diagnostics):
             return None
         (policy_id, effective, title, meta) = header
-        rules, otherwise, otherwise_section, unknown = decision
+        revisions, revision_fact, unknown = decision
         return model.Policy(
             policy_id=policy_id,
             title=title,
@@ -117,10 +154,11 @@ class Checker:
             outcomes=tuple(
                 model.Outcome(o.name, o.description, tuple(a.label for a in o.advise)) for o in self.outcomes.values()
             ),
-            rules=rules,
-            otherwise=otherwise,
-            otherwise_section=otherwise_section,
+            revisions=revisions,
+            revision_fact=revision_fact,
             unknown=unknown,
+            codesets=tuple(self.codesets.values()),
+            computed=tuple(c for c, _, _ in self.computed.values()),
             sections=sections,
             examples=examples,
             source_name=source_name,
@@ -153,7 +191,22 @@ class Checker:
             if t.low > t.high:
                 self.error("E112", f"integer range {t.low}..{t.high} of '{fact.name}' is empty", t.span)
                 return None
-            return model.Integer(t.low, t.high)
+            return model.Integer(t.low, t.high, t.unit)
+        if isinstance(t, nodes.DecimalType):
+            if t.low.value > t.high.value:
+                self.error("E112", f"decimal range {t.low.text}..{t.high.text} of '{fact.name}' is empty", t.span)
+                return None
+            return model.Decimal(t.low.value, t.high.value, t.unit)
+        if isinstance(t, nodes.CodeType):
+            if t.system.name not in model.CODE_SYSTEMS:
+                self.error(
+                    "E114",
+                    f"'{t.system.name}' is not a code system",
+                    t.system.span,
+                    _suggest(t.system.name, model.CODE_SYSTEMS) or f"use one of {', '.join(model.CODE_SYSTEMS)}",
+                )
+                return None
+            return model.Codes(t.system.name) if t.multiple else model.Code(t.system.name)
         if isinstance(t, (nodes.EnumType, nodes.SetType)):
             seen: set[str] = set()
             for value in t.values:
@@ -174,6 +227,73 @@ class Checker:
                     return None
             return model.String(t.pattern)
         raise TypeError(f"unhandled fact type {type(t).__name__}")
+
+    def declare_codesets(self, codesets: list[nodes.CodeSet]) -> None:
+        for codeset in codesets:
+            if codeset.name in self.codesets or codeset.name in self.facts:
+                self.error("E116", f"'{codeset.name}' is already declared", codeset.span)
+                continue
+            system = codeset.system.name
+            if system not in model.CODE_SYSTEMS:
+                self.error(
+                    "E114",
+                    f"'{system}' is not a code system",
+                    codeset.system.span,
+                    _suggest(system, model.CODE_SYSTEMS),
+                )
+                continue
+            pattern, description = model.CODE_SYSTEMS[system]
+            exact: list[str] = []
+            prefixes: list[str] = []
+            for entry in codeset.entries:
+                code, wildcard = entry.code.removesuffix("*"), entry.code.endswith("*")
+                # A prefix is any start of a valid code: "E10.*" or "E1*"; it is checked by its letters.
+                valid = re.fullmatch(r"[0-9A-Z][0-9A-Z.]*", code) if wildcard else re.fullmatch(pattern, code)
+                if not valid:
+                    self.error("E115", f'"{entry.code}" is not {_a(description)} code', entry.span)
+                elif code in exact or code in prefixes:
+                    self.error("E115", f"\"{entry.code}\" is listed twice in '{codeset.name}'", entry.span)
+                else:
+                    (prefixes if wildcard else exact).append(code)
+            if not codeset.entries:
+                self.error("E115", f"code set '{codeset.name}' lists no code", codeset.span)
+            self.codesets[codeset.name] = model.CodeSet(
+                codeset.name,
+                system,
+                codeset.title,
+                tuple((e.code, e.label) for e in codeset.entries),
+                tuple(sorted(exact)),
+                tuple(sorted(prefixes)),
+                codeset.span.line,
+            )
+
+    def declare_computed(self, values: list[nodes.Computed]) -> None:
+        """Values computed from facts; each may use the facts and the values declared before it."""
+        from compiler.fmt import expression  # the formula as written, in the formatter's layout
+
+        for value in values:
+            if value.name in self.facts or value.name in self.computed or value.name in self.codesets:
+                self.error("E116", f"'{value.name}' is already declared", value.span)
+                continue
+            checked = self.quantity(value.expr)
+            if checked is None:
+                continue
+            operand, quantity = checked
+            if quantity.kind not in ("number", "date"):
+                self.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
+                continue
+            if value.unit is not None:
+                quantity = Quantity(quantity.kind, value.unit, quantity.low, quantity.high, quantity.whole)
+            computed = model.Computed(
+                value.name,
+                quantity.unit,
+                expression(value.expr),
+                _fold(value.description),
+                model.facts_read(operand),
+                value.span.line,
+            )
+            self.computed[value.name] = (computed, operand, quantity)
+            self.computed_spans[value.name] = value.span
 
     def declare_outcomes(self, outcomes: list[nodes.Outcome]) -> None:
         for outcome in outcomes:
@@ -486,6 +606,10 @@ class Checker:
         if isinstance(expr, nodes.Name):
             if expr.name == "applicable" and self.has_applicability and expr.name not in self.facts:
                 return model.ProvisionRef(APPLICABILITY)
+            if expr.name in self.computed or expr.name in self.codesets:
+                kind = "computed value" if expr.name in self.computed else "code set"
+                self.error("E206", f"'{expr.name}' is a {kind}, not a condition", expr.span, hint="compare it")
+                return None
             fact_type = self.lookup_fact(expr)
             if fact_type is None:
                 return None
@@ -530,6 +654,8 @@ class Checker:
             return self.check_membership(expr)
         if isinstance(expr, nodes.Emptiness):
             return self.check_emptiness(expr)
+        if isinstance(expr, nodes.Intersection):
+            return self.check_intersection(expr)
         self.error("E206", "expected a condition, found a value", expr.span, hint="compare it with a fact")
         return None
 
@@ -541,7 +667,7 @@ class Checker:
         fact_type = self.lookup_fact(subject)
         if fact_type is None:
             return None
-        if not isinstance(fact_type, model.EnumSet):
+        if not isinstance(fact_type, (model.EnumSet, model.Codes)):
             self.error(
                 "E203", f"'is empty' needs a set fact, but '{subject.name}' is {_a(fact_type.kind)} fact", subject.span
             )
@@ -558,6 +684,8 @@ class Checker:
         return fact_type
 
     def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
+        if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):
+            return self.compare_quantities(expr)
         left, right = expr.left, expr.right
         # Put the fact on the left so that `3 <= eckardt_score` reads as `eckardt_score >= 3`.
         op = expr.op
@@ -582,7 +710,11 @@ class Checker:
             other = self.lookup_fact(right)
             if other is None:
                 return None
-            if type(other) is not type(fact_type) or (
+            if isinstance(other, model.Integer) and isinstance(fact_type, model.Integer):
+                if other.unit != fact_type.unit:
+                    self.error("E208", f"cannot compare {fact_type.unit} with {other.unit}", expr.span)
+                    return None
+            elif type(other) is not type(fact_type) or (
                 isinstance(other, (model.Enum, model.EnumSet)) and other != fact_type
             ):
                 self.error(
@@ -600,6 +732,180 @@ class Checker:
             self.check_satisfiable(expr, left.name, fact_type, op, value.value)
         return model.Compare(op, model.FactRef(left.name), value)
 
+    # -- Values: arithmetic, dates and durations, computed values, functions --------------------
+
+    def needs_quantity(self, expr: nodes.Expr) -> bool:
+        """Whether an operand is more than a fact or literal of the original kinds."""
+        if isinstance(expr, (nodes.Arithmetic, nodes.Call, nodes.DecimalLit, nodes.DurationLit)):
+            return True
+        if isinstance(expr, nodes.Name):
+            return expr.name in self.computed or isinstance(
+                self.fact_types.get(expr.name), (model.Decimal, model.Code, model.Codes)
+            )
+        return False
+
+    def quantity(self, expr: nodes.Expr) -> tuple[model.Operand, Quantity] | None:
+        if isinstance(expr, nodes.IntLit):
+            return model.Const(expr.value), Quantity("number", None, expr.value, expr.value)
+        if isinstance(expr, nodes.DecimalLit):
+            return model.Const(expr.value), Quantity("number", None, expr.value, expr.value, whole=False)
+        if isinstance(expr, nodes.DurationLit):
+            return model.Const(expr.amount), Quantity("duration", expr.unit, expr.amount, expr.amount)
+        if isinstance(expr, nodes.DateLit):
+            return None if expr.value is None else (model.Const(expr.value), Quantity("date"))
+        if isinstance(expr, nodes.Name):
+            return self.named_quantity(expr)
+        if isinstance(expr, nodes.Arithmetic):
+            return self.arithmetic(expr)
+        if isinstance(expr, nodes.Call):
+            return self.call(expr)
+        self.error("E203", f"expected a number or a date, found {_describe(expr)}", expr.span)
+        return None
+
+    def named_quantity(self, name: nodes.Name) -> tuple[model.Operand, Quantity] | None:
+        if name.name in self.computed:
+            self.used_computed.add(name.name)
+            _, operand, quantity = self.computed[name.name]
+            return operand, quantity
+        if name.name in self.codesets:
+            return model.CodeSetRef(name.name), Quantity("collection")
+        fact_type = self.lookup_fact(name)
+        if fact_type is None:
+            return None
+        ref = model.FactRef(name.name)
+        if isinstance(fact_type, model.Integer):
+            return ref, Quantity("number", fact_type.unit, fact_type.low, fact_type.high)
+        if isinstance(fact_type, model.Decimal):
+            return ref, Quantity("number", fact_type.unit, fact_type.low, fact_type.high, whole=False)
+        if isinstance(fact_type, model.Date):
+            return ref, Quantity("date")
+        if isinstance(fact_type, (model.EnumSet, model.Codes)):
+            high = len(fact_type.values) if isinstance(fact_type, model.EnumSet) else None
+            return ref, Quantity("collection", None, 0, high)
+        self.error("E203", f"'{name.name}' is {_a(fact_type.kind)} fact, not a number or a date", name.span)
+        return None
+
+    def arithmetic(self, expr: nodes.Arithmetic) -> tuple[model.Operand, Quantity] | None:
+        left, right = self.quantity(expr.left), self.quantity(expr.right)
+        if left is None or right is None:
+            return None
+        (a, qa), (b, qb) = left, right
+        op = expr.op
+        if qa.kind == "date" and qb.kind == "duration" and op in "+-":
+            base, factor = _TIME_UNITS[qb.unit or "days"]
+            assert isinstance(b, model.Const) and isinstance(b.value, int)
+            amount = b.value * factor * (1 if op == "+" else -1)
+            return model.Shift(a, amount, base), Quantity("date")
+        if qa.kind == "date" and qb.kind == "date" and op == "-":
+            self.error(
+                "E203",
+                "a date minus a date is not a number: say which count you mean",
+                expr.span,
+                hint="days_between(EARLIER, LATER), months_between(...) or years_between(...)",
+            )
+            return None
+        if qa.kind != "number" or qb.kind != "number":
+            self.error(
+                "E203",
+                f"cannot compute {qa.describe()} {op} {qb.describe()}",
+                expr.span,
+                hint="arithmetic works on numbers, and `DATE + N days|weeks|months|years` moves a date",
+            )
+            return None
+        whole = qa.whole and qb.whole and op != "/"
+        if op in "+-":
+            if qa.unit and qb.unit and qa.unit != qb.unit:
+                self.error("E208", f"cannot {'add' if op == '+' else 'subtract'} {qb.unit} and {qa.unit}", expr.span)
+                return None
+            bounds = _add(qa, qb) if op == "+" else _add(qa, Quantity("number", None, _neg(qb.high), _neg(qb.low)))
+            return model.Arith(op, a, b), Quantity("number", qa.unit or qb.unit, *bounds, whole=whole)
+        if op == "/" and (qb.low is None or qb.high is None or qb.low <= 0 <= qb.high):
+            shown = fmt_range(qb)
+            self.error(
+                "E209",
+                f"the divisor may be zero: it ranges over {shown}",
+                expr.right.span,
+                hint="divide by a fact whose declared range excludes 0",
+            )
+            return None
+        unit = (qa.unit or qb.unit) if None in (qa.unit, qb.unit) and op == "*" else None
+        if op == "/" and qb.unit is None:
+            unit = qa.unit
+        return model.Arith(op, a, b), Quantity("number", unit, *_multiply(qa, qb, op), whole=whole)
+
+    def call(self, expr: nodes.Call) -> tuple[model.Operand, Quantity] | None:
+        name = expr.function.name
+        if name not in FUNCTIONS:
+            self.error("E210", f"'{name}' is not a function", expr.function.span, _suggest(name, FUNCTIONS))
+            return None
+        wanted = ("collection",) if name == "count" else ("date", "date")
+        checked = [self.quantity(a) for a in expr.arguments]
+        arguments = [a for a in checked if a is not None]
+        if len(arguments) != len(checked):
+            return None
+        if tuple(q.kind for _, q in arguments) != wanted:
+            shown = "a set fact or a list of codes" if name == "count" else "two dates"
+            self.error("E203", f"{name}() takes {shown}", expr.span, hint=FUNCTIONS[name])
+            return None
+        operands = tuple(o for o, _ in arguments)
+        if name == "count":
+            return model.Call(name, operands), Quantity("number", None, 0, arguments[0][1].high)
+        unit = name.removesuffix("_between")
+        return model.Call(name, operands), Quantity("number", unit)
+
+    def compare_quantities(self, expr: nodes.Comparison) -> model.Expr | None:
+        left, right = self.quantity(expr.left), self.quantity(expr.right)
+        if left is None or right is None:
+            return None
+        (a, qa), (b, qb) = left, right
+        op = expr.op
+        if qa.kind == "duration" and qb.kind != "duration":  # the number on the left: `12 weeks < days_between(...)`
+            (a, qa), (b, qb) = (b, qb), (a, qa)
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        if qb.kind == "duration":
+            base, factor = _TIME_UNITS[qb.unit or "days"]
+            if qa.kind != "number" or qa.unit not in (("days",) if base == "days" else ("months", "years")):
+                counted = f"counted in {qa.unit}" if qa.unit else "with no unit of time"
+                self.error(
+                    "E208",
+                    f"cannot compare {qa.describe() if qa.kind != 'number' else 'a number ' + counted} with {qb.unit}",
+                    expr.span,
+                    hint="days and weeks compare with days_between(), months and years with months_between()",
+                )
+                return None
+            assert isinstance(b, model.Const) and isinstance(b.value, int)
+            amount = b.value * factor // (12 if qa.unit == "years" else 1)
+            if qa.unit == "years" and (b.value * factor) % 12:
+                self.error("E208", f"{b.value} {qb.unit} is not a whole number of years", expr.right.span)
+                return None
+            b, qb = model.Const(amount), Quantity("number", qa.unit, amount, amount)
+        if qa.kind != qb.kind or qa.kind not in ("number", "date"):
+            self.error("E203", f"cannot compare {qa.describe()} with {qb.describe()}", expr.span)
+            return None
+        if qa.unit and qb.unit and qa.unit != qb.unit:
+            self.error("E208", f"cannot compare {qa.unit} with {qb.unit}", expr.span)
+            return None
+        if isinstance(a, model.Const) and not isinstance(b, model.Const):
+            (a, qa), (b, qb) = (b, qb), (a, qa)
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+        if isinstance(b, model.Const) and isinstance(b.value, (int, float)) and not isinstance(b.value, bool):
+            self.check_reachable_range(expr, qa, op, b.value)
+        return model.Compare(op, a, b)
+
+    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: float) -> None:
+        low = float("-inf") if q.low is None else q.low
+        high = float("inf") if q.high is None else q.high
+        holds = {
+            "==": low <= n <= high,
+            "!=": not (low == high == n),
+            "<": low < n,
+            "<=": low <= n,
+            ">": high > n,
+            ">=": high >= n,
+        }[op]
+        if not holds:
+            self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)
+
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
         holds = {
             "==": t.low <= n <= t.high,
@@ -616,8 +922,65 @@ class Checker:
                 expr.span,
             )
 
+    def check_intersection(self, expr: nodes.Intersection) -> model.Expr | None:
+        left, right = expr.left, expr.right
+        if isinstance(left, (nodes.SetLit)) or (isinstance(left, nodes.Name) and left.name in self.codesets):
+            left, right = right, left  # the fact on the left
+        if not isinstance(left, nodes.Name) or left.name in self.codesets:
+            self.error("E203", "'intersects' needs a set fact or a list of codes on one side", expr.span)
+            return None
+        fact_type = self.lookup_fact(left)
+        if fact_type is None:
+            return None
+        subject = model.FactRef(left.name)
+        if isinstance(fact_type, model.Codes):
+            if isinstance(right, nodes.Name) and right.name in self.codesets:
+                codeset = self.codesets[right.name]
+                if codeset.system != fact_type.system:
+                    self.error(
+                        "E203",
+                        f"'{left.name}' holds {fact_type.system} codes; '{right.name}' is a {codeset.system} code set",
+                        expr.span,
+                    )
+                    return None
+                return model.Intersects(subject, model.CodeSetRef(right.name))
+            self.error("E203", f"'{left.name}' is a list of codes; test it against a code set", right.span)
+            return None
+        if not isinstance(fact_type, model.EnumSet):
+            self.error("E203", f"'intersects' needs a set, but '{left.name}' is {_a(fact_type.kind)} fact", left.span)
+            return None
+        if isinstance(right, nodes.Name) and right.name in self.facts:
+            other = self.lookup_fact(right)
+            if other != fact_type:
+                self.error("E203", f"'{left.name}' and '{right.name}' are not sets of the same values", expr.span)
+                return None
+            return model.Intersects(subject, model.FactRef(right.name))
+        if not isinstance(right, nodes.SetLit) or not right.items:
+            self.error("E203", "'intersects' needs a set such as {a, b} or a set fact on its right", right.span)
+            return None
+        member_type = model.Enum(fact_type.values, fact_type.labels)
+        values = [self.check_value(item, member_type, left.name) for item in right.items]
+        if any(v is None for v in values):
+            return None
+        return model.Intersects(subject, model.Const(model.sorted_set(v.value for v in values if v is not None)))
+
     def check_membership(self, expr: nodes.Membership) -> model.Expr | None:
         element, collection = expr.element, expr.collection
+        if isinstance(collection, nodes.Name) and collection.name in self.codesets:
+            codeset = self.codesets[collection.name]
+            fact_type = self.lookup_fact(element) if isinstance(element, nodes.Name) else None
+            if isinstance(element, nodes.Name) and fact_type is None:
+                return None
+            if not isinstance(fact_type, model.Code) or fact_type.system != codeset.system:
+                self.error(
+                    "E203",
+                    f"'in {collection.name}' needs a {codeset.system} code fact on its left",
+                    element.span,
+                    hint="for a claim's list of codes, write `CODES intersects CODESET`",
+                )
+                return None
+            assert isinstance(element, nodes.Name)
+            return model.Member(model.FactRef(element.name), model.CodeSetRef(collection.name))
         if isinstance(collection, nodes.Name) and self._is_fact(collection):
             set_type = self.lookup_fact(collection)
             if set_type is None:
@@ -727,7 +1090,73 @@ class Checker:
 
     # -- The order of decision --------------------------------------------------------------------
 
-    def check_decide(self, decide: nodes.Decide) -> tuple[tuple[model.Rule, ...], str, str, str] | None:
+    def check_revisions(
+        self, decides: list[nodes.Decide], effective: datetime.date | None
+    ) -> tuple[tuple[model.Revision, ...], str | None, str] | None:
+        """One `decide` per revision; several must each say when they are in force, and together cover every day."""
+        checked = [self.check_decide(d) for d in decides]
+        if any(c is None for c in checked):
+            return None
+        revisions = [c[0] for c in checked if c is not None]
+        unknowns = {c[1] for c in checked if c is not None}
+        if len(decides) == 1:
+            if decides[0].in_force is not None:
+                self.error("E408", "a policy with one revision needs no 'on ... from' period", decides[0].in_force.span)
+                return None
+            return tuple(revisions), None, unknowns.pop()
+        if len(unknowns) > 1:
+            self.error("E408", "every revision must stop with the same 'unknown' outcome", decides[1].unknown.span)
+            return None
+        facts = {d.in_force.date_fact.name for d in decides if d.in_force}
+        first = decides[0].in_force
+        assert first is not None
+        if len(facts) > 1:
+            self.error("E408", "every revision must be picked by the same date fact", decides[1].span)
+            return None
+        date_type = self.lookup_fact(first.date_fact)
+        if date_type is None:
+            return None
+        if not isinstance(date_type, model.Date):
+            self.error(
+                "E121",
+                f"revisions are picked by a date fact, but '{first.date_fact.name}' is {_a(date_type.kind)} fact",
+                first.date_fact.span,
+            )
+            return None
+        ordered = sorted(revisions, key=lambda r: r.start or datetime.date.min, reverse=True)
+        if ordered[-1].start is not None:
+            self.error(
+                "E408",
+                f"no revision covers dates of service before {ordered[-1].start.isoformat()}",
+                decides[0].span,
+                hint=f"give the earliest revision `on {first.date_fact.name} before DATE`, and decide there",
+            )
+        if ordered[0].end is not None:
+            self.error(
+                "E408", f"no revision covers dates of service from {ordered[0].end.isoformat()}", decides[0].span
+            )
+        for later, earlier in zip(ordered, ordered[1:], strict=False):
+            if earlier.end != later.start:
+                what = (
+                    "overlaps"
+                    if earlier.end is None or (later.start and earlier.end > later.start)
+                    else "leaves a gap before"
+                )
+                self.error(
+                    "E408",
+                    f"the revision {earlier.name} (line {earlier.line}) {what} the revision {later.name}",
+                    decides[0].span,
+                    hint=f"end it with `before {later.start.isoformat() if later.start else ''}`",
+                )
+        if effective is not None and ordered[0].start not in (None, effective):
+            self.error(
+                "E501",
+                f"the latest revision is in force from {ordered[0].start}, the header says effective {effective}",
+                decides[0].span,
+            )
+        return tuple(ordered), first.date_fact.name, unknowns.pop()
+
+    def check_decide(self, decide: nodes.Decide) -> tuple[model.Revision, str] | None:
         rules: list[model.Rule] = []
         ok = True
         seen_conditions: dict[model.Expr, int] = {}
@@ -781,9 +1210,19 @@ class Checker:
         if not rules and ok:
             self.error("E405", "'decide' has no rules", decide.span)
             ok = False
+        start = end = None
+        if decide.in_force is not None:
+            start = decide.in_force.start.value if decide.in_force.start else None
+            end = decide.in_force.end.value if decide.in_force.end else None
+            if start is not None and end is not None and end <= start:
+                self.error("E408", f"a revision in force from {start} cannot end at {end}", decide.in_force.span)
+                ok = False
+            if (decide.in_force.start and start is None) or (decide.in_force.end and end is None):
+                ok = False  # an unreal date, reported by the parser
         if not ok or decide.otherwise is None:
             return None
-        return tuple(rules), decide.otherwise.name, rules[-1].section, decide.unknown.name
+        revision = model.Revision(start, end, tuple(rules), decide.otherwise.name, rules[-1].section, decide.span.line)
+        return revision, decide.unknown.name
 
     def cited_section(self, expr: nodes.Expr) -> str | None:
         """The provision a rule's decision cites: `when D.III`, `when not D.IV`, `when not applicable`."""
@@ -835,7 +1274,7 @@ class Checker:
 
     # -- Usage --------------------------------------------------------------------------------------
 
-    def check_usage(self, provisions: tuple[model.Provision, ...]) -> tuple[model.Fact, ...]:
+    def check_usage(self, provisions: tuple[model.Provision, ...], revision_fact: str | None) -> tuple[model.Fact, ...]:
         for outcome in self.outcomes.values():
             for ref in outcome.advise:
                 target = self.provisions.get(ref.label)
@@ -850,7 +1289,13 @@ class Checker:
             if name not in self.used_facts:
                 self.warning("W101", f"fact '{name}' is declared but never read", fact.span)
             sections = tuple(p.label for p in provisions if name in _direct_facts(p))
+            if name == revision_fact:
+                sections = (model.REVISION, *sections)
             facts.append(model.Fact(name, self.fact_types[name], _fold(fact.description), sections, fact.span.line))
+
+        for name, span in self.computed_spans.items():
+            if name not in self.used_computed:
+                self.warning("W103", f"value '{name}' is computed but never read", span)
         return tuple(facts)
 
     def check_outcome_usage(self) -> None:
@@ -893,3 +1338,37 @@ def _describe(expr: nodes.Expr) -> str:
     if isinstance(expr, nodes.StrLit):
         return f'the string "{expr.value}"'
     return "an expression"
+
+
+# -- Ranges of computed numbers (None is unbounded), to prove a divisor is never zero ------------
+
+
+def _neg(bound: float | None) -> float | None:
+    return None if bound is None else -bound
+
+
+def _add(a: Quantity, b: Quantity) -> tuple[float | None, float | None]:
+    low = None if a.low is None or b.low is None else a.low + b.low
+    high = None if a.high is None or b.high is None else a.high + b.high
+    return low, high
+
+
+def _multiply(a: Quantity, b: Quantity, op: str) -> tuple[float | None, float | None]:
+    bounds = (a.low, a.high, b.low, b.high)
+    if any(x is None for x in bounds):
+        return None, None
+    assert a.low is not None and a.high is not None and b.low is not None and b.high is not None
+    if op == "*":
+        corners = [a.low * b.low, a.low * b.high, a.high * b.low, a.high * b.high]
+    else:  # the divisor's range excludes zero
+        corners = [a.low / b.low, a.low / b.high, a.high / b.low, a.high / b.high]
+    return min(corners), max(corners)
+
+
+def fmt_range(q: Quantity) -> str:
+    def show(bound: float | None, infinite: str) -> str:
+        if bound is None:
+            return infinite
+        return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+    return f"{show(q.low, '-inf')}..{show(q.high, 'inf')}" + (f" {q.unit}" if q.unit else "")

@@ -131,13 +131,22 @@ def _outcomes(policy: model.Policy) -> dict[str, str]:
 
 
 def _order(policy: model.Policy) -> list[str]:
-    rules = [f"{r.outcome} when {r.condition_text}" for r in policy.rules]
-    return [*rules, f"otherwise {policy.otherwise}", f"unknown {policy.unknown}"]
+    lines: list[str] = []
+    for revision in policy.revisions:
+        head = f"{revision.name}: " if len(policy.revisions) > 1 else ""
+        lines += [f"{head}{r.outcome} when {r.condition_text}" for r in revision.rules]
+        lines.append(f"{head}otherwise {revision.otherwise}")
+    return [*lines, f"unknown {policy.unknown}"]
 
 
 def type_text(t: model.FactType) -> str:
+    unit = f' unit "{t.unit}"' if isinstance(t, (model.Integer, model.Decimal)) and t.unit else ""
     if isinstance(t, model.Integer):
-        return f"integer {t.low}..{t.high}"
+        return f"integer {t.low}..{t.high}{unit}"
+    if isinstance(t, model.Decimal):
+        return f"decimal {t.low:g}..{t.high:g}{unit}"
+    if isinstance(t, (model.Code, model.Codes)):
+        return f"{t.kind} {t.system}"
     if isinstance(t, model.Enum):
         return "enum {" + ", ".join(t.values) + "}"
     if isinstance(t, model.EnumSet):
@@ -147,10 +156,21 @@ def type_text(t: model.FactType) -> str:
     return t.kind
 
 
-def expression_text(expr: model.Expr) -> str:
+def expression_text(expr: model.Expr | model.Operand) -> str:
     """A condition in the policy language's own syntax: `eckardt_score >= 3`."""
     if isinstance(expr, model.FactRef):
         return expr.fact
+    if isinstance(expr, model.CodeSetRef):
+        return expr.name
+    if isinstance(expr, model.Arith):
+        return f"({expression_text(expr.left)} {expr.op} {expression_text(expr.right)})"
+    if isinstance(expr, model.Shift):
+        sign = "+" if expr.amount >= 0 else "-"
+        return f"{expression_text(expr.date)} {sign} {abs(expr.amount)} {expr.unit}"
+    if isinstance(expr, model.Call):
+        return f"{expr.function}(" + ", ".join(expression_text(a) for a in expr.arguments) + ")"
+    if isinstance(expr, model.Intersects):
+        return f"{expression_text(expr.left)} intersects {expression_text(expr.right)}"
     if isinstance(expr, model.ProvisionRef):
         return expr.label
     if isinstance(expr, model.Const):
@@ -298,7 +318,7 @@ def _pools(old: model.Policy, new: model.Policy) -> dict[str, list[Any]]:
     for policy in (old, new):
         for p in policy.provisions:
             if p.condition is not None:
-                _collect(p.condition, constants)
+                _collect(p.condition, constants, policy)
         if policy.applicability is not None:
             a = policy.applicability
             constants.setdefault(a.state_fact, set()).update(s.code for s in a.states)
@@ -314,18 +334,24 @@ def _pools(old: model.Policy, new: model.Policy) -> dict[str, list[Any]]:
     return pools
 
 
-def _collect(expr: model.Expr, constants: dict[str, set[Any]]) -> None:
-    if isinstance(expr, (model.Compare, model.Member)):
+def _collect(expr: model.Expr, constants: dict[str, set[Any]], policy: model.Policy) -> None:
+    if isinstance(expr, (model.Member, model.Intersects)) and isinstance(
+        codeset := expr.collection if isinstance(expr, model.Member) else expr.right, model.CodeSetRef
+    ):
+        fact = expr.element if isinstance(expr, model.Member) else expr.left
+        if isinstance(fact, model.FactRef):
+            constants.setdefault(fact.fact, set()).update(policy.codeset(codeset.name).exact)
+    elif isinstance(expr, (model.Compare, model.Member)):
         left, right = (expr.left, expr.right) if isinstance(expr, model.Compare) else (expr.element, expr.collection)
         for fact, const in ((left, right), (right, left)):
             if isinstance(fact, model.FactRef) and isinstance(const, model.Const):
                 values = const.value if isinstance(const.value, tuple) else (const.value,)
                 constants.setdefault(fact.fact, set()).update(values)
     elif isinstance(expr, model.Not):
-        _collect(expr.operand, constants)
+        _collect(expr.operand, constants, policy)
     elif isinstance(expr, model.Combine):
         for operand in expr.operands:
-            _collect(operand, constants)
+            _collect(operand, constants, policy)
 
 
 def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
@@ -334,6 +360,14 @@ def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
     if isinstance(t, model.Integer):
         near = {c + d for c in constants if isinstance(c, int) for d in (-1, 0, 1)} | {t.low, t.high}
         return sorted(v for v in near if t.low <= v <= t.high)
+    if isinstance(t, model.Decimal):
+        nearby = {c + d for c in constants if isinstance(c, (int, float)) for d in (-0.5, 0, 0.5)} | {t.low, t.high}
+        return sorted(v for v in nearby if t.low <= v <= t.high)
+    if isinstance(t, (model.Code, model.Codes)):
+        codes = sorted(c for c in constants if isinstance(c, str))
+        other = {"CPT": "99999", "HCPCS": "V9999", "ICD10CM": "Z99.9"}[t.system]
+        singles = [*codes, other] if other not in codes else codes
+        return singles if isinstance(t, model.Code) else [[], *([c] for c in singles)]
     if isinstance(t, model.Enum):
         return list(t.values)
     if isinstance(t, model.EnumSet):

@@ -152,6 +152,15 @@ class _Printer:
             self.block(head, item, item.jurisdictions, self.jurisdiction)
         elif isinstance(item, nodes.Fact):
             self.fact(item)
+        elif isinstance(item, nodes.Computed):
+            unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
+            self.emit(f"value {item.name}{unit} = {expression(item.expr)}")
+            self.depth += 1
+            self.prose(item.description, "")
+            self.depth -= 1
+        elif isinstance(item, nodes.CodeSet):
+            head = f"codeset {item.name} {item.system.name} {quote(item.title)}"
+            self.block(head, item, item.entries, self.code_entry)
         elif isinstance(item, nodes.Outcome):
             self.emit(f"outcome {item.name} {quote(item.description)}")
             if item.advise:
@@ -194,6 +203,9 @@ class _Printer:
         self.prose(fact.description, "")
         self.depth -= 1
 
+    def code_entry(self, entry: nodes.CodeEntry) -> None:
+        self.emit(quote(entry.code) + (f" {quote(entry.label)}" if entry.label is not None else ""))
+
     def decide(self, decide: nodes.Decide) -> None:
         lines: list[tuple[nodes.Node, str]] = [
             (r, f"{r.outcome.name} when {expression(r.condition)}") for r in decide.rules
@@ -202,7 +214,13 @@ class _Printer:
             lines.append((decide.otherwise, f"otherwise {decide.otherwise.name}"))
         lines.append((decide.unknown, f"unknown {decide.unknown.name}"))
         text = dict((id(node), line) for node, line in lines)
-        self.block("decide", decide, tuple(node for node, _ in lines), lambda node: self.emit(text[id(node)]))
+        head = "decide"
+        if decide.in_force is not None:
+            period = decide.in_force
+            head += f" on {period.date_fact.name}"
+            head += f" from {period.start.text}" if period.start else ""
+            head += f" before {period.end.text}" if period.end else ""
+        self.block(head, decide, tuple(node for node, _ in lines), lambda node: self.emit(text[id(node)]))
 
     def example_fact(self, fact: nodes.ExampleFact) -> None:
         self.emit(f"{fact.name}: {_json(fact.value)}")
@@ -274,7 +292,11 @@ def _foldable(paragraph: str) -> bool:
 
 def _type(t: nodes.FactType) -> str:
     if isinstance(t, nodes.IntegerType):
-        return f"integer {t.low}..{t.high}"
+        return f"integer {t.low}..{t.high}" + (f" unit {quote(t.unit)}" if t.unit is not None else "")
+    if isinstance(t, nodes.DecimalType):
+        return f"decimal {t.low.text}..{t.high.text}" + (f" unit {quote(t.unit)}" if t.unit is not None else "")
+    if isinstance(t, nodes.CodeType):
+        return f"{'codes' if t.multiple else 'code'} {t.system.name}"
     if isinstance(t, nodes.StringType):
         return "string" + (f" matching {quote(t.pattern)}" if t.pattern is not None else "")
     return "boolean" if isinstance(t, nodes.BooleanType) else "date"
@@ -291,6 +313,8 @@ def _json(value: nodes.JsonValue) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    if isinstance(value, float):
+        return repr(value)
     return quote(value) if isinstance(value, str) else str(value)
 
 
@@ -310,7 +334,20 @@ def expression(expr: nodes.Expr) -> str:
             return f"{expression(inner.operand)} is not empty"
         return "not " + _bracketed(inner, nodes.Disjunction, nodes.Conjunction)
     if isinstance(expr, nodes.Comparison):
-        return f"{expression(expr.left)} {expr.op} {expression(expr.right)}"
+        return f"{_term(expr.left)} {expr.op} {_term(expr.right)}"
+    if isinstance(expr, nodes.Intersection):
+        return f"{_term(expr.left)} intersects {_term(expr.right)}"
+    if isinstance(expr, nodes.Arithmetic):
+        # Operators group to the left: the right operand of the same precedence keeps its brackets.
+        left = ("+", "-") if expr.op in "*/" else ()
+        right = ("+", "-") if expr.op in "+-" else ("+", "-", "*", "/")
+        return f"{_term(expr.left, left)} {expr.op} {_term(expr.right, right)}"
+    if isinstance(expr, nodes.Call):
+        return f"{expr.function.name}(" + ", ".join(expression(a) for a in expr.arguments) + ")"
+    if isinstance(expr, nodes.DecimalLit):
+        return expr.text
+    if isinstance(expr, nodes.DurationLit):
+        return f"{expr.amount} {expr.unit}"
     if isinstance(expr, nodes.Membership):
         return f"{expression(expr.element)} in {expression(expr.collection)}"
     if isinstance(expr, nodes.Emptiness):
@@ -330,6 +367,14 @@ def expression(expr: nodes.Expr) -> str:
     if isinstance(expr, nodes.BoolLit):
         return "true" if expr.value else "false"
     return str(expr.value)
+
+
+def _term(expr: nodes.Expr, arithmetic: tuple[str, ...] = ()) -> str:
+    """An operand of a comparison or of arithmetic: a condition in brackets, and arithmetic of the given operators."""
+    if isinstance(expr, nodes.Arithmetic) and expr.op in arithmetic:
+        return f"({expression(expr)})"
+    conditions = (nodes.Disjunction, nodes.Conjunction, nodes.Negation, nodes.Comparison, nodes.Membership)
+    return _bracketed(expr, *conditions, nodes.Intersection, nodes.Emptiness, nodes.Quantified)
 
 
 def _bracketed(expr: nodes.Expr, *kinds: type) -> str:

@@ -85,6 +85,33 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
             errors.append((name, f"must be an integer from {t.low} to {t.high}"))
         else:
             errors.append((name, f"expected an integer, got {got}"))
+    elif isinstance(t, model.Decimal):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if t.low <= value <= t.high:
+                return value
+            errors.append((name, f"must be a number from {t.low:g} to {t.high:g}"))
+        else:
+            errors.append((name, f"expected a number, got {got}"))
+    elif isinstance(t, (model.Code, model.Codes)):
+        pattern, description = model.CODE_SYSTEMS[t.system]
+        items = [value] if isinstance(t, model.Code) else value
+        if not isinstance(items, (list, tuple)):
+            errors.append((name, f"expected an array, got {got}"))
+            return None
+        codes: set[str] = set()
+        for i, item in enumerate(items):
+            field = name if isinstance(t, model.Code) else f"{name}[{i}]"
+            if not isinstance(item, str):
+                errors.append((field, f"expected a string, got {json_type(item)}"))
+            elif not re.fullmatch(pattern, item):
+                errors.append((field, f"{quote(item)} is not {description.split(' (')[0]} code"))
+            elif item in codes:
+                errors.append((field, f"{quote(item)} is repeated"))
+            else:
+                codes.add(item)
+        if isinstance(t, model.Code):
+            return value if codes else None
+        return frozenset(codes)
     elif isinstance(t, model.Enum):
         if not isinstance(value, str):
             errors.append((name, f"expected a string, got {got}"))
@@ -177,15 +204,52 @@ class Evaluation:
             if element is None or collection is None:
                 return None
             return element in collection
+        if isinstance(expr, model.Intersects):
+            left, right = self.operand(expr.left), self.operand(expr.right)
+            if left is None or right is None:
+                return None
+            return any(item in right for item in left)
         if isinstance(expr, model.Empty):
             operand = self.operand(expr.operand)
             return None if operand is None else len(operand) == 0
         raise TypeError(f"unhandled expression {type(expr).__name__}")
 
     def operand(self, operand: model.Operand) -> Any:
+        """The value of an operand; None (unknown) when any fact it reads is unknown."""
         if isinstance(operand, model.FactRef):
             return self.facts[operand.fact]
-        return operand.value
+        if isinstance(operand, model.Const):
+            return operand.value
+        if isinstance(operand, model.CodeSetRef):
+            return self.policy.codeset(operand.name)
+        if isinstance(operand, model.Arith):
+            left, right = self.operand(operand.left), self.operand(operand.right)
+            if left is None or right is None:
+                return None
+            if operand.op == "+":
+                return left + right
+            if operand.op == "-":
+                return left - right
+            return left * right if operand.op == "*" else left / right
+        if isinstance(operand, model.Shift):
+            day = self.operand(operand.date)
+            if day is None:
+                return None
+            if operand.unit == "days":
+                return day + datetime.timedelta(days=operand.amount)
+            return shift_months(day, operand.amount)
+        values = [self.operand(a) for a in operand.arguments]
+        if any(v is None for v in values):
+            return None
+        if operand.function == "count":
+            return len(values[0])
+        start, end = values
+        if operand.function == "days_between":
+            return (end - start).days
+        months = months_between(start, end)
+        if operand.function == "months_between":
+            return months
+        return months // 12 if months >= 0 else -(-months // 12)  # whole years, toward zero
 
     def missing(self, expr: model.Expr) -> set[str]:
         """The unknown facts that make an unknown expression unknown."""
@@ -202,6 +266,26 @@ class Evaluation:
                     found |= self.missing(operand)
             return found
         return {f for f in model.facts_read(expr) if self.facts[f] is None}
+
+
+def shift_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day of the month, `months` later (or earlier); the 31st becomes the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = 31
+    while True:  # the month's last day: try 31, 30, 29, 28
+        try:
+            return datetime.date(year, month + 1, min(day.day, last))
+        except ValueError:
+            last -= 1
+
+
+def months_between(start: datetime.date, end: datetime.date) -> int:
+    """Whole calendar months from start to end (negative when end is earlier)."""
+    if end < start:
+        return -months_between(end, start)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    return months if shift_months(start, months) <= end else months - 1
 
 
 def to_json(value: Any) -> Any:
@@ -233,20 +317,31 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
                 }
             )
 
-    outcome, section, missing = policy.otherwise, policy.otherwise_section, set()
-    for rule in policy.rules:
-        explain(rule.section)
-        value = ev.value(rule.condition)
-        if value is None:
-            outcome, section, missing = policy.unknown, rule.section, ev.missing(rule.condition)
-            break
-        if value:
-            outcome, section = rule.outcome, rule.section
-            break
+    revision: model.Revision | None = policy.revisions[0]
+    effective: str | None = policy.effective.isoformat()
+    outcome, section, missing = policy.unknown, model.REVISION, set()
+    if policy.revision_fact is not None:
+        day = facts[policy.revision_fact]
+        revision = None if day is None else policy.revision_on(day)
+        if revision is None:  # the date that picks the revision is unknown (revisions cover every day)
+            missing = {policy.revision_fact}
+        else:
+            effective = revision.start.isoformat() if revision.start else None
+    if revision is not None:
+        outcome, section = revision.otherwise, revision.otherwise_section
+        for rule in revision.rules:
+            explain(rule.section)
+            value = ev.value(rule.condition)
+            if value is None:
+                outcome, section, missing = policy.unknown, rule.section, ev.missing(rule.condition)
+                break
+            if value:
+                outcome, section = rule.outcome, rule.section
+                break
 
     return {
         "policy": policy.policy_id,
-        "effective_date": policy.effective.isoformat(),
+        "effective_date": effective,
         "outcome": outcome,
         "section": section,
         "missing": sorted(missing),

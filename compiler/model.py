@@ -25,7 +25,16 @@ class Boolean:
 class Integer:
     low: int
     high: int
+    unit: str | None = None
     kind = "integer"
+
+
+@dataclass(frozen=True, slots=True)
+class Decimal:
+    low: float
+    high: float
+    unit: str | None = None
+    kind = "decimal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +62,58 @@ class String:
     kind = "string"
 
 
-FactType = Boolean | Integer | Enum | EnumSet | Date | String
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One code of a coding system (CPT, HCPCS, ICD10CM), such as the procedure code of a claim."""
+
+    system: str
+    kind = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class Codes:
+    """The codes a claim carries, of one coding system; may be empty."""
+
+    system: str
+    kind = "codes"
+
+
+FactType = Boolean | Integer | Decimal | Enum | EnumSet | Date | String | Code | Codes
+
+# The form of a code in each system, as a request must give it (ICD-10-CM with its dot).
+CODE_SYSTEMS: dict[str, tuple[str, str]] = {
+    "CPT": ("[0-9]{4}[0-9AFMTU]", "CPT (five characters: 43497, 0213T)"),
+    "HCPCS": ("[A-V][0-9]{4}", "HCPCS Level II (a letter and four digits: E0601)"),
+    "ICD10CM": ("[A-TV-Z][0-9][0-9A-Z](\\.[0-9A-Z]{1,4})?", "ICD-10-CM (G47.33, K22.0)"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSet:
+    """A named set of codes: `exact` codes and `prefixes` (from "E10.*") that cover every code under them."""
+
+    name: str
+    system: str
+    title: str
+    entries: tuple[tuple[str, str | None], ...]  # as written, with their labels, for the docs
+    exact: tuple[str, ...]
+    prefixes: tuple[str, ...]
+    line: int
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and (code in self.exact or code.startswith(self.prefixes))
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A value computed from facts, named by the policy: `bmi = weight_kg / (height_m * height_m)`."""
+
+    name: str
+    unit: str | None
+    formula: str  # as written
+    description: str
+    facts: tuple[str, ...]
+    line: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +127,7 @@ class Fact:
 
 # -- Expressions (Kleene three-valued) ------------------------------------------------
 
-Scalar = bool | int | str | datetime.date
+Scalar = bool | int | float | str | datetime.date
 Value = Scalar | tuple[Scalar, ...]
 
 
@@ -88,6 +148,37 @@ class Const:
 
 
 @dataclass(frozen=True, slots=True)
+class Arith:
+    """Arithmetic on numbers; the checker has made sure no divisor can be zero."""
+
+    op: str  # + - * /
+    left: Operand
+    right: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A date moved by a duration: `therapy_start_date + 12 weeks` is Shift(.., 84, "days")."""
+
+    date: Operand
+    amount: int  # negative to move back
+    unit: str  # "days" or "months" (weeks and years are turned into these)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A built-in function of values: the whole days, months or years between two dates, a set's size."""
+
+    function: str  # days_between, months_between, years_between or count
+    arguments: tuple[Operand, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSetRef:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Compare:
     op: str  # == != < <= > >=
     left: Operand
@@ -98,6 +189,14 @@ class Compare:
 class Member:
     element: Operand
     collection: Operand
+
+
+@dataclass(frozen=True, slots=True)
+class Intersects:
+    """Two sets share a member; for codes, a claim's code falls in the code set."""
+
+    left: Operand
+    right: Operand
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +223,19 @@ class ProvisionRef:
     label: str
 
 
-Operand = FactRef | Const
-Expr = FactRef | Const | Compare | Member | Empty | Not | Combine | ProvisionRef
+Operand = FactRef | Const | Arith | Shift | Call | CodeSetRef
+Expr = FactRef | Const | Compare | Member | Intersects | Empty | Not | Combine | ProvisionRef
+LEAVES = (Compare, Member, Intersects, Empty)  # the tests whose operands are values, not conditions
 
 
-def facts_read(expr: Expr) -> tuple[str, ...]:
+def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
     """The facts an expression reads directly, in order of first appearance."""
     found: dict[str, None] = {}
 
-    def visit(e: Expr) -> None:
+    def visit(e: Expr | Operand) -> None:
         if isinstance(e, FactRef):
             found[e.fact] = None
-        elif isinstance(e, Compare):
+        elif isinstance(e, (Compare, Intersects, Arith)):
             visit(e.left)
             visit(e.right)
         elif isinstance(e, Member):
@@ -143,6 +243,11 @@ def facts_read(expr: Expr) -> tuple[str, ...]:
             visit(e.collection)
         elif isinstance(e, (Empty, Not)):
             visit(e.operand)
+        elif isinstance(e, Shift):
+            visit(e.date)
+        elif isinstance(e, Call):
+            for argument in e.arguments:
+                visit(argument)
         elif isinstance(e, Combine):
             for operand in e.operands:
                 visit(operand)
@@ -239,6 +344,31 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
+class Revision:
+    """One `decide`: the order of decision in force on dates of service from `start` (inclusive) to `end`."""
+
+    start: datetime.date | None  # None: from the beginning
+    end: datetime.date | None  # None: until further notice
+    rules: tuple[Rule, ...]
+    otherwise: str
+    otherwise_section: str
+    line: int
+
+    @property
+    def name(self) -> str:
+        """How docs and decisions call it: `from 2024-01-16`, `before 2024-01-16`, or `current`."""
+        if self.start is not None:
+            return f"from {self.start.isoformat()}"
+        return f"before {self.end.isoformat()}" if self.end is not None else "current"
+
+    def covers(self, day: datetime.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
+
+
+REVISION = "revision"  # the section a decision cites when the date that picks the revision is unknown
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     policy_id: str
     title: str
@@ -248,10 +378,11 @@ class Policy:
     facts: tuple[Fact, ...]
     provisions: tuple[Provision, ...]  # every provision, parents before children, in policy order
     outcomes: tuple[Outcome, ...]
-    rules: tuple[Rule, ...]
-    otherwise: str
-    otherwise_section: str
+    revisions: tuple[Revision, ...]  # latest first; one unless the policy holds several revisions
+    revision_fact: str | None  # the date fact that picks the revision, when there are several
     unknown: str
+    codesets: tuple[CodeSet, ...]
+    computed: tuple[Computed, ...]
     sections: tuple[nodes.Section, ...]  # the statement's prose, for the docs
     examples: tuple[Example, ...]
     source_name: str
@@ -265,6 +396,17 @@ class Policy:
 
     def outcome(self, name: str) -> Outcome:
         return next(o for o in self.outcomes if o.name == name)
+
+    def codeset(self, name: str) -> CodeSet:
+        return next(c for c in self.codesets if c.name == name)
+
+    def revision_on(self, day: datetime.date) -> Revision | None:
+        return next((r for r in self.revisions if r.covers(day)), None)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule of every revision, latest revision first."""
+        return tuple(rule for revision in self.revisions for rule in revision.rules)
 
     def subtree(self, label: str) -> tuple[Provision, ...]:
         """A provision and all provisions below it, in policy order."""

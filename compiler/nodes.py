@@ -38,6 +38,18 @@ class IntLit(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class DecimalLit(Node):
+    value: float
+    text: str  # as written, so the formatter gives back `0.70`, not `0.7`
+
+
+@dataclass(frozen=True, slots=True)
+class DurationLit(Node):
+    amount: int
+    unit: str  # days, weeks, months or years
+
+
+@dataclass(frozen=True, slots=True)
 class DateLit(Node):
     value: datetime.date | None  # None when the text is not a real date (reported by the parser)
     text: str
@@ -77,6 +89,29 @@ class Emptiness(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Intersection(Node):
+    """`a intersects b`: the two sets (or a claim's codes and a code set) share a member."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic(Node):
+    op: str  # one of + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A built-in function: `years_between(date_of_birth, service_date)`, `count(symptoms)`."""
+
+    function: Name
+    arguments: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Negation(Node):
     operand: Expr
 
@@ -107,13 +142,18 @@ Expr = (
     Name
     | SectionRef
     | IntLit
+    | DecimalLit
+    | DurationLit
     | DateLit
     | StrLit
     | BoolLit
     | SetLit
     | Comparison
     | Membership
+    | Intersection
     | Emptiness
+    | Arithmetic
+    | Call
     | Negation
     | Conjunction
     | Disjunction
@@ -174,6 +214,22 @@ class BooleanType(Node):
 class IntegerType(Node):
     low: int
     high: int
+    unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalType(Node):
+    low: DecimalLit
+    high: DecimalLit
+    unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeType(Node):
+    """One clinical code (`code ICD10CM`) or a claim's list of them (`codes ICD10CM`)."""
+
+    system: Name
+    multiple: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +252,7 @@ class StringType(Node):
     pattern: str | None
 
 
-FactType = BooleanType | IntegerType | EnumType | SetType | DateType | StringType
+FactType = BooleanType | IntegerType | DecimalType | EnumType | SetType | DateType | StringType | CodeType
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +260,30 @@ class Fact(Node):
     name: str
     type: FactType
     description: Prose
+
+
+@dataclass(frozen=True, slots=True)
+class Computed(Node):
+    """`value bmi unit "kg/m2" = ...`: a value the policy computes from facts, named once."""
+
+    name: str
+    unit: str | None
+    expr: Expr
+    description: Prose
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry(Node):
+    code: str  # "E11.9", or "E10.*" for every code under E10
+    label: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSet(Node):
+    name: str
+    system: Name
+    title: str
+    entries: tuple[CodeEntry, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +300,17 @@ class Rule(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class InForce(Node):
+    """`on service_date from 2024-01-16 before 2025-01-01`: the period a revision's `decide` governs."""
+
+    date_fact: Name
+    start: DateLit | None
+    end: DateLit | None
+
+
+@dataclass(frozen=True, slots=True)
 class Decide(Node):
+    in_force: InForce | None
     rules: tuple[Rule, ...]
     otherwise: Name | None
     unknown: Name
@@ -285,7 +375,7 @@ class Section(Node):
     items: tuple[SectionItem, ...]
 
 
-JsonValue = str | int | bool | None | list["JsonValue"]
+JsonValue = str | int | float | bool | None | list["JsonValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +393,7 @@ class Example(Node):
     facts: tuple[ExampleFact, ...]
 
 
-Item = Policy | AppliesTo | Fact | Outcome | Section | Decide | Example
+Item = Policy | AppliesTo | Fact | Computed | CodeSet | Outcome | Section | Decide | Example
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,7 +122,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
 
 
 def _describe_token(token: Token) -> str:
-    if token.type in ("NAME", "INT", "DATE", "SECTION_ID"):
+    if token.type in ("NAME", "INT", "DECIMAL", "DATE", "SECTION_ID"):
         kind = _describe_terminal(token.type).removeprefix("a ")
         return f"{kind} '{token}'"
     if token.type in ("STRING", "TEXT"):
@@ -133,6 +133,10 @@ def _describe_token(token: Token) -> str:
 _TERMINAL_NAMES = {
     "NAME": "a name",
     "INT": "a whole number",
+    "DECIMAL": "a decimal number (2.5)",
+    "DURATION_UNIT": "days, weeks, months or years",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*' or '/'",
     "DATE": "a date (YYYY-MM-DD)",
     "SECTION_ID": "a section label (D.I.A)",
     "STRING": "a string",
@@ -239,6 +243,16 @@ class PolicyTransformer(Transformer[Token, Any]):
             return 0
         return int(token)
 
+    def _decimal(self, token: Token) -> nodes.DecimalLit:
+        """A number written with a decimal point (or a whole number where a decimal is expected)."""
+        text = str(token)
+        if len(text.replace(".", "")) > MAX_DIGITS:
+            self.diagnostics.append(
+                error("E006", f"number has more than {MAX_DIGITS} digits", _span_of(self.file, token))
+            )
+            text = "0"
+        return nodes.DecimalLit(_span_of(self.file, token), float(text), text)
+
     def _date(self, token: Token) -> nodes.DateLit:
         span = _span_of(self.file, token)
         try:
@@ -307,9 +321,35 @@ class PolicyTransformer(Transformer[Token, Any]):
     def boolean_type(self, meta: LarkMeta, children: list[Any]) -> nodes.BooleanType:
         return nodes.BooleanType(self._span(meta))
 
-    def integer_type(self, meta: LarkMeta, children: list[Token]) -> nodes.IntegerType:
-        low, high = children
-        return nodes.IntegerType(self._span(meta), self._int(low), self._int(high))
+    def integer_type(self, meta: LarkMeta, children: list[Any]) -> nodes.IntegerType:
+        low, high, unit = children
+        return nodes.IntegerType(self._span(meta), self._int(low), self._int(high), unit)
+
+    def decimal_type(self, meta: LarkMeta, children: list[Any]) -> nodes.DecimalType:
+        low, high, unit = children
+        return nodes.DecimalType(self._span(meta), self._decimal(low), self._decimal(high), unit)
+
+    def unit(self, meta: LarkMeta, children: list[Token]) -> str:
+        return self._string(children[0])
+
+    def code_type(self, meta: LarkMeta, children: list[Token]) -> nodes.CodeType:
+        return nodes.CodeType(self._span(meta), self._name(children[0]), False)
+
+    def codes_type(self, meta: LarkMeta, children: list[Token]) -> nodes.CodeType:
+        return nodes.CodeType(self._span(meta), self._name(children[0]), True)
+
+    def computed(self, meta: LarkMeta, children: list[Any]) -> nodes.Computed:
+        name, unit, expr, description = children
+        return nodes.Computed(self._span(meta), str(name), unit, expr, description)
+
+    def codeset(self, meta: LarkMeta, children: list[Any]) -> nodes.CodeSet:
+        name, system, title, *entries = children
+        return nodes.CodeSet(self._span(meta), str(name), self._name(system), self._string(title), tuple(entries))
+
+    def code_entry(self, meta: LarkMeta, children: list[Token | None]) -> nodes.CodeEntry:
+        code, label = children
+        assert code is not None
+        return nodes.CodeEntry(self._span(meta), self._string(code), None if label is None else self._string(label))
 
     def enum_type(self, meta: LarkMeta, children: list[Any]) -> nodes.EnumType:
         return nodes.EnumType(self._span(meta), children[0])
@@ -342,8 +382,19 @@ class PolicyTransformer(Transformer[Token, Any]):
         return tuple(nodes.SectionRef(_span_of(self.file, t), str(t)) for t in children)
 
     def decide(self, meta: LarkMeta, children: list[Any]) -> nodes.Decide:
-        *rules, otherwise, unknown = children
-        return nodes.Decide(self._span(meta), tuple(rules), otherwise, unknown)
+        in_force, *rules, otherwise, unknown = children
+        return nodes.Decide(self._span(meta), in_force, tuple(rules), otherwise, unknown)
+
+    def in_force(self, meta: LarkMeta, children: list[Token | None]) -> nodes.InForce:
+        fact, start, end = children
+        assert fact is not None and start is not None
+        return nodes.InForce(
+            self._span(meta), self._name(fact), self._date(start), None if end is None else self._date(end)
+        )
+
+    def in_force_until(self, meta: LarkMeta, children: list[Token]) -> nodes.InForce:
+        fact, end = children
+        return nodes.InForce(self._span(meta), self._name(fact), None, self._date(end))
 
     def rule(self, meta: LarkMeta, children: list[Any]) -> nodes.Rule:
         outcome, condition = children
@@ -370,6 +421,9 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def json_integer(self, meta: LarkMeta, children: list[Token]) -> int:
         return self._int(children[0])
+
+    def json_decimal(self, meta: LarkMeta, children: list[Token]) -> float:
+        return self._decimal(children[0]).value
 
     def json_null(self, meta: LarkMeta, children: list[Token]) -> None:
         return None
@@ -504,6 +558,26 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def integer(self, meta: LarkMeta, children: list[Token]) -> nodes.IntLit:
         return nodes.IntLit(self._span(meta), self._int(children[0]))
+
+    def decimal(self, meta: LarkMeta, children: list[Token]) -> nodes.DecimalLit:
+        return self._decimal(children[0])
+
+    def duration(self, meta: LarkMeta, children: list[Token]) -> nodes.DurationLit:
+        amount, unit = children
+        plural = str(unit) if str(unit).endswith("s") else f"{unit}s"
+        return nodes.DurationLit(self._span(meta), self._int(amount), plural)
+
+    def arithmetic(self, meta: LarkMeta, children: list[Any]) -> nodes.Arithmetic:
+        left, op, right = children
+        return nodes.Arithmetic(self._span(meta), str(op), left, right)
+
+    def call(self, meta: LarkMeta, children: list[Any]) -> nodes.Call:
+        function, *arguments = children
+        return nodes.Call(self._span(meta), self._name(function), tuple(a for a in arguments if a is not None))
+
+    def intersection(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Intersection:
+        left, right = children
+        return nodes.Intersection(self._span(meta), left, right)
 
     def string(self, meta: LarkMeta, children: list[Token]) -> nodes.StrLit:
         return nodes.StrLit(self._span(meta), self._string(children[0]))

@@ -86,7 +86,7 @@ def _case(
     outcomes = [o.name for o in policy.outcomes]
     if item.expect.name not in (*outcomes, INVALID):
         unknown("E704", "an outcome", item.expect, outcomes)
-    labels = [p.label for p in policy.provisions]
+    labels = [p.label for p in policy.provisions] + ([model.REVISION] if policy.revision_fact else [])
     if item.section is not None and item.section.name not in labels:
         unknown("E705", "a section", item.section, labels)
     facts = [f.name for f in policy.facts]

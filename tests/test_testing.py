@@ -165,15 +165,15 @@ def test_policyc_test_coverage_as_text_and_json() -> None:
     assert done.returncode == 0
     line = next(p.line for p in POLICY.provisions if p.label == "D.I.A")
     assert f"policies/MP-MM-1308.policy:{line}: provision D.I.A was never false" in done.stdout
-    report = json.loads(policyc("test", "--json").stdout)
+    report = json.loads(policyc("test", "--json", str(POLICY_SOURCE)).stdout)
     [policy] = report["policies"]
     assert report["passed"] and policy["failures"] == []
     assert policy["coverage"]["covered"] == policy["coverage"]["total"] - 1
 
 
 def test_min_coverage_fails_below_the_threshold() -> None:
-    assert policyc("test", "--min-coverage", "95").returncode == 0
-    done = policyc("test", "--min-coverage", "100")
+    assert policyc("test", "--min-coverage", "95", str(POLICY_SOURCE)).returncode == 0
+    done = policyc("test", "--min-coverage", "100", str(POLICY_SOURCE))
     assert done.returncode == 1
     assert "is below the minimum of 100%" in done.stdout
 

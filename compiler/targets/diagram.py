@@ -28,14 +28,17 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render(policy: model.Policy) -> str:
-    rules = policy.rules
+def render(policy: model.Policy, revision: model.Revision) -> str:
+    """The flowchart of one revision's order of decision (a policy has one unless it keeps several)."""
+    rules = revision.rules
     height = _TOP + _ROW * len(rules) + 70
     width = _OUT_X + _OUT_W + 20
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="policyc-decision" role="img" '
         f'width="100%" style="max-width: {width}px" viewBox="0 0 {width} {height}" font-family="sans-serif">',
-        f"<title>{escape(policy.policy_id)}: order of decision</title>",
+        f"<title>{escape(policy.policy_id)}: order of decision"
+        + (f" ({escape(revision.name)})" if len(policy.revisions) > 1 else "")
+        + "</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
         _text(20, 24, f"Order of decision: an unknown condition stops with {policy.unknown}", size=13),
@@ -66,7 +69,7 @@ def render(policy: model.Policy) -> str:
     y = _TOP + len(rules) * _ROW
     parts += [
         f'<rect x="20" y="{y}" width="{_BOX_W}" height="36" rx="18" fill="#fdecea" stroke="#b71c1c"/>',
-        _text(20 + _BOX_W / 2, y + 23, f"otherwise: {policy.otherwise}", anchor="middle"),
+        _text(20 + _BOX_W / 2, y + 23, f"otherwise: {revision.otherwise}", anchor="middle"),
         "</svg>",
     ]
     return "\n".join(parts) + "\n"

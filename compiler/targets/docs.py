@@ -61,10 +61,11 @@ def fact_link(name: str) -> str:
     return f"[`{name}`](#fact-{name})"
 
 
+_ARITH = {"+": "+", "-": "−", "*": "×", "/": "÷"}
 _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 
-def describe(expr: model.Expr) -> str:
+def describe(expr: model.Expr | model.Operand) -> str:
     """A condition in words, facts linked to the dictionary."""
     if isinstance(expr, model.FactRef):
         return fact_link(expr.fact)
@@ -75,9 +76,25 @@ def describe(expr: model.Expr) -> str:
     if isinstance(expr, model.Compare):
         return f"{describe(expr.left)} {md(_OPS[expr.op])} {describe(expr.right)}"
     if isinstance(expr, model.Member):
-        if isinstance(expr.collection, model.FactRef):
+        if isinstance(expr.collection, (model.FactRef, model.CodeSetRef)):
             return f"{describe(expr.element)} is in {describe(expr.collection)}"
         return f"{describe(expr.element)} is one of {describe(expr.collection)}"
+    if isinstance(expr, model.Intersects):
+        return f"{describe(expr.left)} includes one of {describe(expr.right)}"
+    if isinstance(expr, model.CodeSetRef):
+        return f"the code set [`{expr.name}`](#codes-{expr.name})"
+    if isinstance(expr, model.Arith):
+        return f"({describe(expr.left)} {md(_ARITH[expr.op])} {describe(expr.right)})"
+    if isinstance(expr, model.Shift):
+        amount, unit = abs(expr.amount), expr.unit
+        if unit == "days" and amount % 7 == 0 and amount:
+            amount, unit = amount // 7, "weeks"
+        return f"{describe(expr.date)} {'+' if expr.amount >= 0 else '−'} {amount} {unit}"
+    if isinstance(expr, model.Call):
+        if expr.function == "count":
+            return f"the number of {describe(expr.arguments[0])}"
+        unit = expr.function.removesuffix("_between")
+        return f"whole {unit} from {describe(expr.arguments[0])} to {describe(expr.arguments[1])}"
     if isinstance(expr, model.Empty):
         return f"{describe(expr.operand)} is empty"
     if isinstance(expr, model.Not):
@@ -110,7 +127,13 @@ def type_of(fact: model.Fact) -> tuple[str, str]:
     """A fact's type and its allowed values, for the dictionary table."""
     t = fact.type
     if isinstance(t, model.Integer):
-        return "integer", f"{t.low} to {t.high}"
+        return "integer", f"{t.low} to {t.high}" + (f" {md(t.unit)}" if t.unit else "")
+    if isinstance(t, model.Decimal):
+        return "decimal", f"{t.low:g} to {t.high:g}" + (f" {md(t.unit)}" if t.unit else "")
+    if isinstance(t, model.Code):
+        return "code", md(model.CODE_SYSTEMS[t.system][1])
+    if isinstance(t, model.Codes):
+        return "list of codes (may be empty)", md(model.CODE_SYSTEMS[t.system][1])
     if isinstance(t, (model.Enum, model.EnumSet)):
         values = "<br>".join(
             f"`{v}`" + (f": {md(label)}" if label else "") for v, label in zip(t.values, t.labels, strict=True)
@@ -152,7 +175,7 @@ def render(policy: model.Policy) -> str:
         describe=describe,
         fact_links=lambda names: ", ".join(fact_link(n) for n in names),
         type_of=type_of,
-        diagram=diagram.render(policy),
+        diagrams=[diagram.render(policy, revision) for revision in policy.revisions],
         examples=_example_run(policy),
         nodes=nodes,
         advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),

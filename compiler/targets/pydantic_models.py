@@ -58,6 +58,19 @@ def value_aliases(fact: model.Fact) -> list[_Alias]:
         return [_Alias(name, "StrictBool")]
     if isinstance(t, model.Integer):
         return [_Alias(name, annotated("StrictInt", f"Field(ge={t.low}, le={t.high})", "BeforeValidator(_integral)"))]
+    if isinstance(t, model.Decimal):
+        bounds = f"Field(ge={t.low!r}, le={t.high!r})"
+        return [_Alias(name, annotated("float", "BeforeValidator(_number)", bounds))]
+    if isinstance(t, (model.Code, model.Codes)):
+        pattern = model.CODE_SYSTEMS[t.system][0]
+        check = f"AfterValidator(_matching({literal(pattern)}))"
+        extra = f"Field(json_schema_extra={{'pattern': {literal(schema.anchored(pattern))}}})"
+        code_name = f"{_camel(fact.name)}Code" if isinstance(t, model.Codes) else name
+        code = _Alias(code_name, annotated("StrictStr", check, extra))
+        if isinstance(t, model.Code):
+            return [code]
+        unique = "Field(json_schema_extra={'uniqueItems': True})"
+        return [code, _Alias(name, annotated(f"list[{code.name}]", "AfterValidator(_unique)", unique))]
     if isinstance(t, model.Enum):
         return [_Alias(name, literal_type(t.values))]
     if isinstance(t, model.EnumSet):
@@ -89,7 +102,8 @@ def render(policy: model.Policy) -> str:
         literal_type=literal_type,
         request_id=schema.schema_id(policy, "request"),
         decision_id=schema.schema_id(policy, "decision"),
-        labels=tuple(p.label for p in policy.provisions),
+        labels=tuple(schema.section_labels(policy)),
+        effective_dates=tuple(schema.effective_dates(policy)),
         fact_names=tuple(f.name for f in policy.facts),
         outcome_names=tuple(o.name for o in policy.outcomes),
         doc_line=doc_line,

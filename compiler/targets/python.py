@@ -45,17 +45,15 @@ def render(policy: model.Policy) -> str:
     emitter = _Emitter(policy)
     template = TEMPLATES.get_template("evaluator.py.j2")
     facts = [_FactView.of(f) for f in policy.facts]
-    listed: list[str] = []
     evaluated: list[tuple[str, ...]] = []
-    for rule in policy.rules:
-        listed += [p.label for p in policy.subtree(rule.section)]
-        evaluated.append(tuple(listed))
+    revisions: list[_RevisionView] = []
+    for revision in policy.revisions:
+        listed: list[str] = []
+        for rule in revision.rules:
+            listed += [p.label for p in policy.subtree(rule.section)]
+            evaluated.append(tuple(listed))
+        revisions.append(emitter.revision(revision, len(evaluated) - len(revision.rules)))
     tables = [f.values_name for f in facts if f.values is not None]
-    rules = emitter.rules()
-    otherwise = [
-        emitter.decision(policy.otherwise, policy.otherwise_section, rules[-1].clarifications, results)
-        for results in ([f"_EVALUATED[{len(rules) - 1}]", "tuple(results)"], ["()", "()"])
-    ]
     return template.render(
         policy=policy,
         version=compiler.__version__,
@@ -66,13 +64,39 @@ def render(policy: model.Policy) -> str:
         provisions=[emitter.provision(p) for p in policy.provisions if p.condition is not None],
         explained=[p for p in policy.provisions if p.condition is not None],
         clarifications=[p for p in policy.provisions if p.kind == "clarification"],
-        rules=rules,
-        otherwise=otherwise,
+        revisions=revisions,
+        effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
         dates=sorted(emitter.dates),
+        durations=sorted({abs(d) for d in emitter.durations}),
+        helpers=emitter.helpers,
+        codesets=[(codeset_name(c.name), c) for c in policy.codesets],
+        code_systems=sorted({f.type.system for f in policy.facts if isinstance(f.type, (model.Code, model.Codes))}),
+        code_patterns={system: pattern for system, (pattern, _) in model.CODE_SYSTEMS.items()},
+        code_names={system: _a_code(description) for system, (_, description) in model.CODE_SYSTEMS.items()},
         date_name=_date_name,
         doc_line=doc_line,
         function_name=function_name,
     )
+
+
+def _a_code(description: str) -> str:
+    """`a CPT`, `an ICD-10-CM`: how an error message names a system's codes."""
+    name = description.split(" (")[0]
+    return ("an " if name[0] in "AEFHILMNORSX" else "a ") + name
+
+
+def codeset_name(name: str) -> str:
+    return f"_CODESET_{name.upper()}"
+
+
+@dataclass(frozen=True)
+class _RevisionView:
+    name: str  # from 2024-01-16, before 2024-01-16
+    decide: str  # its function, and the one without the explanation
+    lean: str
+    test: str  # the test on the date fact `day` that it is in force ("" for the earliest)
+    rules: list[_RuleView]
+    otherwise: list[str]  # the Decision when no rule decides, with and without the explanation
 
 
 @dataclass(frozen=True)
@@ -113,6 +137,17 @@ class _FactView:
         if isinstance(t, model.Integer):
             fast = _fast(var, f"{got} and (type(v) is not int or not {t.low} <= v <= {t.high})")
             return cls(var, "int", f"_integer(request, {name}, {t.low}, {t.high}, errors)", fast_path=fast)
+        if isinstance(t, model.Decimal):
+            low, high = repr(t.low), repr(t.high)
+            fast = _fast(var, f"{got} and (type(v) not in (int, float) or not {low} <= v <= {high})")
+            return cls(var, "float", f"_decimal(request, {name}, {low}, {high}, errors)", fast_path=fast)
+        if isinstance(t, (model.Code, model.Codes)):
+            pattern = f"_{t.system}_CODE"
+            if isinstance(t, model.Code):
+                fast = _fast(var, f"{got} and (type(v) is not str or not {pattern}.fullmatch(v))")
+                return cls(var, "str", f"_code(request, {name}, {t.system!r}, errors)", fast_path=fast)
+            fast = _fast(var, f"{got} and (v := _fast_codes(v, {pattern})) is None")
+            return cls(var, "frozenset[str]", f"_codes(request, {name}, {t.system!r}, errors)", fast_path=fast)
         if isinstance(t, model.Enum):
             fast = _fast(var, f"{got} and (type(v) is not str or v not in {values}_SET)")
             return cls(var, "str", f"_enum(request, {name}, {values}, errors)", t.values, fast_path=fast)
@@ -146,6 +181,7 @@ class _FactView:
 _SLOW = "return _validate_fully(request)"
 _TO_JSON = {
     "bool": '"true" if {v} else "false"',
+    "float": "_ENCODE({v})",
     "int": "str({v})",
     "str": "_STRING_JSON.get({v}) or _ENCODE({v})",  # an enum's values are encoded at import
     "frozenset[str]": "_set_json({v})",
@@ -192,6 +228,7 @@ class _RuleView:
     decided: str  # the Decision when the condition holds
     decided_lean: str  # the same without the explanation
     undecided: str  # the Decision when the condition is unknown
+    undecided_lean: str  # the same without the explanation
 
 
 def function_name(label: str) -> str:
@@ -207,6 +244,11 @@ def missing_function_name(label: str) -> str:
     return "_missing" + function_name(label)
 
 
+def _days_name(amount: int) -> str:
+    """`+ _DAYS_84`, `- _DAYS_30`: a date moved by a constant timedelta."""
+    return f"{'+' if amount >= 0 else '-'} _DAYS_{abs(amount)}"
+
+
 def _date_name(value: datetime.date) -> str:
     return f"_DATE_{value.year:04d}_{value.month:02d}_{value.day:02d}"
 
@@ -217,6 +259,31 @@ class _Emitter:
     def __init__(self, policy: model.Policy) -> None:
         self.policy = policy
         self.dates: set[datetime.date] = set()
+        self.helpers: set[str] = set()  # the runtime functions the expressions call
+        self.durations: set[int] = set()  # days that dates are moved by
+
+    def revision(self, revision: model.Revision, first: int) -> _RevisionView:
+        """A revision's `decide` functions; `first` is the index in _EVALUATED of its first rule."""
+        single = len(self.policy.revisions) == 1
+        suffix = revision.name.replace(" ", "_").replace("-", "_")
+        effective = "EFFECTIVE_DATE" if single else repr(revision.start.isoformat() if revision.start else None)
+        rules = self.rules(revision, first, effective)
+        test = ""
+        if revision.start is not None:
+            self.dates.add(revision.start)
+            test = f"day >= {_date_name(revision.start)}"
+        otherwise = [
+            self.decision(revision.otherwise, revision.otherwise_section, rules[-1].clarifications, results, effective)
+            for results in ([f"_EVALUATED[{first + len(rules) - 1}]", "tuple(results)"], ["()", "()"])
+        ]
+        return _RevisionView(
+            revision.name,
+            "decide" if single else f"_decide_{suffix}",
+            "_decide_lean" if single else f"_decide_lean_{suffix}",
+            test,
+            rules,
+            otherwise,
+        )
 
     def provision(self, p: model.Provision) -> _ProvisionView:
         assert p.condition is not None
@@ -230,12 +297,12 @@ class _Emitter:
             self.missing(p.condition, 1),
         )
 
-    def rules(self) -> list[_RuleView]:
+    def rules(self, revision: model.Revision, first: int, effective: str) -> list[_RuleView]:
         views: list[_RuleView] = []
         evaluated: list[str] = []
         # decide has a branch in each logic; _decide_lean a Kleene one where facts are unknown
         lowering, two_valued, lean = _Lowering(self), _TwoValuedLowering(self), _Lowering(self)
-        for rule in self.policy.rules:
+        for rule in revision.rules:
             facts = self.policy.provision(rule.section).facts
             lean.computed.clear()  # each rule's Kleene branch computes its own locals: no other one ran
             explains = tuple(p.label for p in self.policy.subtree(rule.section))
@@ -243,8 +310,9 @@ class _Emitter:
             negated = isinstance(rule.condition, model.Not)
             statements: list[str] = []
             two_valued_statements: list[str] = []
-            explained = [f"_EVALUATED[{len(views)}]", "tuple(results)"]  # the provisions evaluated so far
+            explained = [f"_EVALUATED[{first + len(views)}]", "tuple(results)"]  # the provisions evaluated so far
             clarifications = self.clarifications(evaluated)
+            explained_missing = f"{missing_function_name(rule.section)}(f)"
             for label in explains:  # the explanation lists them all, so compute them all
                 statements += lowering.provision(label)
                 two_valued_statements += two_valued.provision(label)
@@ -264,21 +332,31 @@ class _Emitter:
                     _test([f"f.{name} is None" for name in facts], "or", 4) if facts else "",
                     _TwoValuedLowering(self, inline=True).test(rule.condition, 8 if facts else 4),
                     lean.provision(rule.section),
-                    self.decision(rule.outcome, rule.section, clarifications, explained),
-                    self.decision(rule.outcome, rule.section, clarifications, ["()", "()"]),
+                    self.decision(rule.outcome, rule.section, clarifications, explained, effective),
+                    self.decision(rule.outcome, rule.section, clarifications, ["()", "()"], effective),
                     _call(
                         "_decision",
                         ["f", repr(self.policy.unknown), repr(rule.section), "missing", explained[0], "results"]
-                        + [repr(clarifications)],
+                        + [repr(clarifications)]
+                        + ([] if effective == "EFFECTIVE_DATE" else [effective]),
                     ),
+                    "_decision(f, "
+                    + ", ".join(
+                        [literal(self.policy.unknown), literal(rule.section), explained_missing]
+                        + ["()", "[]", literal(clarifications)]
+                        + ([] if effective == "EFFECTIVE_DATE" else [effective])
+                    )
+                    + ")",
                 )
             )
         return views
 
-    def decision(self, outcome: str, section: str, clarifications: tuple[str, ...], explained: list[str]) -> str:
+    def decision(
+        self, outcome: str, section: str, clarifications: tuple[str, ...], explained: list[str], effective: str
+    ) -> str:
         """A decided Decision, all its fields but `explained` (evaluated, results) known now, after `return `."""
         advisories = self.policy.outcome(outcome).advisories
-        arguments = ["POLICY_ID", "EFFECTIVE_DATE", repr(outcome), repr(section), "()", repr(advisories)]
+        arguments = ["POLICY_ID", effective, repr(outcome), repr(section), "()", repr(advisories)]
         return _call("Decision", [*arguments, *explained, repr(clarifications), "f"])
 
     def clarifications(self, evaluated: list[str]) -> tuple[str, ...]:
@@ -296,7 +374,7 @@ class _Emitter:
             return f"{function_name(expr.label)}(f)"
         if isinstance(expr, model.Not):
             operand = self.value(expr.operand, indent)
-            if isinstance(expr.operand, (model.Compare, model.Member, model.Empty)):
+            if isinstance(expr.operand, model.LEAVES):
                 operand = operand[1:-1]  # a guarded test's own brackets: the call's are enough
             return f"_not({operand})"
         if isinstance(expr, model.Combine):
@@ -308,21 +386,53 @@ class _Emitter:
             inner = " " * (indent + 4)
             return f"_{expr.kind}(\n" + "".join(f"{inner}{a},\n" for a in args) + " " * indent + ")"
         if isinstance(expr, model.Compare):
-            return self.guarded(expr, f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}")
+            return self.guarded(expr, f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}", indent)
         if isinstance(expr, model.Member):
-            return self.guarded(expr, f"{self.operand(expr.element)} in {self.operand(expr.collection)}")
+            return self.guarded(expr, f"{self.operand(expr.element)} in {self.operand(expr.collection)}", indent)
+        if isinstance(expr, model.Intersects):
+            return self.guarded(expr, self.intersects(expr), indent)
         if isinstance(expr, model.Empty):
-            return self.guarded(expr, f"not {self.operand(expr.operand)}")
+            return self.guarded(expr, f"not {self.operand(expr.operand)}", indent)
         raise TypeError(f"unhandled expression {type(expr).__name__}")
 
-    def guarded(self, expr: model.Expr, test: str) -> str:
-        """A comparison is unknown when a fact it reads is unknown."""
+    def intersects(self, expr: model.Intersects) -> str:
+        left, right = self.operand(expr.left), self.operand(expr.right)
+        if isinstance(expr.right, model.CodeSetRef):
+            return f"{right}.meets({left})"
+        return f"not {left}.isdisjoint({right})"
+
+    def guarded(self, expr: model.Expr, test: str, indent: int) -> str:
+        """A comparison is unknown when a fact it reads is unknown; on three lines when one is too long."""
         unknown = " or ".join(f"f.{name} is None" for name in model.facts_read(expr))
-        return f"(None if {unknown} else {test})"
+        flat = f"(None if {unknown} else {test})"
+        if indent + len(flat) <= _GUARD_WIDTH:
+            return flat
+        pad = " " * (indent + 4)
+        return f"(\n{pad}None\n{pad}if {unknown}\n{pad}else {test}\n{' ' * indent})"
 
     def operand(self, operand: model.Operand) -> str:
+        """The code for a value; every fact it reads is known here (a guard has tested them)."""
         if isinstance(operand, model.FactRef):
             return f"f.{operand.fact}"
+        if isinstance(operand, model.CodeSetRef):
+            self.helpers.add("codeset")
+            return codeset_name(operand.name)
+        if isinstance(operand, model.Arith):
+            return f"({self.operand(operand.left)} {operand.op} {self.operand(operand.right)})"
+        if isinstance(operand, model.Shift):
+            if operand.unit == "days":
+                self.durations.add(operand.amount)
+                return f"({self.operand(operand.date)} {_days_name(operand.amount)})"
+            self.helpers.add("shift_months")
+            return f"_shift_months({self.operand(operand.date)}, {operand.amount})"
+        if isinstance(operand, model.Call):
+            arguments = [self.operand(a) for a in operand.arguments]
+            if operand.function == "count":
+                return f"len({arguments[0]})"
+            if operand.function == "days_between":
+                return f"({arguments[1]} - {arguments[0]}).days"
+            self.helpers.update(("shift_months", "months_between", operand.function))
+            return f"_{operand.function}({', '.join(arguments)})"
         value = operand.value
         if isinstance(value, datetime.date):
             self.dates.add(value)
@@ -342,6 +452,8 @@ class _Emitter:
             return f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}"
         if isinstance(expr, model.Member):
             return f"{self.operand(expr.element)} in {self.operand(expr.collection)}"
+        if isinstance(expr, model.Intersects):
+            return self.intersects(expr)
         if isinstance(expr, model.Empty):
             return f"not {self.operand(expr.operand)}"
         raise TypeError(f"unhandled expression {type(expr).__name__}")
@@ -412,10 +524,11 @@ class _Lowering:
             return self.negation(expr.operand, lines)
         if isinstance(expr, model.Combine):
             return self.combination(expr, lines)
-        return self.leaf(expr)
+        return self.leaf(expr, lines)
 
-    def leaf(self, expr: model.Expr) -> str:
-        return self.emitter.value(expr)
+    def leaf(self, expr: model.Expr, lines: list[str]) -> str:
+        code = self.emitter.value(expr, 0)
+        return self.temp(lines, code) if "\n" in code else code
 
     def negation(self, operand: model.Expr, lines: list[str]) -> str:
         code = self.atom(operand, lines)
@@ -440,12 +553,14 @@ class _Lowering:
         self.temps += 1
         name = f"v{self.temps}"
         line = f"{name} = {code}"
-        if len(line) > WIDTH - 4 and code.startswith("(") and code.endswith(")"):
+        if "\n" not in code and len(line) > WIDTH - 4 and code.startswith("(") and code.endswith(")"):
             items = _split_top_level(code[1:-1].rstrip(","))
             line = f"{name} = (\n" + "".join(f"    {item},\n" for item in items) + ")"
         lines.append(line)
         return name
 
+
+_GUARD_WIDTH = 100  # a guarded test placed up to 16 columns in still fits ruff's 120
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
 
@@ -489,7 +604,7 @@ class _TwoValuedLowering(_Lowering):
             return self.expr(self.emitter.resolve(expr), lines)
         return super().expr(expr, lines)
 
-    def leaf(self, expr: model.Expr) -> str:
+    def leaf(self, expr: model.Expr, lines: list[str]) -> str:
         return self.emitter.two_valued(expr)
 
     def negation(self, operand: model.Expr, lines: list[str]) -> str:
@@ -525,7 +640,13 @@ class _TwoValuedLowering(_Lowering):
         """A combination with an operand a line, in brackets (all or any) or as it is (at least)."""
         if combination.kind == "at_least":
             return self.combination(combination, [])
-        parts = [self.bracketed(o, [], always=False) for o in combination.operands]  # computed: no lines
+        parts = []
+        for operand in combination.operands:
+            part = self.bracketed(operand, [], always=False)  # computed: no lines
+            inner = self.emitter.resolve(operand) if self.inline else operand
+            if isinstance(inner, model.Combine) and inner.kind != "at_least" and indent + len(part) + 8 > WIDTH:
+                part = self.wrapped(inner, indent + 4)  # a long group inside: an operand a line too
+            parts.append(part)
         return _test(parts, "and" if combination.kind == "all" else "or", indent, True)
 
     def test(self, condition: model.Expr, indent: int) -> str:

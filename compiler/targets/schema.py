@@ -40,6 +40,20 @@ def dump(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
+def effective_dates(policy: model.Policy) -> list[str | None]:
+    """The effective dates a decision can report: the policy's, or that of each revision (None: from the start)."""
+    dates: list[str | None] = [policy.effective.isoformat()]
+    if policy.revision_fact is not None:
+        dates += [r.start.isoformat() if r.start else None for r in policy.revisions]
+    return list(dict.fromkeys(dates))
+
+
+def section_labels(policy: model.Policy) -> list[str]:
+    """The sections a decision can cite; `revision` when the date that picks the revision is unknown."""
+    labels = [p.label for p in policy.provisions]
+    return labels + [model.REVISION] if policy.revision_fact is not None else labels
+
+
 def fact_schema(fact: model.Fact) -> dict[str, Any]:
     """The schema of one fact's value; null is allowed, meaning unknown."""
     t = fact.type
@@ -48,6 +62,18 @@ def fact_schema(fact: model.Fact) -> dict[str, Any]:
         schema["type"] = ["boolean", "null"]
     elif isinstance(t, model.Integer):
         schema.update({"type": ["integer", "null"], "minimum": t.low, "maximum": t.high})
+        if t.unit:
+            schema["x-unit"] = t.unit
+    elif isinstance(t, model.Decimal):
+        schema.update({"type": ["number", "null"], "minimum": t.low, "maximum": t.high})
+        if t.unit:
+            schema["x-unit"] = t.unit
+    elif isinstance(t, model.Code):
+        schema.update({"type": ["string", "null"], "pattern": anchored(model.CODE_SYSTEMS[t.system][0])})
+        schema["x-code-system"] = t.system
+    elif isinstance(t, model.Codes):
+        item = {"type": "string", "pattern": anchored(model.CODE_SYSTEMS[t.system][0])}
+        schema.update({"type": ["array", "null"], "items": item, "uniqueItems": True, "x-code-system": t.system})
     elif isinstance(t, model.Enum):
         schema["enum"] = [*t.values, None]
     elif isinstance(t, model.EnumSet):
@@ -85,7 +111,7 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 def decision_schema(policy: model.Policy) -> dict[str, Any]:
     facts = [f.name for f in policy.facts]
-    labels = [p.label for p in policy.provisions]
+    labels = section_labels(policy)
     fact_values = {"type": "object", "propertyNames": {"enum": facts}}
     return {
         "$schema": DRAFT,
@@ -98,7 +124,15 @@ def decision_schema(policy: model.Policy) -> dict[str, Any]:
         **_object(
             {
                 "policy": {"const": policy.policy_id},
-                "effective_date": {"const": policy.effective.isoformat(), "format": "date"},
+                "effective_date": (
+                    {"const": policy.effective.isoformat(), "format": "date"}
+                    if policy.revision_fact is None
+                    else {
+                        "description": "The effective date of the revision in force on the date of service "
+                        "(null: the earliest revision, in force from the start).",
+                        "enum": effective_dates(policy),
+                    }
+                ),
                 "outcome": {
                     "description": "; ".join(f"{o.name}: {o.description}" for o in policy.outcomes),
                     "enum": [o.name for o in policy.outcomes],

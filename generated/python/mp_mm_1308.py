@@ -838,7 +838,11 @@ def _missing_D_IV_A(f: Facts) -> set[str]:
 
 def _D_IV_B(f: Facts) -> bool | None:
     # D.IV.B (contraindication), MP-MM-1308.policy line 217
-    return (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
+    return (
+        None
+        if f.contraindications is None
+        else 'significant_coagulation_disorder' in f.contraindications
+    )
 
 
 def _missing_D_IV_B(f: Facts) -> set[str]:
@@ -850,7 +854,11 @@ def _missing_D_IV_B(f: Facts) -> set[str]:
 
 def _D_IV_C(f: Facts) -> bool | None:
     # D.IV.C (contraindication), MP-MM-1308.policy line 219
-    return (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+    return (
+        None
+        if f.contraindications is None
+        else 'cirrhosis_with_portal_hypertension' in f.contraindications
+    )
 
 
 def _missing_D_IV_C(f: Facts) -> set[str]:
@@ -886,7 +894,11 @@ def _missing_D_IV_E(f: Facts) -> set[str]:
 
 def _D_IV_F(f: Facts) -> bool | None:
     # D.IV.F (contraindication), MP-MM-1308.policy line 225
-    return (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
+    return (
+        None
+        if f.contraindications is None
+        else 'mucosa_compromising_prior_therapy' in f.contraindications
+    )
 
 
 def _missing_D_IV_F(f: Facts) -> set[str]:
@@ -930,7 +942,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     else:
         applicability = (
             (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
-            or (f.state in ('KY',) and f.service_date >= _DATE_2025_11_01 and f.service_date < _DATE_2026_01_01)
+            or (
+                f.state in ('KY',)
+                and f.service_date >= _DATE_2025_11_01
+                and f.service_date < _DATE_2026_01_01
+            )
         )
     results.append(applicability)
     if applicability is None:
@@ -974,12 +990,22 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if f.contraindications is None:
         d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
         d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
-        d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+        v4 = (
+            None
+            if f.contraindications is None
+            else 'cirrhosis_with_portal_hypertension' in f.contraindications
+        )
+        d_iv_c = v4
         d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
         d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
-        d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
-        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
-        d_iv = True if True in v4 else None if None in v4 else False
+        v5 = (
+            None
+            if f.contraindications is None
+            else 'mucosa_compromising_prior_therapy' in f.contraindications
+        )
+        d_iv_f = v5
+        v6 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v6 else None if None in v6 else False
     else:
         d_iv_a = 'severe_erosive_esophagitis' in f.contraindications
         d_iv_b = 'significant_coagulation_disorder' in f.contraindications
@@ -1035,20 +1061,20 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         or f.eckardt_score is None
         or f.prior_open_foregut_surgery is None
     ):
-        v5 = (
+        v7 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
             (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
         )
-        d_i_a = False if False in v5 else None if None in v5 else True
-        v6 = (
+        d_i_a = False if False in v7 else None if None in v7 else True
+        v8 = (
             f.failed_conventional_therapy,
             None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
         )
-        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_b = True if True in v8 else None if None in v8 else False
         d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
         d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
-        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
-        d_i = False if False in v7 else None if None in v7 else True
+        v9 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v9 else None if None in v9 else True
     else:
         d_i_a = (
             f.diagnosis == 'primary_achalasia'
@@ -1095,8 +1121,15 @@ def _decide_lean(f: Facts) -> Decision:
     # MP-MM-1308.policy line 302: not_applicable when not applicable
     if f.state is not None and f.service_date is not None:
         if not (
-            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
-            or (f.state in ('KY',) and f.service_date >= _DATE_2025_11_01 and f.service_date < _DATE_2026_01_01)
+            (
+                f.state in ('GA', 'IN', 'OH', 'WV')
+                and f.service_date >= _DATE_2025_11_01
+            )
+            or (
+                f.state in ('KY',)
+                and f.service_date >= _DATE_2025_11_01
+                and f.service_date < _DATE_2026_01_01
+            )
         ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f)
     else:
@@ -1144,12 +1177,22 @@ def _decide_lean(f: Facts) -> Decision:
     else:
         d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
         d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
-        d_iv_c = (None if f.contraindications is None else 'cirrhosis_with_portal_hypertension' in f.contraindications)
+        v4 = (
+            None
+            if f.contraindications is None
+            else 'cirrhosis_with_portal_hypertension' in f.contraindications
+        )
+        d_iv_c = v4
         d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
         d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
-        d_iv_f = (None if f.contraindications is None else 'mucosa_compromising_prior_therapy' in f.contraindications)
-        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
-        d_iv = True if True in v4 else None if None in v4 else False
+        v5 = (
+            None
+            if f.contraindications is None
+            else 'mucosa_compromising_prior_therapy' in f.contraindications
+        )
+        d_iv_f = v5
+        v6 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v6 else None if None in v6 else False
         if d_iv is None:
             return _decision(f, 'insufficient_information', 'D.IV', _missing_D_IV(f), (), [], ('D.V',))
         if d_iv:
@@ -1176,27 +1219,30 @@ def _decide_lean(f: Facts) -> Decision:
         and f.prior_open_foregut_surgery is not None
     ):
         if (
-            (f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III'))
+            (
+                f.diagnosis == 'primary_achalasia'
+                and f.achalasia_type in ('I', 'II', 'III')
+            )
             and (f.failed_conventional_therapy or not f.heller_surgical_candidate)
             and f.eckardt_score >= 3
             and not f.prior_open_foregut_surgery
         ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'medically_necessary', 'D.I', (), ('D.VI',), (), (), ('D.V',), f)
     else:
-        v5 = (
+        v7 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
             (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
         )
-        d_i_a = False if False in v5 else None if None in v5 else True
-        v6 = (
+        d_i_a = False if False in v7 else None if None in v7 else True
+        v8 = (
             f.failed_conventional_therapy,
             None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
         )
-        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_b = True if True in v8 else None if None in v8 else False
         d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
         d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
-        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
-        d_i = False if False in v7 else None if None in v7 else True
+        v9 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v9 else None if None in v9 else True
         if d_i is None:
             return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.V',))
         if d_i:
