@@ -55,11 +55,14 @@ _COMORBIDITIES_VALUES_SET: Final = frozenset(_COMORBIDITIES_VALUES)
 _CPT_CODE: Final = re.compile('[0-9]{4}[0-9AFMTU]')
 
 
-class _CodeSet(NamedTuple):
+class _CodeSet:
     """A named set of codes: `exact` ones, and `prefixes` covering every code that starts with one."""
 
-    exact: frozenset[str]
-    prefixes: tuple[str, ...]
+    __slots__ = ("exact", "prefixes")
+
+    def __init__(self, exact: frozenset[str], prefixes: tuple[str, ...]) -> None:
+        self.exact = exact
+        self.prefixes = prefixes
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and (code in self.exact or code.startswith(self.prefixes))
