@@ -1016,6 +1016,10 @@ class Checker:
                 element.span,
             )
             return None
+        if isinstance(fact_type, (model.Code, model.Codes, model.Decimal)):
+            hint = "declare a code set and write `FACT in CODESET`" if fact_type.kind != "decimal" else None
+            self.error("E203", f"'in {{...}}' does not take {_a(fact_type.kind)} fact", element.span, hint)
+            return None
         values = [self.check_value(item, fact_type, element.name) for item in collection.items]
         if any(v is None for v in values):
             return None
