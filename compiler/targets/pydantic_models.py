@@ -98,6 +98,7 @@ def render(policy: model.Policy) -> str:
         policy=policy,
         version=compiler.__version__,
         aliases={fact.name: value_aliases(fact) for fact in policy.facts},
+        kinds={fact.type.kind for fact in policy.facts},
         value_name=lambda fact: f"{_camel(fact.name)}Value",
         literal_type=literal_type,
         request_id=schema.schema_id(policy, "request"),

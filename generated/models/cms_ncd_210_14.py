@@ -21,18 +21,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictInt,
     StrictStr,
 )
 
 POLICY_ID = 'CMS-NCD-210.14'
-
-
-def _integral(value: object) -> object:
-    """JSON does not tell 6.0 from 6: a whole-number float is an integer."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def _number(value: object) -> object:
