@@ -11,6 +11,7 @@ there are no errors.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import difflib
 import re
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from compiler import model, nodes
 from compiler.diagnostics import Diagnostic, Span, error, has_errors, warning
+from compiler.fmt import expression
 
 # Metadata keys a policy header may carry; the first two are required.
 REQUIRED_META = ("title", "effective")
@@ -37,6 +39,7 @@ KNOWN_META = (
 APPLICABILITY = model.APPLICABILITY
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `3 <= x` is `x >= 3`
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +272,6 @@ class Checker:
 
     def declare_computed(self, values: list[nodes.Computed]) -> None:
         """Values computed from facts; each may use the facts and the values declared before it."""
-        from compiler.fmt import expression  # the formula as written, in the formatter's layout
-
         for value in values:
             if value.name in self.facts or value.name in self.computed or value.name in self.codesets:
                 self.error("E116", f"'{value.name}' is already declared", value.span)
@@ -283,11 +284,11 @@ class Checker:
                 self.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
                 continue
             if value.unit is not None:
-                quantity = Quantity(quantity.kind, value.unit, quantity.low, quantity.high, quantity.whole)
+                quantity = dataclasses.replace(quantity, unit=value.unit)
             computed = model.Computed(
                 value.name,
                 quantity.unit,
-                expression(value.expr),
+                expression(value.expr),  # the formula as written, in the formatter's layout
                 _fold(value.description),
                 model.facts_read(operand),
                 value.span.line,
@@ -691,7 +692,7 @@ class Checker:
         op = expr.op
         if not self._is_fact(left) and self._is_fact(right):
             left, right = right, left
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            op = _MIRRORED.get(op, op)
         if not isinstance(left, nodes.Name) or not self._is_fact(left):
             if isinstance(left, nodes.Name) and not isinstance(right, nodes.Name):
                 self.lookup_fact(left)  # reports the undeclared fact
@@ -861,7 +862,7 @@ class Checker:
         op = expr.op
         if qa.kind == "duration" and qb.kind != "duration":  # the number on the left: `12 weeks < days_between(...)`
             (a, qa), (b, qb) = (b, qb), (a, qa)
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            op = _MIRRORED.get(op, op)
         if qb.kind == "duration":
             base, factor = _TIME_UNITS[qb.unit or "days"]
             if qa.kind != "number" or qa.unit not in (("days",) if base == "days" else ("months", "years")):
@@ -887,7 +888,7 @@ class Checker:
             return None
         if isinstance(a, model.Const) and not isinstance(b, model.Const):
             (a, qa), (b, qb) = (b, qb), (a, qa)
-            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            op = _MIRRORED.get(op, op)
         if isinstance(b, model.Const) and isinstance(b.value, (int, float)) and not isinstance(b.value, bool):
             self.check_reachable_range(expr, qa, op, b.value)
         return model.Compare(op, a, b)
@@ -895,27 +896,11 @@ class Checker:
     def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: float) -> None:
         low = float("-inf") if q.low is None else q.low
         high = float("inf") if q.high is None else q.high
-        holds = {
-            "==": low <= n <= high,
-            "!=": not (low == high == n),
-            "<": low < n,
-            "<=": low <= n,
-            ">": high > n,
-            ">=": high >= n,
-        }[op]
-        if not holds:
+        if not _can_hold(low, high, op, n):
             self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
-        holds = {
-            "==": t.low <= n <= t.high,
-            "!=": not (t.low == t.high == n),
-            "<": t.low < n,
-            "<=": t.low <= n,
-            ">": t.high > n,
-            ">=": t.high >= n,
-        }[op]
-        if not holds:
+        if not _can_hold(t.low, t.high, op, n):
             self.error(
                 "E204",
                 f"'{fact} {op} {n}' can never be true: '{fact}' ranges over {t.low}..{t.high}",
@@ -924,7 +909,7 @@ class Checker:
 
     def check_intersection(self, expr: nodes.Intersection) -> model.Expr | None:
         left, right = expr.left, expr.right
-        if isinstance(left, (nodes.SetLit)) or (isinstance(left, nodes.Name) and left.name in self.codesets):
+        if isinstance(left, nodes.SetLit) or (isinstance(left, nodes.Name) and left.name in self.codesets):
             left, right = right, left  # the fact on the left
         if not isinstance(left, nodes.Name) or left.name in self.codesets:
             self.error("E203", "'intersects' needs a set fact or a list of codes on one side", expr.span)
@@ -1342,6 +1327,18 @@ def _describe(expr: nodes.Expr) -> str:
     if isinstance(expr, nodes.StrLit):
         return f'the string "{expr.value}"'
     return "an expression"
+
+
+def _can_hold(low: float, high: float, op: str, n: float) -> bool:
+    """Whether `x OP n` can be true for some x from low to high."""
+    return {
+        "==": low <= n <= high,
+        "!=": not (low == high == n),
+        "<": low < n,
+        "<=": low <= n,
+        ">": high > n,
+        ">=": high >= n,
+    }[op]
 
 
 # -- Ranges of computed numbers (None is unbounded), to prove a divisor is never zero ------------

@@ -312,7 +312,10 @@ class _Emitter:
             two_valued_statements: list[str] = []
             explained = [f"_EVALUATED[{first + len(views)}]", "tuple(results)"]  # the provisions evaluated so far
             clarifications = self.clarifications(evaluated)
-            explained_missing = f"{missing_function_name(rule.section)}(f)"
+            missing = f"{missing_function_name(rule.section)}(f)"
+            # `_decision`'s arguments for the unknown outcome here, around what is evaluated so far
+            before = ["f", literal(self.policy.unknown), literal(rule.section)]
+            after = [literal(clarifications)] + ([] if effective == "EFFECTIVE_DATE" else [effective])
             for label in explains:  # the explanation lists them all, so compute them all
                 statements += lowering.provision(label)
                 two_valued_statements += two_valued.provision(label)
@@ -326,7 +329,7 @@ class _Emitter:
                     statements,
                     two_valued_statements,
                     tuple((label, local_name(label)) for label in explains),
-                    f"{missing_function_name(rule.section)}(f)",
+                    missing,
                     clarifications,
                     _test([f"f.{name} is not None" for name in facts], "and", 4) if facts else "",
                     _test([f"f.{name} is None" for name in facts], "or", 4) if facts else "",
@@ -334,19 +337,8 @@ class _Emitter:
                     lean.provision(rule.section),
                     self.decision(rule.outcome, rule.section, clarifications, explained, effective),
                     self.decision(rule.outcome, rule.section, clarifications, ["()", "()"], effective),
-                    _call(
-                        "_decision",
-                        ["f", repr(self.policy.unknown), repr(rule.section), "missing", explained[0], "results"]
-                        + [repr(clarifications)]
-                        + ([] if effective == "EFFECTIVE_DATE" else [effective]),
-                    ),
-                    "_decision(f, "
-                    + ", ".join(
-                        [literal(self.policy.unknown), literal(rule.section), explained_missing]
-                        + ["()", "[]", literal(clarifications)]
-                        + ([] if effective == "EFFECTIVE_DATE" else [effective])
-                    )
-                    + ")",
+                    _call("_decision", [*before, "missing", explained[0], "results", *after]),
+                    f"_decision({', '.join([*before, missing, '()', '[]', *after])})",
                 )
             )
         return views
