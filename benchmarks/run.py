@@ -82,6 +82,27 @@ def requests(count: int, seed: int = 2025) -> list[dict[str, Any]]:
     return batch
 
 
+BARIATRIC = ROOT / "policies" / "CMS-NCD-100.1.policy"
+
+
+def bariatric_requests(count: int, seed: int = 2025) -> list[dict[str, Any]]:
+    """CMS-NCD-100.1 requests as a service sends them: weights and heights as Python floats."""
+    rng = random.Random(seed)
+    batch = []
+    for _ in range(count):
+        request: dict[str, Any] = {
+            "procedure_code": rng.choice(["43644", "43770", "43775", "43842", "43845"]),
+            "weight_kg": round(rng.uniform(60, 200), 1),
+            "height_m": round(rng.uniform(1.45, 2.05), 2),
+            "comorbidities": rng.choice([[], ["type_2_diabetes"], ["hypertension", "osteoarthritis"]]),
+            "failed_medical_treatment": rng.random() < 0.8,
+        }
+        if rng.random() < 0.1:
+            request.pop(rng.choice(sorted(request)))
+        batch.append(request)
+    return batch
+
+
 # -- Timing -----------------------------------------------------------------------------------
 
 
@@ -133,11 +154,16 @@ def per_decision(count: int, repeats: int) -> list[tuple[str, float, float]]:
     lean = per_item(lambda r: module.evaluate(r, explain=False), batch, repeats)
     policy = load(SOURCE)
     oracle = per_item(lambda r: interpret.evaluate(policy, r), batch[: max(1, count // 10)], 1)
+    # A decimal policy, with exact arithmetic, against MP-MM-1308 (integers only) in the same run.
+    bariatric = python.load_module(load(BARIATRIC))
+    decimals = bariatric_requests(count)
+    exact = per_item(bariatric.evaluate, decimals, repeats)
     return [
         ("hand-written floor (validate, outcome, section, missing)", floor, 1.0),
         ("`evaluate(request)`: validation and the full explanation", full, full / floor),
         ("`evaluate(request, explain=False)`: the lean path", lean, lean / floor),
         ("reference interpreter (for comparison)", oracle, oracle / floor),
+        ("CMS-NCD-100.1 `evaluate(request)`, exact decimals, against MP-MM-1308's", exact, exact / full),
     ]
 
 

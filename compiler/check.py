@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import decimal
 import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from compiler import model, nodes
 from compiler.diagnostics import Diagnostic, Span, error, has_errors, warning
@@ -52,8 +54,8 @@ class Quantity:
 
     kind: str  # number, date, duration or collection
     unit: str | None = None
-    low: float | None = None  # None: unbounded
-    high: float | None = None
+    low: Fraction | None = None  # None: unbounded; exact, so that a range test at a threshold is exact
+    high: Fraction | None = None
     whole: bool = True
 
     def describe(self) -> str:
@@ -292,6 +294,8 @@ class Checker:
                 _fold(value.description),
                 model.facts_read(operand),
                 value.span.line,
+                operand,
+                quantity.whole or quantity.kind == "date",
             )
             self.computed[value.name] = (computed, operand, quantity)
             self.computed_spans[value.name] = value.span
@@ -539,6 +543,9 @@ class Checker:
                 "E206", f"only a clarification can clarify; '{provision.label}' is {_a(provision.kind)}", body.span
             )
         facts = _provision_facts(condition, children)
+        values = dict.fromkeys(model.values_read(condition) if condition is not None else ())
+        for child in children:
+            values.update(dict.fromkeys(child.values))
         if isinstance(body, nodes.Clarifies):
             facts = tuple(dict.fromkeys(name.name for name in body.facts))
         return model.Provision(
@@ -550,6 +557,7 @@ class Checker:
             children,
             facts,
             clarifies,
+            tuple(values),
         )
 
     def check_clarifies(self, body: nodes.Clarifies) -> str | None:
@@ -747,11 +755,15 @@ class Checker:
 
     def quantity(self, expr: nodes.Expr) -> tuple[model.Operand, Quantity] | None:
         if isinstance(expr, nodes.IntLit):
-            return model.Const(expr.value), Quantity("number", None, expr.value, expr.value)
+            return model.Const(expr.value), Quantity("number", None, Fraction(expr.value), Fraction(expr.value))
         if isinstance(expr, nodes.DecimalLit):
-            return model.Const(expr.value), Quantity("number", None, expr.value, expr.value, whole=False)
+            exact = Fraction(expr.value)
+            if exact.denominator == 1:  # `35.0` is the whole number 35
+                return model.Const(int(exact)), Quantity("number", None, exact, exact)
+            return model.Const(expr.value), Quantity("number", None, exact, exact, whole=False)
         if isinstance(expr, nodes.DurationLit):
-            return model.Const(expr.amount), Quantity("duration", expr.unit, expr.amount, expr.amount)
+            amount = Fraction(expr.amount)
+            return model.Const(expr.amount), Quantity("duration", expr.unit, amount, amount)
         if isinstance(expr, nodes.DateLit):
             return None if expr.value is None else (model.Const(expr.value), Quantity("date"))
         if isinstance(expr, nodes.Name):
@@ -767,7 +779,7 @@ class Checker:
         if name.name in self.computed:
             self.used_computed.add(name.name)
             _, operand, quantity = self.computed[name.name]
-            return operand, quantity
+            return model.ValueRef(name.name, operand, quantity.whole or quantity.kind == "date"), quantity
         if name.name in self.codesets:
             return model.CodeSetRef(name.name), Quantity("collection")
         fact_type = self.lookup_fact(name)
@@ -775,14 +787,15 @@ class Checker:
             return None
         ref = model.FactRef(name.name)
         if isinstance(fact_type, model.Integer):
-            return ref, Quantity("number", fact_type.unit, fact_type.low, fact_type.high)
+            return ref, Quantity("number", fact_type.unit, Fraction(fact_type.low), Fraction(fact_type.high))
         if isinstance(fact_type, model.Decimal):
-            return ref, Quantity("number", fact_type.unit, fact_type.low, fact_type.high, whole=False)
+            low, high = Fraction(fact_type.low), Fraction(fact_type.high)
+            return model.FactRef(name.name, decimal=True), Quantity("number", fact_type.unit, low, high, whole=False)
         if isinstance(fact_type, model.Date):
             return ref, Quantity("date")
         if isinstance(fact_type, (model.EnumSet, model.Codes)):
-            high = len(fact_type.values) if isinstance(fact_type, model.EnumSet) else None
-            return ref, Quantity("collection", None, 0, high)
+            size = Fraction(len(fact_type.values)) if isinstance(fact_type, model.EnumSet) else None
+            return ref, Quantity("collection", None, Fraction(0), size)
         self.error("E203", f"'{name.name}' is {_a(fact_type.kind)} fact, not a number or a date", name.span)
         return None
 
@@ -832,7 +845,8 @@ class Checker:
         unit = (qa.unit or qb.unit) if None in (qa.unit, qb.unit) and op == "*" else None
         if op == "/" and qb.unit is None:
             unit = qa.unit
-        return model.Arith(op, a, b), Quantity("number", unit, *_multiply(qa, qb, op), whole=whole)
+        sign = 0 if op != "/" else 1 if qb.low is not None and qb.low > 0 else -1
+        return model.Arith(op, a, b, sign), Quantity("number", unit, *_multiply(qa, qb, op), whole=whole)
 
     def call(self, expr: nodes.Call) -> tuple[model.Operand, Quantity] | None:
         name = expr.function.name
@@ -850,7 +864,7 @@ class Checker:
             return None
         operands = tuple(o for o, _ in arguments)
         if name == "count":
-            return model.Call(name, operands), Quantity("number", None, 0, arguments[0][1].high)
+            return model.Call(name, operands), Quantity("number", None, Fraction(0), arguments[0][1].high)
         unit = name.removesuffix("_between")
         return model.Call(name, operands), Quantity("number", unit)
 
@@ -879,7 +893,7 @@ class Checker:
             if qa.unit == "years" and (b.value * factor) % 12:
                 self.error("E208", f"{b.value} {qb.unit} is not a whole number of years", expr.right.span)
                 return None
-            b, qb = model.Const(amount), Quantity("number", qa.unit, amount, amount)
+            b, qb = model.Const(amount), Quantity("number", qa.unit, Fraction(amount), Fraction(amount))
         if qa.kind != qb.kind or qa.kind not in ("number", "date"):
             self.error("E203", f"cannot compare {qa.describe()} with {qb.describe()}", expr.span)
             return None
@@ -889,14 +903,12 @@ class Checker:
         if isinstance(a, model.Const) and not isinstance(b, model.Const):
             (a, qa), (b, qb) = (b, qb), (a, qa)
             op = _MIRRORED.get(op, op)
-        if isinstance(b, model.Const) and isinstance(b.value, (int, float)) and not isinstance(b.value, bool):
-            self.check_reachable_range(expr, qa, op, b.value)
+        if isinstance(b, model.Const) and isinstance(b.value, (int, decimal.Decimal)) and not isinstance(b.value, bool):
+            self.check_reachable_range(expr, qa, op, Fraction(b.value))
         return model.Compare(op, a, b)
 
-    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: float) -> None:
-        low = float("-inf") if q.low is None else q.low
-        high = float("inf") if q.high is None else q.high
-        if not _can_hold(low, high, op, n):
+    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: Fraction) -> None:
+        if not _can_hold(q.low, q.high, op, n):
             self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
@@ -1329,32 +1341,34 @@ def _describe(expr: nodes.Expr) -> str:
     return "an expression"
 
 
-def _can_hold(low: float, high: float, op: str, n: float) -> bool:
-    """Whether `x OP n` can be true for some x from low to high."""
+def _can_hold(low: Fraction | int | None, high: Fraction | int | None, op: str, n: Fraction | int) -> bool:
+    """Whether `x OP n` can be true for some x from low to high (None: unbounded), exactly."""
+    above = low is None or low <= n  # some x <= n
+    below = high is None or high >= n  # some x >= n
     return {
-        "==": low <= n <= high,
+        "==": above and below,
         "!=": not (low == high == n),
-        "<": low < n,
-        "<=": low <= n,
-        ">": high > n,
-        ">=": high >= n,
+        "<": low is None or low < n,
+        "<=": above,
+        ">": high is None or high > n,
+        ">=": below,
     }[op]
 
 
 # -- Ranges of computed numbers (None is unbounded), to prove a divisor is never zero ------------
 
 
-def _neg(bound: float | None) -> float | None:
+def _neg(bound: Fraction | None) -> Fraction | None:
     return None if bound is None else -bound
 
 
-def _add(a: Quantity, b: Quantity) -> tuple[float | None, float | None]:
+def _add(a: Quantity, b: Quantity) -> tuple[Fraction | None, Fraction | None]:
     low = None if a.low is None or b.low is None else a.low + b.low
     high = None if a.high is None or b.high is None else a.high + b.high
     return low, high
 
 
-def _multiply(a: Quantity, b: Quantity, op: str) -> tuple[float | None, float | None]:
+def _multiply(a: Quantity, b: Quantity, op: str) -> tuple[Fraction | None, Fraction | None]:
     bounds = (a.low, a.high, b.low, b.high)
     if any(x is None for x in bounds):
         return None, None
@@ -1367,9 +1381,29 @@ def _multiply(a: Quantity, b: Quantity, op: str) -> tuple[float | None, float | 
 
 
 def fmt_range(q: Quantity) -> str:
-    def show(bound: float | None, infinite: str) -> str:
+    def show(bound: Fraction | None, infinite: str) -> str:
         if bound is None:
             return infinite
-        return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+        return show_exact(bound) if _terminates(bound) else f"{float(bound):.6g}"
 
     return f"{show(q.low, '-inf')}..{show(q.high, 'inf')}" + (f" {q.unit}" if q.unit else "")
+
+
+def _terminates(q: Fraction) -> bool:
+    """Whether a fraction has a finite decimal expansion (its denominator is 2**a * 5**b)."""
+    d = q.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def show_exact(q: Fraction) -> str:
+    """A fraction with a finite decimal expansion, written out: 35, 3.5, 0.125."""
+    if q.denominator == 1:
+        return str(q.numerator)
+    places = 0
+    while (q * 10**places).denominator != 1:
+        places += 1
+    digits = str(abs(q.numerator) * 10**places // q.denominator).rjust(places + 1, "0")
+    return ("-" if q < 0 else "") + digits[:-places] + "." + digits[-places:]

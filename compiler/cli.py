@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from compiler import compile_file, compile_source, find_sources, load
+from compiler import compile_file, compile_source, find_sources, jsontext, load
 from compiler.diagnostics import CompileError, Diagnostic, Severity, display_path, render_all
 from compiler.model import Policy
 
@@ -232,7 +232,7 @@ def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None,
             failed = True
     _report(diagnostics, sources)
     if as_json:
-        print(json.dumps({"passed": not failed, "policies": reports}, indent=2))
+        print(jsontext.dumps({"passed": not failed, "policies": reports}, indent=2))
     else:
         for report in reports:
             _print_test_report(report, show_coverage or min_coverage is not None, min_coverage)
@@ -335,7 +335,7 @@ def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bo
             "changes": [c.to_dict() for c in found],
             "impact": impact.to_dict() if impact else None,
         }
-        print(json.dumps(report, indent=2))
+        print(jsontext.dumps(report, indent=2))
         return 0
     print(f"{old.policy_id}: {old_name} -> {new_name}")
     if not found:
@@ -349,7 +349,7 @@ def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bo
         f"({impact.search} search)"
     )
     for request, before, after in impact.examples:
-        print(f"  {json.dumps(request)}\n    {before} -> {after}")
+        print(f"  {jsontext.dumps(request)}\n    {before} -> {after}")
     return 0
 
 
@@ -402,7 +402,7 @@ def _decide_lines(
     Records are written `chunk` at a time: one write per record costs more than deciding it.
     """
     invalid = 0
-    loads, evaluate, rejected = json.loads, evaluator.evaluate, evaluator.InvalidRequest
+    loads, evaluate, rejected = jsontext.decode, evaluator.evaluate, evaluator.InvalidRequest
     records: list[str] = []
     record = records.append
     for number, text in enumerate(lines, start=1):

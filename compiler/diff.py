@@ -162,6 +162,8 @@ def expression_text(expr: model.Expr | model.Operand) -> str:
         return expr.fact
     if isinstance(expr, model.CodeSetRef):
         return expr.name
+    if isinstance(expr, model.ValueRef):  # by its formula, so that a changed formula is a changed condition
+        return expression_text(expr.operand)
     if isinstance(expr, model.Arith):
         return f"({expression_text(expr.left)} {expr.op} {expression_text(expr.right)})"
     if isinstance(expr, model.Shift):

@@ -12,6 +12,7 @@ check that on generated sources.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import re
 import textwrap
 from dataclasses import dataclass
@@ -313,8 +314,8 @@ def _json(value: nodes.JsonValue) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
-    if isinstance(value, float):
-        return repr(value)
+    if isinstance(value, decimal.Decimal):
+        return str(value)
     return quote(value) if isinstance(value, str) else str(value)
 
 

@@ -9,9 +9,12 @@ same JSON shape as the generated `Decision.to_dict()`.
 from __future__ import annotations
 
 import datetime
+import decimal
 import difflib
+import math
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from compiler import model
@@ -31,7 +34,7 @@ def json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, decimal.Decimal)):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -47,6 +50,32 @@ def quote(text: str) -> str:
 
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_PLACES = 100  # digits after the decimal point of a decimal fact (an input limit, documented)
+
+
+def exact_number(value: object) -> decimal.Decimal | None:
+    """A JSON number's exact value: a float by its shortest decimal form (what its writer wrote).
+
+    None for what is not a finite number (booleans, NaN, infinities, strings, ...).
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return decimal.Decimal(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return decimal.Decimal(repr(value))
+    if isinstance(value, decimal.Decimal) and value.is_finite():
+        return value
+    return None
+
+
+def _shown_type(value: object) -> str:
+    """The JSON type of a value, naming NaN and the infinities, which JSON has no number for."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "an infinity"
+    if isinstance(value, decimal.Decimal) and not value.is_finite():
+        return "NaN" if value.is_nan() else "an infinity"
+    return json_type(value)
 
 
 def validate(policy: model.Policy, request: object) -> dict[str, Any]:
@@ -77,21 +106,25 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
             return value
         errors.append((name, f"expected true or false, got {got}"))
     elif isinstance(t, model.Integer):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
-        if isinstance(value, int) and not isinstance(value, bool):
-            if t.low <= value <= t.high:
-                return value
-            errors.append((name, f"must be an integer from {t.low} to {t.high}"))
-        else:
+        number = exact_number(value)
+        if number is None:
+            errors.append((name, f"expected an integer, got {_shown_type(value)}"))
+        elif number != number.to_integral_value():  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
             errors.append((name, f"expected an integer, got {got}"))
-    elif isinstance(t, model.Decimal):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if t.low <= value <= t.high:
-                return value
-            errors.append((name, f"must be a number from {t.low:g} to {t.high:g}"))
+        elif t.low <= number <= t.high:
+            return int(number)
         else:
-            errors.append((name, f"expected a number, got {got}"))
+            errors.append((name, f"must be an integer from {t.low} to {t.high}"))
+    elif isinstance(t, model.Decimal):
+        number = exact_number(value)
+        if number is None:
+            errors.append((name, f"expected a number, got {_shown_type(value)}"))
+        elif not t.low <= number <= t.high:
+            errors.append((name, f"must be a number from {t.low} to {t.high}"))
+        elif number.as_tuple().exponent < -MAX_PLACES:  # type: ignore[operator]  # finite: an int
+            errors.append((name, f"has more than {MAX_PLACES} digits after the decimal point"))
+        else:
+            return number
     elif isinstance(t, (model.Code, model.Codes)):
         pattern, description = model.CODE_SYSTEMS[t.system]
         items = [value] if isinstance(t, model.Code) else value
@@ -189,6 +222,8 @@ class Evaluation:
             left, right = self.operand(expr.left), self.operand(expr.right)
             if left is None or right is None:
                 return None
+            if isinstance(left, (int, decimal.Decimal, Fraction)) and not isinstance(left, bool):
+                left, right = Fraction(left), Fraction(right)  # numbers compare exactly, as rationals
             return bool(
                 {
                     "==": left == right,
@@ -222,10 +257,13 @@ class Evaluation:
             return operand.value
         if isinstance(operand, model.CodeSetRef):
             return self.policy.codeset(operand.name)
+        if isinstance(operand, model.ValueRef):
+            return self.operand(operand.operand)
         if isinstance(operand, model.Arith):
             left, right = self.operand(operand.left), self.operand(operand.right)
             if left is None or right is None:
                 return None
+            left, right = Fraction(left), Fraction(right)  # exact: 89.6 / 1.6**2 is 35, not 34.99999999999999
             if operand.op == "+":
                 return left + right
             if operand.op == "-":
@@ -289,10 +327,24 @@ def months_between(start: datetime.date, end: datetime.date) -> int:
 
 
 def to_json(value: Any) -> Any:
+    """A fact's or computed value's JSON; an exact quotient with no end in decimals is the string "p/q"."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
+        rest, twos, fives = value.denominator, 0, 0
+        while rest % 2 == 0:
+            rest, twos = rest // 2, twos + 1
+        while rest % 5 == 0:
+            rest, fives = rest // 5, fives + 1
+        if rest != 1:
+            return f"{value.numerator}/{value.denominator}"
+        places = max(twos, fives)  # the quotient ends after this many decimal places
+        exact = decimal.Context(prec=decimal.MAX_PREC)
+        return decimal.Decimal(value.numerator * 10**places // value.denominator).scaleb(-places, exact)
     return value
 
 
@@ -312,7 +364,10 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
                     "section": p.label,
                     "kind": p.kind,
                     "wording": p.wording,
-                    "facts": {f: to_json(facts[f]) for f in p.facts},
+                    "facts": {
+                        **{f: to_json(facts[f]) for f in p.facts},
+                        **{v: to_json(ev.operand(policy.value(v).operand)) for v in p.values},
+                    },
                     "result": {True: "met", False: "not_met", None: "unknown"}[value],
                 }
             )

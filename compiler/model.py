@@ -8,6 +8,7 @@ complete. Targets read this model only; they never see the AST's loose names.
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,8 +32,10 @@ class Integer:
 
 @dataclass(frozen=True, slots=True)
 class Decimal:
-    low: float
-    high: float
+    """A number with a fractional part, read and computed exactly: never a binary float."""
+
+    low: decimal.Decimal
+    high: decimal.Decimal
     unit: str | None = None
     kind = "decimal"
 
@@ -114,6 +117,8 @@ class Computed:
     description: str
     facts: tuple[str, ...]
     line: int
+    operand: Operand  # the formula, checked
+    whole: bool  # whole numbers (or dates) only
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,7 @@ class Fact:
 
 # -- Expressions (Kleene three-valued) ------------------------------------------------
 
-Scalar = bool | int | float | str | datetime.date
+Scalar = bool | int | decimal.Decimal | str | datetime.date
 Value = Scalar | tuple[Scalar, ...]
 
 
@@ -140,6 +145,7 @@ def sorted_set(values: Iterable[Value]) -> tuple[Scalar, ...]:
 @dataclass(frozen=True, slots=True)
 class FactRef:
     fact: str
+    decimal: bool = False  # a decimal fact: its value is a `decimal.Decimal`, or an int
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +155,50 @@ class Const:
 
 @dataclass(frozen=True, slots=True)
 class Arith:
-    """Arithmetic on numbers; the checker has made sure no divisor can be zero."""
+    """Arithmetic on numbers, exact; the checker has made sure no divisor can be zero."""
 
     op: str  # + - * /
     left: Operand
     right: Operand
+    divisor_sign: int = 0  # for `/`: 1 or -1, the sign of every value the divisor can take
+
+    @property
+    def whole(self) -> bool:
+        """Whether the result is always a whole number (so plain integer arithmetic is exact)."""
+        return self.op != "/" and is_whole(self.left) and is_whole(self.right)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRef:
+    """A computed value named by the policy (`bmi`), with its formula over facts."""
+
+    name: str
+    operand: Operand
+    whole: bool  # its values are whole numbers, or dates
+
+
+def is_whole(operand: Operand) -> bool:
+    """Whether a number is always whole: integer facts and literals, counts, and sums and products of them."""
+    if isinstance(operand, Const):
+        return not isinstance(operand.value, decimal.Decimal)
+    if isinstance(operand, (Arith, ValueRef)):
+        return operand.whole
+    return not isinstance(operand, FactRef) or operand.decimal is False
+
+
+def values_read(expr: Expr | Operand) -> tuple[str, ...]:
+    """The computed values an expression reads, in order of first appearance (inner ones first)."""
+    found: dict[str, None] = {}
+
+    def visit(e: Expr | Operand) -> None:
+        if isinstance(e, ValueRef):
+            visit(e.operand)
+            found[e.name] = None
+        for child in _children(e):
+            visit(child)
+
+    visit(expr)
+    return tuple(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +268,26 @@ class ProvisionRef:
     label: str
 
 
-Operand = FactRef | Const | Arith | Shift | Call | CodeSetRef
+Operand = FactRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef
 Expr = FactRef | Const | Compare | Member | Intersects | Empty | Not | Combine | ProvisionRef
 LEAVES = (Compare, Member, Intersects, Empty)  # the tests whose operands are values, not conditions
+
+
+def _children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
+    """The sub-expressions and operands of an expression, without following provision references."""
+    if isinstance(e, (Compare, Intersects, Arith)):
+        return (e.left, e.right)
+    if isinstance(e, Member):
+        return (e.element, e.collection)
+    if isinstance(e, (Empty, Not, ValueRef)):
+        return (e.operand,)
+    if isinstance(e, Shift):
+        return (e.date,)
+    if isinstance(e, Call):
+        return e.arguments
+    if isinstance(e, Combine):
+        return e.operands
+    return ()
 
 
 def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
@@ -235,22 +297,8 @@ def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
     def visit(e: Expr | Operand) -> None:
         if isinstance(e, FactRef):
             found[e.fact] = None
-        elif isinstance(e, (Compare, Intersects, Arith)):
-            visit(e.left)
-            visit(e.right)
-        elif isinstance(e, Member):
-            visit(e.element)
-            visit(e.collection)
-        elif isinstance(e, (Empty, Not)):
-            visit(e.operand)
-        elif isinstance(e, Shift):
-            visit(e.date)
-        elif isinstance(e, Call):
-            for argument in e.arguments:
-                visit(argument)
-        elif isinstance(e, Combine):
-            for operand in e.operands:
-                visit(operand)
+        for child in _children(e):
+            visit(child)
 
     visit(expr)
     return tuple(found)
@@ -287,6 +335,7 @@ class Provision:
     children: tuple[Provision, ...]
     facts: tuple[str, ...]  # every fact the condition reads, through sub-provisions too
     clarifies: str | None = None
+    values: tuple[str, ...] = ()  # every computed value the condition reads, likewise
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,6 +448,9 @@ class Policy:
 
     def codeset(self, name: str) -> CodeSet:
         return next(c for c in self.codesets if c.name == name)
+
+    def value(self, name: str) -> Computed:
+        return next(c for c in self.computed if c.name == name)
 
     def revision_on(self, day: datetime.date) -> Revision | None:
         return next((r for r in self.revisions if r.covers(day)), None)

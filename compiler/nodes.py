@@ -9,6 +9,7 @@ nothing at all; that is for compiler/check.py to decide.
 from __future__ import annotations
 
 import datetime
+import decimal
 from dataclasses import dataclass
 
 from compiler.diagnostics import Span
@@ -39,7 +40,7 @@ class IntLit(Node):
 
 @dataclass(frozen=True, slots=True)
 class DecimalLit(Node):
-    value: float
+    value: decimal.Decimal  # exact, as written: 1.60 is 160/100, never a binary float
     text: str  # as written, so the formatter gives back `0.70`, not `0.7`
 
 
@@ -375,7 +376,7 @@ class Section(Node):
     items: tuple[SectionItem, ...]
 
 
-JsonValue = str | int | float | bool | None | list["JsonValue"]
+JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"]
 
 
 @dataclass(frozen=True, slots=True)

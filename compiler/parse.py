@@ -9,6 +9,7 @@ grammar cannot express (unreal dates, bad escapes) are reported here too.
 from __future__ import annotations
 
 import datetime
+import decimal
 import functools
 import re
 import textwrap
@@ -251,7 +252,7 @@ class PolicyTransformer(Transformer[Token, Any]):
                 error("E006", f"number has more than {MAX_DIGITS} digits", _span_of(self.file, token))
             )
             text = "0"
-        return nodes.DecimalLit(_span_of(self.file, token), float(text), text)
+        return nodes.DecimalLit(_span_of(self.file, token), decimal.Decimal(text), text)
 
     def _date(self, token: Token) -> nodes.DateLit:
         span = _span_of(self.file, token)
@@ -422,7 +423,7 @@ class PolicyTransformer(Transformer[Token, Any]):
     def json_integer(self, meta: LarkMeta, children: list[Token]) -> int:
         return self._int(children[0])
 
-    def json_decimal(self, meta: LarkMeta, children: list[Token]) -> float:
+    def json_decimal(self, meta: LarkMeta, children: list[Token]) -> decimal.Decimal:
         return self._decimal(children[0]).value
 
     def json_null(self, meta: LarkMeta, children: list[Token]) -> None:

@@ -11,13 +11,12 @@ HTML (`md`), so it always renders as text.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from pathlib import PurePosixPath
 from typing import Any
 
 import compiler
-from compiler import model, nodes
+from compiler import jsontext, model, nodes
 from compiler.targets import diagram, python, schema
 from compiler.targets.templating import TEMPLATES
 
@@ -83,6 +82,8 @@ def describe(expr: model.Expr | model.Operand) -> str:
         return f"{describe(expr.left)} includes one of {describe(expr.right)}"
     if isinstance(expr, model.CodeSetRef):
         return f"the code set [`{expr.name}`](#codes-{expr.name})"
+    if isinstance(expr, model.ValueRef):
+        return f"[`{expr.name}`](#value-{expr.name})"
     if isinstance(expr, model.Arith):
         return f"({describe(expr.left)} {md(_ARITH[expr.op])} {describe(expr.right)})"
     if isinstance(expr, model.Shift):
@@ -155,8 +156,8 @@ def _example_run(policy: model.Policy) -> list[dict[str, Any]]:
         runs.append(
             {
                 "title": example.title,
-                "request": json.dumps(example.request, indent=2, ensure_ascii=False),
-                "decision": json.dumps(decision.to_dict(), indent=2, ensure_ascii=False),
+                "request": jsontext.dumps(example.request, indent=2),
+                "decision": jsontext.dumps(decision.to_dict(), indent=2),
                 "explain": evaluator.explain(decision),
             }
         )

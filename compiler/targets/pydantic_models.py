@@ -59,8 +59,10 @@ def value_aliases(fact: model.Fact) -> list[_Alias]:
     if isinstance(t, model.Integer):
         return [_Alias(name, annotated("StrictInt", f"Field(ge={t.low}, le={t.high})", "BeforeValidator(_integral)"))]
     if isinstance(t, model.Decimal):
-        bounds = f"Field(ge={t.low!r}, le={t.high!r})"
-        return [_Alias(name, annotated("float", "BeforeValidator(_number)", bounds))]
+        low = schema.json_number(t.low)
+        bounds = f"Field(ge=Decimal({str(t.low)!r}), le=Decimal({str(t.high)!r}))"
+        extra = f"Field(json_schema_extra={{'not': {schema.not_nan(low)!r}}})"
+        return [_Alias(name, annotated("Decimal", "BeforeValidator(_number)", bounds, extra))]
     if isinstance(t, (model.Code, model.Codes)):
         pattern = model.CODE_SYSTEMS[t.system][0]
         check = f"AfterValidator(_matching({literal(pattern)}))"
@@ -105,7 +107,7 @@ def render(policy: model.Policy) -> str:
         decision_id=schema.schema_id(policy, "decision"),
         labels=tuple(schema.section_labels(policy)),
         effective_dates=tuple(schema.effective_dates(policy)),
-        fact_names=tuple(f.name for f in policy.facts),
+        fact_names=tuple(f.name for f in policy.facts) + tuple(v.name for v in policy.computed),
         outcome_names=tuple(o.name for o in policy.outcomes),
         doc_line=doc_line,
     )

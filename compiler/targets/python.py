@@ -10,6 +10,7 @@ straight-line code. Every string from the policy reaches the module through
 from __future__ import annotations
 
 import datetime
+import decimal
 import re
 import sys
 import types
@@ -54,6 +55,7 @@ def render(policy: model.Policy) -> str:
             evaluated.append(tuple(listed))
         revisions.append(emitter.revision(revision, len(evaluated) - len(revision.rules)))
     tables = [f.values_name for f in facts if f.values is not None]
+    values = [emitter.computed_value(c) for c in policy.computed]
     return template.render(
         policy=policy,
         version=compiler.__version__,
@@ -66,6 +68,10 @@ def render(policy: model.Policy) -> str:
         clarifications=[p for p in policy.provisions if p.kind == "clarification"],
         revisions=revisions,
         effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
+        values=values,
+        quotients=any(v.annotation == "Decimal | Fraction" for v in values),
+        decimals=sorted(emitter.decimals),
+        decimal_name=_decimal_name,
         dates=sorted(emitter.dates),
         durations=sorted({abs(d) for d in emitter.durations}),
         helpers=emitter.helpers,
@@ -138,9 +144,18 @@ class _FactView:
             fast = _fast(var, f"{got} and (type(v) is not int or not {t.low} <= v <= {t.high})")
             return cls(var, "int", f"_integer(request, {name}, {t.low}, {t.high}, errors)", fast_path=fast)
         if isinstance(t, model.Decimal):
-            low, high = repr(t.low), repr(t.high)
-            fast = _fast(var, f"{got} and (type(v) not in (int, float) or not {low} <= v <= {high})")
-            return cls(var, "float", f"_decimal(request, {name}, {low}, {high}, errors)", fast_path=fast)
+            low, high = _decimal_name(t.low), _decimal_name(t.high)
+            fast = _fast(var, f"{got} and (v := _fast_decimal(v, {low}, {high})) is None")
+            if _float_exact(t.low) and _float_exact(t.high):  # the usual form, a float, tested as one
+                fast = (
+                    f"    {var}: Decimal | None = None\n"
+                    f"    if {got}:\n"
+                    f"        if type(v) is float and {float(t.low)!r} <= v <= {float(t.high)!r}:\n"
+                    f"            {var} = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float\n"
+                    f"        elif ({var} := _fast_decimal(v, {low}, {high})) is None:\n"
+                    f"            {_SLOW}"
+                )
+            return cls(var, "Decimal", f"_decimal(request, {name}, {low}, {high}, errors)", fast_path=fast)
         if isinstance(t, (model.Code, model.Codes)):
             pattern = f"_{t.system}_CODE"
             if isinstance(t, model.Code):
@@ -181,12 +196,18 @@ class _FactView:
 _SLOW = "return _validate_fully(request)"
 _TO_JSON = {
     "bool": '"true" if {v} else "false"',
-    "float": "_ENCODE({v})",
+    "Decimal": "str({v})",  # exact, as a JSON number: 89.6, 1E+2
     "int": "str({v})",
     "str": "_STRING_JSON.get({v}) or _ENCODE({v})",  # an enum's values are encoded at import
     "frozenset[str]": "_set_json({v})",
     "datetime.date": "'\"' + {v}.isoformat() + '\"'",
 }
+
+
+def _float_exact(bound: decimal.Decimal) -> bool:
+    """Whether a float compares with this bound exactly as its shortest decimal does: the bound is a
+    float, and the shortest decimal of that float is the bound (so no shorter decimal rounds to it)."""
+    return decimal.Decimal(float(bound)) == bound and decimal.Decimal(repr(float(bound))) == bound
 
 
 def _fast(var: str, test: str) -> str:
@@ -196,6 +217,18 @@ def _fast(var: str, test: str) -> str:
         first, rest = test.split(" and ", 1)
         line = f"    if (\n        {first}\n        and {rest}\n    ):"
     return f"{line}\n        {_SLOW}\n    {var} = v"
+
+
+@dataclass(frozen=True)
+class _ValueView:
+    """A computed value, as a property of `Facts` that explanations read."""
+
+    name: str
+    description: str
+    line: int
+    annotation: str
+    unknown: str  # the test that a fact it reads is unknown
+    code: str
 
 
 @dataclass(frozen=True)
@@ -253,6 +286,26 @@ def _date_name(value: datetime.date) -> str:
     return f"_DATE_{value.year:04d}_{value.month:02d}_{value.day:02d}"
 
 
+def _decimal_name(value: decimal.Decimal) -> str:
+    """A decimal constant's module-level name: 1.0 -> _DECIMAL_1_0, -0.5 -> _DECIMAL_M0_5."""
+    text = str(value).replace("-", "M").replace(".", "_").replace("+", "")
+    return f"_DECIMAL_{text}"
+
+
+_ARITHMETIC = {"+": "_ADD", "-": "_SUBTRACT", "*": "_MULTIPLY"}  # exact, whatever the caller's decimal context
+
+
+@dataclass(frozen=True)
+class _Ratio:
+    """A number as numerator / denominator, both free of division, so that comparing is exact."""
+
+    numerator: str
+    whole: bool  # the numerator is an int
+    denominator: str | None  # None: 1
+    denominator_whole: bool
+    sign: int  # the sign of every value the denominator takes
+
+
 class _Emitter:
     """Code for expressions: a visitor over the checked model's expression classes."""
 
@@ -261,6 +314,10 @@ class _Emitter:
         self.dates: set[datetime.date] = set()
         self.helpers: set[str] = set()  # the runtime functions the expressions call
         self.durations: set[int] = set()  # days that dates are moved by
+        self.decimals: set[decimal.Decimal] = set()  # decimal constants
+        for fact in policy.facts:
+            if isinstance(fact.type, model.Decimal):
+                self.decimals.update((fact.type.low, fact.type.high))
 
     def revision(self, revision: model.Revision, first: int) -> _RevisionView:
         """A revision's `decide` functions; `first` is the index in _EVALUATED of its first rule."""
@@ -284,6 +341,26 @@ class _Emitter:
             rules,
             otherwise,
         )
+
+    def computed_value(self, value: model.Computed) -> _ValueView:
+        ratio = self.ratio(value.operand)
+        if ratio.denominator is not None:
+            self.helpers.add("quotient")
+            code, annotation = f"_quotient({ratio.numerator}, {ratio.denominator})", "Decimal | Fraction"
+        else:
+            code = ratio.numerator
+            annotation = "int" if value.whole else "Decimal"
+            if self.is_date(value.operand):
+                annotation = "datetime.date"
+        unknown = " or ".join(f"f.{name} is None" for name in value.facts) or "False"
+        return _ValueView(value.name, value.description, value.line, annotation, unknown, code)
+
+    def is_date(self, operand: model.Operand) -> bool:
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if isinstance(operand, model.FactRef):
+            return isinstance(self.policy.fact(operand.fact).type, model.Date)
+        return isinstance(operand, model.Shift) or isinstance(getattr(operand, "value", None), datetime.date)
 
     def provision(self, p: model.Provision) -> _ProvisionView:
         assert p.condition is not None
@@ -378,7 +455,7 @@ class _Emitter:
             inner = " " * (indent + 4)
             return f"_{expr.kind}(\n" + "".join(f"{inner}{a},\n" for a in args) + " " * indent + ")"
         if isinstance(expr, model.Compare):
-            return self.guarded(expr, f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}", indent)
+            return self.guarded(expr, self.comparison(expr), indent)
         if isinstance(expr, model.Member):
             return self.guarded(expr, f"{self.operand(expr.element)} in {self.operand(expr.collection)}", indent)
         if isinstance(expr, model.Intersects):
@@ -402,15 +479,72 @@ class _Emitter:
         pad = " " * (indent + 4)
         return f"(\n{pad}None\n{pad}if {unknown}\n{pad}else {test}\n{' ' * indent})"
 
+    def comparison(self, expr: model.Compare, op: str | None = None) -> str:
+        """`left OP right`, exactly: a quotient is compared by cross-multiplying, never by dividing.
+
+        a/b >= c/d is a*d >= c*b when b*d is positive, and a*d <= c*b when it is negative;
+        the checker has proved the sign of every divisor from the declared ranges.
+        """
+        op = op or expr.op
+        left, right = self.ratio(expr.left), self.ratio(expr.right)
+        if left.sign * right.sign < 0:
+            op = _MIRRORED[op]
+        a = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+        b = self.product(right.numerator, right.whole, left.denominator, left.denominator_whole)
+        return f"{a} {op} {b}"
+
+    def ratio(self, operand: model.Operand) -> _Ratio:
+        """An operand as a quotient of two division-free expressions."""
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if not isinstance(operand, model.Arith) or not _divides(operand):
+            return _Ratio(self.operand(operand), model.is_whole(operand), None, True, 1)
+        left, right = self.ratio(operand.left), self.ratio(operand.right)
+        if operand.op == "/":  # (a/b) / (c/d) = (a*d) / (b*c); c has the divisor's sign times d's
+            numerator = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+            denominator = self.product(left.denominator or "1", left.denominator_whole, right.numerator, right.whole)
+            sign = left.sign * right.sign * operand.divisor_sign
+            return _Ratio(numerator, left.whole and right.denominator_whole, denominator, False, sign)
+        if operand.op == "*":
+            numerator = self.product(left.numerator, left.whole, right.numerator, right.whole)
+            whole = left.denominator_whole and right.denominator_whole
+            denominator = self.product(left.denominator, left.denominator_whole, right.denominator, whole)
+            return _Ratio(numerator, left.whole and right.whole, denominator, whole, left.sign * right.sign)
+        # a/b + c/d = (a*d + c*b) / (b*d)
+        a = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+        c = self.product(right.numerator, right.whole, left.denominator, left.denominator_whole)
+        whole = left.whole and right.whole and left.denominator_whole and right.denominator_whole
+        numerator = f"({a} {operand.op} {c})" if whole else f"{_ARITHMETIC[operand.op]}({a}, {c})"
+        denominator_whole = left.denominator_whole and right.denominator_whole
+        denominator = self.product(left.denominator, left.denominator_whole, right.denominator, denominator_whole)
+        return _Ratio(numerator, whole, denominator, denominator_whole, left.sign * right.sign)
+
+    def product(self, a: str | None, a_whole: bool, b: str | None, b_whole: bool) -> str:
+        """`a * b`, exactly; None stands for 1."""
+        if a is None or b is None:
+            return (a or b) or "1"
+        if a == "1" or b == "1":
+            return b if a == "1" else a
+        self.helpers.add("exact")
+        return f"({a} * {b})" if a_whole and b_whole else f"_MULTIPLY({a}, {b})"
+
     def operand(self, operand: model.Operand) -> str:
         """The code for a value; every fact it reads is known here (a guard has tested them)."""
         if isinstance(operand, model.FactRef):
             return f"f.{operand.fact}"
+        if isinstance(operand, model.ValueRef):
+            return self.operand(operand.operand)
         if isinstance(operand, model.CodeSetRef):
             self.helpers.add("codeset")
             return codeset_name(operand.name)
         if isinstance(operand, model.Arith):
-            return f"({self.operand(operand.left)} {operand.op} {self.operand(operand.right)})"
+            if operand.op == "/":
+                raise TypeError("a quotient is compared through ratio(), never computed in floating point")
+            left, right = self.operand(operand.left), self.operand(operand.right)
+            if operand.whole:
+                return f"({left} {operand.op} {right})"
+            self.helpers.add("exact")
+            return f"{_ARITHMETIC[operand.op]}({left}, {right})"
         if isinstance(operand, model.Shift):
             if operand.unit == "days":
                 self.durations.add(operand.amount)
@@ -429,6 +563,9 @@ class _Emitter:
         if isinstance(value, datetime.date):
             self.dates.add(value)
             return _date_name(value)
+        if isinstance(value, decimal.Decimal):
+            self.decimals.add(value)
+            return _decimal_name(value)
         if isinstance(value, tuple):
             items = [self.operand(model.Const(v)) for v in value]
             return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -441,7 +578,7 @@ class _Emitter:
         if isinstance(expr, (model.Const, model.FactRef)):
             return self.operand(expr)
         if isinstance(expr, model.Compare):
-            return f"{self.operand(expr.left)} {expr.op} {self.operand(expr.right)}"
+            return self.comparison(expr)
         if isinstance(expr, model.Member):
             return f"{self.operand(expr.element)} in {self.operand(expr.collection)}"
         if isinstance(expr, model.Intersects):
@@ -555,6 +692,16 @@ class _Lowering:
 _GUARD_WIDTH = 100  # a guarded test placed up to 16 columns in still fits ruff's 120
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
+_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # a < b is b > a
+
+
+def _divides(operand: model.Operand) -> bool:
+    """Whether a number's formula divides anywhere."""
+    if isinstance(operand, model.ValueRef):
+        return _divides(operand.operand)
+    return isinstance(operand, model.Arith) and (
+        operand.op == "/" or _divides(operand.left) or _divides(operand.right)
+    )
 
 
 def _call(function: str, arguments: list[str]) -> str:
@@ -606,8 +753,7 @@ class _TwoValuedLowering(_Lowering):
         if isinstance(inner, model.Member):
             return f"{self.emitter.operand(inner.element)} not in {self.emitter.operand(inner.collection)}"
         if isinstance(inner, model.Compare):
-            left, right = self.emitter.operand(inner.left), self.emitter.operand(inner.right)
-            return f"{left} {_NEGATED[inner.op]} {right}"
+            return self.emitter.comparison(inner, _NEGATED[inner.op])
         return f"not {self.bracketed(operand, lines, always=True)}"
 
     def combination(self, expr: model.Combine, lines: list[str]) -> str:

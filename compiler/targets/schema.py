@@ -9,6 +9,7 @@ rather than `$`, because `$` also matches before a final newline in Python's
 
 from __future__ import annotations
 
+import decimal
 import json
 from pathlib import PurePosixPath
 from typing import Any
@@ -65,7 +66,8 @@ def fact_schema(fact: model.Fact) -> dict[str, Any]:
         if t.unit:
             schema["x-unit"] = t.unit
     elif isinstance(t, model.Decimal):
-        schema.update({"type": ["number", "null"], "minimum": t.low, "maximum": t.high})
+        low, high = json_number(t.low), json_number(t.high)
+        schema.update({"type": ["number", "null"], "minimum": low, "maximum": high, "not": not_nan(low)})
         if t.unit:
             schema["x-unit"] = t.unit
     elif isinstance(t, model.Code):
@@ -89,6 +91,17 @@ def fact_schema(fact: model.Fact) -> dict[str, Any]:
     return schema
 
 
+def json_number(value: decimal.Decimal) -> int | float:
+    """A decimal bound as a JSON number: written with as few digits as the policy wrote it."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def not_nan(low: int | float) -> dict[str, Any]:
+    """Refuses NaN, which Python's json reads although JSON has no such number: every real number
+    at or above `minimum` fails `exclusiveMaximum`, but NaN passes it, as it passes every bound."""
+    return {"type": "number", "exclusiveMaximum": low}
+
+
 def request_schema(policy: model.Policy) -> dict[str, Any]:
     return {
         "$schema": DRAFT,
@@ -110,7 +123,7 @@ def _object(properties: dict[str, Any]) -> dict[str, Any]:
 
 
 def decision_schema(policy: model.Policy) -> dict[str, Any]:
-    facts = [f.name for f in policy.facts]
+    facts = [f.name for f in policy.facts] + [v.name for v in policy.computed]  # criteria show values too
     labels = section_labels(policy)
     fact_values = {"type": "object", "propertyNames": {"enum": facts}}
     return {

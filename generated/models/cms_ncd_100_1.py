@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,11 +28,18 @@ from pydantic import (
 POLICY_ID = 'CMS-NCD-100.1'
 
 
-def _number(value: object) -> object:
-    """A JSON number, whole or not; never a boolean or a numeric string."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _number(value: object) -> Decimal:
+    """A finite JSON number, whole or not, read exactly (a float by its shortest decimal form);
+    never a boolean or a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("expected a number")
-    return value
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError("expected a finite number")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -100:
+        raise ValueError("more than 100 digits after the decimal point")
+    return number
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -65,14 +73,16 @@ ProcedureCodeValue = Annotated[
     Field(json_schema_extra={'pattern': '^(?:[0-9]{4}[0-9AFMTU])(?![\\s\\S])'}),
 ]
 WeightKgValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=20.0, le=400.0),
+    Field(ge=Decimal('20'), le=Decimal('400')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 20}}),
 ]
 HeightMValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=1.0, le=2.5),
+    Field(ge=Decimal('1.0'), le=Decimal('2.5')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 1}}),
 ]
 ComorbiditiesItem = Literal[
     'type_2_diabetes',
@@ -142,6 +152,7 @@ FactName = Literal[
     'height_m',
     'comorbidities',
     'failed_medical_treatment',
+    'bmi',
 ]
 Section = Literal['B.I', 'B.I.A', 'B.I.B', 'B.I.C', 'B.II', 'C.I', 'D.I', 'D.II']
 Outcome = Literal[

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,11 +28,18 @@ from pydantic import (
 POLICY_ID = 'CMS-NCD-210.14'
 
 
-def _number(value: object) -> object:
-    """A JSON number, whole or not; never a boolean or a numeric string."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _number(value: object) -> Decimal:
+    """A finite JSON number, whole or not, read exactly (a float by its shortest decimal form);
+    never a boolean or a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("expected a number")
-    return value
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError("expected a finite number")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -100:
+        raise ValueError("more than 100 digits after the decimal point")
+    return number
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -73,14 +81,16 @@ ServiceValue = Literal['counseling_visit', 'ldct']
 LungCancerSymptomsValue = StrictBool
 SmokingStatusValue = Literal['current', 'former', 'never']
 PacksPerDayValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=0.0, le=10.0),
+    Field(ge=Decimal('0'), le=Decimal('10')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
 ]
 YearsSmokedValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=0.0, le=100.0),
+    Field(ge=Decimal('0'), le=Decimal('100')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
 ]
 QuitDateValue = Annotated[
     StrictStr,
@@ -186,6 +196,8 @@ FactName = Literal[
     'written_order',
     'first_screening',
     'counseling_visit_done',
+    'age',
+    'pack_years',
 ]
 Section = Literal[
     'A.I',

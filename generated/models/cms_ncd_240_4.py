@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -35,11 +36,18 @@ def _integral(value: object) -> object:
     return value
 
 
-def _number(value: object) -> object:
-    """A JSON number, whole or not; never a boolean or a numeric string."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _number(value: object) -> Decimal:
+    """A finite JSON number, whole or not, read exactly (a float by its shortest decimal form);
+    never a boolean or a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError("expected a number")
-    return value
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if not number.is_finite():
+        raise ValueError("expected a finite number")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -100:
+        raise ValueError("more than 100 digits after the decimal point")
+    return number
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -86,14 +94,16 @@ SleepTestTypeValue = Literal[
     'other',
 ]
 AhiValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=0.0, le=200.0),
+    Field(ge=Decimal('0'), le=Decimal('200')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
 ]
 RecordedSleepHoursValue = Annotated[
-    float,
+    Decimal,
     BeforeValidator(_number),
-    Field(ge=0.0, le=24.0),
+    Field(ge=Decimal('0'), le=Decimal('24')),
+    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
 ]
 SymptomsItem = Literal[
     'excessive_daytime_sleepiness',
@@ -237,6 +247,7 @@ FactName = Literal[
     'reevaluation_date',
     'symptoms_improved',
     'adherence_nights_4h',
+    'days_to_reevaluation',
 ]
 Section = Literal[
     'A.I',

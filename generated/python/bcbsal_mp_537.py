@@ -309,7 +309,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
         return "number"
     if isinstance(value, str):
         return "string"
@@ -330,15 +330,32 @@ def _integer(
     value = request.get(name)
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
-    if not isinstance(value, int) or isinstance(value, bool):
-        errors.append(FieldError(name, f"expected an integer, got {_json_type(value)}"))
-    elif not low <= value <= high:
+    number: Any = value  # an int, a float or a Decimal, once _number_type has said "number"
+    if isinstance(value, bool) or _number_type(value) != "number":
+        errors.append(FieldError(name, f"expected an integer, got {_number_type(value)}"))
+    elif not _whole(number):
+        errors.append(FieldError(name, "expected an integer, got number"))  # JSON calls 6.0 an integer, too
+    elif not low <= number <= high:
         errors.append(FieldError(name, f"must be an integer from {low} to {high}"))
     else:
-        return value
+        return int(number)
     return None
+
+
+def _whole(number: Any) -> bool:
+    """Whether a finite int, float or Decimal is a whole number."""
+    if isinstance(number, int):
+        return True
+    return number.is_integer() if isinstance(number, float) else bool(number == number.to_integral_value())
+
+
+def _number_type(value: object) -> str:
+    """The JSON type of a value, naming NaN and the infinities, which JSON has no numbers for."""
+    if isinstance(value, float) or type(value).__name__ == "Decimal":
+        text = str(value).lower().lstrip("+-")
+        if text in ("nan", "snan", "inf", "infinity"):
+            return "an infinity" if text.startswith("inf") else "NaN"
+    return _json_type(value)
 
 
 def _enum(
@@ -875,25 +892,29 @@ _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _CLARIFICATION_HEAD: Final = {
     label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
+_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 # Every enum value, encoded once.
 _ENUM_TABLES: Final = (_PROCEDURE_VALUES, _INDICATION_VALUES)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
 def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here, so no test of it is needed."""
+    """The JSON of each fact, in order; each one's type is known here."""
     return [
         "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
         "null" if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
         "null" if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
         "null" if f.age is None else str(f.age),
     ]
+
+
+def _value_json(value: Any) -> str:
+    return _ENCODE(_json(value))
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -914,7 +935,7 @@ def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[s
             picks.append(_FACT_INDEX[name])
         pieces[-1] += '}, "result": '
         pieces.append("}")
-        picks.append(len(FACTS) + i)
+        picks.append(len(_FACT_INDEX) + i)
     form = [""] * (2 * len(pieces) - 1)
     form[0::2] = pieces  # joining is faster than %-formatting a long string
     if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
@@ -930,11 +951,17 @@ _RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS
 def _criteria_json(decision: Decision, facts: list[str]) -> str:
     form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
     if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
-        return ", ".join(_ENCODE(c.to_dict()) for c in decision.criteria)
+        return ", ".join(_criterion_json(c) for c in decision.criteria)
     pieces, pick = form
     parts = pieces[:]
     parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
     return "".join(parts)
+
+
+def _criterion_json(c: Criterion) -> str:
+    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
+    return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
 
 
 def _clarification_json(label: str, facts: list[str]) -> str:
@@ -943,6 +970,7 @@ def _clarification_json(label: str, facts: list[str]) -> str:
 
 
 def _json(value: Any) -> Any:
+    """A value for JSON: dates as text, sets as sorted lists; decimals stay exact (`to_json` writes their digits)."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, frozenset):
@@ -980,4 +1008,6 @@ def explain(decision: Decision) -> str:
 
 
 def _show(value: Any) -> str:
-    return "unknown" if value is None else json.dumps(_json(value), ensure_ascii=False)
+    if value is None:
+        return "unknown"
+    return json.dumps(_json(value), ensure_ascii=False)

@@ -11,10 +11,13 @@ Only the standard library is used.
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 import operator
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Final, NamedTuple
 
 POLICY_ID: Final = 'CMS-NCD-100.1'
@@ -42,6 +45,10 @@ FACTS: Final = {
         'obesity.'
     ),
 }
+# Values the policy computes from facts; explanations show them, exactly.
+VALUES: Final = {
+    'bmi': 'Body mass index: weight in kilograms divided by the square of height in meters.',
+}
 _COMORBIDITIES_VALUES: Final = (
     'type_2_diabetes',
     'hypertension',
@@ -52,6 +59,16 @@ _COMORBIDITIES_VALUES: Final = (
 )
 _NAMES: Final = frozenset(FACTS)
 _COMORBIDITIES_VALUES_SET: Final = frozenset(_COMORBIDITIES_VALUES)
+_DECIMAL_1_0: Final = Decimal('1.0')
+_DECIMAL_2_5: Final = Decimal('2.5')
+_DECIMAL_20: Final = Decimal('20')
+_DECIMAL_400: Final = Decimal('400')
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 _CPT_CODE: Final = re.compile('[0-9]{4}[0-9AFMTU]')
 
 
@@ -103,10 +120,18 @@ class Facts(NamedTuple):
     """A validated request; None means unknown."""
 
     procedure_code: str | None = None
-    weight_kg: float | None = None
-    height_m: float | None = None
+    weight_kg: Decimal | None = None
+    height_m: Decimal | None = None
     comorbidities: frozenset[str] | None = None
     failed_medical_treatment: bool | None = None
+
+    @property
+    def bmi(self) -> Decimal | Fraction | None:
+        # computed value bmi, CMS-NCD-100.1.policy line 41
+        f = self
+        if f.weight_kg is None or f.height_m is None:
+            return None
+        return _quotient(f.weight_kg, _MULTIPLY(f.height_m, f.height_m))
 
 
 class Criterion(NamedTuple):
@@ -201,12 +226,12 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'biliopancreatic diversion with duodenal switch (BPD/DS) are covered for '
             'Medicare beneficiaries who have:'
         ),
-        ('weight_kg', 'height_m', 'comorbidities', 'failed_medical_treatment'),
+        ('weight_kg', 'height_m', 'comorbidities', 'failed_medical_treatment', 'bmi'),
     ),
     'B.I.A': (
         'criterion',
         'a body-mass index (BMI) of 35 or greater',
-        ('weight_kg', 'height_m'),
+        ('weight_kg', 'height_m', 'bmi'),
     ),
     'B.I.B': (
         'criterion',
@@ -249,7 +274,7 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'Treatment for obesity alone (without a co-morbidity related to obesity), '
             'and type 2 diabetes with a BMI below 35, are not covered.'
         ),
-        ('weight_kg', 'height_m', 'comorbidities'),
+        ('weight_kg', 'height_m', 'comorbidities', 'bmi'),
     ),
 }
 _READ_BY: Final[dict[str, tuple[str, ...]]] = {
@@ -288,18 +313,18 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     procedure_code = v
-    if (
-        (v := get('weight_kg')) is not None
-        and (type(v) not in (int, float) or not 20.0 <= v <= 400.0)
-    ):
-        return _validate_fully(request)
-    weight_kg = v
-    if (
-        (v := get('height_m')) is not None
-        and (type(v) not in (int, float) or not 1.0 <= v <= 2.5)
-    ):
-        return _validate_fully(request)
-    height_m = v
+    weight_kg: Decimal | None = None
+    if (v := get('weight_kg')) is not None:
+        if type(v) is float and 20.0 <= v <= 400.0:
+            weight_kg = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (weight_kg := _fast_decimal(v, _DECIMAL_20, _DECIMAL_400)) is None:
+            return _validate_fully(request)
+    height_m: Decimal | None = None
+    if (v := get('height_m')) is not None:
+        if type(v) is float and 1.0 <= v <= 2.5:
+            height_m = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (height_m := _fast_decimal(v, _DECIMAL_1_0, _DECIMAL_2_5)) is None:
+            return _validate_fully(request)
     if (
         (v := get('comorbidities')) is not None
         and (v := _fast_set(v, _COMORBIDITIES_VALUES_SET)) is None
@@ -334,8 +359,8 @@ def _validate_fully(request: object) -> Facts:
             errors.append(FieldError(str(key), "not a fact of this policy" + hint))
     facts = Facts(
         procedure_code=_code(request, 'procedure_code', 'CPT', errors),
-        weight_kg=_decimal(request, 'weight_kg', 20.0, 400.0, errors),
-        height_m=_decimal(request, 'height_m', 1.0, 2.5, errors),
+        weight_kg=_decimal(request, 'weight_kg', _DECIMAL_20, _DECIMAL_400, errors),
+        height_m=_decimal(request, 'height_m', _DECIMAL_1_0, _DECIMAL_2_5, errors),
         comorbidities=_enum_set(
             request, 'comorbidities', _COMORBIDITIES_VALUES, errors
         ),
@@ -351,7 +376,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
         return "number"
     if isinstance(value, str):
         return "string"
@@ -375,18 +400,64 @@ def _boolean(request: Mapping[Any, object], name: str, errors: list[FieldError])
 
 
 def _decimal(
-    request: Mapping[Any, object], name: str, low: float, high: float, errors: list[FieldError]
-) -> float | None:
+    request: Mapping[Any, object], name: str, low: Decimal, high: Decimal, errors: list[FieldError]
+) -> Decimal | None:
     value = request.get(name)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        errors.append(FieldError(name, f"expected a number, got {_json_type(value)}"))
-    elif not low <= value <= high:
-        errors.append(FieldError(name, f"must be a number from {low:g} to {high:g}"))
+    if isinstance(value, bool) or _number_type(value) != "number":
+        errors.append(FieldError(name, f"expected a number, got {_number_type(value)}"))
+        return None
+    assert isinstance(value, (int, float, Decimal))
+    number = Decimal(repr(value)) if isinstance(value, float) else value  # a float as its writer wrote it
+    if not low <= number <= high:
+        errors.append(FieldError(name, f"must be a number from {low} to {high}"))
+    elif isinstance(number, Decimal) and _places(number) > _MAX_PLACES:
+        errors.append(FieldError(name, f"has more than {_MAX_PLACES} digits after the decimal point"))
     else:
-        return value
+        return Decimal(number)
     return None
+
+
+_MAX_PLACES: Final = 100  # digits after the decimal point of a decimal fact: an input limit
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
+def _fast_decimal(value: object, low: Decimal, high: Decimal) -> Decimal | None:
+    """A number in range, as an exact Decimal; None sends it to _validate_fully."""
+    if type(value) is float:
+        if value - value != 0:  # NaN or an infinity
+            return None
+        number = Decimal(repr(value))  # the shortest decimal that reads as this float: what its writer wrote
+    elif type(value) is int:
+        if not low <= value <= high:
+            return None
+        number = Decimal(value)
+    elif type(value) is Decimal and value.is_finite() and _places(value) <= _MAX_PLACES:
+        number = value
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+def _whole(number: Any) -> bool:
+    """Whether a finite int, float or Decimal is a whole number."""
+    if isinstance(number, int):
+        return True
+    return number.is_integer() if isinstance(number, float) else bool(number == number.to_integral_value())
+
+
+def _number_type(value: object) -> str:
+    """The JSON type of a value, naming NaN and the infinities, which JSON has no numbers for."""
+    if isinstance(value, float) or type(value).__name__ == "Decimal":
+        text = str(value).lower().lstrip("+-")
+        if text in ("nan", "snan", "inf", "infinity"):
+            return "an infinity" if text.startswith("inf") else "NaN"
+    return _json_type(value)
 _CODE_FORMS: Final = {
     'CPT': (_CPT_CODE, 'a CPT'),
 }
@@ -471,6 +542,21 @@ def _at_least(count: int, *values: bool | None) -> bool | None:
     return False if true + values.count(None) < count else None
 
 
+def _quotient(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | Fraction:
+    """The exact quotient: a Decimal when its decimal expansion ends, else a Fraction (625/18)."""
+    exact = Fraction(numerator) / Fraction(denominator)
+    factors = {2: 0, 5: 0}  # the expansion ends iff the denominator is 2**a * 5**b, after max(a, b) places
+    rest = exact.denominator
+    for prime in factors:
+        while rest % prime == 0:
+            rest //= prime
+            factors[prime] += 1
+    if rest != 1:
+        return exact
+    places = max(factors.values())
+    return Decimal(exact.numerator * 10**places // exact.denominator).scaleb(-places, _EXACT)
+
+
 # -- Provisions: each one's value and the unknown facts behind an unknown value ------
 
 
@@ -495,7 +581,7 @@ def _B_I_A(f: Facts) -> bool | None:
     return (
         None
         if f.weight_kg is None or f.height_m is None
-        else (f.weight_kg / (f.height_m * f.height_m)) >= 35
+        else f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
     )
 
 
@@ -574,7 +660,7 @@ def _D_II(f: Facts) -> bool | None:
         (
             None
             if f.weight_kg is None or f.height_m is None
-            else (f.weight_kg / (f.height_m * f.height_m)) < 35
+            else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         ),
         (None if f.comorbidities is None else not f.comorbidities),
     )
@@ -631,12 +717,15 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         v1 = (
             None
             if f.weight_kg is None or f.height_m is None
-            else (f.weight_kg / (f.height_m * f.height_m)) < 35
+            else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
         v2 = (v1, (None if f.comorbidities is None else not f.comorbidities))
         d_ii = True if True in v2 else None if None in v2 else False
     else:
-        d_ii = (f.weight_kg / (f.height_m * f.height_m)) < 35 or not f.comorbidities
+        d_ii = (
+            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            or not f.comorbidities
+        )
     results.append(d_ii)
     if d_ii is None:
         missing = _missing_D_II(f)
@@ -665,7 +754,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         v3 = (
             None
             if f.weight_kg is None or f.height_m is None
-            else (f.weight_kg / (f.height_m * f.height_m)) >= 35
+            else f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
         b_i_a = v3
         b_i_b = (None if f.comorbidities is None else len(f.comorbidities) >= 1)
@@ -673,7 +762,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         v4 = (b_i_a, b_i_b, b_i_c)
         b_i = False if False in v4 else None if None in v4 else True
     else:
-        b_i_a = (f.weight_kg / (f.height_m * f.height_m)) >= 35
+        b_i_a = f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         b_i_b = len(f.comorbidities) >= 1
         b_i_c = f.failed_medical_treatment
         b_i = b_i_a and b_i_b and b_i_c
@@ -757,13 +846,16 @@ def _decide_lean(f: Facts) -> Decision:
         and f.height_m is not None
         and f.comorbidities is not None
     ):
-        if (f.weight_kg / (f.height_m * f.height_m)) < 35 or not f.comorbidities:
+        if (
+            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            or not f.comorbidities
+        ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f)
     else:
         v1 = (
             None
             if f.weight_kg is None or f.height_m is None
-            else (f.weight_kg / (f.height_m * f.height_m)) < 35
+            else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
         v2 = (v1, (None if f.comorbidities is None else not f.comorbidities))
         d_ii = True if True in v2 else None if None in v2 else False
@@ -780,7 +872,7 @@ def _decide_lean(f: Facts) -> Decision:
         and f.failed_medical_treatment is not None
     ):
         if not (
-            (f.weight_kg / (f.height_m * f.height_m)) >= 35
+            f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
             and len(f.comorbidities) >= 1
             and f.failed_medical_treatment
         ):
@@ -789,7 +881,7 @@ def _decide_lean(f: Facts) -> Decision:
         v3 = (
             None
             if f.weight_kg is None or f.height_m is None
-            else (f.weight_kg / (f.height_m * f.height_m)) >= 35
+            else f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
         b_i_a = v3
         b_i_b = (None if f.comorbidities is None else len(f.comorbidities) >= 1)
@@ -869,26 +961,33 @@ _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _CLARIFICATION_HEAD: Final = {
     label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 # Every enum value, encoded once.
 _ENUM_TABLES: Final = (_COMORBIDITIES_VALUES,)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
 def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here, so no test of it is needed."""
+    """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
         "null" if f.procedure_code is None else _STRING_JSON.get(f.procedure_code) or _ENCODE(f.procedure_code),
-        "null" if f.weight_kg is None else _ENCODE(f.weight_kg),
-        "null" if f.height_m is None else _ENCODE(f.height_m),
+        "null" if f.weight_kg is None else str(f.weight_kg),
+        "null" if f.height_m is None else str(f.height_m),
         "null" if f.comorbidities is None else _set_json(f.comorbidities),
         "null" if f.failed_medical_treatment is None else "true" if f.failed_medical_treatment else "false",
+        _value_json(f.bmi),
     ]
+
+
+def _value_json(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as a JSON number
+    return _ENCODE(_json(value))
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -909,7 +1008,7 @@ def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[s
             picks.append(_FACT_INDEX[name])
         pieces[-1] += '}, "result": '
         pieces.append("}")
-        picks.append(len(FACTS) + i)
+        picks.append(len(_FACT_INDEX) + i)
     form = [""] * (2 * len(pieces) - 1)
     form[0::2] = pieces  # joining is faster than %-formatting a long string
     if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
@@ -925,11 +1024,17 @@ _RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS
 def _criteria_json(decision: Decision, facts: list[str]) -> str:
     form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
     if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
-        return ", ".join(_ENCODE(c.to_dict()) for c in decision.criteria)
+        return ", ".join(_criterion_json(c) for c in decision.criteria)
     pieces, pick = form
     parts = pieces[:]
     parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
     return "".join(parts)
+
+
+def _criterion_json(c: Criterion) -> str:
+    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
+    return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
 
 
 def _clarification_json(label: str, facts: list[str]) -> str:
@@ -938,10 +1043,13 @@ def _clarification_json(label: str, facts: list[str]) -> str:
 
 
 def _json(value: Any) -> Any:
+    """A value for JSON: dates as text, sets as sorted lists; decimals stay exact (`to_json` writes their digits)."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, Fraction):
+        return str(value)  # an exact quotient with no end in decimals: "625/18"
     return value
 
 
@@ -975,4 +1083,8 @@ def explain(decision: Decision) -> str:
 
 
 def _show(value: Any) -> str:
-    return "unknown" if value is None else json.dumps(_json(value), ensure_ascii=False)
+    if value is None:
+        return "unknown"
+    if isinstance(value, (Decimal, Fraction)):
+        return str(value)
+    return json.dumps(_json(value), ensure_ascii=False)

@@ -11,10 +11,12 @@ Only the standard library is used.
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 import operator
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
 POLICY_ID: Final = 'CMS-NCD-210.14'
@@ -47,6 +49,11 @@ FACTS: Final = {
         'LDCT.'
     ),
 }
+# Values the policy computes from facts; explanations show them, exactly.
+VALUES: Final = {
+    'age': 'Age in whole years on the date of service.',
+    'pack_years': 'One pack-year is smoking one pack (20 cigarettes) a day for one year.',
+}
 _SERVICE_VALUES: Final = ('counseling_visit', 'ldct')
 _SMOKING_STATUS_VALUES: Final = ('current', 'former', 'never')
 _NAMES: Final = frozenset(FACTS)
@@ -55,6 +62,15 @@ _SERVICE_VALUES_SET: Final = frozenset(_SERVICE_VALUES)
 _SMOKING_STATUS_VALUES_SET: Final = frozenset(_SMOKING_STATUS_VALUES)
 _DATE_2015_02_05: Final = datetime.date(2015, 2, 5)
 _DATE_2022_02_10: Final = datetime.date(2022, 2, 10)
+_DECIMAL_0: Final = Decimal('0')
+_DECIMAL_10: Final = Decimal('10')
+_DECIMAL_100: Final = Decimal('100')
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 
 
 class FieldError(NamedTuple):
@@ -84,12 +100,28 @@ class Facts(NamedTuple):
     service: str | None = None
     lung_cancer_symptoms: bool | None = None
     smoking_status: str | None = None
-    packs_per_day: float | None = None
-    years_smoked: float | None = None
+    packs_per_day: Decimal | None = None
+    years_smoked: Decimal | None = None
     quit_date: datetime.date | None = None
     written_order: bool | None = None
     first_screening: bool | None = None
     counseling_visit_done: bool | None = None
+
+    @property
+    def age(self) -> int | None:
+        # computed value age, CMS-NCD-210.14.policy line 58
+        f = self
+        if f.date_of_birth is None or f.service_date is None:
+            return None
+        return _years_between(f.date_of_birth, f.service_date)
+
+    @property
+    def pack_years(self) -> Decimal | None:
+        # computed value pack_years, CMS-NCD-210.14.policy line 61
+        f = self
+        if f.packs_per_day is None or f.years_smoked is None:
+            return None
+        return _MULTIPLY(f.packs_per_day, f.years_smoked)
 
 
 class Criterion(NamedTuple):
@@ -199,12 +231,14 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'years_smoked',
             'smoking_status',
             'quit_date',
+            'age',
+            'pack_years',
         ),
     ),
     'B.I.A': (
         'criterion',
         'Age 50 - 77 years',
-        ('date_of_birth', 'service_date'),
+        ('date_of_birth', 'service_date', 'age'),
     ),
     'B.I.B': (
         'criterion',
@@ -217,7 +251,7 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'Tobacco smoking history of at least 20 pack-years (one pack-year = '
             'smoking one pack per day for one year; 1 pack = 20 cigarettes)'
         ),
-        ('packs_per_day', 'years_smoked'),
+        ('packs_per_day', 'years_smoked', 'pack_years'),
     ),
     'B.I.D': (
         'criterion',
@@ -248,12 +282,14 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'years_smoked',
             'smoking_status',
             'quit_date',
+            'age',
+            'pack_years',
         ),
     ),
     'C.I.A': (
         'criterion',
         'Age 55 - 77 years',
-        ('date_of_birth', 'service_date'),
+        ('date_of_birth', 'service_date', 'age'),
     ),
     'C.I.B': (
         'criterion',
@@ -263,7 +299,7 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
     'C.I.C': (
         'criterion',
         'Tobacco smoking history of at least 30 pack-years',
-        ('packs_per_day', 'years_smoked'),
+        ('packs_per_day', 'years_smoked', 'pack_years'),
     ),
     'C.I.D': (
         'criterion',
@@ -350,18 +386,18 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     smoking_status = v
-    if (
-        (v := get('packs_per_day')) is not None
-        and (type(v) not in (int, float) or not 0.0 <= v <= 10.0)
-    ):
-        return _validate_fully(request)
-    packs_per_day = v
-    if (
-        (v := get('years_smoked')) is not None
-        and (type(v) not in (int, float) or not 0.0 <= v <= 100.0)
-    ):
-        return _validate_fully(request)
-    years_smoked = v
+    packs_per_day: Decimal | None = None
+    if (v := get('packs_per_day')) is not None:
+        if type(v) is float and 0.0 <= v <= 10.0:
+            packs_per_day = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (packs_per_day := _fast_decimal(v, _DECIMAL_0, _DECIMAL_10)) is None:
+            return _validate_fully(request)
+    years_smoked: Decimal | None = None
+    if (v := get('years_smoked')) is not None:
+        if type(v) is float and 0.0 <= v <= 100.0:
+            years_smoked = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (years_smoked := _fast_decimal(v, _DECIMAL_0, _DECIMAL_100)) is None:
+            return _validate_fully(request)
     if (v := get('quit_date')) is not None:
         if type(v) is not str or not _ISO_DATE.fullmatch(v):
             return _validate_fully(request)
@@ -414,8 +450,12 @@ def _validate_fully(request: object) -> Facts:
         service=_enum(request, 'service', _SERVICE_VALUES, errors),
         lung_cancer_symptoms=_boolean(request, 'lung_cancer_symptoms', errors),
         smoking_status=_enum(request, 'smoking_status', _SMOKING_STATUS_VALUES, errors),
-        packs_per_day=_decimal(request, 'packs_per_day', 0.0, 10.0, errors),
-        years_smoked=_decimal(request, 'years_smoked', 0.0, 100.0, errors),
+        packs_per_day=_decimal(
+            request, 'packs_per_day', _DECIMAL_0, _DECIMAL_10, errors
+        ),
+        years_smoked=_decimal(
+            request, 'years_smoked', _DECIMAL_0, _DECIMAL_100, errors
+        ),
         quit_date=_date(request, 'quit_date', errors),
         written_order=_boolean(request, 'written_order', errors),
         first_screening=_boolean(request, 'first_screening', errors),
@@ -431,7 +471,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
         return "number"
     if isinstance(value, str):
         return "string"
@@ -455,18 +495,64 @@ def _boolean(request: Mapping[Any, object], name: str, errors: list[FieldError])
 
 
 def _decimal(
-    request: Mapping[Any, object], name: str, low: float, high: float, errors: list[FieldError]
-) -> float | None:
+    request: Mapping[Any, object], name: str, low: Decimal, high: Decimal, errors: list[FieldError]
+) -> Decimal | None:
     value = request.get(name)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        errors.append(FieldError(name, f"expected a number, got {_json_type(value)}"))
-    elif not low <= value <= high:
-        errors.append(FieldError(name, f"must be a number from {low:g} to {high:g}"))
+    if isinstance(value, bool) or _number_type(value) != "number":
+        errors.append(FieldError(name, f"expected a number, got {_number_type(value)}"))
+        return None
+    assert isinstance(value, (int, float, Decimal))
+    number = Decimal(repr(value)) if isinstance(value, float) else value  # a float as its writer wrote it
+    if not low <= number <= high:
+        errors.append(FieldError(name, f"must be a number from {low} to {high}"))
+    elif isinstance(number, Decimal) and _places(number) > _MAX_PLACES:
+        errors.append(FieldError(name, f"has more than {_MAX_PLACES} digits after the decimal point"))
     else:
-        return value
+        return Decimal(number)
     return None
+
+
+_MAX_PLACES: Final = 100  # digits after the decimal point of a decimal fact: an input limit
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
+def _fast_decimal(value: object, low: Decimal, high: Decimal) -> Decimal | None:
+    """A number in range, as an exact Decimal; None sends it to _validate_fully."""
+    if type(value) is float:
+        if value - value != 0:  # NaN or an infinity
+            return None
+        number = Decimal(repr(value))  # the shortest decimal that reads as this float: what its writer wrote
+    elif type(value) is int:
+        if not low <= value <= high:
+            return None
+        number = Decimal(value)
+    elif type(value) is Decimal and value.is_finite() and _places(value) <= _MAX_PLACES:
+        number = value
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+def _whole(number: Any) -> bool:
+    """Whether a finite int, float or Decimal is a whole number."""
+    if isinstance(number, int):
+        return True
+    return number.is_integer() if isinstance(number, float) else bool(number == number.to_integral_value())
+
+
+def _number_type(value: object) -> str:
+    """The JSON type of a value, naming NaN and the infinities, which JSON has no numbers for."""
+    if isinstance(value, float) or type(value).__name__ == "Decimal":
+        text = str(value).lower().lstrip("+-")
+        if text in ("nan", "snan", "inf", "infinity"):
+            return "an infinity" if text.startswith("inf") else "NaN"
+    return _json_type(value)
 
 
 def _enum(
@@ -634,7 +720,7 @@ def _B_I_C(f: Facts) -> bool | None:
     return (
         None
         if f.packs_per_day is None or f.years_smoked is None
-        else (f.packs_per_day * f.years_smoked) >= 20
+        else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
     )
 
 
@@ -770,7 +856,7 @@ def _C_I_C(f: Facts) -> bool | None:
     return (
         None
         if f.packs_per_day is None or f.years_smoked is None
-        else (f.packs_per_day * f.years_smoked) >= 30
+        else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
     )
 
 
@@ -881,7 +967,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         v4 = (
             None
             if f.packs_per_day is None or f.years_smoked is None
-            else (f.packs_per_day * f.years_smoked) >= 20
+            else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
         )
         b_i_c = v4
         v5 = (
@@ -903,7 +989,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             and _years_between(f.date_of_birth, f.service_date) <= 77
         )
         b_i_b = not f.lung_cancer_symptoms
-        b_i_c = (f.packs_per_day * f.years_smoked) >= 20
+        b_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
         b_i_d = (
             f.smoking_status == 'current'
             or (
@@ -980,7 +1066,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 and _years_between(f.date_of_birth, f.service_date) <= 77
             )
             and not f.lung_cancer_symptoms
-            and (f.packs_per_day * f.years_smoked) >= 20
+            and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
             and (
                 f.smoking_status == 'current'
                 or (
@@ -1007,7 +1093,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         v4 = (
             None
             if f.packs_per_day is None or f.years_smoked is None
-            else (f.packs_per_day * f.years_smoked) >= 20
+            else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
         )
         b_i_c = v4
         v5 = (
@@ -1097,7 +1183,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         v4 = (
             None
             if f.packs_per_day is None or f.years_smoked is None
-            else (f.packs_per_day * f.years_smoked) >= 30
+            else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
         )
         c_i_c = v4
         v5 = (
@@ -1119,7 +1205,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             and _years_between(f.date_of_birth, f.service_date) <= 77
         )
         c_i_b = not f.lung_cancer_symptoms
-        c_i_c = (f.packs_per_day * f.years_smoked) >= 30
+        c_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
         c_i_d = (
             f.smoking_status == 'current'
             or (
@@ -1196,7 +1282,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 and _years_between(f.date_of_birth, f.service_date) <= 77
             )
             and not f.lung_cancer_symptoms
-            and (f.packs_per_day * f.years_smoked) >= 30
+            and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
             and (
                 f.smoking_status == 'current'
                 or (
@@ -1223,7 +1309,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         v4 = (
             None
             if f.packs_per_day is None or f.years_smoked is None
-            else (f.packs_per_day * f.years_smoked) >= 30
+            else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
         )
         c_i_c = v4
         v5 = (
@@ -1332,32 +1418,40 @@ _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _CLARIFICATION_HEAD: Final = {
     label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 # Every enum value, encoded once.
 _ENUM_TABLES: Final = (_SERVICE_VALUES, _SMOKING_STATUS_VALUES)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
 def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here, so no test of it is needed."""
+    """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
         "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
         "null" if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
         "null" if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
         "null" if f.lung_cancer_symptoms is None else "true" if f.lung_cancer_symptoms else "false",
         "null" if f.smoking_status is None else _STRING_JSON.get(f.smoking_status) or _ENCODE(f.smoking_status),
-        "null" if f.packs_per_day is None else _ENCODE(f.packs_per_day),
-        "null" if f.years_smoked is None else _ENCODE(f.years_smoked),
+        "null" if f.packs_per_day is None else str(f.packs_per_day),
+        "null" if f.years_smoked is None else str(f.years_smoked),
         "null" if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
         "null" if f.written_order is None else "true" if f.written_order else "false",
         "null" if f.first_screening is None else "true" if f.first_screening else "false",
         "null" if f.counseling_visit_done is None else "true" if f.counseling_visit_done else "false",
+        _value_json(f.age),
+        _value_json(f.pack_years),
     ]
+
+
+def _value_json(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as a JSON number
+    return _ENCODE(_json(value))
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -1378,7 +1472,7 @@ def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[s
             picks.append(_FACT_INDEX[name])
         pieces[-1] += '}, "result": '
         pieces.append("}")
-        picks.append(len(FACTS) + i)
+        picks.append(len(_FACT_INDEX) + i)
     form = [""] * (2 * len(pieces) - 1)
     form[0::2] = pieces  # joining is faster than %-formatting a long string
     if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
@@ -1394,11 +1488,17 @@ _RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS
 def _criteria_json(decision: Decision, facts: list[str]) -> str:
     form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
     if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
-        return ", ".join(_ENCODE(c.to_dict()) for c in decision.criteria)
+        return ", ".join(_criterion_json(c) for c in decision.criteria)
     pieces, pick = form
     parts = pieces[:]
     parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
     return "".join(parts)
+
+
+def _criterion_json(c: Criterion) -> str:
+    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
+    return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
 
 
 def _clarification_json(label: str, facts: list[str]) -> str:
@@ -1407,6 +1507,7 @@ def _clarification_json(label: str, facts: list[str]) -> str:
 
 
 def _json(value: Any) -> Any:
+    """A value for JSON: dates as text, sets as sorted lists; decimals stay exact (`to_json` writes their digits)."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, frozenset):
@@ -1444,4 +1545,8 @@ def explain(decision: Decision) -> str:
 
 
 def _show(value: Any) -> str:
-    return "unknown" if value is None else json.dumps(_json(value), ensure_ascii=False)
+    if value is None:
+        return "unknown"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(_json(value), ensure_ascii=False)

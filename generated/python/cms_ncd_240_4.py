@@ -11,10 +11,12 @@ Only the standard library is used.
 from __future__ import annotations
 
 import datetime
+import decimal
 import json
 import operator
 import re
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
 POLICY_ID: Final = 'CMS-NCD-240.4'
@@ -58,6 +60,10 @@ FACTS: Final = {
         'within the first 3 months of therapy.'
     ),
 }
+# Values the policy computes from facts; explanations show them, exactly.
+VALUES: Final = {
+    'days_to_reevaluation': 'Days from the first day of therapy to the re-evaluation.',
+}
 _SLEEP_TEST_TYPE_VALUES: Final = ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other')
 _SYMPTOMS_VALUES: Final = ('excessive_daytime_sleepiness', 'impaired_cognition', 'mood_disorder', 'insomnia')
 _COMORBIDITIES_VALUES: Final = ('hypertension', 'ischemic_heart_disease', 'history_of_stroke')
@@ -68,6 +74,16 @@ _SYMPTOMS_VALUES_SET: Final = frozenset(_SYMPTOMS_VALUES)
 _COMORBIDITIES_VALUES_SET: Final = frozenset(_COMORBIDITIES_VALUES)
 _DATE_2008_03_13: Final = datetime.date(2008, 3, 13)
 _DAYS_84: Final = datetime.timedelta(days=84)
+_DECIMAL_0: Final = Decimal('0')
+_DECIMAL_0_70: Final = Decimal('0.70')
+_DECIMAL_24: Final = Decimal('24')
+_DECIMAL_200: Final = Decimal('200')
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 
 
 class FieldError(NamedTuple):
@@ -96,14 +112,22 @@ class Facts(NamedTuple):
     age: int | None = None
     osa_diagnosis: bool | None = None
     sleep_test_type: str | None = None
-    ahi: float | None = None
-    recorded_sleep_hours: float | None = None
+    ahi: Decimal | None = None
+    recorded_sleep_hours: Decimal | None = None
     symptoms: frozenset[str] | None = None
     comorbidities: frozenset[str] | None = None
     therapy_start_date: datetime.date | None = None
     reevaluation_date: datetime.date | None = None
     symptoms_improved: bool | None = None
     adherence_nights_4h: int | None = None
+
+    @property
+    def days_to_reevaluation(self) -> int | None:
+        # computed value days_to_reevaluation, CMS-NCD-240.4.policy line 77
+        f = self
+        if f.therapy_start_date is None or f.reevaluation_date is None:
+            return None
+        return (f.reevaluation_date - f.therapy_start_date).days
 
 
 class Criterion(NamedTuple):
@@ -271,6 +295,7 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'reevaluation_date',
             'symptoms_improved',
             'adherence_nights_4h',
+            'days_to_reevaluation',
         ),
     ),
     'B.III.A': (
@@ -279,7 +304,7 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
             'A face-to-face clinical re-evaluation by the treating physician no sooner '
             'than the 31st day and no later than the 91st day after starting therapy.'
         ),
-        ('therapy_start_date', 'reevaluation_date'),
+        ('therapy_start_date', 'reevaluation_date', 'days_to_reevaluation'),
     ),
     'B.III.B': (
         'criterion',
@@ -367,18 +392,18 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     sleep_test_type = v
-    if (
-        (v := get('ahi')) is not None
-        and (type(v) not in (int, float) or not 0.0 <= v <= 200.0)
-    ):
-        return _validate_fully(request)
-    ahi = v
-    if (
-        (v := get('recorded_sleep_hours')) is not None
-        and (type(v) not in (int, float) or not 0.0 <= v <= 24.0)
-    ):
-        return _validate_fully(request)
-    recorded_sleep_hours = v
+    ahi: Decimal | None = None
+    if (v := get('ahi')) is not None:
+        if type(v) is float and 0.0 <= v <= 200.0:
+            ahi = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (ahi := _fast_decimal(v, _DECIMAL_0, _DECIMAL_200)) is None:
+            return _validate_fully(request)
+    recorded_sleep_hours: Decimal | None = None
+    if (v := get('recorded_sleep_hours')) is not None:
+        if type(v) is float and 0.0 <= v <= 24.0:
+            recorded_sleep_hours = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+        elif (recorded_sleep_hours := _fast_decimal(v, _DECIMAL_0, _DECIMAL_24)) is None:
+            return _validate_fully(request)
     if (
         (v := get('symptoms')) is not None
         and (v := _fast_set(v, _SYMPTOMS_VALUES_SET)) is None
@@ -450,9 +475,9 @@ def _validate_fully(request: object) -> Facts:
         sleep_test_type=_enum(
             request, 'sleep_test_type', _SLEEP_TEST_TYPE_VALUES, errors
         ),
-        ahi=_decimal(request, 'ahi', 0.0, 200.0, errors),
+        ahi=_decimal(request, 'ahi', _DECIMAL_0, _DECIMAL_200, errors),
         recorded_sleep_hours=_decimal(
-            request, 'recorded_sleep_hours', 0.0, 24.0, errors
+            request, 'recorded_sleep_hours', _DECIMAL_0, _DECIMAL_24, errors
         ),
         symptoms=_enum_set(request, 'symptoms', _SYMPTOMS_VALUES, errors),
         comorbidities=_enum_set(
@@ -473,7 +498,7 @@ def _json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) or type(value).__name__ == "Decimal":
         return "number"
     if isinstance(value, str):
         return "string"
@@ -502,30 +527,77 @@ def _integer(
     value = request.get(name)
     if value is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JSON does not tell 6.0 from 6; JSON Schema calls both integers
-    if not isinstance(value, int) or isinstance(value, bool):
-        errors.append(FieldError(name, f"expected an integer, got {_json_type(value)}"))
-    elif not low <= value <= high:
+    number: Any = value  # an int, a float or a Decimal, once _number_type has said "number"
+    if isinstance(value, bool) or _number_type(value) != "number":
+        errors.append(FieldError(name, f"expected an integer, got {_number_type(value)}"))
+    elif not _whole(number):
+        errors.append(FieldError(name, "expected an integer, got number"))  # JSON calls 6.0 an integer, too
+    elif not low <= number <= high:
         errors.append(FieldError(name, f"must be an integer from {low} to {high}"))
     else:
-        return value
+        return int(number)
     return None
 
 
 def _decimal(
-    request: Mapping[Any, object], name: str, low: float, high: float, errors: list[FieldError]
-) -> float | None:
+    request: Mapping[Any, object], name: str, low: Decimal, high: Decimal, errors: list[FieldError]
+) -> Decimal | None:
     value = request.get(name)
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        errors.append(FieldError(name, f"expected a number, got {_json_type(value)}"))
-    elif not low <= value <= high:
-        errors.append(FieldError(name, f"must be a number from {low:g} to {high:g}"))
+    if isinstance(value, bool) or _number_type(value) != "number":
+        errors.append(FieldError(name, f"expected a number, got {_number_type(value)}"))
+        return None
+    assert isinstance(value, (int, float, Decimal))
+    number = Decimal(repr(value)) if isinstance(value, float) else value  # a float as its writer wrote it
+    if not low <= number <= high:
+        errors.append(FieldError(name, f"must be a number from {low} to {high}"))
+    elif isinstance(number, Decimal) and _places(number) > _MAX_PLACES:
+        errors.append(FieldError(name, f"has more than {_MAX_PLACES} digits after the decimal point"))
     else:
-        return value
+        return Decimal(number)
     return None
+
+
+_MAX_PLACES: Final = 100  # digits after the decimal point of a decimal fact: an input limit
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
+def _fast_decimal(value: object, low: Decimal, high: Decimal) -> Decimal | None:
+    """A number in range, as an exact Decimal; None sends it to _validate_fully."""
+    if type(value) is float:
+        if value - value != 0:  # NaN or an infinity
+            return None
+        number = Decimal(repr(value))  # the shortest decimal that reads as this float: what its writer wrote
+    elif type(value) is int:
+        if not low <= value <= high:
+            return None
+        number = Decimal(value)
+    elif type(value) is Decimal and value.is_finite() and _places(value) <= _MAX_PLACES:
+        number = value
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+def _whole(number: Any) -> bool:
+    """Whether a finite int, float or Decimal is a whole number."""
+    if isinstance(number, int):
+        return True
+    return number.is_integer() if isinstance(number, float) else bool(number == number.to_integral_value())
+
+
+def _number_type(value: object) -> str:
+    """The JSON type of a value, naming NaN and the infinities, which JSON has no numbers for."""
+    if isinstance(value, float) or type(value).__name__ == "Decimal":
+        text = str(value).lower().lstrip("+-")
+        if text in ("nan", "snan", "inf", "infinity"):
+            return "an infinity" if text.startswith("inf") else "NaN"
+    return _json_type(value)
 
 
 def _enum(
@@ -825,7 +897,11 @@ def _missing_B_III_B(f: Facts) -> set[str]:
 
 def _B_III_C(f: Facts) -> bool | None:
     # B.III.C (criterion), CMS-NCD-240.4.policy line 112
-    return (None if f.adherence_nights_4h is None else (f.adherence_nights_4h / 30) >= 0.7)
+    return (
+        None
+        if f.adherence_nights_4h is None
+        else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
+    )
 
 
 def _missing_B_III_C(f: Facts) -> set[str]:
@@ -996,7 +1072,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         v11 = (v9, v10)
         b_iii_a = False if False in v11 else None if None in v11 else True
         b_iii_b = f.symptoms_improved
-        b_iii_c = (None if f.adherence_nights_4h is None else (f.adherence_nights_4h / 30) >= 0.7)
+        b_iii_c = (None if f.adherence_nights_4h is None else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30))
         v12 = (b_iii_a, b_iii_b, b_iii_c)
         b_iii = False if False in v12 else None if None in v12 else True
     else:
@@ -1005,7 +1081,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             and (f.reevaluation_date - f.therapy_start_date).days <= 91
         )
         b_iii_b = f.symptoms_improved
-        b_iii_c = (f.adherence_nights_4h / 30) >= 0.7
+        b_iii_c = f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
         b_iii = b_iii_a and b_iii_b and b_iii_c
     results += (b_iii, b_iii_a, b_iii_b, b_iii_c)
     if b_iii is None:
@@ -1140,7 +1216,7 @@ def _decide_lean(f: Facts) -> Decision:
                 and (f.reevaluation_date - f.therapy_start_date).days <= 91
             )
             and f.symptoms_improved
-            and (f.adherence_nights_4h / 30) >= 0.7
+            and f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
         ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f)
     else:
@@ -1157,7 +1233,7 @@ def _decide_lean(f: Facts) -> Decision:
         v11 = (v9, v10)
         b_iii_a = False if False in v11 else None if None in v11 else True
         b_iii_b = f.symptoms_improved
-        b_iii_c = (None if f.adherence_nights_4h is None else (f.adherence_nights_4h / 30) >= 0.7)
+        b_iii_c = (None if f.adherence_nights_4h is None else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30))
         v12 = (b_iii_a, b_iii_b, b_iii_c)
         b_iii = False if False in v12 else None if None in v12 else True
         if b_iii is None:
@@ -1211,33 +1287,40 @@ _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
 
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _CLARIFICATION_HEAD: Final = {
     label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 # Every enum value, encoded once.
 _ENUM_TABLES: Final = (_SLEEP_TEST_TYPE_VALUES, _SYMPTOMS_VALUES, _COMORBIDITIES_VALUES)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
 def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here, so no test of it is needed."""
+    """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
         "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
         "null" if f.age is None else str(f.age),
         "null" if f.osa_diagnosis is None else "true" if f.osa_diagnosis else "false",
         "null" if f.sleep_test_type is None else _STRING_JSON.get(f.sleep_test_type) or _ENCODE(f.sleep_test_type),
-        "null" if f.ahi is None else _ENCODE(f.ahi),
-        "null" if f.recorded_sleep_hours is None else _ENCODE(f.recorded_sleep_hours),
+        "null" if f.ahi is None else str(f.ahi),
+        "null" if f.recorded_sleep_hours is None else str(f.recorded_sleep_hours),
         "null" if f.symptoms is None else _set_json(f.symptoms),
         "null" if f.comorbidities is None else _set_json(f.comorbidities),
         "null" if f.therapy_start_date is None else '"' + f.therapy_start_date.isoformat() + '"',
         "null" if f.reevaluation_date is None else '"' + f.reevaluation_date.isoformat() + '"',
         "null" if f.symptoms_improved is None else "true" if f.symptoms_improved else "false",
         "null" if f.adherence_nights_4h is None else str(f.adherence_nights_4h),
+        _value_json(f.days_to_reevaluation),
     ]
+
+
+def _value_json(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as a JSON number
+    return _ENCODE(_json(value))
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -1258,7 +1341,7 @@ def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[s
             picks.append(_FACT_INDEX[name])
         pieces[-1] += '}, "result": '
         pieces.append("}")
-        picks.append(len(FACTS) + i)
+        picks.append(len(_FACT_INDEX) + i)
     form = [""] * (2 * len(pieces) - 1)
     form[0::2] = pieces  # joining is faster than %-formatting a long string
     if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
@@ -1274,11 +1357,17 @@ _RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS
 def _criteria_json(decision: Decision, facts: list[str]) -> str:
     form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
     if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
-        return ", ".join(_ENCODE(c.to_dict()) for c in decision.criteria)
+        return ", ".join(_criterion_json(c) for c in decision.criteria)
     pieces, pick = form
     parts = pieces[:]
     parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
     return "".join(parts)
+
+
+def _criterion_json(c: Criterion) -> str:
+    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
+    return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
 
 
 def _clarification_json(label: str, facts: list[str]) -> str:
@@ -1287,6 +1376,7 @@ def _clarification_json(label: str, facts: list[str]) -> str:
 
 
 def _json(value: Any) -> Any:
+    """A value for JSON: dates as text, sets as sorted lists; decimals stay exact (`to_json` writes their digits)."""
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, frozenset):
@@ -1324,4 +1414,8 @@ def explain(decision: Decision) -> str:
 
 
 def _show(value: Any) -> str:
-    return "unknown" if value is None else json.dumps(_json(value), ensure_ascii=False)
+    if value is None:
+        return "unknown"
+    if isinstance(value, Decimal):
+        return str(value)
+    return json.dumps(_json(value), ensure_ascii=False)

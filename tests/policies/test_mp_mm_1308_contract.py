@@ -330,7 +330,7 @@ INVALID = [
     ({"age": "6"}, [("age", "expected an integer, got string")]),
     ({"age": True}, [("age", "expected an integer, got boolean")]),
     ({"age": 45.5}, [("age", "expected an integer, got number")]),
-    ({"age": float("nan")}, [("age", "expected an integer, got number")]),
+    ({"age": float("nan")}, [("age", "expected an integer, got NaN")]),
     ({"age": 1e300}, [("age", "must be an integer from 0 to 130")]),
     ({"age": 131}, [("age", "must be an integer from 0 to 130")]),
     ({"age": -1}, [("age", "must be an integer from 0 to 130")]),
