@@ -222,7 +222,9 @@ class Evaluation:
             left, right = self.operand(expr.left), self.operand(expr.right)
             if left is None or right is None:
                 return None
-            if isinstance(left, (int, decimal.Decimal, Fraction)) and not isinstance(left, bool):
+            if isinstance(left, datetime.date) or isinstance(right, datetime.date):  # a moved date is a day number
+                left, right = day_number(left), day_number(right)
+            elif isinstance(left, (int, decimal.Decimal, Fraction)) and not isinstance(left, bool):
                 left, right = Fraction(left), Fraction(right)  # numbers compare exactly, as rationals
             return bool(
                 {
@@ -274,7 +276,7 @@ class Evaluation:
             if day is None:
                 return None
             if operand.unit == "days":
-                return day + datetime.timedelta(days=operand.amount)
+                return day_number(day) + operand.amount
             return shift_months(day, operand.amount)
         values = [self.operand(a) for a in operand.arguments]
         if any(v is None for v in values):
@@ -283,11 +285,22 @@ class Evaluation:
             return len(values[0])
         start, end = values
         if operand.function == "days_between":
-            return (end - start).days
+            return day_number(end) - day_number(start)
         months = months_between(start, end)
         if operand.function == "months_between":
             return months
         return months // 12 if months >= 0 else -(-months // 12)  # whole years, toward zero
+
+    def computed(self, value: model.Computed) -> Any:
+        """A computed value as explanations show it: a moved date as a date, or its text past year 9999."""
+        result = self.operand(value.operand)
+        operand = value.operand
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if isinstance(operand, model.Shift) and result is not None:
+            in_range = 1 <= result <= datetime.date.max.toordinal()
+            return datetime.date.fromordinal(result) if in_range else calendar_text(result)
+        return result
 
     def missing(self, expr: model.Expr) -> set[str]:
         """The unknown facts that make an unknown expression unknown."""
@@ -306,24 +319,50 @@ class Evaluation:
         return {f for f in model.facts_read(expr) if self.facts[f] is None}
 
 
-def shift_months(day: datetime.date, months: int) -> datetime.date:
+# Dates moved by a duration are day numbers (date.toordinal(): 0001-01-01 is 1), which run past
+# either end of datetime.date's years. The Gregorian calendar repeats every 400 years, so a date
+# of any year is found by moving it into datetime's range by whole cycles.
+_CYCLE_DAYS = 146097  # the days of 400 Gregorian years
+Day = datetime.date | int  # a date, or a day number
+
+
+def day_number(day: Day) -> int:
+    return day if isinstance(day, int) else day.toordinal()
+
+
+def _number_of(year: int, month: int, day: int) -> int:
+    cycles, year = divmod(year - 1, 400)
+    return datetime.date(year + 1, month, day).toordinal() + cycles * _CYCLE_DAYS
+
+
+def _parts(day: Day) -> tuple[int, int, int]:
+    if isinstance(day, datetime.date):
+        return day.year, day.month, day.day
+    cycles, rest = divmod(day - 1, _CYCLE_DAYS)
+    found = datetime.date.fromordinal(rest + 1)
+    return found.year + 400 * cycles, found.month, found.day
+
+
+def shift_months(day: Day, months: int) -> int:
     """The same day of the month, `months` later (or earlier); the 31st becomes the month's last day."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = 31
-    while True:  # the month's last day: try 31, 30, 29, 28
-        try:
-            return datetime.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            last -= 1
+    year, month, date = _parts(day)
+    year, month = divmod(year * 12 + month - 1 + months, 12)
+    first, following = _number_of(year, month + 1, 1), _number_of(year + (month == 11), (month + 1) % 12 + 1, 1)
+    return first + min(date, following - first) - 1
 
 
-def months_between(start: datetime.date, end: datetime.date) -> int:
+def months_between(start: Day, end: Day) -> int:
     """Whole calendar months from start to end (negative when end is earlier)."""
-    if end < start:
+    if day_number(end) < day_number(start):
         return -months_between(end, start)
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months if shift_months(start, months) <= end else months - 1
+    (start_year, start_month, _), (end_year, end_month, _) = _parts(start), _parts(end)
+    months = (end_year - start_year) * 12 + end_month - start_month
+    return months if shift_months(start, months) <= day_number(end) else months - 1
+
+
+def calendar_text(number: int) -> str:
+    year, month, day = _parts(number)
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def to_json(value: Any) -> Any:
@@ -366,7 +405,7 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
                     "wording": p.wording,
                     "facts": {
                         **{f: to_json(facts[f]) for f in p.facts},
-                        **{v: to_json(ev.operand(policy.value(v).operand)) for v in p.values},
+                        **{v: to_json(ev.computed(policy.value(v))) for v in p.values},
                     },
                     "result": {True: "met", False: "not_met", None: "unknown"}[value],
                 }

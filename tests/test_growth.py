@@ -108,9 +108,9 @@ def test_durations_compare_as_days_and_dates_move_by_them() -> None:
 
 
 def test_calendar_arithmetic_at_month_ends_and_leap_days() -> None:
-    assert interpret.shift_months(datetime.date(2024, 1, 31), 1) == datetime.date(2024, 2, 29)
-    assert interpret.shift_months(datetime.date(2023, 1, 31), 1) == datetime.date(2023, 2, 28)
-    assert interpret.shift_months(datetime.date(2024, 3, 31), -1) == datetime.date(2024, 2, 29)
+    assert interpret.shift_months(datetime.date(2024, 1, 31), 1) == datetime.date(2024, 2, 29).toordinal()
+    assert interpret.shift_months(datetime.date(2023, 1, 31), 1) == datetime.date(2023, 2, 28).toordinal()
+    assert interpret.shift_months(datetime.date(2024, 3, 31), -1) == datetime.date(2024, 2, 29).toordinal()
     assert interpret.months_between(datetime.date(2000, 2, 29), datetime.date(2018, 2, 28)) == 216
     assert interpret.months_between(datetime.date(2024, 1, 31), datetime.date(2024, 2, 28)) == 0
     assert interpret.months_between(datetime.date(2024, 1, 31), datetime.date(2024, 2, 29)) == 1

@@ -73,7 +73,6 @@ def render(policy: model.Policy) -> str:
         decimals=sorted(emitter.decimals),
         decimal_name=_decimal_name,
         dates=sorted(emitter.dates),
-        durations=sorted({abs(d) for d in emitter.durations}),
         helpers=emitter.helpers,
         codesets=[(codeset_name(c.name), c) for c in policy.codesets],
         code_systems=sorted({f.type.system for f in policy.facts if isinstance(f.type, (model.Code, model.Codes))}),
@@ -151,7 +150,7 @@ class _FactView:
                     f"    {var}: Decimal | None = None\n"
                     f"    if {got}:\n"
                     f"        if type(v) is float and {float(t.low)!r} <= v <= {float(t.high)!r}:\n"
-                    f"            {var} = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float\n"
+                    f"            {var} = Decimal(repr(v))  # as written: its shortest decimal\n"
                     f"        elif ({var} := _fast_decimal(v, {low}, {high})) is None:\n"
                     f"            {_SLOW}"
                 )
@@ -277,11 +276,6 @@ def missing_function_name(label: str) -> str:
     return "_missing" + function_name(label)
 
 
-def _days_name(amount: int) -> str:
-    """`+ _DAYS_84`, `- _DAYS_30`: a date moved by a constant timedelta."""
-    return f"{'+' if amount >= 0 else '-'} _DAYS_{abs(amount)}"
-
-
 def _date_name(value: datetime.date) -> str:
     return f"_DATE_{value.year:04d}_{value.month:02d}_{value.day:02d}"
 
@@ -313,7 +307,6 @@ class _Emitter:
         self.policy = policy
         self.dates: set[datetime.date] = set()
         self.helpers: set[str] = set()  # the runtime functions the expressions call
-        self.durations: set[int] = set()  # days that dates are moved by
         self.decimals: set[decimal.Decimal] = set()  # decimal constants
         for fact in policy.facts:
             if isinstance(fact.type, model.Decimal):
@@ -350,7 +343,9 @@ class _Emitter:
         else:
             code = ratio.numerator
             annotation = "int" if value.whole else "Decimal"
-            if self.is_date(value.operand):
+            if _shifts(value.operand):
+                code, annotation = f"_date_or_text({code})", "datetime.date | str"
+            elif self.is_date(value.operand):
                 annotation = "datetime.date"
         unknown = " or ".join(f"f.{name} is None" for name in value.facts) or "False"
         return _ValueView(value.name, value.description, value.line, annotation, unknown, code)
@@ -486,6 +481,8 @@ class _Emitter:
         the checker has proved the sign of every divisor from the declared ranges.
         """
         op = op or expr.op
+        if _shifts(expr.left) or _shifts(expr.right):  # dates, one of them moved: compare day numbers
+            return f"{self.day_number(expr.left)} {op} {self.day_number(expr.right)}"
         left, right = self.ratio(expr.left), self.ratio(expr.right)
         if left.sign * right.sign < 0:
             op = _MIRRORED[op]
@@ -528,6 +525,17 @@ class _Emitter:
         self.helpers.add("exact")
         return f"({a} * {b})" if a_whole and b_whole else f"_MULTIPLY({a}, {b})"
 
+    def day_number(self, operand: model.Operand) -> str:
+        """A date as its day number (0001-01-01 is 1): moved past 9999-12-31, it is still later than every date."""
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if not isinstance(operand, model.Shift):
+            return f"{self.operand(operand)}.toordinal()"
+        if operand.unit == "days":
+            return f"({self.day_number(operand.date)} {'+' if operand.amount >= 0 else '-'} {abs(operand.amount)})"
+        self.helpers.add("calendar")
+        return f"_shift_months({self.day_number(operand.date)}, {operand.amount})"
+
     def operand(self, operand: model.Operand) -> str:
         """The code for a value; every fact it reads is known here (a guard has tested them)."""
         if isinstance(operand, model.FactRef):
@@ -546,19 +554,18 @@ class _Emitter:
             self.helpers.add("exact")
             return f"{_ARITHMETIC[operand.op]}({left}, {right})"
         if isinstance(operand, model.Shift):
-            if operand.unit == "days":
-                self.durations.add(operand.amount)
-                return f"({self.operand(operand.date)} {_days_name(operand.amount)})"
-            self.helpers.add("shift_months")
-            return f"_shift_months({self.operand(operand.date)}, {operand.amount})"
+            return self.day_number(operand)
         if isinstance(operand, model.Call):
-            arguments = [self.operand(a) for a in operand.arguments]
             if operand.function == "count":
-                return f"len({arguments[0]})"
+                return f"len({self.operand(operand.arguments[0])})"
+            if operand.function == "days_between" and not any(map(_shifts, operand.arguments)):
+                start, end = (self.operand(a) for a in operand.arguments)
+                return f"({end} - {start}).days"
+            start, end = (self.day_number(a) for a in operand.arguments)
             if operand.function == "days_between":
-                return f"({arguments[1]} - {arguments[0]}).days"
-            self.helpers.update(("shift_months", "months_between", operand.function))
-            return f"_{operand.function}({', '.join(arguments)})"
+                return f"({end} - {start})"
+            self.helpers.add("calendar")
+            return f"_{operand.function}({start}, {end})"
         value = operand.value
         if isinstance(value, datetime.date):
             self.dates.add(value)
@@ -693,6 +700,13 @@ _GUARD_WIDTH = 100  # a guarded test placed up to 16 columns in still fits ruff'
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
 _MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # a < b is b > a
+
+
+def _shifts(operand: model.Operand) -> bool:
+    """Whether a date is moved by a duration (so it may fall outside datetime.date's years)."""
+    while isinstance(operand, model.ValueRef):
+        operand = operand.operand
+    return isinstance(operand, model.Shift)
 
 
 def _divides(operand: model.Operand) -> bool:

@@ -316,13 +316,13 @@ def validate(request: object) -> Facts:
     weight_kg: Decimal | None = None
     if (v := get('weight_kg')) is not None:
         if type(v) is float and 20.0 <= v <= 400.0:
-            weight_kg = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            weight_kg = Decimal(repr(v))  # as written: its shortest decimal
         elif (weight_kg := _fast_decimal(v, _DECIMAL_20, _DECIMAL_400)) is None:
             return _validate_fully(request)
     height_m: Decimal | None = None
     if (v := get('height_m')) is not None:
         if type(v) is float and 1.0 <= v <= 2.5:
-            height_m = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            height_m = Decimal(repr(v))  # as written: its shortest decimal
         elif (height_m := _fast_decimal(v, _DECIMAL_1_0, _DECIMAL_2_5)) is None:
             return _validate_fully(request)
     if (

@@ -113,7 +113,7 @@ class Facts(NamedTuple):
         f = self
         if f.date_of_birth is None or f.service_date is None:
             return None
-        return _years_between(f.date_of_birth, f.service_date)
+        return _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
 
     @property
     def pack_years(self) -> Decimal | None:
@@ -389,13 +389,13 @@ def validate(request: object) -> Facts:
     packs_per_day: Decimal | None = None
     if (v := get('packs_per_day')) is not None:
         if type(v) is float and 0.0 <= v <= 10.0:
-            packs_per_day = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            packs_per_day = Decimal(repr(v))  # as written: its shortest decimal
         elif (packs_per_day := _fast_decimal(v, _DECIMAL_0, _DECIMAL_10)) is None:
             return _validate_fully(request)
     years_smoked: Decimal | None = None
     if (v := get('years_smoked')) is not None:
         if type(v) is float and 0.0 <= v <= 100.0:
-            years_smoked = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            years_smoked = Decimal(repr(v))  # as written: its shortest decimal
         elif (years_smoked := _fast_decimal(v, _DECIMAL_0, _DECIMAL_100)) is None:
             return _validate_fully(request)
     if (v := get('quit_date')) is not None:
@@ -614,31 +614,66 @@ def _at_least(count: int, *values: bool | None) -> bool | None:
     return False if true + values.count(None) < count else None
 
 
-# -- Calendar arithmetic -----------------------------------------------------------------
+# -- Calendar arithmetic, on day numbers: they run past either end of datetime.date's years ------
 
 
-def _shift_months(day: datetime.date, months: int) -> datetime.date:
+def _day_number(year: int, month: int, day: int) -> int:
+    """`date(year, month, day).toordinal()` (0001-01-01 is day 1), for any year of the Gregorian calendar."""
+    year -= month <= 2  # count from March, so that a leap day ends its year
+    era, year_of_era = divmod(year, 400)
+    day_of_year = (153 * (month + (9 if month <= 2 else -3)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 305
+
+
+def _calendar_date(number: int) -> tuple[int, int, int]:
+    """The (year, month, day) of a day number, for any year."""
+    era, day_of_era = divmod(number + 305, 146097)
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    return era * 400 + year_of_era + (month <= 2), month, day
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _shift_months(number: int, months: int) -> int:
     """The same day of the month `months` later (earlier if negative), or that month's last day."""
-    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
-    if day.day <= 28:
-        return datetime.date(year, month + 1, day.day)
-    following = datetime.date(year + (month == 11), (month + 1) % 12 + 1, 1)
-    last = (following - datetime.timedelta(days=1)).day
-    return datetime.date(year, month + 1, min(day.day, last))
+    year, month, day = _calendar_date(number)
+    year, month = divmod(year * 12 + month - 1 + months, 12)
+    return _day_number(year, month + 1, min(day, _month_length(year, month + 1)))
 
 
-def _months_between(start: datetime.date, end: datetime.date) -> int:
-    """Whole calendar months from start to end; negative when end comes first."""
+def _months_between(start: int, end: int) -> int:
+    """Whole calendar months from day number start to end; negative when end comes first."""
     if end < start:
         return -_months_between(end, start)
-    months = (end.year - start.year) * 12 + end.month - start.month
+    (start_year, start_month, _), (end_year, end_month, _) = _calendar_date(start), _calendar_date(end)
+    months = (end_year - start_year) * 12 + end_month - start_month
     return months if _shift_months(start, months) <= end else months - 1
 
 
-def _years_between(start: datetime.date, end: datetime.date) -> int:
+def _years_between(start: int, end: int) -> int:
     """Whole years from start to end: an age, from a date of birth and a date of service."""
     months = _months_between(start, end)
     return months // 12 if months >= 0 else -(-months // 12)
+
+
+def _date_or_text(number: int) -> datetime.date | str:
+    """A computed date: a `datetime.date`, or YYYY-MM-DD text past either end of its years."""
+    if 1 <= number <= _LAST_DAY:
+        return datetime.date.fromordinal(number)
+    year, month, day = _calendar_date(number)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+_LAST_DAY: Final = datetime.date.max.toordinal()
 
 
 # -- Provisions: each one's value and the unknown facts behind an unknown value ------
@@ -680,12 +715,12 @@ def _B_I_A(f: Facts) -> bool | None:
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 50
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
         ),
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         ),
     )
 
@@ -742,7 +777,7 @@ def _B_I_D(f: Facts) -> bool | None:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date >= _shift_months(f.service_date, -180)
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
             ),
         ),
     )
@@ -757,7 +792,7 @@ def _missing_B_I_D(f: Facts) -> set[str]:
            (
                None
                if f.quit_date is None or f.service_date is None
-               else f.quit_date >= _shift_months(f.service_date, -180)
+               else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
            ),
        ) is None:
         if f.smoking_status is None:
@@ -816,12 +851,12 @@ def _C_I_A(f: Facts) -> bool | None:
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 55
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
         ),
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         ),
     )
 
@@ -878,7 +913,7 @@ def _C_I_D(f: Facts) -> bool | None:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date >= _shift_months(f.service_date, -180)
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
             ),
         ),
     )
@@ -893,7 +928,7 @@ def _missing_C_I_D(f: Facts) -> set[str]:
            (
                None
                if f.quit_date is None or f.service_date is None
-               else f.quit_date >= _shift_months(f.service_date, -180)
+               else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
            ),
        ) is None:
         if f.smoking_status is None:
@@ -954,12 +989,12 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         v1 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 50
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
         )
         v2 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         v3 = (v1, v2)
         b_i_a = False if False in v3 else None if None in v3 else True
@@ -973,7 +1008,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         v5 = (
             None
             if f.quit_date is None or f.service_date is None
-            else f.quit_date >= _shift_months(f.service_date, -180)
+            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
         )
         v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
         v7 = (
@@ -985,8 +1020,8 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         b_i = False if False in v8 else None if None in v8 else True
     else:
         b_i_a = (
-            _years_between(f.date_of_birth, f.service_date) >= 50
-            and _years_between(f.date_of_birth, f.service_date) <= 77
+            _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         b_i_b = not f.lung_cancer_symptoms
         b_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
@@ -994,7 +1029,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             f.smoking_status == 'current'
             or (
                 f.smoking_status == 'former'
-                and f.quit_date >= _shift_months(f.service_date, -180)
+                and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
             )
         )
         b_i = b_i_a and b_i_b and b_i_c and b_i_d
@@ -1062,8 +1097,8 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
     ):
         if not (
             (
-                _years_between(f.date_of_birth, f.service_date) >= 50
-                and _years_between(f.date_of_birth, f.service_date) <= 77
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+                and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
             )
             and not f.lung_cancer_symptoms
             and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
@@ -1071,7 +1106,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 f.smoking_status == 'current'
                 or (
                     f.smoking_status == 'former'
-                    and f.quit_date >= _shift_months(f.service_date, -180)
+                    and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
                 )
             )
         ):
@@ -1080,12 +1115,12 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         v1 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 50
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
         )
         v2 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         v3 = (v1, v2)
         b_i_a = False if False in v3 else None if None in v3 else True
@@ -1099,7 +1134,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         v5 = (
             None
             if f.quit_date is None or f.service_date is None
-            else f.quit_date >= _shift_months(f.service_date, -180)
+            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
         )
         v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
         v7 = (
@@ -1170,12 +1205,12 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         v1 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 55
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
         )
         v2 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         v3 = (v1, v2)
         c_i_a = False if False in v3 else None if None in v3 else True
@@ -1189,7 +1224,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         v5 = (
             None
             if f.quit_date is None or f.service_date is None
-            else f.quit_date >= _shift_months(f.service_date, -180)
+            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
         )
         v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
         v7 = (
@@ -1201,8 +1236,8 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         c_i = False if False in v8 else None if None in v8 else True
     else:
         c_i_a = (
-            _years_between(f.date_of_birth, f.service_date) >= 55
-            and _years_between(f.date_of_birth, f.service_date) <= 77
+            _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         c_i_b = not f.lung_cancer_symptoms
         c_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
@@ -1210,7 +1245,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             f.smoking_status == 'current'
             or (
                 f.smoking_status == 'former'
-                and f.quit_date >= _shift_months(f.service_date, -180)
+                and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
             )
         )
         c_i = c_i_a and c_i_b and c_i_c and c_i_d
@@ -1278,8 +1313,8 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
     ):
         if not (
             (
-                _years_between(f.date_of_birth, f.service_date) >= 55
-                and _years_between(f.date_of_birth, f.service_date) <= 77
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+                and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
             )
             and not f.lung_cancer_symptoms
             and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
@@ -1287,7 +1322,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 f.smoking_status == 'current'
                 or (
                     f.smoking_status == 'former'
-                    and f.quit_date >= _shift_months(f.service_date, -180)
+                    and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
                 )
             )
         ):
@@ -1296,12 +1331,12 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         v1 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) >= 55
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
         )
         v2 = (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth, f.service_date) <= 77
+            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
         )
         v3 = (v1, v2)
         c_i_a = False if False in v3 else None if None in v3 else True
@@ -1315,7 +1350,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         v5 = (
             None
             if f.quit_date is None or f.service_date is None
-            else f.quit_date >= _shift_months(f.service_date, -180)
+            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
         )
         v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
         v7 = (

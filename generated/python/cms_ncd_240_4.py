@@ -73,7 +73,6 @@ _SLEEP_TEST_TYPE_VALUES_SET: Final = frozenset(_SLEEP_TEST_TYPE_VALUES)
 _SYMPTOMS_VALUES_SET: Final = frozenset(_SYMPTOMS_VALUES)
 _COMORBIDITIES_VALUES_SET: Final = frozenset(_COMORBIDITIES_VALUES)
 _DATE_2008_03_13: Final = datetime.date(2008, 3, 13)
-_DAYS_84: Final = datetime.timedelta(days=84)
 _DECIMAL_0: Final = Decimal('0')
 _DECIMAL_0_70: Final = Decimal('0.70')
 _DECIMAL_24: Final = Decimal('24')
@@ -395,13 +394,13 @@ def validate(request: object) -> Facts:
     ahi: Decimal | None = None
     if (v := get('ahi')) is not None:
         if type(v) is float and 0.0 <= v <= 200.0:
-            ahi = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            ahi = Decimal(repr(v))  # as written: its shortest decimal
         elif (ahi := _fast_decimal(v, _DECIMAL_0, _DECIMAL_200)) is None:
             return _validate_fully(request)
     recorded_sleep_hours: Decimal | None = None
     if (v := get('recorded_sleep_hours')) is not None:
         if type(v) is float and 0.0 <= v <= 24.0:
-            recorded_sleep_hours = Decimal(repr(v))  # what the caller wrote: the shortest decimal for this float
+            recorded_sleep_hours = Decimal(repr(v))  # as written: its shortest decimal
         elif (recorded_sleep_hours := _fast_decimal(v, _DECIMAL_0, _DECIMAL_24)) is None:
             return _validate_fully(request)
     if (
@@ -825,7 +824,7 @@ def _B_II(f: Facts) -> bool | None:
     return (
         None
         if f.service_date is None or f.therapy_start_date is None
-        else f.service_date <= (f.therapy_start_date + _DAYS_84)
+        else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
     )
 
 
@@ -1029,11 +1028,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         v8 = (
             None
             if f.service_date is None or f.therapy_start_date is None
-            else f.service_date <= (f.therapy_start_date + _DAYS_84)
+            else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
         )
         b_ii = v8
     else:
-        b_ii = f.service_date <= (f.therapy_start_date + _DAYS_84)
+        b_ii = f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
@@ -1189,13 +1188,13 @@ def _decide_lean(f: Facts) -> Decision:
 
     # CMS-NCD-240.4.policy line 127: covered_trial when B.II
     if f.service_date is not None and f.therapy_start_date is not None:
-        if f.service_date <= (f.therapy_start_date + _DAYS_84):
+        if f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f)
     else:
         v8 = (
             None
             if f.service_date is None or f.therapy_start_date is None
-            else f.service_date <= (f.therapy_start_date + _DAYS_84)
+            else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
         )
         b_ii = v8
         if b_ii is None:

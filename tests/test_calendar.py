@@ -1,0 +1,138 @@
+"""The whole calendar: every date the schema accepts decides, and a date moved past either end still compares.
+
+`datetime.date` holds the years 1 to 9999; `therapy_start_date + 12 weeks` from 9999-12-31, or
+`service_date - 3000 years`, falls outside them. Dates moved by a duration are day numbers in
+the evaluator (a civil-calendar algorithm) and in the interpreter (400-year cycles of
+`datetime`): two methods, held to each other and to `datetime` itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import random
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from compiler import compile_source, find_sources, interpret, load
+from compiler.cli import main
+from compiler.targets import python
+from tests.conftest import ROOT
+
+EDGES = [
+    "0001-01-01", "0001-01-31", "0001-02-28", "0001-03-01", "0001-12-31", "0004-02-29",
+    "1900-02-28", "2000-02-29", "2024-02-29", "2025-03-31",
+    "9999-01-31", "9999-02-28", "9999-10-08", "9999-10-09", "9999-12-29", "9999-12-30", "9999-12-31",
+]  # fmt: skip
+DATED = [p for p in find_sources([ROOT / "policies"]) if "date" in p.read_text()]
+
+
+@pytest.mark.parametrize("source", DATED, ids=lambda p: p.stem)
+def test_every_policy_decides_dates_at_both_ends_of_the_calendar(source: Path) -> None:
+    policy = load(source, source.name)
+    module = python.load_module(policy)
+    dates = [f.name for f in policy.facts if f.type.kind == "date"]
+    chooser = random.Random(source.stem)
+    for _ in range(1500):
+        request = {name: chooser.choice(EDGES) for name in dates if chooser.random() < 0.9}
+        decided = module.evaluate(request).to_dict()  # a Decision, never a traceback
+        assert decided == interpret.evaluate(policy, request), request
+        assert module.evaluate(request, explain=False).outcome == decided["outcome"]
+
+
+def test_day_numbers_match_datetime_and_the_interpreter() -> None:
+    module = python.load_module(load(ROOT / "policies" / "CMS-NCD-210.14.policy"))
+    chooser = random.Random(7)
+    last = datetime.date.max.toordinal()
+    for number in [*range(1, 800), *range(last - 800, last + 1), *(chooser.randint(1, last) for _ in range(5000))]:
+        day = datetime.date.fromordinal(number)
+        assert module._calendar_date(number) == (day.year, day.month, day.day)
+        assert module._day_number(day.year, day.month, day.day) == number
+    for number in [*range(-2000, 1), *range(last, last + 2000)]:  # beyond datetime: the two methods agree
+        assert module._calendar_date(number) == interpret._parts(number)
+        assert module._day_number(*module._calendar_date(number)) == number
+
+
+MOVED = textwrap.dedent(
+    """
+    policy "M-1" { title: "Moved dates" effective: 2025-01-01 }
+    fact start: date "Start."
+    fact service_date: date "Service."
+    value deadline = start + 12 weeks "Twelve weeks after the start."
+    section D "Dates" {
+        rule D.I "Within 12 weeks of the start." when service_date <= deadline
+        rule D.II "More than 3000 years ago." when service_date - 3000 years < 2020-01-01
+        rule D.III "The day before is before year 1." when start - 1 day < 0001-01-01
+        rule D.IV "Whole months." when months_between(start - 1 month, service_date + 1 day) >= 2
+    }
+    outcome yes "Yes."
+    outcome no "No."
+    outcome unk "Unknown."
+    decide {
+        yes when D.I
+        yes when D.II
+        yes when D.III
+        yes when D.IV
+        otherwise no
+        unknown unk
+    }
+    example "Past the end" expect yes {
+        start: "9999-12-31"
+        service_date: "9999-12-31"
+    }
+    example "Before the beginning" expect yes {
+        start: "0001-01-01"
+        service_date: "0001-01-01"
+    }
+    """
+)
+
+
+def test_dates_moved_past_either_end_compare_correctly(tmp_path: Path) -> None:
+    policy, diagnostics = compile_source(MOVED, "M-1.policy")  # runs the examples: no hang, no traceback
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    for start, service, results in [
+        ("9999-12-31", "9999-12-31", [True]),  # the deadline, in year 10000, is after every real date
+        ("9999-10-08", "9999-12-31", [True]),  # 84 days later is 9999-12-31 itself
+        ("9999-10-07", "9999-12-31", [False, False, False, True]),
+        ("0001-01-01", "0001-01-01", [True]),
+        ("0001-01-01", "9999-12-31", [False, False, True]),  # the day before 0001-01-01 is before it
+        ("2020-01-01", "5020-01-01", [False, False, False, True]),
+        ("2020-01-01", "5019-12-31", [False, True]),
+        ("1000-01-01", "2020-03-31", [False, True]),  # 3000 years before 2020-03-31 is in year -980
+        ("9999-12-01", "2025-01-01", [True]),
+        ("9999-11-30", "1000-01-01", [True]),
+    ]:
+        request = {"start": start, "service_date": service}
+        decision = module.evaluate(request)
+        assert list(decision.results) == results, (start, service)
+        assert decision.to_dict() == interpret.evaluate(policy, request)
+    late = module.evaluate({"start": "9999-12-31", "service_date": "2025-01-01"})
+    assert dict(late.criteria[0].facts)["deadline"] == "10000-03-24"  # shown, though datetime has no such date
+
+
+def test_policyc_eval_and_test_at_the_end_of_the_calendar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = ROOT / "policies" / "CMS-NCD-240.4.policy"
+    request = {
+        "service_date": "2025-03-01", "age": 64, "osa_diagnosis": True, "sleep_test_type": "psg_facility", "ahi": 22.5,
+        "recorded_sleep_hours": 6.0, "symptoms": [], "comorbidities": [], "therapy_start_date": "9999-12-31",
+    }  # fmt: skip
+    path = tmp_path / "late.jsonl"
+    path.write_text(json.dumps(request) + "\n")
+    assert main(["eval", str(source), "--input", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["outcome"]
+    lung = ROOT / "policies" / "CMS-NCD-210.14.policy"
+    for service, born in [("9999-12-31", "1950-12-31"), ("2024-05-30", "9999-12-29")]:
+        path.write_text(json.dumps({"service_date": service, "date_of_birth": born}) + "\n")
+        assert main(["eval", str(lung), "--input", str(path)]) == 0
+        capsys.readouterr()
+    (tmp_path / "M-1.policy").write_text(MOVED)
+    (tmp_path / "M-1.tests").write_text(
+        'request base { start: "9999-12-31" }\n'
+        'case "a deadline in year 10000" from base expect yes by D.I { service_date: "9999-12-31" }\n'
+        'case "3000 years before" from base expect yes by D.II { start: "1000-01-01" service_date: "2020-03-31" }\n'
+    )
+    assert main(["test", str(tmp_path / "M-1.policy")]) == 0, capsys.readouterr().out
