@@ -37,17 +37,33 @@ def emit_index(policies: list[model.Policy]) -> dict[PurePosixPath, str]:
     return {ROOT / "index.md": template.render(policies=ordered, version=compiler.__version__, md=md, dict=dict)}
 
 
-_MARKDOWN_ACTIVE = re.compile(r"([\\`\[\]|#<>&])")
+# Characters that make Markdown anywhere in a line: code, links and images, emphasis, HTML,
+# table cells, attribute lists and admonitions (`!!!`).
+_MARKDOWN_ACTIVE = re.compile(r"([\\`\[\]|#<>&*_!{}])")
+# What makes a block at the start of a line: a list item (`-`, `+`, `1.`, `1)`), a rule or a heading.
+_BLOCK_START = re.compile(r"^([0-9]*)([-+=.)])")
 
 
 def md(text: str) -> str:
-    """Policy text as Markdown that renders as the same text: no HTML, links or code spans."""
+    """Policy text as Markdown that renders as the same text: no HTML, links, code, emphasis or blocks."""
 
     def escape(match: re.Match[str]) -> str:
         char = match.group(1)
         return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(char, "\\" + char)
 
     return _MARKDOWN_ACTIVE.sub(escape, " ".join(text.split()))
+
+
+def md_block(text: str) -> str:
+    """`md(text)` for the start of a line, where `-`, `1.` or `---` would also begin a list or a rule."""
+    return _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), md(text))
+
+
+def code(text: str) -> str:
+    """Text as an inline code span that no backtick in it can close (a run of more backticks around it)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}" if longest else f"{ticks}{text}{ticks}"
 
 
 def fence(text: str) -> str:
@@ -143,7 +159,7 @@ def type_of(fact: model.Fact) -> tuple[str, str]:
     if isinstance(t, model.Date):
         return "date", "YYYY-MM-DD"
     if isinstance(t, model.String):
-        return "string", f"matching `{t.pattern}`" if t.pattern else "any text"
+        return "string", f"matching {code(t.pattern)}" if t.pattern else "any text"
     return "boolean", "true, false"
 
 
@@ -172,6 +188,7 @@ def render(policy: model.Policy) -> str:
         meta=dict(policy.meta),
         module=python.module_name(policy.policy_id),
         md=md,
+        md_block=md_block,
         fence=fence,
         describe=describe,
         fact_links=lambda names: ", ".join(fact_link(n) for n in names),

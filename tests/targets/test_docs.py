@@ -14,7 +14,8 @@ from pathlib import Path
 import markdown
 import pytest
 
-from compiler import find_sources, load
+from compiler import compile_source, find_sources, load
+from compiler.fmt import quote
 from compiler.targets import diagram, docs
 from tests.conftest import POLICY_SOURCE, ROOT
 from tests.targets.test_python import HOSTILE, hostile_policy
@@ -162,3 +163,51 @@ def test_a_reviewer_sees_the_criteria_table_and_drawn_diagram(site: Path, tmp_pa
         check=True,
     )
     assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
+
+
+PROSE_PAYLOADS = [
+    '!!! danger "Coverage denied"',
+    "---",
+    "*emphasis* and **strong** and _under_",
+    "1. a list",
+    "- a bullet",
+    "+ another",
+    "Setext\n===",
+    "{: onclick=alert(1) }",
+    "![x](javascript:alert(1))",
+]
+
+
+def test_a_page_has_no_markup_from_prose_or_patterns() -> None:
+    """F2 and F11 of the red-team findings: a string fact's pattern and policy prose stay text on the page."""
+    pattern = "M`<img src=x onerror=alert(document.domain)>`[0-9]+"
+    prose = "\n".join(f"    {quote(text)}" for text in PROSE_PAYLOADS)
+    source = f"""
+policy "PAT-1" {{ title: "Pattern" effective: 2025-01-01 }}
+fact member_id: string matching {quote(pattern)} "Member id."
+fact age: integer 0..130 "Age."
+section B "Background" {{
+{prose}
+}}
+section D "Policy" {{
+    rule D.I {quote(PROSE_PAYLOADS[0])} when age >= 18
+}}
+outcome yes "Yes."
+outcome no "No."
+outcome unk "Unknown."
+decide {{
+    yes when D.I
+    otherwise no
+    unknown unk
+}}
+"""
+    policy, diagnostics = compile_source(source, "pat.policy")
+    assert policy is not None, diagnostics
+    page = markdown.markdown(docs.render(policy), extensions=["tables", "toc", "admonition"])
+    assert "<img" not in page and "onerror=alert" not in html.unescape(re.sub(r"<code>.*?</code>", "", page))
+    assert html.escape(pattern, quote=False) in page  # the whole pattern, in one code span
+    assert 'class="admonition' not in page
+    for text in ("<p>---</p>", "<p>*emphasis* and **strong** and _under_</p>", "<p>1. a list</p>",
+                 "<p>- a bullet</p>", "<p>+ another</p>", "<p>Setext ===</p>"):
+        assert text in page, text
+    assert "<hr" not in page and "<em>" not in page and not re.search(r"<[^>]*on[a-z]+=", page)
