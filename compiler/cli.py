@@ -162,6 +162,9 @@ def _requests(handle: IO[str]) -> Iterable[str]:
     return itertools.chain((first, second), handle)
 
 
+_JSON_WHITESPACE = " \t\r\n"
+
+
 def _is_json(text: str) -> bool:
     try:
         json.loads(text)
@@ -370,10 +373,18 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
     from compiler.targets import python
 
     evaluator = python.load_module(policy)
+    if source == "-" and sys.stdin is None:
+        print("policyc eval: standard input is closed", file=sys.stderr)
+        return 2
     if source == "-" and isinstance(sys.stdin, io.TextIOWrapper):
-        sys.stdin.reconfigure(errors="surrogateescape")  # a bad byte is a bad line, not the end of the run
+        # A bad byte is a bad line, not the end of the run; lines end at "\n" only, as in a file.
+        sys.stdin.reconfigure(errors="surrogateescape", newline="\n")
     try:
-        handle: IO[str] = sys.stdin if source == "-" else open(source, encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        handle: IO[str] = (
+            sys.stdin
+            if source == "-"
+            else open(source, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
+        )
     except OSError as exc:
         print(f"policyc eval: cannot read {source}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -381,9 +392,18 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
     if isinstance(out, io.TextIOWrapper):  # an echoed lone surrogate must not end the run
         out.reconfigure(errors="backslashreplace")
     progress = _Progress() if sys.stderr.isatty() else None
-    with handle:
-        interactive = source == "-" and sys.stdin.isatty()  # a person typing waits for each answer
-        invalid = _decide_lines(evaluator, _requests(handle), out, explain, progress, 1 if interactive else 256)
+    try:
+        with handle:
+            interactive = source == "-" and sys.stdin.isatty()  # a person typing waits for each answer
+            invalid = _decide_lines(evaluator, _requests(handle), out, explain, progress, 1 if interactive else 256)
+            out.flush()
+    except BrokenPipeError:  # the reader stopped reading (`| head`): what it read is what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        print(f"policyc eval: cannot write the decisions: {exc.strerror}", file=sys.stderr)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return 1
     if progress is not None:
         progress.finish()
     return 1 if invalid else 0
@@ -406,7 +426,9 @@ def _decide_lines(
     records: list[str] = []
     record = records.append
     for number, text in enumerate(lines, start=1):
-        if not text or text.isspace():
+        if number == 1:
+            text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first request
+        if not text.strip(_JSON_WHITESPACE):  # other "blank" characters make a malformed line, with its record
             continue
         if len(records) >= chunk:
             out.write("".join(records))
@@ -426,6 +448,11 @@ def _decide_lines(
         except rejected as exc:
             invalid += 1
             error = {"line": number, **exc.to_dict()}
+            record((_line_error(error) if explain else json.dumps(error)) + "\n")
+            continue
+        except Exception as exc:  # noqa: BLE001  a bug must cost one line's record, never the batch
+            invalid += 1
+            error = {"line": number, "error": "evaluation_failed", "message": f"{type(exc).__name__}: {exc}"}
             record((_line_error(error) if explain else json.dumps(error)) + "\n")
             continue
         if explain:

@@ -199,3 +199,80 @@ def test_every_pre_commit_hook_runs_and_passes_on_the_policies() -> None:
             args.append(str(POLICY_SOURCE.relative_to(ROOT)))
         done = run(*args)
         assert done.returncode == 0, (hook["id"], done.stdout, done.stderr)
+
+
+# -- Batches: one record per line, always (red-team F4, F14, F15) -----------------------------------
+
+
+def test_a_failing_line_costs_its_own_record_not_the_batch() -> None:
+    import io
+    import types
+
+    from compiler.cli import _decide_lines
+
+    class Rejected(Exception):
+        pass
+
+    def evaluate(request: dict[str, int]) -> object:
+        if request["n"] == 150:
+            raise OverflowError("date value out of range")
+        return types.SimpleNamespace(to_json=lambda: json.dumps(request))
+
+    evaluator = types.SimpleNamespace(evaluate=evaluate, InvalidRequest=Rejected)
+    out = io.StringIO()
+    lines = [json.dumps({"n": n}) + "\n" for n in range(300)]
+    assert _decide_lines(evaluator, lines, out, False, None) == 1  # type: ignore[arg-type]
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(records) == 300
+    failed = {"line": 151, "error": "evaluation_failed", "message": "OverflowError: date value out of range"}
+    assert records[150] == failed
+    assert records[299] == {"n": 299}
+
+
+def test_every_non_blank_line_gets_a_record_whatever_its_line_ends() -> None:
+    good = json.dumps(APPROVABLE)
+    text = "\ufeff" + good + "\n\x0c\n\x1c\n\u2028\n\u00a0\n \t\r\n" + good + "\r" + good + "\r\n" + good + "\n"
+    done = run("eval", "MP-MM-1308", "--input", "-", stdin=text)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    # the BOM is dropped; four blank-looking lines are malformed; a lone CR does not end a line
+    assert [r.get("error", r.get("outcome")) for r in records] == [
+        "medically_necessary", *["malformed_json"] * 5, "medically_necessary"
+    ], done.stdout
+    assert [r.get("line") for r in records[1:6]] == [2, 3, 4, 5, 7]
+    assert done.returncode == 1
+
+
+def test_a_file_and_standard_input_split_lines_alike(tmp_path: Path) -> None:
+    path = tmp_path / "cr.jsonl"
+    path.write_bytes(b'{"age": 45}\r{"age": 46}\n')
+    by_file = run("eval", "MP-MM-1308", "--input", str(path))
+    by_stdin = run("eval", "MP-MM-1308", "--input", "-", stdin=path.read_bytes().decode())
+    assert by_file.stdout == by_stdin.stdout
+    assert len(by_file.stdout.splitlines()) == 1
+
+
+def test_a_repeated_key_or_nan_is_refused() -> None:
+    done = run("eval", "MP-MM-1308", "--input", "-", stdin='{"age": 45, "age": 46}\n{"age": NaN}\n')
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert records[0]["error"] == "malformed_json" and 'the key "age" is repeated' in records[0]["message"]
+    assert records[1]["error"] == "malformed_json" and "NaN is not a JSON number" in records[1]["message"]
+
+
+def test_eval_into_a_closed_pipe_a_full_disk_or_from_closed_stdin_has_no_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text((json.dumps(APPROVABLE) + "\n") * 20000)
+    executable = str(Path(sys.executable).parent / "policyc")
+    piped = subprocess.run(
+        f"{executable} eval MP-MM-1308 --input {path} | head -1", shell=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert len(piped.stdout.splitlines()) == 1 and "Traceback" not in piped.stderr
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            done = subprocess.run(
+                [executable, "eval", "MP-MM-1308", "--input", str(path)], stdout=full, stderr=subprocess.PIPE, cwd=ROOT
+            )
+        assert done.returncode == 1 and b"Traceback" not in done.stderr and b"cannot write" in done.stderr
+    closed = subprocess.run(
+        f"{executable} eval MP-MM-1308 --input - <&-", shell=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert closed.returncode == 2 and "standard input is closed" in closed.stderr
