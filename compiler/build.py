@@ -9,7 +9,13 @@ compile to.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shutil
+import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -43,11 +49,22 @@ def _compile_one(path: Path) -> tuple[str, Policy | None, list[Diagnostic], str,
     return name, policy, diagnostics, text, emit_all(policy) if policy is not None else {}
 
 
+def _end_with_parent(parent: int) -> None:
+    """In a worker: exit as soon as the build that started it is gone (killed, say), never wait for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="policyc-parent-watch", daemon=True).start()
+
+
 def compile_all(paths: list[Path], jobs: int = 1) -> BuildResult:
     """Compile every policy (in `jobs` processes) and emit all files, in memory, in source order."""
     sources = find_sources(paths)
     if jobs > 1 and len(sources) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_end_with_parent, initargs=(os.getpid(),)) as pool:
             compiled = list(pool.map(_compile_one, sources, chunksize=max(1, len(sources) // (4 * jobs))))
     else:
         compiled = [_compile_one(path) for path in sources]
@@ -70,21 +87,37 @@ def compile_all(paths: list[Path], jobs: int = 1) -> BuildResult:
 
 
 def build(paths: list[Path], roots: dict[str, Path], check: bool = False, jobs: int = 1) -> BuildResult:
-    """Compile `paths` and write (or, with `check`, compare) the files under `roots` ("out", "docs")."""
-    for root in roots.values():
-        _recover(root)
-    result = compile_all(paths, jobs)
-    if result.failed:
+    """Compile `paths` and write (or, with `check`, compare) the files under `roots` ("out", "docs").
+
+    Raises OSError when an output directory cannot be read or written.
+    """
+    with _locked(sorted({root.resolve().parent for root in roots.values()})):
+        for root in roots.values():
+            _recover(root)
+        result = compile_all(paths, jobs)
+        if result.failed:
+            return result
+        for output, text in sorted(result.files.items()):
+            target = roots[output[0]] / output[1]
+            if not target.is_file() or target.read_bytes() != text.encode("utf-8"):
+                result.changed.append(output)
+        result.removed.extend(_stale_files(roots, result.files))
+        if not check and (result.changed or result.removed):
+            _swap_in(roots, result.files)
         return result
-    for output, text in sorted(result.files.items()):
-        target = roots[output[0]] / output[1]
-        current = target.read_text(encoding="utf-8") if target.exists() else None
-        if current != text:
-            result.changed.append(output)
-    result.removed.extend(_stale_files(roots, result.files))
-    if not check and (result.changed or result.removed):
-        _swap_in(roots, result.files)
-    return result
+
+
+@contextlib.contextmanager
+def _locked(directories: list[Path]) -> Iterator[None]:
+    """Hold an exclusive lock on each directory holding an output directory (which a failed build
+    must not create), so that builds into the same outputs take turns."""
+    with contextlib.ExitStack() as stack:
+        for directory in directories:  # in a fixed order: two builds cannot each hold what the other waits for
+            directory.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(directory, os.O_RDONLY)
+            stack.callback(os.close, descriptor)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
 
 
 def _directories(files: dict[OutputFile, str]) -> list[OutputFile]:
@@ -125,7 +158,7 @@ def _swap_in(roots: dict[str, Path], files: dict[OutputFile, str]) -> None:
     for root, directory in _directories(files):
         target = roots[root] / directory
         stage = target.parent / f"{_NEW}{target.name}"
-        shutil.rmtree(stage, ignore_errors=True)
+        _remove(stage)
         stage.mkdir(parents=True)
         if target.is_dir():  # keep what we did not generate (hand-written files, subdirectories)
             for kept in target.iterdir():
@@ -148,13 +181,13 @@ def _swap_in(roots: dict[str, Path], files: dict[OutputFile, str]) -> None:
     except BaseException:
         for target, old in reversed(swapped):  # put every directory back as it was
             if old.exists():
-                shutil.rmtree(target, ignore_errors=True)
+                _remove(target)
                 old.rename(target)
         for stage, _ in staged:
-            shutil.rmtree(stage, ignore_errors=True)
+            _remove(stage)
         raise
     for _, old in swapped:
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
 
 
 def _recover(root: Path) -> None:
@@ -165,8 +198,16 @@ def _recover(root: Path) -> None:
         if path.name.startswith(_OLD):
             target = root / path.name[len(_OLD) :]
             if target.exists():
-                shutil.rmtree(path)
+                _remove(path)
             else:
                 path.rename(target)
         elif path.name.startswith(_NEW):
-            shutil.rmtree(path)
+            _remove(path)
+
+
+def _remove(path: Path) -> None:
+    """Remove a directory tree, a file or a link, whichever `path` is; nothing if it is not there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()

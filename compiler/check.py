@@ -39,6 +39,7 @@ KNOWN_META = (
     "review",
 )
 APPLICABILITY = model.APPLICABILITY
+MAX_ID_LENGTH = 100
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `3 <= x` is `x >= 3`
@@ -120,7 +121,7 @@ class Checker:
         self._one_of(headers, "'policy' header", 'policy "ID" { title: "..." effective: YYYY-MM-DD }')
         self._one_of(
             decides[:1] if all(d.in_force for d in decides) else decides,
-            "a 'decide' block",
+            "'decide' block",
             "decide { OUTCOME when CONDITION ... otherwise OUTCOME unknown OUTCOME }",
         )
         if len(applies) > 1:
@@ -362,6 +363,8 @@ class Checker:
             self.error(
                 "E105", f"policy id '{header.policy_id}' may use only letters, digits, '.', '_' and '-'", header.span
             )
+        elif len(header.policy_id) > MAX_ID_LENGTH:  # it names files, whose names have a limit
+            self.error("E105", f"policy id is {len(header.policy_id)} characters; at most {MAX_ID_LENGTH}", header.span)
         effective = entries.get("effective")
         title = entries.get("title")
         if effective is None or title is None:
@@ -582,7 +585,8 @@ class Checker:
             if p.clarifies is None or p.clarifies not in by_label:
                 continue
             source = self.provisions[p.label]
-            assert isinstance(source.body, nodes.Clarifies)
+            if not isinstance(source.body, nodes.Clarifies):  # its label repeats another's, reported already
+                continue
             target = by_label[p.clarifies]
             for name in source.body.facts:
                 if name.name in target.facts:
@@ -1110,7 +1114,8 @@ class Checker:
             return None
         facts = {d.in_force.date_fact.name for d in decides if d.in_force}
         first = decides[0].in_force
-        assert first is not None
+        if first is None or any(d.in_force is None for d in decides):  # E101 has said so
+            return None
         if len(facts) > 1:
             self.error("E408", "every revision must be picked by the same date fact", decides[1].span)
             return None

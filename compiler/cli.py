@@ -116,7 +116,12 @@ def run_check(paths: list[Path]) -> int:
 def run_build(paths: list[Path], roots: dict[str, Path], check: bool, jobs: int = 1) -> int:
     from compiler.build import build
 
-    result = build(paths, roots, check, max(1, jobs))
+    try:
+        result = build(paths, roots, check, max(1, jobs))
+    except OSError as exc:  # an output path that is a file, a directory, read-only, too long...
+        where = f" {display_path(Path(exc.filename))}" if exc.filename else ""
+        print(f"policyc build: cannot write{where}: {exc.strerror or exc}; the output is as it was", file=sys.stderr)
+        return 1
     _report(result.diagnostics, result.sources)
     if result.failed:
         print("build failed: nothing was written", file=sys.stderr)

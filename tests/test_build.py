@@ -29,6 +29,35 @@ def snapshot(*directories: Path) -> dict[str, bytes]:
     }
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def assert_ended(pids: list[int], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+    assert not alive, f"worker processes {alive} outlived their killed build"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
 def committed() -> dict[str, bytes]:
     files = snapshot(ROOT / "generated")
     files.update({k.replace("docs/", "docs/", 1): v for k, v in snapshot(ROOT / "docs" / "policies").items()})
@@ -114,8 +143,10 @@ def test_a_killed_build_leaves_old_or_new_directories_and_the_next_build_recover
         process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         killed_mid_build += process.poll() is None
+        workers = children(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait()
+        assert_ended(workers)  # no worker is left blocked for ever behind its killed parent
         for directory in ("python", "schema", "models"):
             live = tmp_path / "generated" / directory
             if live.exists():  # never half a directory: every file is all old or all new
@@ -167,3 +198,47 @@ def test_parallel_builds_report_every_error(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert all(f"bad-{i}.policy:2:" in done.stderr for i in range(3)), done.stderr
+
+
+def test_concurrent_builds_into_the_same_directories_take_turns(tmp_path: Path) -> None:
+    """Red-team F5: a second build used to delete the first one's staging directory, with exit 0."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    text = POLICY_SOURCE.read_text()
+    for i in range(30):
+        (policies / f"P{i}.policy").write_text(text.replace('"MP-MM-1308"', f'"P-{i}"'))
+    args = [*POLICYC, "build", str(policies), "--out", str(tmp_path / "generated"), "--docs", str(tmp_path / "docs")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for attempt in range(3):
+        for path in policies.iterdir():
+            path.write_text(text.replace('"MP-MM-1308"', f'"{path.stem.replace("P", "P-")}"') + f"# run {attempt}\n")
+        first = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(0.2 * attempt)
+        second = subprocess.run(args, env=env, capture_output=True)
+        assert first.wait() == 0 and second.returncode == 0, (first.stderr and first.stderr.read(), second.stderr)
+        assert len(list((tmp_path / "docs" / "policies").glob("P-*.md"))) == 30
+        assert subprocess.run([*args, "--check"], env=env, capture_output=True).returncode == 0
+
+
+def test_leftovers_and_odd_output_paths_give_a_message_or_a_clean_build(tmp_path: Path) -> None:
+    out, docs = tmp_path / "generated", tmp_path / "docs"
+    roots = {"out": out, "docs": docs}
+    out.mkdir()
+    (out / "python").write_text("not a directory")  # F9: this used to leave a file every later build tripped on
+    build([POLICY_SOURCE], roots)
+    assert (out / "python").is_dir() and not list(out.glob(".policyc-*"))
+    (out / ".policyc-old-schema").write_text("a stray file")
+    build([POLICY_SOURCE], roots)
+    assert not list(out.glob(".policyc-*"))
+    module = out / "python" / "mp_mm_1308.py"
+    module.write_bytes(module.read_bytes() + b"\xff")  # not UTF-8: differs, and is rewritten
+    assert build([POLICY_SOURCE], roots, check=True).changed
+    build([POLICY_SOURCE], roots)
+    assert build([POLICY_SOURCE], roots, check=True).changed == []
+    module.unlink()
+    module.mkdir()  # a directory where a generated file goes
+    cli = subprocess.run(
+        [*POLICYC, "build", str(POLICY_SOURCE), "--out", str(out), "--docs", str(docs)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert cli.returncode == 1 and "Traceback" not in cli.stderr and "cannot write" in cli.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import keyword
 import re
 import sys
 import types
@@ -25,6 +26,8 @@ from compiler.targets.templating import TEMPLATES, WIDTH, doc_line, literal
 def module_name(policy_id: str) -> str:
     """The importable module name of a policy: MP-MM-1308 -> mp_mm_1308."""
     name = re.sub(r"[^0-9a-z]+", "_", policy_id.lower()).strip("_")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):  # `import import` would not parse
+        return f"{name}_policy"
     return name if name and not name[0].isdigit() else f"policy_{name}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import keyword
 import os
 import shutil
 import subprocess
@@ -179,3 +180,10 @@ def test_json_of_a_decision_made_by_hand_is_the_json_of_its_dict() -> None:
     mismatched = decision._replace(results=(True,))  # fewer values than sections: an error, never a guess
     with pytest.raises(ValueError):
         mismatched.to_json()
+
+
+def test_a_policy_id_that_is_a_python_keyword_makes_an_importable_module() -> None:
+    for keyword_id in ("import", "class", "match", "PASS"):
+        name = python.module_name(keyword_id)
+        assert name.isidentifier() and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
+        ast.parse(f"import {name}")
