@@ -40,6 +40,7 @@ KNOWN_META = (
 )
 APPLICABILITY = model.APPLICABILITY
 MAX_ID_LENGTH = 100
+MAX_NAME_LENGTH = 40  # of a fact, value, code set, outcome or enum value
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `3 <= x` is `x >= 3`
@@ -127,6 +128,7 @@ class Checker:
         if len(applies) > 1:
             self.error("E101", "more than one 'applies_to' block", applies[1].span)
 
+        self.check_name_lengths(items)
         self.declare_facts([i for i in items if isinstance(i, nodes.Fact)])
         self.declare_codesets([i for i in items if isinstance(i, nodes.CodeSet)])
         self.declare_computed([i for i in items if isinstance(i, nodes.Computed)])
@@ -170,6 +172,18 @@ class Checker:
             source_name=source_name,
             source_sha256=source_sha256,
         )
+
+    def check_name_lengths(self, items: tuple[nodes.Item, ...]) -> None:
+        """Names become identifiers and table keys in generated code: keep them short enough to read."""
+        named: list[tuple[str, Span]] = []
+        for item in items:
+            if isinstance(item, (nodes.Fact, nodes.Computed, nodes.CodeSet, nodes.Outcome)):
+                named.append((item.name, item.span))
+            if isinstance(item, nodes.Fact) and isinstance(item.type, (nodes.EnumType, nodes.SetType)):
+                named.extend((value.name, value.span) for value in item.type.values)
+        for name, span in named:
+            if len(name) > MAX_NAME_LENGTH:
+                self.error("E106", f"'{name[:20]}...' is {len(name)} characters long; at most {MAX_NAME_LENGTH}", span)
 
     def _one_of(self, found: list[nodes.Policy] | list[nodes.Decide], what: str, example: str) -> None:
         if not found:

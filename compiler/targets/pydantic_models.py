@@ -96,10 +96,12 @@ def value_aliases(fact: model.Fact) -> list[_Alias]:
 
 def render(policy: model.Policy) -> str:
     template = TEMPLATES.get_template("models.py.j2")
+    aliases = {fact.name: value_aliases(fact) for fact in policy.facts}
     return template.render(
         policy=policy,
         version=compiler.__version__,
-        aliases={fact.name: value_aliases(fact) for fact in policy.facts},
+        aliases=aliases,
+        alias_code="\n".join(alias.code for found in aliases.values() for alias in found),  # what to import
         kinds={fact.type.kind for fact in policy.facts},
         value_name=lambda fact: f"{_camel(fact.name)}Value",
         literal_type=literal_type,

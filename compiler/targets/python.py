@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import io
+import itertools
 import keyword
 import re
 import sys
+import tokenize
 import types
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -76,12 +79,14 @@ def render(policy: model.Policy) -> str:
         decimals=sorted(emitter.decimals),
         decimal_name=_decimal_name,
         dates=sorted(emitter.dates),
+        constants=[(name, code) for code, name in emitter.constants.items()],
         helpers=emitter.helpers,
         codesets=[(codeset_name(c.name), c) for c in policy.codesets],
         code_systems=sorted({f.type.system for f in policy.facts if isinstance(f.type, (model.Code, model.Codes))}),
         code_patterns={system: pattern for system, (pattern, _) in model.CODE_SYSTEMS.items()},
         code_names={system: _a_code(description) for system, (_, description) in model.CODE_SYSTEMS.items()},
         date_name=_date_name,
+        names_tuple=lambda names, indent: literal(tuple(names), indent).replace("'", ""),  # names, wrapped
         doc_line=doc_line,
         function_name=function_name,
     )
@@ -125,6 +130,16 @@ class _FactView:
         """An expression for the JSON of the fact's known value `{v}`."""
         return _TO_JSON[self.annotation]
 
+    def json_item(self, indent: int) -> str:
+        """`"null" if f.x is None else <its JSON>,` for a list display, on one line or four."""
+        value = self.to_json.format(v=f"f.{self.name}")
+        flat = f'"null" if f.{self.name} is None else {value},'
+        if indent + len(flat) <= LINE_LIMIT:
+            return flat
+        pad = " " * indent
+        value = _wrap(value, indent + 4, len("else "))
+        return f'(\n{pad}    "null"\n{pad}    if f.{self.name} is None\n{pad}    else {value}\n{pad}),'
+
     def keyword(self, indent: int) -> str:
         """`name=check(...),` on one line, or with the call's arguments on the next."""
         line = f"{self.name}={self.check},"
@@ -132,7 +147,17 @@ class _FactView:
             return line
         function, arguments = self.check.split("(", 1)
         pad = " " * indent
-        return f"{self.name}={function}(\n{pad}    {arguments[:-1]}\n{pad}),"
+        if indent + 4 + len(arguments) <= LINE_LIMIT:
+            return f"{self.name}={function}(\n{pad}    {arguments[:-1]}\n{pad}),"
+        listed = "".join(f"{pad}    {argument},\n" for argument in _split_top_level(arguments[:-1]))
+        return f"{self.name}={function}(\n{listed}{pad}),"
+
+    @property
+    def values_set(self) -> str:
+        """`_X_VALUES_SET: Final = frozenset(_X_VALUES)`, wrapped when the name is long."""
+        line = f"{self.values_name}_SET: Final = frozenset({self.values_name})"
+        wrapped = f"{self.values_name}_SET: Final = frozenset(\n    {self.values_name}\n)"
+        return line if len(line) <= LINE_LIMIT else wrapped
 
     @classmethod
     def of(cls, fact: model.Fact) -> _FactView:
@@ -311,6 +336,7 @@ class _Emitter:
         self.dates: set[datetime.date] = set()
         self.helpers: set[str] = set()  # the runtime functions the expressions call
         self.decimals: set[decimal.Decimal] = set()  # decimal constants
+        self.constants: dict[str, str] = {}  # the code of each set or long text in a condition, and its name
         for fact in policy.facts:
             if isinstance(fact.type, model.Decimal):
                 self.decimals.update((fact.type.low, fact.type.high))
@@ -475,6 +501,7 @@ class _Emitter:
         if indent + len(flat) <= _GUARD_WIDTH:
             return flat
         pad = " " * (indent + 4)
+        unknown, test = _wrap(unknown, indent + 4, len("if ")), _wrap(test, indent + 4, len("else "))
         return f"(\n{pad}None\n{pad}if {unknown}\n{pad}else {test}\n{' ' * indent})"
 
     def comparison(self, expr: model.Compare, op: str | None = None) -> str:
@@ -577,8 +604,17 @@ class _Emitter:
             self.decimals.add(value)
             return _decimal_name(value)
         if isinstance(value, tuple):
-            items = [self.operand(model.Const(v)) for v in value]
-            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            items = [repr(v) if isinstance(v, str) else self.operand(model.Const(v)) for v in value]
+            inline = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+            if len(inline) <= 48:
+                return inline
+            # a long set of values: a module-level frozenset, made once and wrapped to fit
+            code = f"frozenset({{{', '.join(items)}}})"
+            if len(code) > WIDTH - 24:
+                code = "frozenset(\n    {\n" + "".join(f"        {item},\n" for item in items) + "    }\n)"
+            return self.constants.setdefault(code, f"_SET_{len(self.constants) + 1}")
+        if isinstance(value, str) and len(value) > 42:  # a text longer than any name: a constant, so lines stay short
+            return self.constants.setdefault(literal(value, 4), f"_TEXT_{len(self.constants) + 1}")
         return repr(value)
 
     # -- Two-valued code, for when every fact a condition reads is known ------------------------------
@@ -651,7 +687,7 @@ class _Lowering:
         assert condition is not None
         lines: list[str] = []
         value = self.expr(condition, lines)
-        lines.append(f"{local_name(label)} = {value}")
+        lines.append(f"{local_name(label)} = {_wrap(value, 0, len(local_name(label)) + 3)}")
         self.computed.add(label)
         return lines
 
@@ -699,6 +735,7 @@ class _Lowering:
         return name
 
 
+LINE_LIMIT = 120  # ruff's, in pyproject.toml: no generated line may pass it
 _GUARD_WIDTH = 100  # a guarded test placed up to 16 columns in still fits ruff's 120
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
@@ -735,6 +772,7 @@ def _test(parts: list[str], joiner: str, indent: int, bracket: bool = False) -> 
     if not bracket and indent + len(flat) + 4 <= WIDTH:
         return flat
     pad = " " * indent
+    parts = [_wrap(part, indent + 4, len(joiner) + 1) for part in parts]
     return "(\n" + f"\n{pad}    {joiner} ".join([f"{pad}    {parts[0]}", *parts[1:]]) + f"\n{pad})"
 
 
@@ -792,16 +830,18 @@ class _TwoValuedLowering(_Lowering):
         return f"({code})"
 
     def wrapped(self, combination: model.Combine, indent: int) -> str:
-        """A combination with an operand a line, in brackets (all or any) or as it is (at least)."""
-        if combination.kind == "at_least":
-            return self.combination(combination, [])
+        """A combination in brackets with an operand a line: `and`, `or`, or `+` for at least N."""
+        at_least = combination.kind == "at_least"
         parts = []
         for operand in combination.operands:
-            part = self.bracketed(operand, [], always=False)  # computed: no lines
+            part = self.bracketed(operand, [], always=at_least)  # computed: no lines
             inner = self.emitter.resolve(operand) if self.inline else operand
-            if isinstance(inner, model.Combine) and inner.kind != "at_least" and indent + len(part) + 8 > WIDTH:
+            if isinstance(inner, model.Combine) and indent + len(part) + 8 > WIDTH:
                 part = self.wrapped(inner, indent + 4)  # a long group inside: an operand a line too
+                part = f"({part})" if at_least and inner.kind == "at_least" else part
             parts.append(part)
+        if at_least:  # True + True == 2
+            return _test(parts, "+", indent, True) + f" >= {combination.count}"
         return _test(parts, "and" if combination.kind == "all" else "or", indent, True)
 
     def test(self, condition: model.Expr, indent: int) -> str:
@@ -814,20 +854,55 @@ class _TwoValuedLowering(_Lowering):
         return ("not " if negated else "") + self.wrapped(inner, indent)
 
 
-def _split_top_level(code: str) -> list[str]:
-    """Split `a, (b, c), d` at the commas outside brackets and strings."""
-    items, depth, start, quote = [], 0, 0, ""
-    for i, char in enumerate(code):
-        if quote:
-            quote = "" if char == quote and code[i - 1] != "\\" else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
+# Where a long expression is broken, loosest-binding operators first: the lines break before every
+# operator of the loosest kind present outside brackets.
+_BREAKS = ({"if", "else"}, {"or"}, {"and"}, {"<", "<=", ">", ">=", "==", "!=", "in"}, {"+"})
+
+
+def _wrap(code: str, indent: int, prefix: int = 0) -> str:
+    """`code` as it is when it fits after `prefix` columns of a line indented by `indent`; else in
+    brackets, broken before each operator of the loosest kind outside brackets, each piece in turn."""
+    if indent + prefix + len(code) <= LINE_LIMIT - 8 or "\n" in code:  # 8: a template may indent it so
+        return code
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.string]
+    found: dict[str, list[int]] = {}  # each operator outside brackets, and where it stands
+    depth, closed_at, previous = 0, -1, ""
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in "([{":
             depth += 1
-        elif char in ")]}":
+        elif token.type == tokenize.OP and token.string in ")]}":
             depth -= 1
-        elif char == "," and depth == 0:
-            items.append(code[start:i].strip())
-            start = i + 1
-    items.append(code[start:].strip())
-    return items
+            closed_at = token.start[1] if depth == 0 and closed_at < 0 else closed_at
+        elif depth == 0 and token.type in (tokenize.OP, tokenize.NAME):
+            if not (token.string == "in" and previous == "not"):  # `not in` stays whole
+                found.setdefault(token.string, []).append(token.start[1])
+        previous = token.string
+    loosest = next((kind for kind in _BREAKS if kind & found.keys()), set())
+    cuts = [0, *sorted(at for operator in loosest & found.keys() for at in found[operator])]
+    if len(cuts) == 1 and code.startswith("(") and closed_at == len(code) - 1:  # all in one bracket
+        inner = _wrap(code[1:-1], indent, prefix)
+        return inner if "\n" in inner else code  # never drop the brackets of a group that fits bare
+    pad = " " * (indent + 4)
+    lines = []
+    for start, end in itertools.pairwise([*cuts, len(code)]):
+        line = code[start:end].strip()
+        operator, _, rest = line.partition(" ") if start else ("", "", line)
+        if len(cuts) > 1 and rest and (operator in loosest or not operator):  # a long operand: broken in turn
+            line = (f"{operator} " if operator else "") + _wrap(rest, indent + 4, len(operator) + 1)
+        lines.append(line)
+    return "(\n" + "".join(f"{pad}{line}\n" for line in lines) + " " * indent + ")"
+
+
+def _split_top_level(code: str) -> list[str]:
+    """Split `a, (b, c), d` at the commas outside brackets, by Python's own tokenizer: a string may hold
+    commas, brackets and escaped quotes (`'a\\\\'`), which only a tokenizer reads right."""
+    cuts, depth = [-1], 0
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif token.type == tokenize.OP and token.string == "," and depth == 0:
+            cuts.append(token.start[1])
+    cuts.append(len(code))
+    return [code[start + 1 : end].strip() for start, end in itertools.pairwise(cuts)]

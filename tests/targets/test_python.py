@@ -187,3 +187,86 @@ def test_a_policy_id_that_is_a_python_keyword_makes_an_importable_module() -> No
         name = python.module_name(keyword_id)
         assert name.isidentifier() and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
         ast.parse(f"import {name}")
+
+
+def _widest_policy(seed: int) -> str:
+    """A valid policy at the limits the checker allows: names of 40 characters, long enums and sets,
+    deep nesting, arithmetic, dates, codes and texts with quotes, backslashes and commas."""
+    import random
+
+    rng = random.Random(seed)
+
+    def name(prefix: str) -> str:
+        return (prefix + "_" + "".join(rng.choice("abcdefghij") for _ in range(40)))[:40]
+
+    values = [name(f"value{i}") for i in range(rng.randint(7, 14))]
+    enum, flag, number, day, text, code = (name(p) for p in ("enum", "flag", "number", "day", "text", "code"))
+    computed, weight, codeset = name("computed"), name("weight"), name("codes")
+    covered, denied, unknown = name("covered"), name("denied"), name("unknown")
+    chosen = ", ".join(rng.sample(values, rng.randint(5, len(values))))
+    strings = ['"a\\\\"', '"x), y"', '"' + "long text, with commas (and brackets) " * 3 + '"', '"it\'s"']
+    leaves = [
+        f"{enum} in {{{chosen}}}",
+        f"not {flag}",
+        f"{number} >= 3 and {computed} < 2.5",
+        f"{day} + 3 months <= 2030-12-31",
+        f"{code} in {codeset}",
+        " or ".join(f"{text} == {s}" for s in strings),
+    ]
+
+    def group(depth: int, label: str) -> str:
+        pad = "    " * (depth + 1)
+        if depth == 6:
+            return f'{pad}criterion {label} "Leaf." when {rng.choice(leaves)}\n'
+        kind = rng.choice(["all of", "any of", "at least 2 of"])
+        children = "".join(group(depth + 1, f"{label}.{i}") for i in ("A", "B", "C")[: 2 + (depth % 2)])
+        return f'{pad}criteria {label} "Group." {kind} {{\n{children}{pad}}}\n'
+
+    return f"""
+policy "W-{seed}" {{ title: "Widest" effective: 2025-01-01 }}
+fact {enum}: enum {{{", ".join(values)}}} "An enum."
+fact {flag}: boolean "A flag."
+fact {number}: integer 0..1000 unit "mg" "A number."
+fact {weight}: decimal 0.5..400.25 unit "kg" "A weight."
+fact {day}: date "A date."
+fact {text}: string "A text."
+fact {code}: code ICD10CM "A code."
+value {computed} unit "mg/kg" = {number} / {weight} "A ratio."
+codeset {codeset} ICD10CM "Codes" {{
+    "E10.*" "Type 1"
+    "E11.9" "Type 2"
+}}
+section D "Policy" {{
+{group(0, "D.I")}}}
+outcome {covered} "Covered."
+outcome {denied} "Denied."
+outcome {unknown} "Unknown."
+decide {{
+    {covered} when D.I
+    otherwise {denied}
+    unknown {unknown}
+}}
+"""
+
+
+def test_generated_code_passes_ruff_and_mypy_for_policies_at_the_limits(tmp_path: Path) -> None:
+    """Issue 13.6: names, enums, sets, texts and nesting as large as the checker allows still lint clean."""
+    from compiler.targets import pydantic_models
+
+    for seed in range(4):
+        source = _widest_policy(seed)
+        policy, diagnostics = compile_source(source, f"w{seed}.policy")
+        assert policy is not None, [d.message for d in diagnostics]
+        for directory, text in (("python", python.render(policy)), ("models", pydantic_models.render(policy))):
+            (tmp_path / directory).mkdir(exist_ok=True)
+            (tmp_path / directory / f"w{seed}.py").write_text(text, encoding="utf-8")
+        module = python.load_module(policy)  # and it runs
+        assert module.evaluate({}).outcome.startswith("unknown")
+    for directory in ("python", "models"):
+        for tool in (["ruff", "check", "--no-cache", "--config", str(ROOT / "pyproject.toml")],
+                     ["mypy", "--strict", "--no-incremental"]):  # fmt: skip
+            done = subprocess.run(
+                [str(Path(sys.executable).parent / tool[0]), *tool[1:], "."],
+                capture_output=True, text=True, cwd=tmp_path / directory,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
