@@ -352,9 +352,13 @@ def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bo
     for change in found:
         print(f"  {change.text}")
     assert impact is not None
+    searched = {
+        "grid": "every combination of the values tried for each fact, on and around each threshold",
+        "targeted": "a targeted sample of the combinations of the values tried around each threshold",
+    }[impact.search]
     print(
-        f"decision impact: {impact.changed:,} of {impact.searched:,} requests change outcome or section "
-        f"({impact.search} search)"
+        f"decision impact: {impact.changed:,} of {impact.searched:,} requests tried change outcome or section\n"
+        f"  searched: {searched}; a sample, not a proof that no other request changes"
     )
     for request, before, after in impact.examples:
         print(f"  {jsontext.dumps(request)}\n    {before} -> {after}")

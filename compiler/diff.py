@@ -14,14 +14,16 @@ fixed sample of theirs.
 from __future__ import annotations
 
 import datetime
+import decimal
 import itertools
 import random
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from compiler import model
+from compiler import interpret, model
 from compiler.fmt import quote
 
 EXHAUSTIVE_LIMIT = 200_000  # requests decided when the whole space is enumerated
@@ -49,7 +51,7 @@ class Change:
 
 @dataclass
 class Impact:
-    search: str  # "exhaustive" or "targeted"
+    search: str  # "grid": every combination of the sampled values; "targeted": a sample of those
     searched: int
     changed: int = 0
     examples: list[tuple[dict[str, Any], str, str]] = field(default_factory=list)  # request, old, new
@@ -214,7 +216,7 @@ def impact(
     if size <= EXHAUSTIVE_LIMIT:
         combinations = itertools.product(*(pools[n] for n in names))
         requests: Iterator[dict[str, Any]] = (dict(zip(names, values, strict=True)) for values in combinations)
-        result = Impact("exhaustive", size)
+        result = Impact("grid", size)
     else:
         found = changes(old, new)
         varied = sorted(_facts_behind_changes(old, new, found) & set(names))
@@ -333,7 +335,94 @@ def _pools(old: model.Policy, new: model.Policy) -> dict[str, list[Any]]:
             for value in _values(fact.type, constants.get(fact.name, set())):
                 if value not in values:
                     values.append(value)
+    for policy in (old, new):
+        for name, found in _around_computed_thresholds(policy, pools).items():
+            pools[name].extend(v for v in found if v not in pools[name])
     return pools
+
+
+def _around_computed_thresholds(policy: model.Policy, pools: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Values of a number fact that put a computed number (`weight_kg / (height_m * height_m)`) just below,
+    on and just above each constant it is compared with, and between two such constants, for each
+    value the pools give the other facts it reads. Found by bisection, computed exactly."""
+    targets: dict[model.Operand, set[Fraction]] = {}
+    for p in policy.provisions:
+        for compare in _comparisons(p.condition):
+            for side, other in ((compare.left, compare.right), (compare.right, compare.left)):
+                if isinstance(other, model.Const) and isinstance(other.value, (int, decimal.Decimal)):
+                    if not isinstance(side, model.FactRef) and not isinstance(other.value, bool):
+                        targets.setdefault(side, set()).add(Fraction(other.value))
+    found: dict[str, list[Any]] = {}
+    for operand, constants in targets.items():
+        numbers = model.facts_read(operand)
+        if not all(isinstance(policy.fact(f).type, (model.Integer, model.Decimal)) for f in numbers):
+            continue
+        ordered = sorted(constants)
+        aims = [*ordered, *((a + b) / 2 for a, b in itertools.pairwise(ordered))]
+        for solved in numbers:  # each fact in turn, the others at the values their pools give
+            others = [n for n in numbers if n != solved]
+            known = [[v for v in pools[o] if v is not None][:3] for o in others]
+            for values in itertools.product(*known):
+                for aim in aims:
+                    for value in _bisect(policy, operand, solved, dict(zip(others, values, strict=True)), aim):
+                        found.setdefault(solved, []).append(value)
+    return found
+
+
+def _bisect(
+    policy: model.Policy, operand: model.Operand, fact: str, others: dict[str, Any], aim: Fraction
+) -> list[Any]:
+    """Values of `fact` around where `operand` crosses `aim` (nothing if it does not, over the fact's range)."""
+    t = policy.fact(fact).type
+    assert isinstance(t, (model.Integer, model.Decimal))
+
+    def value(x: Fraction) -> Fraction | None:
+        exact = {k: decimal.Decimal(repr(v)) if isinstance(v, float) else v for k, v in others.items()}
+        facts = {f.name: None for f in policy.facts} | exact | {fact: decimal.Decimal(x.numerator) / x.denominator}
+        if isinstance(t, model.Integer):
+            facts[fact] = int(x)
+        try:
+            result = interpret.Evaluation(policy, facts).operand(operand)
+        except (ArithmeticError, ValueError):
+            return None
+        return None if result is None else Fraction(result)
+
+    low, high = Fraction(t.low), Fraction(t.high)
+    at_low, at_high = value(low), value(high)
+    if at_low is None or at_high is None or (at_low - aim) * (at_high - aim) > 0:
+        return []
+    rising = at_high >= at_low
+    step = Fraction(1) if isinstance(t, model.Integer) else Fraction(1, 10**_PLACES)
+    while high - low > step:
+        middle = (low + high) / 2
+        middle = Fraction(int(middle / step)) * step  # on the grid of values a request would hold
+        if middle in (low, high):
+            break
+        reached = value(middle)
+        if reached is None:
+            return []
+        if (reached < aim) == rising:
+            low = middle
+        else:
+            high = middle
+    shown = [low - step, low, high, high + step]
+    bounds = (Fraction(t.low), Fraction(t.high))
+    if isinstance(t, model.Integer):
+        return [int(v) for v in shown if bounds[0] <= v <= bounds[1]]
+    return [float(f"{float(v):.{_PLACES}f}") for v in shown if bounds[0] <= v <= bounds[1]]
+
+
+_PLACES = 4  # decimal places of the values tried for a decimal fact
+
+
+def _comparisons(expr: model.Expr | None) -> Iterator[model.Compare]:
+    if isinstance(expr, model.Compare):
+        yield expr
+    elif isinstance(expr, model.Not):
+        yield from _comparisons(expr.operand)
+    elif isinstance(expr, model.Combine):
+        for operand in expr.operands:
+            yield from _comparisons(operand)
 
 
 def _collect(expr: model.Expr, constants: dict[str, set[Any]], policy: model.Policy) -> None:
@@ -362,9 +451,11 @@ def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
     if isinstance(t, model.Integer):
         near = {c + d for c in constants if isinstance(c, int) for d in (-1, 0, 1)} | {t.low, t.high}
         return sorted(v for v in near if t.low <= v <= t.high)
-    if isinstance(t, model.Decimal):
-        nearby = {c + d for c in constants if isinstance(c, (int, float)) for d in (-0.5, 0, 0.5)} | {t.low, t.high}
-        return sorted(v for v in nearby if t.low <= v <= t.high)
+    if isinstance(t, model.Decimal):  # JSON numbers: floats, read back by their shortest decimal
+        middle = (t.low + t.high) / 2
+        nearby = {c + d for c in constants if isinstance(c, (int, decimal.Decimal)) for d in (-1, 0, 1)}
+        values = {float(v) for v in nearby | {t.low, middle, t.high} if t.low <= v <= t.high}
+        return sorted(values)
     if isinstance(t, (model.Code, model.Codes)):
         codes = sorted(c for c in constants if isinstance(c, str))
         other = {"CPT": "99999", "HCPCS": "V9999", "ICD10CM": "Z99.9"}[t.system]

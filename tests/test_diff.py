@@ -6,12 +6,13 @@ import json
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 from compiler import compile_source, diff, load
 from compiler.model import Policy
 from compiler.targets import python
-from tests.conftest import POLICY_SOURCE
+from tests.conftest import POLICY_SOURCE, ROOT
 
 TEXT = POLICY_SOURCE.read_text(encoding="utf-8")
 OLD = load(POLICY_SOURCE)
@@ -120,12 +121,12 @@ decide {{
 """
 
 
-def test_a_small_input_space_is_searched_exhaustively() -> None:
+def test_a_small_input_space_is_searched_as_a_whole_grid() -> None:
     old, _ = compile_source(SMALL.format(threshold=5), "s.policy")
     new, _ = compile_source(SMALL.format(threshold=7), "s.policy")
     assert old is not None and new is not None
     impact = diff.impact(old, new, python.load_module(old), python.load_module(new))
-    assert impact.search == "exhaustive"
+    assert impact.search == "grid"
     # score: unknown, 0, 4, 5, 6, 7, 8, 10; flag: unknown, true, false.
     assert impact.searched == 8 * 3
     # Changed: score 5 or 6 with the flag true (yes -> no) or unknown (unknown -> no).
@@ -190,3 +191,24 @@ def test_policyc_diff_usage_and_bad_sources(tmp_path: Path) -> None:
     (tmp_path / "bad.policy").write_text("policy {\n", encoding="utf-8")
     done = policyc("diff", "old.policy", "bad.policy", cwd=tmp_path)
     assert done.returncode == 1 and "bad.policy:1:" in done.stderr
+
+
+def test_a_threshold_on_a_computed_value_is_searched_on_both_sides(tmp_path: Path) -> None:
+    """Issue 13.7: raising the bariatric BMI threshold from 35 to 40 used to report no change at all."""
+    source = (ROOT / "policies" / "CMS-NCD-100.1.policy").read_text()
+    raised = source.replace("bmi >= 35", "bmi >= 40").replace("bmi < 35", "bmi < 40")
+    old, _ = compile_source(source, "old.policy")
+    new, _ = compile_source(raised, "new.policy")
+    assert old is not None and new is not None
+    impact = diff.impact(old, new, python.load_module(old), python.load_module(new))
+    assert impact.changed > 0
+    for request, before, after in impact.examples:
+        bmi = Fraction(repr(request["weight_kg"])) / Fraction(repr(request["height_m"])) ** 2
+        assert 35 <= bmi < 40, (request, before, after)  # every change found lies between the thresholds
+    (tmp_path / "CMS-NCD-100.1.policy").write_text(raised)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "policyc"), "diff", "policies/CMS-NCD-100.1.policy",
+         str(tmp_path / "CMS-NCD-100.1.policy")],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert "exhaustive" not in done.stdout and "a sample, not a proof" in done.stdout, done.stdout
