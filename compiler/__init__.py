@@ -13,6 +13,8 @@ generated evaluators are tested against. `cli.py` is the `policyc` command.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 from compiler.check import check
@@ -27,24 +29,43 @@ __version__ = "0.1.0"
 def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic]]:
     """Parse and check one policy source; the policy is None when there are errors."""
     tree, diagnostics = parse(text, file)
-    if tree is None or has_errors(diagnostics):
+    if tree is None:  # a syntax error; errors in values (an unreal date, a bad escape) still leave a tree
         return None, diagnostics
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     policy, more = check(tree, Path(file).name, sha256)
-    if policy is not None:
+    if policy is not None and not has_errors(diagnostics):
         more += verify_examples(policy, file)
-    return (None if has_errors(more) else policy), diagnostics + more
+    return (None if has_errors(diagnostics + more) else policy), diagnostics + more
+
+
+MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a policy or test file; the largest real one is under 40 KB
+
+
+def read_source(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:
+    """The text of a policy or test file, or why there is none: not a regular file (a FIFO would block
+    for ever, a symlink may loop), too large, unreadable, or not UTF-8."""
+    where = Span(name, 1, 1, 1, 1)
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:  # a FIFO must not block
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None, [error("E000", "not a regular file", where)]
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as exc:
+        return None, [error("E000", f"cannot read file: {exc.strerror or exc}", where)]
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, [error("E000", f"file is larger than {MAX_SOURCE_BYTES // 1024 // 1024} MB", where)]
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        return None, [error("E000", f"file is not valid UTF-8 (byte {exc.start})", where)]
 
 
 def compile_file(path: Path, file: str | None = None) -> tuple[Policy | None, list[Diagnostic], str]:
     """Read and compile one policy file: the policy (None on errors), diagnostics, source text."""
     name = file or str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [error("E000", f"file is not valid UTF-8 (byte {exc.start})", Span(name, 1, 1, 1, 1))], ""
-    except OSError as exc:
-        return None, [error("E000", f"cannot read file: {exc.strerror}", Span(name, 1, 1, 1, 1))], ""
+    text, problems = read_source(path, name)
+    if text is None:
+        return None, problems, ""
     policy, diagnostics = compile_source(text, name)
     return policy, diagnostics, text
 
@@ -62,7 +83,7 @@ def find_sources(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(path.rglob("*.policy")))
+            found.extend(sorted(path.rglob("*.policy")))  # a link that loops is found, then refused on reading
         else:
             found.append(path)
     return found

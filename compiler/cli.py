@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from compiler import compile_file, compile_source, find_sources, jsontext, load
-from compiler.diagnostics import CompileError, Diagnostic, Severity, display_path, render_all
+from compiler import compile_file, compile_source, find_sources, jsontext, load, read_source
+from compiler.diagnostics import CompileError, Diagnostic, Severity, display_path, render_all, visible
 from compiler.model import Policy
 
 if TYPE_CHECKING:
@@ -217,10 +217,12 @@ def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None,
         reports.append(report)
         tests = testing.tests_path(path)
         results: list[testing.Result] = []
-        if tests.is_file():
+        if tests.exists() or tests.is_symlink():  # a directory or a FIFO there is an error, not "no tests"
             report["tests"] = tests_name = display_path(tests)
-            sources[tests_name] = tests.read_text(encoding="utf-8")
-            cases, found = testing.load_cases(policy, sources[tests_name], tests_name)
+            text, found = read_source(tests, tests_name)
+            sources[tests_name] = text or ""
+            if text is not None:
+                cases, found = testing.load_cases(policy, text, tests_name)
             diagnostics += found
             if any(d.severity is Severity.ERROR for d in found):
                 failed = True
@@ -252,7 +254,8 @@ def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage
         print(f"{report['policy']}: no test cases ({report['file'].removesuffix('.policy')}.tests does not exist)")
     for failure in report["failures"]:
         for problem in failure["problems"]:
-            print(f'{report["tests"]}:{failure["line"]}:{failure["column"]}: FAIL "{failure["case"]}": {problem}')
+            where = f'{report["tests"]}:{failure["line"]}:{failure["column"]}'
+            print(visible(f'{where}: FAIL "{failure["case"]}": {problem}'))  # a title cannot drive the terminal
     failures = len(report["failures"])
     print(f"{report['policy']}: {report['cases'] - failures} passed, {failures} failed")
     if not show_coverage or "coverage" not in report:
@@ -280,11 +283,11 @@ def run_fmt(paths: list[Path], check: bool) -> int:
     unformatted = 0
     for path in find_sources(paths):
         name = display_path(path)
-        try:
-            sources[name] = text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"policyc fmt: cannot read {name}: {exc}", file=sys.stderr)
-            return 1
+        text, found = read_source(path, name)
+        if text is None:
+            diagnostics += found
+            continue
+        sources[name] = text
         formatted, found = format_source(text, name)
         diagnostics += [d for d in found if d.severity is Severity.ERROR]
         if formatted is None or formatted == text:

@@ -43,7 +43,7 @@ class Diagnostic:
     hint: str | None = None
 
     def render(self, source: str | None) -> str:
-        head = f"{self.span}: {self.severity.value}[{self.code}]: {self.message}"
+        head = visible(f"{self.span}: {self.severity.value}[{self.code}]: {self.message}")
         lines = [head]
         excerpt = _excerpt(source, self.span)
         if excerpt:
@@ -76,13 +76,19 @@ def render_all(diagnostics: list[Diagnostic], sources: dict[str, str]) -> str:
     return "\n".join(d.render(sources.get(d.span.file)) for d in ordered)
 
 
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: a control or other unprintable character becomes '?', one for
+    one, so a caret stays under its column and no escape sequence reaches the terminal."""
+    return "".join(char if char.isprintable() else "?" for char in text)
+
+
 def _excerpt(source: str | None, span: Span) -> list[str]:
     if source is None:
         return []
-    lines = source.splitlines()
+    lines = source.split("\n")  # as the parser counts lines: U+2028, a form feed or a lone CR end none
     if not 1 <= span.line <= len(lines):
         return []
-    text = lines[span.line - 1].expandtabs(1)
+    text = visible(lines[span.line - 1].removesuffix("\r").expandtabs(1))
     width = 1
     if span.end_line == span.line and span.end_column > span.column:
         width = span.end_column - span.column
@@ -103,6 +109,6 @@ class CompileError(Exception):
 def display_path(path: Path) -> str:
     """The path an author typed, relative to the working directory when inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+        return str(path.absolute().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
         return str(path)

@@ -13,6 +13,8 @@ import pytest
 from compiler.cli import main
 from tests.conftest import APPROVABLE, POLICY_SOURCE, ROOT, request_with
 
+POLICYC = [sys.executable, "-m", "compiler.cli"]
+
 
 def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """The installed command, as an author or CI runs it."""
@@ -276,3 +278,41 @@ def test_eval_into_a_closed_pipe_a_full_disk_or_from_closed_stdin_has_no_traceba
         f"{executable} eval MP-MM-1308 --input - <&-", shell=True, capture_output=True, text=True, cwd=ROOT
     )
     assert closed.returncode == 2 and "standard input is closed" in closed.stderr
+
+
+# -- Files that are not what they seem (red-team F13, F14, F18) ----------------------------------------
+
+
+MINI = """policy "X-1" { title: "T" effective: 2025-01-01 }
+fact age: integer 0..130 "Age."
+section D "Policy" { rule D.I "Adults." when age >= 18 }
+outcome yes "Yes."
+outcome no "No."
+outcome unk "Unknown."
+decide { yes when D.I otherwise no unknown unk }
+"""
+
+
+def test_links_that_loop_fifos_and_bad_bytes_are_diagnosed_not_a_traceback_or_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "loop.policy").symlink_to("loop.policy")
+    os.mkfifo(tmp_path / "fifo.policy")
+    (tmp_path / "ok.policy").write_text(MINI)
+    (tmp_path / "ok.tests").write_bytes(b"\xff\xfe not UTF-8")
+    checked = subprocess.run([*POLICYC, "check", str(tmp_path)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    assert "loop.policy:1:1: error[E000]: cannot read file" in checked.stderr
+    assert "fifo.policy:1:1: error[E000]: not a regular file" in checked.stderr
+    tested = subprocess.run(
+        [*POLICYC, "test", str(tmp_path / "ok.policy")], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert tested.returncode == 1 and "ok.tests:1:1: error[E000]: file is not valid UTF-8" in tested.stderr
+
+
+def test_a_test_title_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "X-1.policy").write_text(MINI)
+    (tmp_path / "X-1.tests").write_text(
+        'request base { age: 40 }\ncase "x\\u000d\\u001b[2KX-1: 1 passed, 0 failed" from base expect no {\n}\n'
+    )
+    done = subprocess.run([*POLICYC, "test", str(tmp_path / "X-1.policy")], capture_output=True, text=True, cwd=ROOT)
+    assert "\x1b" not in done.stdout and "\r" not in done.stdout
+    assert 'FAIL "x??[2KX-1: 1 passed, 0 failed"' in done.stdout and done.returncode == 1
