@@ -300,7 +300,19 @@ class Checker:
             if quantity.kind not in ("number", "date"):
                 self.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
                 continue
-            if value.unit is not None:
+            if value.unit is not None and quantity.kind == "number":
+                derived, declared = quantity.unit, unit_product(value.unit, None, 1)
+                cancelled = derived is None and any(self.unit_of(f) for f in model.facts_read(operand))
+                if (derived is not None or cancelled) and derived != declared and not (
+                    declared == "%" and derived is None
+                ):
+                    shown = derived or "no unit (its units cancel)"
+                    self.error(
+                        "E208",
+                        f"value '{value.name}' is declared in {value.unit}, but its formula gives {shown}",
+                        value.expr.span,
+                        hint=f'declare it `unit "{derived}"`' if derived else 'a ratio of like units: `unit "%"`?',
+                    )  # the value is still declared, as written, so that its uses are not errors too
                 quantity = dataclasses.replace(quantity, unit=value.unit)
             computed = model.Computed(
                 value.name,
@@ -314,6 +326,10 @@ class Checker:
             )
             self.computed[value.name] = (computed, operand, quantity)
             self.computed_spans[value.name] = value.span
+
+    def unit_of(self, fact: str) -> str | None:
+        fact_type = self.fact_types.get(fact)
+        return fact_type.unit if isinstance(fact_type, (model.Integer, model.Decimal)) else None
 
     def declare_outcomes(self, outcomes: list[nodes.Outcome]) -> None:
         for outcome in outcomes:
@@ -860,9 +876,7 @@ class Checker:
                 hint="divide by a fact whose declared range excludes 0",
             )
             return None
-        unit = (qa.unit or qb.unit) if None in (qa.unit, qb.unit) and op == "*" else None
-        if op == "/" and qb.unit is None:
-            unit = qa.unit
+        unit = unit_product(qa.unit, qb.unit, 1 if op == "*" else -1)
         sign = 0 if op != "/" else 1 if qb.low is not None and qb.low > 0 else -1
         return model.Arith(op, a, b, sign), Quantity("number", unit, *_multiply(qa, qb, op), whole=whole)
 
@@ -1426,3 +1440,40 @@ def show_exact(q: Fraction) -> str:
         places += 1
     digits = str(abs(q.numerator) * 10**places // q.denominator).rjust(places + 1, "0")
     return ("-" if q < 0 else "") + digits[:-places] + "." + digits[-places:]
+
+
+# -- Units: a unit is a product of named factors with whole exponents, `kg/m2` is kg^1 m^-2 ---------
+
+# Compound units known by a name of their own.
+NAMED_UNITS = {"pack-years": "packs*years/day"}
+
+
+def _factors(unit: str | None) -> dict[str, int]:
+    """`kg/m2` -> {kg: 1, m: -2}; `%` and no unit -> {}."""
+    if unit is None or unit == "%":
+        return {}
+    unit = NAMED_UNITS.get(unit, unit)
+    found: dict[str, int] = {}
+    for i, part in enumerate(unit.replace(" ", "").split("/")):
+        for factor in filter(None, part.split("*")):
+            name, power = re.fullmatch(r"(.*?)([0-9]*)", factor).groups()  # type: ignore[union-attr]
+            exponent = int(power or 1) * (1 if i == 0 else -1)
+            found[name or factor] = found.get(name or factor, 0) + exponent
+    return {name: power for name, power in found.items() if power}
+
+
+def unit_product(a: str | None, b: str | None, power: int) -> str | None:
+    """The unit of a * b (power 1) or a / b (power -1), written canonically: `kg/m2`, `packs*years/day`."""
+    factors = _factors(a)
+    for name, exponent in _factors(b).items():
+        factors[name] = factors.get(name, 0) + power * exponent
+    factors = {name: exponent for name, exponent in factors.items() if exponent}  # kg/kg: no unit
+    if not factors:  # a percentage times or over a plain number stays a percentage
+        return "%" if (a == "%" or (b == "%" and power == 1)) else None
+
+    def written(names: list[str]) -> str:
+        return "*".join(f"{n}{abs(factors[n]) if abs(factors[n]) > 1 else ''}" for n in names)
+
+    over = sorted(n for n, e in factors.items() if e > 0)
+    under = sorted(n for n, e in factors.items() if e < 0)
+    return (written(over) or "1") + (f"/{written(under)}" if under else "")
