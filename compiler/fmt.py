@@ -28,7 +28,7 @@ INDENT = "    "
 
 def format_source(text: str, file: str) -> tuple[str | None, list[Diagnostic]]:
     """The source in canonical layout, or None (with the diagnostics) when it does not parse."""
-    tree, diagnostics = parse(text, file)
+    tree, diagnostics = parse(text, file, legacy=True)  # the old syntax too: it is printed in the new
     if tree is None:
         return None, diagnostics
     return _Printer(_comments(text)).file(tree), diagnostics
@@ -205,7 +205,7 @@ class _Printer:
         self.depth -= 1
 
     def code_entry(self, entry: nodes.CodeEntry) -> None:
-        self.emit(quote(entry.code) + (f" {quote(entry.label)}" if entry.label is not None else ""))
+        self.emit(quote(entry.code) + (f": {quote(entry.label)}" if entry.label is not None else ""))
 
     def decide(self, decide: nodes.Decide) -> None:
         lines: list[tuple[nodes.Node, str]] = [
@@ -236,8 +236,7 @@ class _Printer:
         elif isinstance(item, nodes.Revision):
             parts = ["revision", item.kind]
             parts += [item.date.text] if item.date else []
-            parts += [quote(item.action)] if item.action is not None else []
-            self.emit(" ".join(parts))
+            self.emit(" ".join(parts) + (f": {quote(item.action)}" if item.action is not None else ""))
         else:
             self.emit(f"reference {quote(item.citation)}")
             for key, value in (("doi", item.doi), ("url", item.url)):

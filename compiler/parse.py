@@ -8,9 +8,11 @@ grammar cannot express (unreal dates, bad escapes) are reported here too.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import decimal
 import functools
+import itertools
 import re
 import textwrap
 from pathlib import Path
@@ -28,13 +30,28 @@ _HERE = Path(__file__).resolve().parent
 _GRAMMAR_PATHS = (_HERE.parent / "grammar" / "policy.lark", _HERE / "policy.lark")
 
 
+# Before 0.2, a code's label and a revision's action followed it with no colon, which let
+# `"E10.*" "E11.9"` be read as one labelled code. `policyc fmt` still reads that form, to rewrite it.
+_LEGACY_RULES = {  # each accepts the old form and the new
+    'code_entry: STRING [":" STRING]': 'code_entry: STRING [[":"] STRING]',
+    'revision: "revision" REVISION_KIND [DATE] [":" STRING]': (
+        'revision: "revision" REVISION_KIND [DATE] [[":"] STRING]'
+    ),
+}
+
+
 @functools.cache
-def _parser() -> Lark:
+def _parser(legacy: bool = False) -> Lark:
     path = next(p for p in _GRAMMAR_PATHS if p.exists())
+    grammar = path.read_text(encoding="utf-8")
+    if legacy:
+        for rule, old in _LEGACY_RULES.items():
+            grammar = grammar.replace(rule, old)
     return Lark(
-        path.read_text(encoding="utf-8"),
+        grammar,
         parser="lalr",
         lexer="contextual",
+        strict=not legacy,  # a conflict in the grammar is an error, never resolved in silence
         propagate_positions=True,
         maybe_placeholders=True,
         cache=True,  # the parse tables, in the temporary directory, keyed by the grammar's hash
@@ -42,9 +59,16 @@ def _parser() -> Lark:
     )
 
 
-def parse(text: str, file: str) -> tuple[nodes.PolicyFile | None, list[Diagnostic]]:
-    """Parse one policy source. Returns the AST (None on a syntax error) and diagnostics."""
-    return _parse(text, file, "start")
+def parse(text: str, file: str, legacy: bool = False) -> tuple[nodes.PolicyFile | None, list[Diagnostic]]:
+    """Parse one policy source. Returns the AST (None on a syntax error) and diagnostics.
+
+    With `legacy`, read the syntax before 0.2 as well (for `policyc fmt`, which rewrites it)."""
+    tree, diagnostics = _parse(text, file, "start", legacy)
+    if tree is None and not legacy and _parse(text, file, "start", True)[0] is not None:
+        hint = "this is the syntax before policyc 0.2 (a code's label or a revision's text with no ':'): "
+        hint += "`policyc fmt` rewrites it"
+        diagnostics = [dataclasses.replace(d, hint=hint) for d in diagnostics]
+    return tree, diagnostics
 
 
 def parse_tests(text: str, file: str) -> tuple[nodes.TestFile | None, list[Diagnostic]]:
@@ -52,9 +76,9 @@ def parse_tests(text: str, file: str) -> tuple[nodes.TestFile | None, list[Diagn
     return _parse(text, file, "tests")
 
 
-def _parse(text: str, file: str, start: str) -> tuple[Any, list[Diagnostic]]:
+def _parse(text: str, file: str, start: str, legacy: bool = False) -> tuple[Any, list[Diagnostic]]:
     try:
-        tree = _parser().parse(text, start=start)
+        tree = _parser(legacy).parse(text, start=start)
     except UnexpectedInput as exc:
         return None, [_syntax_error(exc, text, file)]
     too_deep = _too_deep(tree, file)
@@ -345,7 +369,15 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def codeset(self, meta: LarkMeta, children: list[Any]) -> nodes.CodeSet:
         name, system, title, *entries = children
+        for before, after in itertools.pairwise(entries):
+            if before.label is None and after.span.line == before.span.end_line:
+                self._before_colon(after.span, "a code's label follows it after ':' (two codes go on two lines)")
         return nodes.CodeSet(self._span(meta), str(name), self._name(system), self._string(title), tuple(entries))
+
+    def _before_colon(self, span: Span, message: str) -> None:
+        """Text that the syntax before 0.2 read as a label or an action: refuse it, never guess."""
+        hint = "write `\"CODE\": \"label\"` or `revision KIND DATE: \"text\"`; `policyc fmt` rewrites the old form"
+        self.diagnostics.append(error("E007", message, span, hint))
 
     def code_entry(self, meta: LarkMeta, children: list[Token | None]) -> nodes.CodeEntry:
         code, label = children
@@ -466,6 +498,10 @@ class PolicyTransformer(Transformer[Token, Any]):
 
     def section(self, meta: LarkMeta, children: list[Any]) -> nodes.Section:
         label, title, *items = children
+        for before, after in itertools.pairwise(items):
+            if isinstance(before, nodes.Revision) and before.action is None and isinstance(after, nodes.Prose):
+                if after.span.line == before.span.end_line:
+                    self._before_colon(after.span, "a revision's text follows it after ':'")
         return nodes.Section(self._span(meta), str(label), self._string(title), tuple(items))
 
     def prose(self, meta: LarkMeta, children: list[Token]) -> nodes.Prose:

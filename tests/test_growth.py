@@ -87,7 +87,7 @@ def test_the_checker_refuses_mistakes_with_these_constructs(condition: str, code
 
 
 def test_a_malformed_code_in_a_code_set_is_an_error() -> None:
-    found = diagnostics('codeset s CPT "s" { "4349" "short" }' + rule("code_fact in s"))
+    found = diagnostics('codeset s CPT "s" { "4349": "short" }' + rule("code_fact in s"))
     assert "E115" in found
 
 

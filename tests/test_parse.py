@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import compile_file, compile_source
+from compiler import compile_file, compile_source, nodes
 from compiler.cli import main
 from compiler.diagnostics import render_all
 from compiler.parse import _parser, fold_text, parse
-from tests.conftest import POLICY_SOURCE
+from tests.conftest import POLICY_SOURCE, ROOT
 
 LONG = bool(os.environ.get("POLICYC_LONG"))
 EXAMPLES = 20_000 if LONG else 600
@@ -138,3 +138,70 @@ def test_time_grows_linearly_with_size() -> None:
 
     small, large = min(seconds(1000) for _ in range(2)), min(seconds(4000) for _ in range(2))
     assert large < 10 * small, (small, large)  # linear is 4x; quadratic would be 16x
+
+
+# -- An unambiguous grammar (issue 13.3) ------------------------------------------------------------
+
+OLD_SYNTAX = """policy "X-1" { title: "T" effective: 2025-01-01 }
+fact diagnosis_code: code ICD10CM "Diagnosis."
+codeset diabetes ICD10CM "Diabetes" {
+    "E10.*" "Type 1"
+    "E11.9"
+}
+section H "History" {
+    revision issued 2024-01-01 "First issue."
+    revision revised 2025-01-01
+    "A paragraph after the history."
+}
+section D "Policy" { rule D.I "Diabetic." when diagnosis_code in diabetes }
+outcome yes "Yes."
+outcome no "No."
+outcome unk "Unknown."
+decide { yes when D.I otherwise no unknown unk }
+"""
+
+
+def test_the_grammar_is_built_strict_and_its_old_conflicts_would_be_errors() -> None:
+    from lark import Lark
+    from lark.exceptions import GrammarError
+
+    from compiler.parse import _LEGACY_RULES
+
+    assert _parser().options.strict
+    grammar = (ROOT / "grammar" / "policy.lark").read_text()
+    for rule, old in _LEGACY_RULES.items():
+        with pytest.raises(GrammarError, match="Shift/Reduce"):
+            Lark(grammar.replace(rule, old.replace('[[":"] STRING]', "[STRING]")), parser="lalr", strict=True)
+
+
+def test_a_code_after_a_code_is_never_its_label() -> None:
+    text = OLD_SYNTAX.replace('    "E10.*" "Type 1"\n    "E11.9"\n', '    "E10.*" "E11.9"\n')
+    _, found = compile_source(text.replace('"First issue."', ': "First issue."'), "x.policy")
+    assert [(d.code, d.span.line) for d in found if d.severity.value == "error"] == [("E007", 4)]
+    two_lines = text.replace('    "E10.*" "E11.9"\n', '    "E10.*"\n    "E11.9"\n').replace(' "First', ': "First')
+    policy, found = compile_source(two_lines, "x.policy")
+    assert policy is not None, found
+    assert policy.codeset("diabetes").exact == ("E11.9",) and policy.codeset("diabetes").prefixes == ("E10.",)
+
+
+def test_a_paragraph_after_a_revision_stays_a_paragraph() -> None:
+    text = OLD_SYNTAX.replace('"E10.*" "Type 1"', '"E10.*": "Type 1"')
+    _, found = compile_source(text, "x.policy")
+    assert [(d.code, d.span.line) for d in found if d.severity.value == "error"] == [("E007", 8)]
+    tree, found = parse(text.replace(' "First issue."', ""), "x.policy")
+    assert tree is not None and not found
+    history = next(i for i in tree.items if isinstance(i, nodes.Section) and i.label == "H")
+    assert [type(item).__name__ for item in history.items] == ["Revision", "Revision", "Prose"]
+
+
+def test_fmt_rewrites_the_old_syntax_into_the_new_with_the_same_meaning() -> None:
+    from compiler.fmt import format_source, shape
+
+    formatted, found = format_source(OLD_SYNTAX, "x.policy")
+    assert formatted is not None, found
+    assert '"E10.*": "Type 1"' in formatted and 'revision issued 2024-01-01: "First issue."' in formatted
+    new, found = parse(formatted, "x.policy")
+    old, _ = parse(OLD_SYNTAX, "x.policy", legacy=True)
+    assert new is not None and not found and shape(new.items) == shape(old.items)
+    _, found = parse(OLD_SYNTAX, "x.policy")
+    assert any("`policyc fmt` rewrites" in (d.hint or "") for d in found)

@@ -233,8 +233,8 @@ fact {text}: string "A text."
 fact {code}: code ICD10CM "A code."
 value {computed} unit "mg/kg" = {number} / {weight} "A ratio."
 codeset {codeset} ICD10CM "Codes" {{
-    "E10.*" "Type 1"
-    "E11.9" "Type 2"
+    "E10.*": "Type 1"
+    "E11.9": "Type 2"
 }}
 section D "Policy" {{
 {group(0, "D.I")}}}
