@@ -38,7 +38,7 @@ def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic
     return (None if has_errors(diagnostics + more) else policy), diagnostics + more
 
 
-MAX_SOURCE_BYTES = 4 * 1024 * 1024  # a policy or test file; the largest real one is under 40 KB
+MAX_SOURCE_BYTES = 1024 * 1024  # a policy or test file; the largest real one is under 40 KB
 
 
 def read_source(path: Path, name: str) -> tuple[str | None, list[Diagnostic]]:

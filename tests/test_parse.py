@@ -5,24 +5,29 @@ Set POLICYC_LONG=1 for a deeper run (more examples per property).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import compile_file, compile_source, nodes
+from compiler import compile_file, compile_source, load, nodes, testing
 from compiler.cli import main
 from compiler.diagnostics import render_all
 from compiler.parse import _parser, fold_text, parse
+from compiler.targets import python
 from tests.conftest import POLICY_SOURCE, ROOT
 
 LONG = bool(os.environ.get("POLICYC_LONG"))
 EXAMPLES = 20_000 if LONG else 600
 SOURCE = POLICY_SOURCE.read_text(encoding="utf-8")
 TOKENS = list(_parser().lex(SOURCE, dont_ignore=True))
+# Every shipped policy and test file is mutated, not only MP-MM-1308: each construct meets the fuzzer.
+CORPUS = sorted((ROOT / "policies").glob("*.policy")) + sorted((ROOT / "policies").glob("*.tests"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -50,10 +55,43 @@ def splice(tokens: list[str]) -> str:
     return "".join(tokens)
 
 
+@functools.cache
+def _tokens(path: Path) -> list[str]:
+    return [str(t) for t in _parser().lex(path.read_text(encoding="utf-8"), dont_ignore=True)]
+
+
+@functools.cache
+def _policy_of(tests: Path) -> Any:
+    return load(tests.with_suffix(".policy"))
+
+
+def assert_clean_anywhere(text: str, path: Path) -> None:
+    """A mutant of a policy compiles to diagnostics or to an evaluator that is Python; a mutant of a
+    test file loads to diagnostics or to cases that run."""
+    if path.suffix == ".policy":
+        assert_clean(text)
+        policy, _ = compile_source(text, "fuzz.policy")
+        if policy is not None:
+            compile(python.render(policy), "fuzz", "exec")  # F6: what check accepts, Python accepts
+        return
+    policy = _policy_of(path)
+    cases, diagnostics = testing.load_cases(policy, text, "fuzz.tests")
+    lines = max(1, len(text.splitlines()))
+    assert all(1 <= d.span.line <= lines + 1 for d in diagnostics), diagnostics
+    if not any(d.severity.value == "error" for d in diagnostics):
+        testing.run(policy, cases, _module_of(path))
+
+
+@functools.cache
+def _module_of(tests: Path) -> Any:
+    return python.load_module(_policy_of(tests))
+
+
 @FUZZ
 @given(st.data())
 def test_token_mutations(data: st.DataObject) -> None:
-    tokens = [str(t) for t in TOKENS]
+    path = data.draw(st.sampled_from(CORPUS))
+    tokens = list(_tokens(path))
     for _ in range(data.draw(st.integers(1, 4))):
         i = data.draw(st.integers(0, len(tokens) - 1))
         j = data.draw(st.integers(0, len(tokens) - 1))
@@ -66,7 +104,7 @@ def test_token_mutations(data: st.DataObject) -> None:
             tokens[i], tokens[j] = tokens[j], tokens[i]
         else:
             tokens[i] = data.draw(st.sampled_from([*tokens[:50], " ", "\n", "{", "}", "(", ")", "9" * 30, "-1"]))
-    assert_clean(splice(tokens))
+    assert_clean_anywhere(splice(tokens), path)
 
 
 LOOK_ALIKES = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "-": "‐", '"': "“", "=": "＝", " ": "\u00a0"}

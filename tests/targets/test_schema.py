@@ -168,3 +168,19 @@ def test_schema_command_prints_the_schemas(capsys: pytest.CaptureFixture[str]) -
     assert main(["schema", str(POLICY_SOURCE), "--decision"]) == 0
     assert json.loads(capsys.readouterr().out) == DECISION_SCHEMA
     assert main(["schema", "NO-SUCH"]) == 2
+
+
+@pytest.mark.parametrize("name", ["CMS-NCD-100.1", "CMS-NCD-210.14", "CMS-NCD-240.4"])
+def test_decimal_facts_refuse_nan_in_the_schema_too(name: str) -> None:
+    """Red-team F12: jsonschema passes NaN through `minimum` and `maximum`; the schema must not."""
+    request_schema = json.loads((ROOT / "generated" / "schema" / f"{name}.request.schema.json").read_text())
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    validator = jsonschema.Draft202012Validator(request_schema, format_checker=checker)
+    properties = request_schema["properties"]
+    decimals = [fact for fact, s in properties.items() if s.get("type") == ["number", "null"]]
+    assert decimals
+    for fact in decimals:
+        low = properties[fact]["minimum"]
+        assert validator.is_valid({fact: low}) and validator.is_valid({fact: None})
+        assert not validator.is_valid(json.loads(f'{{"{fact}": NaN}}'))
+        assert not validator.is_valid({fact: float("inf")})
