@@ -27,8 +27,16 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-# Raises ValueError (json.JSONDecodeError among them) on text that is not one JSON value.
-decode = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_no_constant, object_pairs_hook=_object).decode
+_plain = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_no_constant).decode
+_checked = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_no_constant, object_pairs_hook=_object).decode
+
+
+def decode(text: str) -> Any:
+    """One JSON value; raises ValueError (json.JSONDecodeError among them) on text that is not one."""
+    value = _plain(text)
+    if type(value) is dict and len(value) == text.count(":"):
+        return value  # each colon is one of its keys': none of them can repeat
+    return _checked(text)  # nested objects, or colons in strings: look at every key
 
 
 def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:
