@@ -261,6 +261,8 @@ class _Printer:
         body = p.body
         if isinstance(body, nodes.Condition):
             self.emit(f"{INDENT}when {expression(body.expr)}")
+            if body.wording_differs is not None:
+                self.emit(f"{INDENT}wording differs {quote(body.wording_differs)}")
         elif isinstance(body, nodes.Clarifies):
             self.emit(f"{INDENT}clarifies {body.section.label} reads {', '.join(n.name for n in body.facts)}")
         elif isinstance(body, nodes.Group):

@@ -341,6 +341,7 @@ class Reference(Node):
 @dataclass(frozen=True, slots=True)
 class Condition(Node):
     expr: Expr
+    wording_differs: str | None = None  # the author's reason, when the wording deliberately differs
 
 
 @dataclass(frozen=True, slots=True)

@@ -535,7 +535,11 @@ class PolicyTransformer(Transformer[Token, Any]):
         return nodes.Provision(self._span(meta), str(kind), str(label), self._string(wording), body)
 
     def condition(self, meta: LarkMeta, children: list[Any]) -> nodes.Condition:
-        return nodes.Condition(self._span(meta), children[0])
+        expr, differs = children
+        return nodes.Condition(self._span(meta), expr, differs)
+
+    def wording_differs(self, meta: LarkMeta, children: list[Token]) -> str:
+        return self._string(children[0])
 
     def group(self, meta: LarkMeta, children: list[Any]) -> nodes.Group:
         quantifier, *provisions = children

@@ -90,3 +90,22 @@ def test_checks(rules: str, expected: str | None) -> None:
         assert messages == []
     else:
         assert any(m.startswith(expected) for m in messages), messages
+
+
+def test_wording_and_condition_numbers_cannot_drift_apart_silently() -> None:
+    """Issue 13.8: lowering `eckardt_score >= 3` to `>= 2` left "greater than or equal to 3" everywhere."""
+    source = (Path(__file__).parent.parent / "policies" / "MP-MM-1308.policy").read_text()
+    assert "when eckardt_score >= 3" in source
+    _, found = compile_source(source, "p.policy")
+    assert not [d for d in found if d.code in ("W104", "W105")]
+    drifted = source.replace("when eckardt_score >= 3", "when eckardt_score >= 2")
+    _, found = compile_source(drifted, "p.policy")
+    assert sorted((d.code, d.message) for d in found if d.code in ("W104", "W105")) == [
+        ("W104", "the condition uses 2, which its wording does not state"),
+        ("W105", "the wording states 3, which the condition does not use"),
+    ]
+    acknowledged = drifted.replace(
+        "when eckardt_score >= 2", 'when eckardt_score >= 2\n            wording differs "the committee lowered it"'
+    )
+    policy, found = compile_source(acknowledged, "p.policy")
+    assert policy is not None and not [d for d in found if d.code in ("W104", "W105")]
