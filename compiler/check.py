@@ -1503,7 +1503,12 @@ def unit_product(a: str | None, b: str | None, power: int) -> str | None:
 
 
 _STATED_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%)?")  # 3, 0.70, 70%, 31st, 12-week
-_NUMBER_WORDS = dict(zip("one two three four five six seven eight nine ten eleven twelve".split(), range(1, 13)))
+_NUMBER_WORDS = {
+    word: number
+    for number, word in enumerate(
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], start=1
+    )
+}
 
 
 def _stated_numbers(wording: str) -> list[tuple[Fraction, bool]]:

@@ -59,10 +59,13 @@ def value_aliases(fact: model.Fact) -> list[_Alias]:
     if isinstance(t, model.Integer):
         return [_Alias(name, annotated("StrictInt", f"Field(ge={t.low}, le={t.high})", "BeforeValidator(_integral)"))]
     if isinstance(t, model.Decimal):
-        low = schema.json_number(t.low)
+        low, high = schema.json_number(t.low), schema.json_number(t.high)
         bounds = f"Field(ge=Decimal({str(t.low)!r}), le=Decimal({str(t.high)!r}))"
-        extra = f"Field(json_schema_extra={{'not': {schema.not_nan(low)!r}}})"
-        return [_Alias(name, annotated("Decimal", "BeforeValidator(_number)", bounds, extra))]
+        # the JSON Schema of a number, as the emitted schema has it (pydantic's own for Decimal admits strings)
+        exact = {"type": "number", "minimum": low, "maximum": high, "not": schema.not_nan(low)}
+        items = "".join(f"            {key!r}: {value!r},\n" for key, value in exact.items())
+        with_schema = f"WithJsonSchema(\n        {{\n{items}        }}\n    )"  # a part a line, inside annotated()
+        return [_Alias(name, annotated("Decimal", "BeforeValidator(_number)", bounds, with_schema))]
     if isinstance(t, (model.Code, model.Codes)):
         pattern = model.CODE_SYSTEMS[t.system][0]
         check = f"AfterValidator(_matching({literal(pattern)}))"

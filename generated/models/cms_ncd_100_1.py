@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
 )
 
 POLICY_ID = 'CMS-NCD-100.1'
@@ -76,13 +77,27 @@ WeightKgValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('20'), le=Decimal('400')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 20}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 20,
+            'maximum': 400,
+            'not': {'type': 'number', 'exclusiveMaximum': 20},
+        }
+    ),
 ]
 HeightMValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('1.0'), le=Decimal('2.5')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 1}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 1,
+            'maximum': 2.5,
+            'not': {'type': 'number', 'exclusiveMaximum': 1},
+        }
+    ),
 ]
 ComorbiditiesItem = Literal[
     'type_2_diabetes',

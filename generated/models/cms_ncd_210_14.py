@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictStr,
+    WithJsonSchema,
 )
 
 POLICY_ID = 'CMS-NCD-210.14'
@@ -84,13 +85,27 @@ PacksPerDayValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('0'), le=Decimal('10')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 0,
+            'maximum': 10,
+            'not': {'type': 'number', 'exclusiveMaximum': 0},
+        }
+    ),
 ]
 YearsSmokedValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('0'), le=Decimal('100')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 0,
+            'maximum': 100,
+            'not': {'type': 'number', 'exclusiveMaximum': 0},
+        }
+    ),
 ]
 QuitDateValue = Annotated[
     StrictStr,

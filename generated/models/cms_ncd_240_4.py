@@ -24,6 +24,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    WithJsonSchema,
 )
 
 POLICY_ID = 'CMS-NCD-240.4'
@@ -97,13 +98,27 @@ AhiValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('0'), le=Decimal('200')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 0,
+            'maximum': 200,
+            'not': {'type': 'number', 'exclusiveMaximum': 0},
+        }
+    ),
 ]
 RecordedSleepHoursValue = Annotated[
     Decimal,
     BeforeValidator(_number),
     Field(ge=Decimal('0'), le=Decimal('24')),
-    Field(json_schema_extra={'not': {'type': 'number', 'exclusiveMaximum': 0}}),
+    WithJsonSchema(
+        {
+            'type': 'number',
+            'minimum': 0,
+            'maximum': 24,
+            'not': {'type': 'number', 'exclusiveMaximum': 0},
+        }
+    ),
 ]
 SymptomsItem = Literal[
     'excessive_daytime_sleepiness',
