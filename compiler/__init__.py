@@ -28,6 +28,9 @@ __version__ = "0.1.0"
 
 def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic]]:
     """Parse and check one policy source; the policy is None when there are errors."""
+    if "\r" in text and "\n" not in text:  # it would read as one line, a comment if it starts with one
+        hint = "save the file with LF (or CR LF) line ends"
+        return None, [error("E001", "the lines end with CR alone (classic Mac OS)", Span(file, 1, 1, 1, 1), hint)]
     tree, diagnostics = parse(text, file)
     if tree is None:  # a syntax error; errors in values (an unreal date, a bad escape) still leave a tree
         return None, diagnostics

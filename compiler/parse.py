@@ -143,6 +143,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     names = sorted({_describe_terminal(name) for name in expected if not name.startswith("$")})
     if names:
         hint = "expected " + _one_of(names)
+    if text.startswith("\ufeff") and (line, column) == (1, 1):
+        hint = "the file starts with a byte order mark (U+FEFF): save it as UTF-8 without one"
     return error("E001", f"syntax error: {message}", span, hint)
 
 

@@ -243,3 +243,11 @@ def test_fmt_rewrites_the_old_syntax_into_the_new_with_the_same_meaning() -> Non
     assert new is not None and not found and shape(new.items) == shape(old.items)
     _, found = parse(OLD_SYNTAX, "x.policy")
     assert any("`policyc fmt` rewrites" in (d.hint or "") for d in found)
+
+
+def test_a_byte_order_mark_or_cr_line_ends_are_named_in_the_help() -> None:
+    """Red-team F13: the message was right but did not say what to do."""
+    _, found = compile_source("\ufeff" + SOURCE, "x.policy")
+    assert "byte order mark" in (found[0].hint or "")
+    _, found = compile_source(SOURCE.replace("\n", "\r"), "x.policy")
+    assert [d.message for d in found] == ["the lines end with CR alone (classic Mac OS)"]
