@@ -593,6 +593,7 @@ class Checker:
             facts,
             clarifies,
             tuple(values),
+            body.wording_differs if isinstance(body, nodes.Condition) else None,
         )
 
     def check_wording_numbers(self, provision: nodes.Provision, body: nodes.Condition) -> None:

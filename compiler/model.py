@@ -336,6 +336,7 @@ class Provision:
     facts: tuple[str, ...]  # every fact the condition reads, through sub-provisions too
     clarifies: str | None = None
     values: tuple[str, ...] = ()  # every computed value the condition reads, likewise
+    wording_differs: str | None = None  # why the wording states other numbers than the condition, if it does
 
 
 @dataclass(frozen=True, slots=True)
