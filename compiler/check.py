@@ -791,6 +791,14 @@ class Checker:
                 )
                 return None
             return model.Compare(op, model.FactRef(left.name), model.FactRef(right.name))
+        if isinstance(fact_type, model.EnumSet):
+            self.error(
+                "E203",
+                f"'{left.name}' is a set fact; '{op}' compares a single value",
+                expr.span,
+                hint=f"write `VALUE in {left.name}`, or `{left.name} is empty`",
+            )
+            return None
         value = self.check_value(right, fact_type, left.name)
         if value is None:
             return None
