@@ -43,7 +43,6 @@ MAX_ID_LENGTH = 100
 MAX_NAME_LENGTH = 40  # of a fact, value, code set, outcome or enum value
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
-_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `3 <= x` is `x >= 3`
 
 
 @dataclass(frozen=True, slots=True)
@@ -609,12 +608,12 @@ class Checker:
         for text, value in used:
             if value not in stated:
                 self.warning("W104", f"the condition uses {text}, which its wording does not state", body.span, hint)
-        digits = {Fraction(m.group(1)) for m in _STATED_NUMBER.finditer(provision.wording)}  # words may be "one who"
-        for number in sorted(digits):
-            if number not in {value for _, value in used} and number / 100 not in {value for _, value in used}:
-                shown = show_exact(number) if _terminates(number) else str(number)
+        values = {value for _, value in used}
+        digits = {Fraction(m.group(1)): m.group(1) for m in _STATED_NUMBER.finditer(provision.wording)}  # not words
+        for number, written in sorted(digits.items()):
+            if number not in values and number / 100 not in values:
                 self.warning(
-                    "W105", f"the wording states {shown}, which the condition does not use", provision.span, hint
+                    "W105", f"the wording states {written}, which the condition does not use", provision.span, hint
                 )
 
     def check_clarifies(self, body: nodes.Clarifies) -> str | None:
@@ -758,7 +757,7 @@ class Checker:
         op = expr.op
         if not self._is_fact(left) and self._is_fact(right):
             left, right = right, left
-            op = _MIRRORED.get(op, op)
+            op = model.MIRRORED[op]
         if not isinstance(left, nodes.Name) or not self._is_fact(left):
             if isinstance(left, nodes.Name) and not isinstance(right, nodes.Name):
                 self.lookup_fact(left)  # reports the undeclared fact
@@ -940,7 +939,7 @@ class Checker:
         op = expr.op
         if qa.kind == "duration" and qb.kind != "duration":  # the number on the left: `12 weeks < days_between(...)`
             (a, qa), (b, qb) = (b, qb), (a, qa)
-            op = _MIRRORED.get(op, op)
+            op = model.MIRRORED[op]
         if qb.kind == "duration":
             base, factor = _TIME_UNITS[qb.unit or "days"]
             if qa.kind != "number" or qa.unit not in (("days",) if base == "days" else ("months", "years")):
@@ -966,7 +965,7 @@ class Checker:
             return None
         if isinstance(a, model.Const) and not isinstance(b, model.Const):
             (a, qa), (b, qb) = (b, qb), (a, qa)
-            op = _MIRRORED.get(op, op)
+            op = model.MIRRORED[op]
         if isinstance(b, model.Const) and isinstance(b.value, (int, decimal.Decimal)) and not isinstance(b.value, bool):
             self.check_reachable_range(expr, qa, op, Fraction(b.value))
         return model.Compare(op, a, b)
@@ -1449,29 +1448,10 @@ def fmt_range(q: Quantity) -> str:
     def show(bound: Fraction | None, infinite: str) -> str:
         if bound is None:
             return infinite
-        return show_exact(bound) if _terminates(bound) else f"{float(bound):.6g}"
+        exact = model.finite_decimal(bound)
+        return f"{exact:f}" if exact is not None else f"{float(bound):.6g}"
 
     return f"{show(q.low, '-inf')}..{show(q.high, 'inf')}" + (f" {q.unit}" if q.unit else "")
-
-
-def _terminates(q: Fraction) -> bool:
-    """Whether a fraction has a finite decimal expansion (its denominator is 2**a * 5**b)."""
-    d = q.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
-
-
-def show_exact(q: Fraction) -> str:
-    """A fraction with a finite decimal expansion, written out: 35, 3.5, 0.125."""
-    if q.denominator == 1:
-        return str(q.numerator)
-    places = 0
-    while (q * 10**places).denominator != 1:
-        places += 1
-    digits = str(abs(q.numerator) * 10**places // q.denominator).rjust(places + 1, "0")
-    return ("-" if q < 0 else "") + digits[:-places] + "." + digits[-places:]
 
 
 # -- Units: a unit is a product of named factors with whole exponents, `kg/m2` is kg^1 m^-2 ---------

@@ -409,12 +409,11 @@ def run_eval(policy_name: str, source: str, explain: bool) -> int:
             interactive = source == "-" and sys.stdin.isatty()  # a person typing waits for each answer
             invalid = _decide_lines(evaluator, _requests(handle), out, explain, progress, 1 if interactive else 256)
             out.flush()
-    except BrokenPipeError:  # the reader stopped reading (`| head`): what it read is what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except OSError as exc:
-        print(f"policyc eval: cannot write the decisions: {exc.strerror}", file=sys.stderr)
+    except OSError as exc:  # a closed pipe (`| head`: what it read is what it wanted), a full disk
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        if isinstance(exc, BrokenPipeError):
+            return 141
+        print(f"policyc eval: cannot write the decisions: {exc.strerror}", file=sys.stderr)
         return 1
     if progress is not None:
         progress.finish()
@@ -437,6 +436,11 @@ def _decide_lines(
     loads, evaluate, rejected = jsontext.decode, evaluator.evaluate, evaluator.InvalidRequest
     records: list[str] = []
     record = records.append
+
+    def reject(error: dict[str, Any]) -> None:
+        nonlocal invalid
+        invalid += 1
+        record((_line_error(error) if explain else json.dumps(error)) + "\n")
     for number, text in enumerate(lines, start=1):
         if number == 1:
             text = text.removeprefix("\ufeff")  # a byte order mark is not part of the first request
@@ -450,22 +454,16 @@ def _decide_lines(
         try:
             request = loads(text)
         except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
-            invalid += 1
             reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
-            error: dict[str, Any] = {"line": number, "error": "malformed_json", "message": reason}
-            record((_line_error(error) if explain else json.dumps(error)) + "\n")
+            reject({"line": number, "error": "malformed_json", "message": reason})
             continue
         try:
             decision = evaluate(request)
         except rejected as exc:
-            invalid += 1
-            error = {"line": number, **exc.to_dict()}
-            record((_line_error(error) if explain else json.dumps(error)) + "\n")
+            reject({"line": number, **exc.to_dict()})
             continue
         except Exception as exc:  # noqa: BLE001  a bug must cost one line's record, never the batch
-            invalid += 1
-            error = {"line": number, "error": "evaluation_failed", "message": f"{type(exc).__name__}: {exc}"}
-            record((_line_error(error) if explain else json.dumps(error)) + "\n")
+            reject({"line": number, "error": "evaluation_failed", "message": f"{type(exc).__name__}: {exc}"})
             continue
         if explain:
             record(f"-- request on line {number}\n{evaluator.explain(decision)}\n\n")

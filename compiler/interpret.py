@@ -372,18 +372,8 @@ def to_json(value: Any) -> Any:
     if isinstance(value, frozenset):
         return sorted(value)
     if isinstance(value, Fraction):
-        if value.denominator == 1:
-            return value.numerator
-        rest, twos, fives = value.denominator, 0, 0
-        while rest % 2 == 0:
-            rest, twos = rest // 2, twos + 1
-        while rest % 5 == 0:
-            rest, fives = rest // 5, fives + 1
-        if rest != 1:
-            return f"{value.numerator}/{value.denominator}"
-        places = max(twos, fives)  # the quotient ends after this many decimal places
-        exact = decimal.Context(prec=decimal.MAX_PREC)
-        return decimal.Decimal(value.numerator * 10**places // value.denominator).scaleb(-places, exact)
+        exact = model.finite_decimal(value)
+        return exact if exact is not None else f"{value.numerator}/{value.denominator}"
     return value
 
 

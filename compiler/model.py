@@ -11,6 +11,7 @@ import datetime
 import decimal
 from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from compiler import nodes
 
@@ -134,6 +135,23 @@ class Fact:
 
 Scalar = bool | int | decimal.Decimal | str | datetime.date
 Value = Scalar | tuple[Scalar, ...]
+
+
+MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # `3 <= x` is `x >= 3`
+
+
+def finite_decimal(q: Fraction) -> decimal.Decimal | None:
+    """`q` written out in decimals, exactly, when that ends (its denominator is 2**a * 5**b); else None."""
+    rest, places = q.denominator, 0
+    for prime in (2, 5):
+        count = 0
+        while rest % prime == 0:
+            rest, count = rest // prime, count + 1
+        places = max(places, count)
+    if rest != 1:
+        return None
+    exact = decimal.Context(prec=decimal.MAX_PREC)
+    return decimal.Decimal(q.numerator * 10**places // q.denominator).scaleb(-places, exact)
 
 
 def sorted_set(values: Iterable[Value]) -> tuple[Scalar, ...]:

@@ -384,7 +384,9 @@ class _Emitter:
             operand = operand.operand
         if isinstance(operand, model.FactRef):
             return isinstance(self.policy.fact(operand.fact).type, model.Date)
-        return isinstance(operand, model.Shift) or isinstance(getattr(operand, "value", None), datetime.date)
+        if isinstance(operand, model.Const):
+            return isinstance(operand.value, datetime.date)
+        return isinstance(operand, model.Shift)
 
     def provision(self, p: model.Provision) -> _ProvisionView:
         assert p.condition is not None
@@ -515,7 +517,7 @@ class _Emitter:
             return f"{self.day_number(expr.left)} {op} {self.day_number(expr.right)}"
         left, right = self.ratio(expr.left), self.ratio(expr.right)
         if left.sign * right.sign < 0:
-            op = _MIRRORED[op]
+            op = model.MIRRORED[op]
         a = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
         b = self.product(right.numerator, right.whole, left.denominator, left.denominator_whole)
         return f"{a} {op} {b}"
@@ -739,7 +741,6 @@ LINE_LIMIT = 120  # ruff's, in pyproject.toml: no generated line may pass it
 _GUARD_WIDTH = 100  # a guarded test placed up to 16 columns in still fits ruff's 120
 
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
-_MIRRORED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # a < b is b > a
 
 
 def _shifts(operand: model.Operand) -> bool:

@@ -528,10 +528,8 @@ def _fast_decimal(value: object, low: Decimal, high: Decimal) -> Decimal | None:
         if value - value != 0:  # NaN or an infinity
             return None
         number = Decimal(repr(value))  # the shortest decimal that reads as this float: what its writer wrote
-    elif type(value) is int:
-        if not low <= value <= high:
-            return None
-        number = Decimal(value)
+    elif type(value) is int:  # range first: a huge int is never converted
+        return Decimal(value) if low <= value <= high else None
     elif type(value) is Decimal and value.is_finite() and _places(value) <= _MAX_PLACES:
         number = value
     else:
