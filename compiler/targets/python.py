@@ -1,7 +1,8 @@
 """The Python target: `model.Policy` -> one standard-library-only evaluator module.
 
-The template `templates/evaluator.py.j2` holds the shape of the module; this
-file computes what goes in it: one function per provision for its Kleene value
+The template `templates/evaluator.py.j2` holds the shape of the module, and
+`compiler/runtime` the code every evaluator runs (copied in part by part, so the
+module needs only the standard library); this file computes what goes in it: one function per provision for its Kleene value
 and one for the facts that leave it unknown, and the order of decision as
 straight-line code. Every string from the policy reaches the module through
 `repr()`, so no policy text can become code.
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import compiler
-from compiler import model
+from compiler import model, runtime
 from compiler.targets.templating import TEMPLATES, WIDTH, doc_line, literal
 
 
@@ -62,6 +63,10 @@ def render(policy: model.Policy) -> str:
         revisions.append(emitter.revision(revision, len(evaluated) - len(revision.rules)))
     tables = [f.values_name for f in facts if f.values is not None]
     values = [emitter.computed_value(c) for c in policy.computed]
+    quotients = any(v.annotation == "Decimal | Fraction" for v in values)
+    features = {f.type.kind for f in policy.facts} | emitter.helpers
+    features |= {"decimals"} if emitter.decimals else set()
+    features |= {"quotients"} if quotients else set()
     return template.render(
         policy=policy,
         version=compiler.__version__,
@@ -75,7 +80,7 @@ def render(policy: model.Policy) -> str:
         revisions=revisions,
         effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
         values=values,
-        quotients=any(v.annotation == "Decimal | Fraction" for v in values),
+        quotients=quotients,
         decimals=sorted(emitter.decimals),
         decimal_name=_decimal_name,
         dates=sorted(emitter.dates),
@@ -89,6 +94,7 @@ def render(policy: model.Policy) -> str:
         names_tuple=lambda names, indent: literal(tuple(names), indent).replace("'", ""),  # names, wrapped
         doc_line=doc_line,
         function_name=function_name,
+        runtime=lambda *names: runtime.parts(names, frozenset(features)),
     )
 
 

@@ -15,7 +15,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeAlias
 
 POLICY_ID: Final = 'BCBSAL-MP-537'
 TITLE: Final = 'Peroral Endoscopic Myotomy (POEM) for Esophageal Achalasia and Gastroparesis'
@@ -40,6 +40,7 @@ _ISO_DATE: Final = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PROCEDURE_VALUES_SET: Final = frozenset(_PROCEDURE_VALUES)
 _INDICATION_VALUES_SET: Final = frozenset(_INDICATION_VALUES)
 _DATE_2024_01_16: Final = datetime.date(2024, 1, 16)
+EffectiveDate: TypeAlias = str | None
 
 
 class FieldError(NamedTuple):
@@ -89,7 +90,7 @@ class Criterion(NamedTuple):
 
 class Decision(NamedTuple):
     policy: str
-    effective_date: str | None  # of the revision in force on the date of service
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]
@@ -239,6 +240,15 @@ _EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
     ('P.I', 'P.II'),
     ('P.I', 'P.II', 'P.III'),
 )
+# The outcomes' advisories, and where each fact's JSON goes among the facts and values.
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
+    'investigational': (),
+    'not_addressed': (),
+    'insufficient_information': (),
+}
+_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (_PROCEDURE_VALUES, _INDICATION_VALUES)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -849,11 +859,16 @@ def _decide_lean(f: Facts) -> Decision:
     return decide(f, explain=False)
 
 
-_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
-    'investigational': (),
-    'not_addressed': (),
-    'insufficient_information': (),
-}
+def _facts_json(f: Facts) -> list[str]:
+    """The JSON of each fact, in order; each one's type is known here."""
+    return [
+        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        "null" if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
+        "null" if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
+        "null" if f.age is None else str(f.age),
+    ]
+
+
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
@@ -870,7 +885,7 @@ def _decision(
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
-    effective_date: str | None = EFFECTIVE_DATE,
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -889,7 +904,6 @@ def _decision(
 # -- JSON, fast: each decision is mostly policy text that never changes ------------------
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
-
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
 _CLARIFICATION_HEAD: Final = {
@@ -897,20 +911,7 @@ _CLARIFICATION_HEAD: Final = {
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
-# Every enum value, encoded once.
-_ENUM_TABLES: Final = (_PROCEDURE_VALUES, _INDICATION_VALUES)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
-
-
-def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here."""
-    return [
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
-        "null" if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
-        "null" if f.age is None else str(f.age),
-    ]
 
 
 def _value_json(value: Any) -> str:

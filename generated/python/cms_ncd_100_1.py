@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeAlias
 
 POLICY_ID: Final = 'CMS-NCD-100.1'
 TITLE: Final = 'Bariatric Surgery for Treatment of Co-Morbid Conditions Related to Morbid Obesity'
@@ -63,13 +63,10 @@ _DECIMAL_1_0: Final = Decimal('1.0')
 _DECIMAL_2_5: Final = Decimal('2.5')
 _DECIMAL_20: Final = Decimal('20')
 _DECIMAL_400: Final = Decimal('400')
-# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
-# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
-_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-_ADD: Final = _EXACT.add
-_SUBTRACT: Final = _EXACT.subtract
-_MULTIPLY: Final = _EXACT.multiply
 _CPT_CODE: Final = re.compile('[0-9]{4}[0-9AFMTU]')
+_CODE_FORMS: Final = {
+    'CPT': (_CPT_CODE, 'a CPT'),
+}
 
 
 class _CodeSet:
@@ -95,6 +92,7 @@ _CODESET_COVERED_PROCEDURES: Final = _CodeSet(frozenset(('43644', '43645', '4377
 _CODESET_CONTRACTOR_DISCRETION: Final = _CodeSet(frozenset(('43775',)), ())
 # code set noncovered_procedures (CPT), CMS-NCD-100.1.policy line 57
 _CODESET_NONCOVERED_PROCEDURES: Final = _CodeSet(frozenset(('43842', '43843')), ())
+EffectiveDate: TypeAlias = str
 
 
 class FieldError(NamedTuple):
@@ -153,7 +151,7 @@ class Criterion(NamedTuple):
 
 class Decision(NamedTuple):
     policy: str
-    effective_date: str
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]
@@ -295,6 +293,17 @@ _EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
     ('D.I', 'D.II', 'B.I', 'B.I.A', 'B.I.B', 'B.I.C', 'B.II'),
     ('D.I', 'D.II', 'B.I', 'B.I.A', 'B.I.B', 'B.I.C', 'B.II', 'C.I'),
 )
+# The outcomes' advisories, and where each fact's JSON goes among the facts and values.
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
+    'not_covered': (),
+    'covered': (),
+    'contractor_discretion': (),
+    'not_addressed': (),
+    'insufficient_information': (),
+}
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (_COMORBIDITIES_VALUES,)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -456,9 +465,6 @@ def _number_type(value: object) -> str:
         if text in ("nan", "snan", "inf", "infinity"):
             return "an infinity" if text.startswith("inf") else "NaN"
     return _json_type(value)
-_CODE_FORMS: Final = {
-    'CPT': (_CPT_CODE, 'a CPT'),
-}
 
 
 def _check_code(item: object, field: str, system: str, errors: list[FieldError]) -> bool:
@@ -538,6 +544,16 @@ def _at_least(count: int, *values: bool | None) -> bool | None:
     if true >= count:
         return True
     return False if true + values.count(None) < count else None
+
+
+# -- Exact decimal arithmetic ---------------------------------------------------------
+
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 
 
 def _quotient(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | Fraction:
@@ -915,13 +931,18 @@ def _decide_lean(f: Facts) -> Decision:
     return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), f)
 
 
-_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
-    'not_covered': (),
-    'covered': (),
-    'contractor_discretion': (),
-    'not_addressed': (),
-    'insufficient_information': (),
-}
+def _facts_json(f: Facts) -> list[str]:
+    """The JSON of each fact and computed value, in order; each one's type is known here."""
+    return [
+        "null" if f.procedure_code is None else _STRING_JSON.get(f.procedure_code) or _ENCODE(f.procedure_code),
+        "null" if f.weight_kg is None else str(f.weight_kg),
+        "null" if f.height_m is None else str(f.height_m),
+        "null" if f.comorbidities is None else _set_json(f.comorbidities),
+        "null" if f.failed_medical_treatment is None else "true" if f.failed_medical_treatment else "false",
+        _value_json(f.bmi),
+    ]
+
+
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
@@ -938,10 +959,11 @@ def _decision(
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
 ) -> Decision:
     return Decision(
         POLICY_ID,
-        EFFECTIVE_DATE,
+        effective_date,
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
@@ -956,7 +978,6 @@ def _decision(
 # -- JSON, fast: each decision is mostly policy text that never changes ------------------
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
-
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
 _CLARIFICATION_HEAD: Final = {
@@ -964,22 +985,7 @@ _CLARIFICATION_HEAD: Final = {
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
-_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
-# Every enum value, encoded once.
-_ENUM_TABLES: Final = (_COMORBIDITIES_VALUES,)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
-
-
-def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact and computed value, in order; each one's type is known here."""
-    return [
-        "null" if f.procedure_code is None else _STRING_JSON.get(f.procedure_code) or _ENCODE(f.procedure_code),
-        "null" if f.weight_kg is None else str(f.weight_kg),
-        "null" if f.height_m is None else str(f.height_m),
-        "null" if f.comorbidities is None else _set_json(f.comorbidities),
-        "null" if f.failed_medical_treatment is None else "true" if f.failed_medical_treatment else "false",
-        _value_json(f.bmi),
-    ]
 
 
 def _value_json(value: Any) -> str:
@@ -1083,6 +1089,8 @@ def explain(decision: Decision) -> str:
 def _show(value: Any) -> str:
     if value is None:
         return "unknown"
-    if isinstance(value, (Decimal, Fraction)):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Fraction):
         return str(value)
     return json.dumps(_json(value), ensure_ascii=False)

@@ -17,7 +17,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeAlias
 
 POLICY_ID: Final = 'CMS-NCD-210.14'
 TITLE: Final = 'Screening for Lung Cancer with Low Dose Computed Tomography (LDCT)'
@@ -65,12 +65,7 @@ _DATE_2022_02_10: Final = datetime.date(2022, 2, 10)
 _DECIMAL_0: Final = Decimal('0')
 _DECIMAL_10: Final = Decimal('10')
 _DECIMAL_100: Final = Decimal('100')
-# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
-# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
-_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-_ADD: Final = _EXACT.add
-_SUBTRACT: Final = _EXACT.subtract
-_MULTIPLY: Final = _EXACT.multiply
+EffectiveDate: TypeAlias = str | None
 
 
 class FieldError(NamedTuple):
@@ -143,7 +138,7 @@ class Criterion(NamedTuple):
 
 class Decision(NamedTuple):
     policy: str
-    effective_date: str | None  # of the revision in force on the date of service
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]
@@ -340,6 +335,16 @@ _EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
     ('A.I', 'C.I', 'C.I.A', 'C.I.B', 'C.I.C', 'C.I.D'),
     ('A.I', 'C.I', 'C.I.A', 'C.I.B', 'C.I.C', 'C.I.D', 'C.II'),
 )
+# The outcomes' advisories, and where each fact's JSON goes among the facts and values.
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
+    'not_applicable': (),
+    'covered': (),
+    'not_covered': (),
+    'insufficient_information': (),
+}
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (_SERVICE_VALUES, _SMOKING_STATUS_VALUES)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -610,6 +615,16 @@ def _at_least(count: int, *values: bool | None) -> bool | None:
     if true >= count:
         return True
     return False if true + values.count(None) < count else None
+
+
+# -- Exact decimal arithmetic ---------------------------------------------------------
+
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 
 
 # -- Calendar arithmetic, on day numbers: they run past either end of datetime.date's years ------
@@ -1407,12 +1422,25 @@ def _decide_lean(f: Facts) -> Decision:
     return decide(f, explain=False)
 
 
-_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
-    'not_applicable': (),
-    'covered': (),
-    'not_covered': (),
-    'insufficient_information': (),
-}
+def _facts_json(f: Facts) -> list[str]:
+    """The JSON of each fact and computed value, in order; each one's type is known here."""
+    return [
+        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        "null" if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
+        "null" if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
+        "null" if f.lung_cancer_symptoms is None else "true" if f.lung_cancer_symptoms else "false",
+        "null" if f.smoking_status is None else _STRING_JSON.get(f.smoking_status) or _ENCODE(f.smoking_status),
+        "null" if f.packs_per_day is None else str(f.packs_per_day),
+        "null" if f.years_smoked is None else str(f.years_smoked),
+        "null" if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
+        "null" if f.written_order is None else "true" if f.written_order else "false",
+        "null" if f.first_screening is None else "true" if f.first_screening else "false",
+        "null" if f.counseling_visit_done is None else "true" if f.counseling_visit_done else "false",
+        _value_json(f.age),
+        _value_json(f.pack_years),
+    ]
+
+
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
@@ -1429,7 +1457,7 @@ def _decision(
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
-    effective_date: str | None = EFFECTIVE_DATE,
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1448,7 +1476,6 @@ def _decision(
 # -- JSON, fast: each decision is mostly policy text that never changes ------------------
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
-
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
 _CLARIFICATION_HEAD: Final = {
@@ -1456,29 +1483,7 @@ _CLARIFICATION_HEAD: Final = {
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
-_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
-# Every enum value, encoded once.
-_ENUM_TABLES: Final = (_SERVICE_VALUES, _SMOKING_STATUS_VALUES)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
-
-
-def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact and computed value, in order; each one's type is known here."""
-    return [
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
-        "null" if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
-        "null" if f.lung_cancer_symptoms is None else "true" if f.lung_cancer_symptoms else "false",
-        "null" if f.smoking_status is None else _STRING_JSON.get(f.smoking_status) or _ENCODE(f.smoking_status),
-        "null" if f.packs_per_day is None else str(f.packs_per_day),
-        "null" if f.years_smoked is None else str(f.years_smoked),
-        "null" if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
-        "null" if f.written_order is None else "true" if f.written_order else "false",
-        "null" if f.first_screening is None else "true" if f.first_screening else "false",
-        "null" if f.counseling_visit_done is None else "true" if f.counseling_visit_done else "false",
-        _value_json(f.age),
-        _value_json(f.pack_years),
-    ]
 
 
 def _value_json(value: Any) -> str:

@@ -17,7 +17,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeAlias
 
 POLICY_ID: Final = 'CMS-NCD-240.4'
 TITLE: Final = 'Continuous Positive Airway Pressure (CPAP) Therapy for Obstructive Sleep Apnea (OSA)'
@@ -77,12 +77,7 @@ _DECIMAL_0: Final = Decimal('0')
 _DECIMAL_0_70: Final = Decimal('0.70')
 _DECIMAL_24: Final = Decimal('24')
 _DECIMAL_200: Final = Decimal('200')
-# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
-# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
-_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
-_ADD: Final = _EXACT.add
-_SUBTRACT: Final = _EXACT.subtract
-_MULTIPLY: Final = _EXACT.multiply
+EffectiveDate: TypeAlias = str
 
 
 class FieldError(NamedTuple):
@@ -148,7 +143,7 @@ class Criterion(NamedTuple):
 
 class Decision(NamedTuple):
     policy: str
-    effective_date: str
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]
@@ -359,6 +354,17 @@ _EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
         'B.III.C',
     ),
 )
+# The outcomes' advisories, and where each fact's JSON goes among the facts and values.
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
+    'not_applicable': (),
+    'not_covered': (),
+    'covered_trial': (),
+    'covered_continued': (),
+    'insufficient_information': (),
+}
+_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (_SLEEP_TEST_TYPE_VALUES, _SYMPTOMS_VALUES, _COMORBIDITIES_VALUES)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -688,6 +694,16 @@ def _at_least(count: int, *values: bool | None) -> bool | None:
     if true >= count:
         return True
     return False if true + values.count(None) < count else None
+
+
+# -- Exact decimal arithmetic ---------------------------------------------------------
+
+# Decimal arithmetic in a context of its own, wide enough that + - * never round, whatever
+# context the caller has set; a quotient is never computed, but compared by cross-multiplying.
+_EXACT: Final = decimal.Context(prec=decimal.MAX_PREC, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
+_ADD: Final = _EXACT.add
+_SUBTRACT: Final = _EXACT.subtract
+_MULTIPLY: Final = _EXACT.multiply
 
 
 # -- Provisions: each one's value and the unknown facts behind an unknown value ------
@@ -1240,61 +1256,6 @@ def _decide_lean(f: Facts) -> Decision:
     return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f)
 
 
-_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
-    'not_applicable': (),
-    'not_covered': (),
-    'covered_trial': (),
-    'covered_continued': (),
-    'insufficient_information': (),
-}
-_RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
-
-
-def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
-    kind, wording, names = _PROVISIONS[label]
-    return Criterion(label, kind, wording, tuple((name, getattr(f, name)) for name in names), _RESULTS[value])
-
-
-def _decision(
-    f: Facts,
-    outcome: str,
-    section: str,
-    missing: set[str],
-    evaluated: tuple[str, ...],
-    results: list[bool | None],
-    clarifications: tuple[str, ...],
-) -> Decision:
-    return Decision(
-        POLICY_ID,
-        EFFECTIVE_DATE,
-        outcome,
-        section,
-        tuple(sorted(missing)) if missing else (),
-        _ADVISORIES[outcome],
-        evaluated,
-        tuple(results),
-        clarifications,
-        f,
-    )
-
-
-# -- JSON, fast: each decision is mostly policy text that never changes ------------------
-
-_ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
-
-_SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
-_KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
-_CLARIFICATION_HEAD: Final = {
-    label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
-    + ', "facts": {'
-    for label, clarified in _CLARIFIES.items()
-}
-_FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
-# Every enum value, encoded once.
-_ENUM_TABLES: Final = (_SLEEP_TEST_TYPE_VALUES, _SYMPTOMS_VALUES, _COMORBIDITIES_VALUES)
-_STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
-
-
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
@@ -1312,6 +1273,51 @@ def _facts_json(f: Facts) -> list[str]:
         "null" if f.adherence_nights_4h is None else str(f.adherence_nights_4h),
         _value_json(f.days_to_reevaluation),
     ]
+
+
+_RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
+
+
+def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
+    kind, wording, names = _PROVISIONS[label]
+    return Criterion(label, kind, wording, tuple((name, getattr(f, name)) for name in names), _RESULTS[value])
+
+
+def _decision(
+    f: Facts,
+    outcome: str,
+    section: str,
+    missing: set[str],
+    evaluated: tuple[str, ...],
+    results: list[bool | None],
+    clarifications: tuple[str, ...],
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
+) -> Decision:
+    return Decision(
+        POLICY_ID,
+        effective_date,
+        outcome,
+        section,
+        tuple(sorted(missing)) if missing else (),
+        _ADVISORIES[outcome],
+        evaluated,
+        tuple(results),
+        clarifications,
+        f,
+    )
+
+
+# -- JSON, fast: each decision is mostly policy text that never changes ------------------
+
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
+_SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
+_KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
+_CLARIFICATION_HEAD: Final = {
+    label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
+    + ', "facts": {'
+    for label, clarified in _CLARIFIES.items()
+}
+_STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
 
 
 def _value_json(value: Any) -> str:

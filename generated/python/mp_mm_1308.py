@@ -15,7 +15,7 @@ import json
 import operator
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, TypeAlias
 
 POLICY_ID: Final = 'MP-MM-1308'
 TITLE: Final = 'Peroral Endoscopic Myotomy'
@@ -79,6 +79,7 @@ _PRIOR_ACHALASIA_THERAPIES_VALUES_SET: Final = frozenset(_PRIOR_ACHALASIA_THERAP
 _STATE_PATTERN: Final = re.compile('[A-Z]{2}')
 _DATE_2025_11_01: Final = datetime.date(2025, 11, 1)
 _DATE_2026_01_01: Final = datetime.date(2026, 1, 1)
+EffectiveDate: TypeAlias = str
 
 
 class FieldError(NamedTuple):
@@ -135,7 +136,7 @@ class Criterion(NamedTuple):
 
 class Decision(NamedTuple):
     policy: str
-    effective_date: str
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]
@@ -378,6 +379,24 @@ _EVALUATED: Final[tuple[tuple[str, ...], ...]] = (
         'D.I.C',
         'D.I.D',
     ),
+)
+# The outcomes' advisories, and where each fact's JSON goes among the facts and values.
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
+    'not_applicable': (),
+    'experimental': (),
+    'contraindicated': (),
+    'needs_review': ('D.VI',),
+    'medically_necessary': ('D.VI',),
+    'not_medically_necessary': (),
+    'insufficient_information': (),
+}
+_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
+# Every enum value, encoded once.
+_ENUM_TABLES: Final = (
+    _DIAGNOSIS_VALUES,
+    _ACHALASIA_TYPE_VALUES,
+    _CONTRAINDICATIONS_VALUES,
+    _PRIOR_ACHALASIA_THERAPIES_VALUES,
 )
 
 # -- Validation ------------------------------------------------------------------
@@ -1267,15 +1286,23 @@ def _decide_lean(f: Facts) -> Decision:
     return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_medically_necessary', 'D.I', (), (), (), (), ('D.V',), f)
 
 
-_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {
-    'not_applicable': (),
-    'experimental': (),
-    'contraindicated': (),
-    'needs_review': ('D.VI',),
-    'medically_necessary': ('D.VI',),
-    'not_medically_necessary': (),
-    'insufficient_information': (),
-}
+def _facts_json(f: Facts) -> list[str]:
+    """The JSON of each fact, in order; each one's type is known here."""
+    return [
+        "null" if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
+        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        "null" if f.age is None else str(f.age),
+        "null" if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
+        "null" if f.achalasia_type is None else _STRING_JSON.get(f.achalasia_type) or _ENCODE(f.achalasia_type),
+        "null" if f.failed_conventional_therapy is None else "true" if f.failed_conventional_therapy else "false",
+        "null" if f.heller_surgical_candidate is None else "true" if f.heller_surgical_candidate else "false",
+        "null" if f.eckardt_score is None else str(f.eckardt_score),
+        "null" if f.prior_open_foregut_surgery is None else "true" if f.prior_open_foregut_surgery else "false",
+        "null" if f.contraindications is None else _set_json(f.contraindications),
+        "null" if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
+    ]
+
+
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
@@ -1292,10 +1319,11 @@ def _decision(
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
 ) -> Decision:
     return Decision(
         POLICY_ID,
-        EFFECTIVE_DATE,
+        effective_date,
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
@@ -1310,7 +1338,6 @@ def _decision(
 # -- JSON, fast: each decision is mostly policy text that never changes ------------------
 
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
-
 _SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
 _KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
 _CLARIFICATION_HEAD: Final = {
@@ -1318,32 +1345,7 @@ _CLARIFICATION_HEAD: Final = {
     + ', "facts": {'
     for label, clarified in _CLARIFIES.items()
 }
-_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
-# Every enum value, encoded once.
-_ENUM_TABLES: Final = (
-    _DIAGNOSIS_VALUES,
-    _ACHALASIA_TYPE_VALUES,
-    _CONTRAINDICATIONS_VALUES,
-    _PRIOR_ACHALASIA_THERAPIES_VALUES,
-)
 _STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
-
-
-def _facts_json(f: Facts) -> list[str]:
-    """The JSON of each fact, in order; each one's type is known here."""
-    return [
-        "null" if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.age is None else str(f.age),
-        "null" if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
-        "null" if f.achalasia_type is None else _STRING_JSON.get(f.achalasia_type) or _ENCODE(f.achalasia_type),
-        "null" if f.failed_conventional_therapy is None else "true" if f.failed_conventional_therapy else "false",
-        "null" if f.heller_surgical_candidate is None else "true" if f.heller_surgical_candidate else "false",
-        "null" if f.eckardt_score is None else str(f.eckardt_score),
-        "null" if f.prior_open_foregut_surgery is None else "true" if f.prior_open_foregut_surgery else "false",
-        "null" if f.contraindications is None else _set_json(f.contraindications),
-        "null" if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
-    ]
 
 
 def _value_json(value: Any) -> str:

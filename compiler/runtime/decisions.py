@@ -1,0 +1,288 @@
+"""Decisions: what an evaluator returns, its JSON written fast from constant pieces, and its explanation.
+
+Part of the evaluator runtime (see `compiler/runtime/__init__.py`). The tables at the top stand
+in for the ones an evaluator defines from its policy, here those of a one-criterion policy.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Final, NamedTuple, TypeAlias
+
+POLICY_ID: Final = "EXAMPLE-1"
+TITLE: Final = "Example"
+EFFECTIVE_DATE: Final = "2025-01-01"
+EffectiveDate: TypeAlias = str
+OUTCOMES: Final = {"approve": "The service is covered.", "deny": "The service is not covered."}
+FACTS: Final = {"age": "Age in years", "bmi": "Body-mass index"}
+_PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
+    "A": ("criterion", "The member is 18 or older.", ("age",)),
+    "B": ("clarification", "BMI is read from the chart.", ("bmi",)),
+}
+_READ_BY: Final[dict[str, tuple[str, ...]]] = {"age": ("A",), "bmi": ("B",)}
+_CLARIFIES: Final[dict[str, str]] = {"B": "A"}
+_EVALUATED: Final[tuple[tuple[str, ...], ...]] = (("A",),)
+_ADVISORIES: Final[dict[str, tuple[str, ...]]] = {"approve": (), "deny": ()}
+_FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = ()
+
+
+class Facts(NamedTuple):
+    age: int | None = None
+    bmi: Decimal | None = None
+
+
+def _facts_json(f: Facts) -> list[str]:
+    return [_value_json(f.age), _value_json(f.bmi)]
+
+###{classes
+
+
+class Criterion(NamedTuple):
+    section: str
+    kind: str
+    wording: str
+    facts: tuple[tuple[str, Any], ...]
+    result: str  # met, not_met or unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "section": self.section,
+            "kind": self.kind,
+            "wording": self.wording,
+            "facts": {name: _json(value) for name, value in self.facts},
+            "result": self.result,
+        }
+
+
+class Decision(NamedTuple):
+    policy: str
+    effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
+    outcome: str
+    section: str
+    missing: tuple[str, ...]
+    advisories: tuple[str, ...]
+    evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
+    results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
+    clarifications: tuple[str, ...]
+    facts: Facts
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        """Each provision evaluated, with its wording and the facts it read (made on demand)."""
+        pairs = zip(self.evaluated, self.results, strict=True)
+        return tuple(_criterion(self.facts, label, value) for label, value in pairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self._summary(),
+            "criteria": [c.to_dict() for c in self.criteria],
+            "clarifications": [
+                {
+                    "section": label,
+                    "wording": _PROVISIONS[label][1],
+                    "clarifies": _CLARIFIES[label],
+                    "facts": {name: _json(getattr(self.facts, name)) for name in _PROVISIONS[label][2]},
+                }
+                for label in self.clarifications
+            ],
+        }
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "policy": self.policy,
+            "effective_date": self.effective_date,
+            "outcome": self.outcome,
+            "section": self.section,
+            "missing": list(self.missing),
+            "requested_information": [
+                {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
+                for name in self.missing
+            ],
+            "advisories": [
+                {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
+            ],
+        }
+
+    def to_json(self) -> str:
+        """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
+        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        summary = _SUMMARY_JSON.get(key)
+        if summary is None:
+            summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
+            if len(_SUMMARY_JSON) < 4096:  # a policy has few ways to decide; never grow without bound
+                _SUMMARY_JSON[key] = summary
+        if not self.results and not self.clarifications:
+            return summary + '], "clarifications": []}'
+        facts = _facts_json(self.facts)
+        criteria = _criteria_json(self, facts) if self.results else ""
+        clarifications = ", ".join([_clarification_json(label, facts) for label in self.clarifications])
+        return "".join((summary, criteria, '], "clarifications": [', clarifications, "]}"))
+
+###}
+###{decisions
+_RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
+
+
+def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
+    kind, wording, names = _PROVISIONS[label]
+    return Criterion(label, kind, wording, tuple((name, getattr(f, name)) for name in names), _RESULTS[value])
+
+
+def _decision(
+    f: Facts,
+    outcome: str,
+    section: str,
+    missing: set[str],
+    evaluated: tuple[str, ...],
+    results: list[bool | None],
+    clarifications: tuple[str, ...],
+    effective_date: EffectiveDate = EFFECTIVE_DATE,
+) -> Decision:
+    return Decision(
+        POLICY_ID,
+        effective_date,
+        outcome,
+        section,
+        tuple(sorted(missing)) if missing else (),
+        _ADVISORIES[outcome],
+        evaluated,
+        tuple(results),
+        clarifications,
+        f,
+    )
+
+
+# -- JSON, fast: each decision is mostly policy text that never changes ------------------
+
+_ENCODE: Final = json.JSONEncoder(ensure_ascii=False).encode
+_SUMMARY_JSON: dict[tuple[Any, ...], str] = {}  # filled as decisions are encoded
+_KEY_JSON: Final = {name: _ENCODE(name) + ": " for name in FACTS}
+_CLARIFICATION_HEAD: Final = {
+    label: _ENCODE({"section": label, "wording": _PROVISIONS[label][1], "clarifies": clarified})[:-1]
+    + ', "facts": {'
+    for label, clarified in _CLARIFIES.items()
+}
+_STRING_JSON: Final[dict[str, str]] = {value: _ENCODE(value) for values in _ENUM_TABLES for value in values}
+
+
+def _value_json(value: Any) -> str:
+###{?decimals
+    if isinstance(value, Decimal):
+        return str(value)  # exact, as a JSON number
+###}
+    return _ENCODE(_json(value))
+
+
+def _set_json(values: frozenset[str]) -> str:
+    return "[" + ", ".join([_STRING_JSON.get(v) or _ENCODE(v) for v in sorted(values)]) + "]" if values else "[]"
+
+
+def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[str]], tuple[str, ...]]]:
+    """These criteria's JSON as its constant pieces with a slot after each, to fill with `pick(values)`,
+    where `values` is the JSON of each fact followed by the JSON of each criterion's result."""
+    pieces, picks = [""], []
+    for i, label in enumerate(labels):
+        kind, wording, names = _PROVISIONS[label]
+        pieces[-1] += (", " if i else "") + _ENCODE({"section": label, "kind": kind, "wording": wording})[:-1]
+        pieces[-1] += ', "facts": {'
+        for j, name in enumerate(names):
+            pieces[-1] += (", " if j else "") + _ENCODE(name) + ": "
+            pieces.append("")
+            picks.append(_FACT_INDEX[name])
+        pieces[-1] += '}, "result": '
+        pieces.append("}")
+        picks.append(len(_FACT_INDEX) + i)
+    form = [""] * (2 * len(pieces) - 1)
+    form[0::2] = pieces  # joining is faster than %-formatting a long string
+    if len(picks) == 1:  # itemgetter of one index gives the item, not a tuple
+        return form, lambda values: (values[picks[0]],)
+    return form, operator.itemgetter(*picks)
+
+
+# Keyed by the provisions a decision lists, in order: one list for each rule `decide` can stop at.
+_CRITERIA_FORMS: Final = {labels: _criteria_form(labels) for labels in _EVALUATED}
+_RESULT_NAME_JSON: Final = {value: _ENCODE(result) for value, result in _RESULTS.items()}
+
+
+def _criteria_json(decision: Decision, facts: list[str]) -> str:
+    form = _CRITERIA_FORMS.get(decision.evaluated)  # `decide` passes these very tuples: found at once
+    if form is None or len(decision.results) != len(decision.evaluated):  # not made by `decide`
+        return ", ".join(_criterion_json(c) for c in decision.criteria)
+    pieces, pick = form
+    parts = pieces[:]
+    parts[1::2] = pick(facts + list(map(_RESULT_NAME_JSON.__getitem__, decision.results)))
+    return "".join(parts)
+
+
+def _criterion_json(c: Criterion) -> str:
+    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
+    return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
+
+
+def _clarification_json(label: str, facts: list[str]) -> str:
+    read = ", ".join([_KEY_JSON[name] + facts[_FACT_INDEX[name]] for name in _PROVISIONS[label][2]])
+    return _CLARIFICATION_HEAD[label] + read + "}}"
+
+
+def _json(value: Any) -> Any:
+    """A value for JSON: dates as text, sets as sorted lists; decimals stay exact (`to_json` writes their digits)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return sorted(value)
+###{?quotients
+    if isinstance(value, Fraction):
+        return str(value)  # an exact quotient with no end in decimals: "625/18"
+###}
+    return value
+
+
+# -- Explanation for a person -------------------------------------------------------------
+
+
+def explain(decision: Decision) -> str:
+    """The decision as text: outcome, deciding section, criteria with wording and facts."""
+    lines = [
+        f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
+        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"  {OUTCOMES[decision.outcome]}",
+    ]
+    if decision.missing:
+        lines.append("Information needed:")
+        for name in decision.missing:
+            lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
+    if decision.criteria:
+        lines.append("Criteria:")
+        for c in decision.criteria:
+            lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
+            facts = ", ".join(f"{name} = {_show(value)}" for name, value in c.facts)
+            lines.append(f"      facts: {facts}")
+    for label in decision.advisories:
+        lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
+    for label in decision.clarifications:
+        facts = ", ".join(f"{name} = {_show(getattr(decision.facts, name))}" for name in _PROVISIONS[label][2])
+        lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
+        lines.append(f"      facts: {facts}")
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "unknown"
+###{?decimals ?quotients
+    if isinstance(value, Decimal):
+        return str(value)
+###}
+###{?quotients
+    if isinstance(value, Fraction):
+        return str(value)
+###}
+    return json.dumps(_json(value), ensure_ascii=False)
+###}

@@ -1,0 +1,45 @@
+"""Decisions on the stand-in policy of `compiler/runtime/decisions.py`: fast JSON is the JSON of the dict."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from fractions import Fraction
+
+from compiler import jsontext
+from compiler.runtime import decisions
+from compiler.runtime.decisions import Facts
+
+
+def _decision(age: int | None, bmi: Decimal | None) -> decisions.Decision:
+    result = None if age is None else age >= 18
+    outcome = "approve" if result else "deny"
+    return decisions._decision(Facts(age, bmi), outcome, "A", set() if age is not None else {"age"},
+                               ("A",), [result], ("B",))  # fmt: skip
+
+
+def test_fast_json_is_the_json_of_the_dict() -> None:
+    for age in (None, 17, 18):
+        for bmi in (None, Decimal("35.00"), Decimal("1e-7")):
+            decision = _decision(age, bmi)
+            assert json.loads(decision.to_json(), parse_float=Decimal) == json.loads(
+                jsontext.dumps(decision.to_dict()), parse_float=Decimal
+            )
+            assert decision.to_json() == decision.to_json()  # from the cache the second time
+
+
+def test_decimals_keep_their_digits_in_json_and_text() -> None:
+    decision = _decision(40, Decimal("35.00"))
+    assert '"bmi": 35.00' in decision.to_json()
+    assert decisions._show(Decimal("35.00")) == "35.00" and decisions._show(Fraction(625, 18)) == "625/18"
+    assert decisions._json(Fraction(625, 18)) == "625/18"
+
+
+def test_an_unknown_fact_is_asked_for_with_what_reads_it() -> None:
+    decision = _decision(None, None)
+    assert decision.to_dict()["requested_information"] == [
+        {"fact": "age", "description": "Age in years", "sections": ["A"]}
+    ]
+    text = decisions.explain(decision)
+    assert "[unknown] A: The member is 18 or older." in text and "age: Age in years (read by A)" in text
+    assert "Considered B: BMI is read from the chart." in text
