@@ -2,9 +2,9 @@
 
 The template `templates/evaluator.py.j2` holds the shape of the module, and
 `compiler/runtime` the code every evaluator runs (copied in part by part, so the
-module needs only the standard library); this file computes what goes in it: one function per provision for its Kleene value
-and one for the facts that leave it unknown, and the order of decision as
-straight-line code. Every string from the policy reaches the module through
+module needs only the standard library); this file computes what goes in it: one
+function per provision for its Kleene value and one for the facts that leave it
+unknown, and the order of decision as straight-line code. Every string from the policy reaches the module through
 `repr()`, so no policy text can become code.
 """
 

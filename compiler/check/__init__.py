@@ -1,0 +1,78 @@
+"""Checking: `nodes.PolicyFile` -> `model.Policy`, plus diagnostics.
+
+The checker resolves names, types every expression, desugars `applies_to` into an ordinary
+provision, and looks for the mistakes a policy author makes. It runs as passes, each a module:
+
+    scope        every declared name, resolved once and frozen      (E101, E106, E110-E116, E3xx)
+    values       computed values and the typing of numbers and dates (E203, E204, E208-E210)
+    conditions   conditions, typed as `model.Expr`                    (E201-E207)
+    header       id, dates, metadata, applies_to, revision history   (E102-E105, E120-E122, E501)
+    provisions   criteria, groups, clarifications; wording numbers   (E205-E207, E407, W104, W105)
+    decide       rules, revisions, reachability                      (E401-E408)
+    usage        unused declarations, advisories, examples           (W101-W103, E406, E601)
+
+Every pass reads the frozen `Scope` and appends to one `Report`, so the author sees every
+problem at once; a model is returned only when there are no errors.
+"""
+
+from __future__ import annotations
+
+from compiler import model, nodes
+from compiler.check.decide import DecideCheck
+from compiler.check.header import HeaderCheck
+from compiler.check.provisions import ProvisionCheck
+from compiler.check.report import Report
+from compiler.check.scope import check_singletons, declare
+from compiler.check.usage import UsageCheck
+from compiler.check.values import declare_computed
+from compiler.diagnostics import Diagnostic, has_errors
+
+
+def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple[model.Policy | None, list[Diagnostic]]:
+    report = Report()
+    items = tree.items
+    check_singletons(tree, report)
+    scope = declare(tree, report)
+    scope = declare_computed(scope, [i for i in items if isinstance(i, nodes.Computed)], report)
+
+    headers = HeaderCheck(scope, report)
+    header = next((headers.check_header(i) for i in items if isinstance(i, nodes.Policy)), None)
+    effective = header.effective if header else None
+    applies = next((i for i in items if isinstance(i, nodes.AppliesTo)), None)
+    applicability = headers.check_applies_to(applies, effective) if applies else None
+    sections = tuple(i for i in items if isinstance(i, nodes.Section))
+    provisions = ProvisionCheck(scope, report).check_provisions(sections)
+    if applicability is not None:
+        provisions = (applicability[1], *provisions)
+    headers.check_history(sections, header)
+    decides = [i for i in items if isinstance(i, nodes.Decide)]
+    decision = DecideCheck(scope, report).check_revisions(decides, effective) if decides else None
+
+    usage = UsageCheck(scope, report)
+    facts = usage.check_usage(provisions, decision.revision_fact if decision else None)
+    usage.check_outcome_usage()
+    examples = usage.check_examples([i for i in items if isinstance(i, nodes.Example)])
+    if header is None or decision is None or has_errors(report.diagnostics):
+        return None, report.diagnostics
+    policy = model.Policy(
+        policy_id=header.policy_id,
+        title=header.title,
+        effective=header.effective,
+        meta=header.meta,
+        applicability=applicability[0] if applicability else None,
+        facts=facts,
+        provisions=provisions,
+        outcomes=tuple(
+            model.Outcome(o.name, o.description, tuple(a.label for a in o.advise)) for o in scope.outcomes.values()
+        ),
+        revisions=decision.revisions,
+        revision_fact=decision.revision_fact,
+        unknown=decision.unknown,
+        codesets=tuple(scope.codesets.values()),
+        computed=tuple(c.value for c in scope.computed.values()),
+        sections=sections,
+        examples=examples,
+        source_name=source_name,
+        source_sha256=source_sha256,
+    )
+    return policy, report.diagnostics

@@ -1,0 +1,343 @@
+"""Conditions: a provision's or a rule's condition, resolved and typed as a `model.Expr`.
+
+Facts, section references and literals compared, tested for membership, intersected or
+combined (E201-E207); numbers and dates go to `ValueCheck`, which this pass extends.
+"""
+
+from __future__ import annotations
+
+import re
+
+from compiler import model, nodes
+from compiler.check.quantities import can_hold
+from compiler.check.report import a, describe, suggest
+from compiler.check.values import ValueCheck
+
+APPLICABILITY = model.APPLICABILITY
+CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
+_ORDER_OPS = ("<", "<=", ">", ">=")
+
+
+class ConditionCheck(ValueCheck):
+    def check_condition(self, expr: nodes.Expr) -> model.Expr | None:
+        """Check an expression that must be a condition (true, false or unknown)."""
+        if isinstance(expr, nodes.Name):
+            if expr.name == "applicable" and self.has_applicability and expr.name not in self.facts:
+                return model.ProvisionRef(APPLICABILITY)
+            if expr.name in self.computed or expr.name in self.codesets:
+                kind = "computed value" if expr.name in self.computed else "code set"
+                self.error("E206", f"'{expr.name}' is a {kind}, not a condition", expr.span, hint="compare it")
+                return None
+            fact_type = self.lookup_fact(expr)
+            if fact_type is None:
+                return None
+            if not isinstance(fact_type, model.Boolean):
+                self.error(
+                    "E206",
+                    f"'{expr.name}' is {a(fact_type.kind)} fact, not a condition",
+                    expr.span,
+                    hint="compare it, e.g. `age <= 18`",
+                )
+                return None
+            return model.FactRef(expr.name)
+        if isinstance(expr, nodes.SectionRef):
+            target = self.provisions.get(expr.label)
+            if target is None:
+                self.error(
+                    "E205", f"section '{expr.label}' is not declared", expr.span, suggest(expr.label, self.provisions)
+                )
+                return None
+            if target.kind not in CONDITION_KINDS:
+                self.error("E206", f"'{expr.label}' is {a(target.kind)}, which has no condition", expr.span)
+                return None
+            return model.ProvisionRef(expr.label)
+        if isinstance(expr, nodes.BoolLit):
+            return model.Const(expr.value)
+        if isinstance(expr, nodes.Negation):
+            operand = self.check_condition(expr.operand)
+            return None if operand is None else model.Not(operand)
+        if isinstance(expr, (nodes.Conjunction, nodes.Disjunction, nodes.Quantified)):
+            operands = [self.check_condition(o) for o in expr.operands]
+            if any(o is None for o in operands):
+                return None
+            checked = tuple(o for o in operands if o is not None)
+            if isinstance(expr, nodes.Conjunction):
+                return model.Combine("all", len(checked), checked)
+            if isinstance(expr, nodes.Disjunction):
+                return model.Combine("any", 1, checked)
+            return self.quantify(expr.quantifier, checked)
+        if isinstance(expr, nodes.Comparison):
+            return self.check_comparison(expr)
+        if isinstance(expr, nodes.Membership):
+            return self.check_membership(expr)
+        if isinstance(expr, nodes.Emptiness):
+            return self.check_emptiness(expr)
+        if isinstance(expr, nodes.Intersection):
+            return self.check_intersection(expr)
+        self.error("E206", "expected a condition, found a value", expr.span, hint="compare it with a fact")
+        return None
+
+    def quantify(self, quantifier: nodes.Quantifier, operands: tuple[model.Expr, ...]) -> model.Expr | None:
+        if not operands:
+            return None
+        if quantifier.kind == "all":
+            return model.Combine("all", len(operands), operands)
+        if quantifier.kind == "any":
+            return model.Combine("any", 1, operands)
+        count = quantifier.count or 0
+        if not 1 <= count <= len(operands):
+            self.error(
+                "E207", f"'at least {count} of' needs between 1 and {len(operands)} conditions here", quantifier.span
+            )
+            return None
+        return model.Combine("at_least", count, operands)
+
+    def check_emptiness(self, expr: nodes.Emptiness) -> model.Expr | None:
+        subject = expr.operand
+        if not isinstance(subject, nodes.Name):
+            self.error("E203", "'is empty' needs a set fact", subject.span)
+            return None
+        fact_type = self.lookup_fact(subject)
+        if fact_type is None:
+            return None
+        if not isinstance(fact_type, (model.EnumSet, model.Codes)):
+            self.error(
+                "E203", f"'is empty' needs a set fact, but '{subject.name}' is {a(fact_type.kind)} fact", subject.span
+            )
+            return None
+        return model.Empty(model.FactRef(subject.name))
+
+    def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
+        if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):
+            return self.compare_quantities(expr)
+        left, right = expr.left, expr.right
+        # Put the fact on the left so that `3 <= eckardt_score` reads as `eckardt_score >= 3`.
+        op = expr.op
+        if not self._is_fact(left) and self._is_fact(right):
+            left, right = right, left
+            op = model.MIRRORED[op]
+        if not isinstance(left, nodes.Name) or not self._is_fact(left):
+            if isinstance(left, nodes.Name) and not isinstance(right, nodes.Name):
+                self.lookup_fact(left)  # reports the undeclared fact
+            else:
+                self.error("E203", "a comparison needs a fact on one side", expr.span)
+            return None
+        fact_type = self.lookup_fact(left)
+        if fact_type is None:
+            return None
+        if op in _ORDER_OPS and not isinstance(fact_type, (model.Integer, model.Date)):
+            self.error(
+                "E203", f"'{op}' compares numbers or dates, but '{left.name}' is {a(fact_type.kind)} fact", expr.span
+            )
+            return None
+        if isinstance(right, nodes.Name) and self._is_fact(right):
+            other = self.lookup_fact(right)
+            if other is None:
+                return None
+            if isinstance(other, model.Integer) and isinstance(fact_type, model.Integer):
+                if other.unit != fact_type.unit:
+                    self.error("E208", f"cannot compare {fact_type.unit} with {other.unit}", expr.span)
+                    return None
+            elif type(other) is not type(fact_type) or (
+                isinstance(other, (model.Enum, model.EnumSet)) and other != fact_type
+            ):
+                self.error(
+                    "E203",
+                    f"cannot compare {fact_type.kind} fact '{left.name}' with {other.kind} fact '{right.name}'",
+                    expr.span,
+                )
+                return None
+            return model.Compare(op, model.FactRef(left.name), model.FactRef(right.name))
+        if isinstance(fact_type, model.EnumSet):
+            self.error(
+                "E203",
+                f"'{left.name}' is a set fact; '{op}' compares a single value",
+                expr.span,
+                hint=f"write `VALUE in {left.name}`, or `{left.name} is empty`",
+            )
+            return None
+        value = self.check_value(right, fact_type, left.name)
+        if value is None:
+            return None
+        if isinstance(fact_type, model.Integer):
+            assert isinstance(value.value, int)
+            self.check_satisfiable(expr, left.name, fact_type, op, value.value)
+        return model.Compare(op, model.FactRef(left.name), value)
+
+    def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
+        if not can_hold(t.low, t.high, op, n):
+            self.error(
+                "E204",
+                f"'{fact} {op} {n}' can never be true: '{fact}' ranges over {t.low}..{t.high}",
+                expr.span,
+            )
+
+    def check_intersection(self, expr: nodes.Intersection) -> model.Expr | None:
+        left, right = expr.left, expr.right
+        if isinstance(left, nodes.SetLit) or (isinstance(left, nodes.Name) and left.name in self.codesets):
+            left, right = right, left  # the fact on the left
+        if not isinstance(left, nodes.Name) or left.name in self.codesets:
+            self.error("E203", "'intersects' needs a set fact or a list of codes on one side", expr.span)
+            return None
+        fact_type = self.lookup_fact(left)
+        if fact_type is None:
+            return None
+        subject = model.FactRef(left.name)
+        if isinstance(fact_type, model.Codes):
+            if isinstance(right, nodes.Name) and right.name in self.codesets:
+                codeset = self.codesets[right.name]
+                if codeset.system != fact_type.system:
+                    self.error(
+                        "E203",
+                        f"'{left.name}' holds {fact_type.system} codes; '{right.name}' is a {codeset.system} code set",
+                        expr.span,
+                    )
+                    return None
+                return model.Intersects(subject, model.CodeSetRef(right.name))
+            self.error("E203", f"'{left.name}' is a list of codes; test it against a code set", right.span)
+            return None
+        if not isinstance(fact_type, model.EnumSet):
+            self.error("E203", f"'intersects' needs a set, but '{left.name}' is {a(fact_type.kind)} fact", left.span)
+            return None
+        if isinstance(right, nodes.Name) and right.name in self.facts:
+            other = self.lookup_fact(right)
+            if other != fact_type:
+                self.error("E203", f"'{left.name}' and '{right.name}' are not sets of the same values", expr.span)
+                return None
+            return model.Intersects(subject, model.FactRef(right.name))
+        if not isinstance(right, nodes.SetLit) or not right.items:
+            self.error("E203", "'intersects' needs a set such as {a, b} or a set fact on its right", right.span)
+            return None
+        member_type = model.Enum(fact_type.values, fact_type.labels)
+        values = [self.check_value(item, member_type, left.name) for item in right.items]
+        if any(v is None for v in values):
+            return None
+        return model.Intersects(subject, model.Const(model.sorted_set(v.value for v in values if v is not None)))
+
+    def check_membership(self, expr: nodes.Membership) -> model.Expr | None:
+        element, collection = expr.element, expr.collection
+        if isinstance(collection, nodes.Name) and collection.name in self.codesets:
+            codeset = self.codesets[collection.name]
+            fact_type = self.lookup_fact(element) if isinstance(element, nodes.Name) else None
+            if isinstance(element, nodes.Name) and fact_type is None:
+                return None
+            if not isinstance(fact_type, model.Code) or fact_type.system != codeset.system:
+                self.error(
+                    "E203",
+                    f"'in {collection.name}' needs a {codeset.system} code fact on its left",
+                    element.span,
+                    hint="for a claim's list of codes, write `CODES intersects CODESET`",
+                )
+                return None
+            assert isinstance(element, nodes.Name)
+            return model.Member(model.FactRef(element.name), model.CodeSetRef(collection.name))
+        if isinstance(collection, nodes.Name) and self._is_fact(collection):
+            set_type = self.lookup_fact(collection)
+            if set_type is None:
+                return None
+            if not isinstance(set_type, model.EnumSet):
+                self.error(
+                    "E203",
+                    f"'in' needs a set on its right, but '{collection.name}' is {a(set_type.kind)} fact",
+                    collection.span,
+                )
+                return None
+            value = self.check_value(element, model.Enum(set_type.values, set_type.labels), collection.name)
+            return None if value is None else model.Member(value, model.FactRef(collection.name))
+        if not isinstance(collection, nodes.SetLit):
+            if isinstance(collection, nodes.Name):
+                self.lookup_fact(collection)
+            else:
+                self.error("E203", "'in' needs a set fact or a set such as {a, b} on its right", collection.span)
+            return None
+        if not isinstance(element, nodes.Name) or not self._is_fact(element):
+            if isinstance(element, nodes.Name):
+                self.lookup_fact(element)
+            else:
+                self.error("E203", "'in {...}' needs a fact on its left", element.span)
+            return None
+        fact_type = self.lookup_fact(element)
+        if fact_type is None:
+            return None
+        if isinstance(fact_type, (model.EnumSet, model.Boolean)):
+            self.error(
+                "E203",
+                f"'{element.name}' is {a(fact_type.kind)} fact; 'in {{...}}' tests a single value",
+                element.span,
+            )
+            return None
+        if isinstance(fact_type, (model.Code, model.Codes, model.Decimal)):
+            hint = "declare a code set and write `FACT in CODESET`" if fact_type.kind != "decimal" else None
+            self.error("E203", f"'in {{...}}' does not take {a(fact_type.kind)} fact", element.span, hint)
+            return None
+        values = [self.check_value(item, fact_type, element.name) for item in collection.items]
+        if any(v is None for v in values):
+            return None
+        if not values:
+            self.error("E204", f"'{element.name} in {{}}' can never be true: the set is empty", expr.span)
+            return None
+        if isinstance(fact_type, model.Integer):
+            if not any(isinstance(v.value, int) and fact_type.low <= v.value <= fact_type.high for v in values if v):
+                self.error(
+                    "E204",
+                    f"'{element.name}' ranges over {fact_type.low}..{fact_type.high}; no value of this set is in range",
+                    collection.span,
+                )
+                return None
+        constants = model.Const(model.sorted_set(v.value for v in values if v is not None))
+        return model.Member(model.FactRef(element.name), constants)
+
+    def check_value(self, expr: nodes.Expr, fact_type: model.FactType, fact: str) -> model.Const | None:
+        """A literal compared with a fact of `fact_type`."""
+        if isinstance(fact_type, model.Enum):
+            if isinstance(expr, nodes.Name) and expr.name not in self.facts:
+                if expr.name not in fact_type.values:
+                    self.error(
+                        "E202",
+                        f"'{expr.name}' is not a value of '{fact}'",
+                        expr.span,
+                        suggest(expr.name, fact_type.values) or f"its values are {', '.join(fact_type.values)}",
+                    )
+                    return None
+                return model.Const(expr.name)
+            self.error(
+                "E203",
+                f"'{fact}' is an enum; compare it with one of its values ({', '.join(fact_type.values)})",
+                expr.span,
+            )
+            return None
+        expected = {
+            model.Boolean: (nodes.BoolLit, "true or false"),
+            model.Integer: (nodes.IntLit, "a whole number"),
+            model.Date: (nodes.DateLit, "a date (YYYY-MM-DD)"),
+            model.String: (nodes.StrLit, "a string"),
+        }
+        node_type, description = expected[type(fact_type)]
+        if not isinstance(expr, node_type):
+            if isinstance(expr, nodes.Name) and not self._is_fact(expr) and not isinstance(fact_type, model.Enum):
+                hint = suggest(expr.name, self.facts)
+                if hint:
+                    self.error("E201", f"fact '{expr.name}' is not declared", expr.span, hint)
+                    return None
+            self.error(
+                "E203",
+                f"'{fact}' is {a(fact_type.kind)} fact; expected {description}, found {describe(expr)}",
+                expr.span,
+            )
+            return None
+        if isinstance(expr, nodes.DateLit):
+            return None if expr.value is None else model.Const(expr.value)
+        assert isinstance(expr, (nodes.BoolLit, nodes.IntLit, nodes.StrLit))
+        if isinstance(fact_type, model.String) and fact_type.pattern and isinstance(expr, nodes.StrLit):
+            if not re.fullmatch(fact_type.pattern, expr.value):
+                self.error(
+                    "E204", f"\"{expr.value}\" never matches the pattern of '{fact}' ({fact_type.pattern})", expr.span
+                )
+                return None
+        return model.Const(expr.value)
+
+    def _is_fact(self, expr: nodes.Expr) -> bool:
+        return isinstance(expr, nodes.Name) and (expr.name in self.facts or not self._is_value_name(expr.name))
+
+    def _is_value_name(self, name: str) -> bool:
+        return any(isinstance(t, (model.Enum, model.EnumSet)) and name in t.values for t in self.fact_types.values())

@@ -1,0 +1,69 @@
+"""Usage, last: what is declared but never read or decided (W101-W103), advisories, and examples (E601)."""
+
+from __future__ import annotations
+
+from compiler import model, nodes
+from compiler.check.report import a, fold, suggest
+from compiler.check.scope import Pass
+
+
+class UsageCheck(Pass):
+    def check_usage(self, provisions: tuple[model.Provision, ...], revision_fact: str | None) -> tuple[model.Fact, ...]:
+        for outcome in self.outcomes.values():
+            for ref in outcome.advise:
+                target = self.provisions.get(ref.label)
+                if target is None:
+                    self.error(
+                        "E205", f"section '{ref.label}' is not declared", ref.span, suggest(ref.label, self.provisions)
+                    )
+                elif target.kind != "advisory":
+                    self.error("E406", f"'{ref.label}' is {a(target.kind)}, not an advisory", ref.span)
+        facts: list[model.Fact] = []
+        for name, fact in self.facts.items():
+            if name not in self.report.used_facts:
+                self.warning("W101", f"fact '{name}' is declared but never read", fact.span)
+            sections = tuple(p.label for p in provisions if name in _direct_facts(p))
+            if name == revision_fact:
+                sections = (model.REVISION, *sections)
+            facts.append(model.Fact(name, self.fact_types[name], fold(fact.description), sections, fact.span.line))
+
+        for name, value in self.computed.items():
+            if name not in self.report.used_computed:
+                self.warning("W103", f"value '{name}' is computed but never read", value.span)
+        return tuple(facts)
+
+    def check_outcome_usage(self) -> None:
+        for name, outcome in self.outcomes.items():
+            if name not in self.report.used_outcomes:
+                self.warning("W102", f"outcome '{name}' is declared but no rule decides it", outcome.span)
+
+    def check_examples(self, examples: list[nodes.Example]) -> tuple[model.Example, ...]:
+        checked: list[model.Example] = []
+        titles: set[str] = set()
+        for example in examples:
+            if example.title in titles:
+                self.error("E601", f"example '{example.title}' is given twice", example.span)
+            titles.add(example.title)
+            names: set[str] = set()
+            for fact in example.facts:
+                if fact.name in names:
+                    self.error("E601", f"example '{example.title}' gives '{fact.name}' twice", fact.span)
+                names.add(fact.name)
+            if example.expect is not None and example.expect.name not in self.outcomes:
+                self.error(
+                    "E401",
+                    f"outcome '{example.expect.name}' is not declared",
+                    example.expect.span,
+                    suggest(example.expect.name, self.outcomes),
+                )
+            facts = tuple((f.name, f.value) for f in example.facts)
+            expect = example.expect.name if example.expect else None
+            checked.append(model.Example(example.title, facts, expect, example.span.line))
+        return tuple(checked)
+
+
+def _direct_facts(provision: model.Provision) -> tuple[str, ...]:
+    """The facts a provision reads itself: its own condition, or what a clarification reads."""
+    if provision.kind == "clarification":
+        return provision.facts
+    return model.facts_read(provision.condition) if provision.condition is not None else ()

@@ -1,0 +1,254 @@
+"""Values: the typing of numbers and dates, with their units and ranges, and the computed values.
+
+`declare_computed` adds each computed value to the scope, typed by the facts and the values
+declared before it; `ValueCheck` types an operand (a fact, a literal, arithmetic, a function
+call) as a `model.Operand` with its `Quantity`, and compares two of them (E203, E204, E208-E210).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+from fractions import Fraction
+from types import MappingProxyType
+
+from compiler import model, nodes
+from compiler.check.quantities import (
+    FUNCTIONS,
+    TIME_UNITS,
+    Quantity,
+    add,
+    can_hold,
+    fmt_range,
+    multiply,
+    neg,
+    unit_product,
+)
+from compiler.check.report import Report, a, describe, fold, suggest
+from compiler.check.scope import ComputedValue, Pass, Scope
+from compiler.fmt import expression
+
+
+def declare_computed(scope: Scope, values: list[nodes.Computed], report: Report) -> Scope:
+    """Values computed from facts; each may use the facts and the values declared before it."""
+    for value in values:
+        if value.name in scope.facts or value.name in scope.computed or value.name in scope.codesets:
+            report.error("E116", f"'{value.name}' is already declared", value.span)
+            continue
+        checked = ValueCheck(scope, report).quantity(value.expr)
+        if checked is None:
+            continue
+        operand, quantity = checked
+        if quantity.kind not in ("number", "date"):
+            report.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
+            continue
+        if value.unit is not None and quantity.kind == "number":
+            derived, declared = quantity.unit, unit_product(value.unit, None, 1)
+            cancelled = derived is None and any(_unit_of(scope, f) for f in model.facts_read(operand))
+            if (derived is not None or cancelled) and derived != declared and not (
+                declared == "%" and derived is None
+            ):
+                shown = derived or "no unit (its units cancel)"
+                report.error(
+                    "E208",
+                    f"value '{value.name}' is declared in {value.unit}, but its formula gives {shown}",
+                    value.expr.span,
+                    hint=f'declare it `unit "{derived}"`' if derived else 'a ratio of like units: `unit "%"`?',
+                )  # the value is still declared, as written, so that its uses are not errors too
+            quantity = dataclasses.replace(quantity, unit=value.unit)
+        computed = model.Computed(
+            value.name,
+            quantity.unit,
+            expression(value.expr),  # the formula as written, in the formatter's layout
+            fold(value.description),
+            model.facts_read(operand),
+            value.span.line,
+            operand,
+            quantity.whole or quantity.kind == "date",
+        )
+        computed_values = {**scope.computed, value.name: ComputedValue(computed, operand, quantity, value.span)}
+        scope = dataclasses.replace(scope, computed=MappingProxyType(computed_values))
+    return scope
+
+
+def _unit_of(scope: Scope, fact: str) -> str | None:
+    fact_type = scope.fact_types.get(fact)
+    return fact_type.unit if isinstance(fact_type, (model.Integer, model.Decimal)) else None
+
+
+class ValueCheck(Pass):
+    def lookup_fact(self, name: nodes.Name) -> model.FactType | None:
+        fact_type = self.fact_types.get(name.name)
+        if fact_type is None:
+            if name.name not in self.facts:
+                self.error("E201", f"fact '{name.name}' is not declared", name.span, suggest(name.name, self.facts))
+            return None
+        self.report.used_facts.add(name.name)
+        return fact_type
+
+    def needs_quantity(self, expr: nodes.Expr) -> bool:
+        """Whether an operand is more than a fact or literal of the original kinds."""
+        if isinstance(expr, (nodes.Arithmetic, nodes.Call, nodes.DecimalLit, nodes.DurationLit)):
+            return True
+        if isinstance(expr, nodes.Name):
+            return expr.name in self.computed or isinstance(
+                self.fact_types.get(expr.name), (model.Decimal, model.Code, model.Codes)
+            )
+        return False
+
+    def quantity(self, expr: nodes.Expr) -> tuple[model.Operand, Quantity] | None:
+        if isinstance(expr, nodes.IntLit):
+            return model.Const(expr.value), Quantity("number", None, Fraction(expr.value), Fraction(expr.value))
+        if isinstance(expr, nodes.DecimalLit):
+            exact = Fraction(expr.value)
+            if exact.denominator == 1:  # `35.0` is the whole number 35
+                return model.Const(int(exact)), Quantity("number", None, exact, exact)
+            return model.Const(expr.value), Quantity("number", None, exact, exact, whole=False)
+        if isinstance(expr, nodes.DurationLit):
+            amount = Fraction(expr.amount)
+            return model.Const(expr.amount), Quantity("duration", expr.unit, amount, amount)
+        if isinstance(expr, nodes.DateLit):
+            return None if expr.value is None else (model.Const(expr.value), Quantity("date"))
+        if isinstance(expr, nodes.Name):
+            return self.named_quantity(expr)
+        if isinstance(expr, nodes.Arithmetic):
+            return self.arithmetic(expr)
+        if isinstance(expr, nodes.Call):
+            return self.call(expr)
+        self.error("E203", f"expected a number or a date, found {describe(expr)}", expr.span)
+        return None
+
+    def named_quantity(self, name: nodes.Name) -> tuple[model.Operand, Quantity] | None:
+        if name.name in self.computed:
+            self.report.used_computed.add(name.name)
+            value = self.computed[name.name]
+            operand, quantity = value.operand, value.quantity
+            return model.ValueRef(name.name, operand, quantity.whole or quantity.kind == "date"), quantity
+        if name.name in self.codesets:
+            return model.CodeSetRef(name.name), Quantity("collection")
+        fact_type = self.lookup_fact(name)
+        if fact_type is None:
+            return None
+        ref = model.FactRef(name.name)
+        if isinstance(fact_type, model.Integer):
+            return ref, Quantity("number", fact_type.unit, Fraction(fact_type.low), Fraction(fact_type.high))
+        if isinstance(fact_type, model.Decimal):
+            low, high = Fraction(fact_type.low), Fraction(fact_type.high)
+            return model.FactRef(name.name, decimal=True), Quantity("number", fact_type.unit, low, high, whole=False)
+        if isinstance(fact_type, model.Date):
+            return ref, Quantity("date")
+        if isinstance(fact_type, (model.EnumSet, model.Codes)):
+            size = Fraction(len(fact_type.values)) if isinstance(fact_type, model.EnumSet) else None
+            return ref, Quantity("collection", None, Fraction(0), size)
+        self.error("E203", f"'{name.name}' is {a(fact_type.kind)} fact, not a number or a date", name.span)
+        return None
+
+    def arithmetic(self, expr: nodes.Arithmetic) -> tuple[model.Operand, Quantity] | None:
+        left, right = self.quantity(expr.left), self.quantity(expr.right)
+        if left is None or right is None:
+            return None
+        (a, qa), (b, qb) = left, right
+        op = expr.op
+        if qa.kind == "date" and qb.kind == "duration" and op in "+-":
+            base, factor = TIME_UNITS[qb.unit or "days"]
+            assert isinstance(b, model.Const) and isinstance(b.value, int)
+            amount = b.value * factor * (1 if op == "+" else -1)
+            return model.Shift(a, amount, base), Quantity("date")
+        if qa.kind == "date" and qb.kind == "date" and op == "-":
+            self.error(
+                "E203",
+                "a date minus a date is not a number: say which count you mean",
+                expr.span,
+                hint="days_between(EARLIER, LATER), months_between(...) or years_between(...)",
+            )
+            return None
+        if qa.kind != "number" or qb.kind != "number":
+            self.error(
+                "E203",
+                f"cannot compute {qa.describe()} {op} {qb.describe()}",
+                expr.span,
+                hint="arithmetic works on numbers, and `DATE + N days|weeks|months|years` moves a date",
+            )
+            return None
+        whole = qa.whole and qb.whole and op != "/"
+        if op in "+-":
+            if qa.unit and qb.unit and qa.unit != qb.unit:
+                self.error("E208", f"cannot {'add' if op == '+' else 'subtract'} {qb.unit} and {qa.unit}", expr.span)
+                return None
+            bounds = add(qa, qb) if op == "+" else add(qa, Quantity("number", None, neg(qb.high), neg(qb.low)))
+            return model.Arith(op, a, b), Quantity("number", qa.unit or qb.unit, *bounds, whole=whole)
+        if op == "/" and (qb.low is None or qb.high is None or qb.low <= 0 <= qb.high):
+            shown = fmt_range(qb)
+            self.error(
+                "E209",
+                f"the divisor may be zero: it ranges over {shown}",
+                expr.right.span,
+                hint="divide by a fact whose declared range excludes 0",
+            )
+            return None
+        unit = unit_product(qa.unit, qb.unit, 1 if op == "*" else -1)
+        sign = 0 if op != "/" else 1 if qb.low is not None and qb.low > 0 else -1
+        return model.Arith(op, a, b, sign), Quantity("number", unit, *multiply(qa, qb, op), whole=whole)
+
+    def call(self, expr: nodes.Call) -> tuple[model.Operand, Quantity] | None:
+        name = expr.function.name
+        if name not in FUNCTIONS:
+            self.error("E210", f"'{name}' is not a function", expr.function.span, suggest(name, FUNCTIONS))
+            return None
+        wanted = ("collection",) if name == "count" else ("date", "date")
+        checked = [self.quantity(a) for a in expr.arguments]
+        arguments = [a for a in checked if a is not None]
+        if len(arguments) != len(checked):
+            return None
+        if tuple(q.kind for _, q in arguments) != wanted:
+            shown = "a set fact or a list of codes" if name == "count" else "two dates"
+            self.error("E203", f"{name}() takes {shown}", expr.span, hint=FUNCTIONS[name])
+            return None
+        operands = tuple(o for o, _ in arguments)
+        if name == "count":
+            return model.Call(name, operands), Quantity("number", None, Fraction(0), arguments[0][1].high)
+        unit = name.removesuffix("_between")
+        return model.Call(name, operands), Quantity("number", unit)
+
+    def compare_quantities(self, expr: nodes.Comparison) -> model.Expr | None:
+        left, right = self.quantity(expr.left), self.quantity(expr.right)
+        if left is None or right is None:
+            return None
+        (a, qa), (b, qb) = left, right
+        op = expr.op
+        if qa.kind == "duration" and qb.kind != "duration":  # the number on the left: `12 weeks < days_between(...)`
+            (a, qa), (b, qb) = (b, qb), (a, qa)
+            op = model.MIRRORED[op]
+        if qb.kind == "duration":
+            base, factor = TIME_UNITS[qb.unit or "days"]
+            if qa.kind != "number" or qa.unit not in (("days",) if base == "days" else ("months", "years")):
+                counted = f"counted in {qa.unit}" if qa.unit else "with no unit of time"
+                self.error(
+                    "E208",
+                    f"cannot compare {qa.describe() if qa.kind != 'number' else 'a number ' + counted} with {qb.unit}",
+                    expr.span,
+                    hint="days and weeks compare with days_between(), months and years with months_between()",
+                )
+                return None
+            assert isinstance(b, model.Const) and isinstance(b.value, int)
+            amount = b.value * factor // (12 if qa.unit == "years" else 1)
+            if qa.unit == "years" and (b.value * factor) % 12:
+                self.error("E208", f"{b.value} {qb.unit} is not a whole number of years", expr.right.span)
+                return None
+            b, qb = model.Const(amount), Quantity("number", qa.unit, Fraction(amount), Fraction(amount))
+        if qa.kind != qb.kind or qa.kind not in ("number", "date"):
+            self.error("E203", f"cannot compare {qa.describe()} with {qb.describe()}", expr.span)
+            return None
+        if qa.unit and qb.unit and qa.unit != qb.unit:
+            self.error("E208", f"cannot compare {qa.unit} with {qb.unit}", expr.span)
+            return None
+        if isinstance(a, model.Const) and not isinstance(b, model.Const):
+            (a, qa), (b, qb) = (b, qb), (a, qa)
+            op = model.MIRRORED[op]
+        if isinstance(b, model.Const) and isinstance(b.value, (int, decimal.Decimal)) and not isinstance(b.value, bool):
+            self.check_reachable_range(expr, qa, op, Fraction(b.value))
+        return model.Compare(op, a, b)
+
+    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: Fraction) -> None:
+        if not can_hold(q.low, q.high, op, n):
+            self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)
