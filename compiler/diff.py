@@ -21,7 +21,7 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, assert_never
 
 from compiler import interpret, model
 from compiler.fmt import quote
@@ -153,9 +153,11 @@ def type_text(t: model.FactType) -> str:
         return "enum {" + ", ".join(t.values) + "}"
     if isinstance(t, model.EnumSet):
         return "set of {" + ", ".join(t.values) + "}"
-    if isinstance(t, model.String) and t.pattern:
-        return f"string matching {t.pattern!r}"
-    return t.kind
+    if isinstance(t, model.String):
+        return f"string matching {t.pattern!r}" if t.pattern else "string"
+    if isinstance(t, model.Boolean | model.Date):
+        return t.kind
+    assert_never(t)
 
 
 def expression_text(expr: model.Expr | model.Operand) -> str:

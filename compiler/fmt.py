@@ -16,7 +16,7 @@ import decimal
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 
 from compiler import nodes
 from compiler.diagnostics import Diagnostic
@@ -292,7 +292,13 @@ def _foldable(paragraph: str) -> bool:
     return bool(paragraph) and " ".join(paragraph.split()) == paragraph and '"""' not in paragraph
 
 
-def _type(t: nodes.FactType) -> str:
+_OneLineType = (
+    nodes.BooleanType | nodes.IntegerType | nodes.DecimalType | nodes.DateType | nodes.StringType | nodes.CodeType
+)
+
+
+def _type(t: _OneLineType) -> str:
+    """A fact type on one line; an enum or a set is written by `fact`, which may break its values."""
     if isinstance(t, nodes.IntegerType):
         return f"integer {t.low}..{t.high}" + (f" unit {quote(t.unit)}" if t.unit is not None else "")
     if isinstance(t, nodes.DecimalType):
@@ -301,7 +307,11 @@ def _type(t: nodes.FactType) -> str:
         return f"{'codes' if t.multiple else 'code'} {t.system.name}"
     if isinstance(t, nodes.StringType):
         return "string" + (f" matching {quote(t.pattern)}" if t.pattern is not None else "")
-    return "boolean" if isinstance(t, nodes.BooleanType) else "date"
+    if isinstance(t, nodes.BooleanType):
+        return "boolean"
+    if isinstance(t, nodes.DateType):
+        return "date"
+    assert_never(t)
 
 
 def _quantifier(q: nodes.Quantifier) -> str:

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, assert_never
 
 from compiler import model
 from compiler.diagnostics import Diagnostic, Span, error
@@ -185,6 +185,8 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
             errors.append((name, f"{quote(value)} does not match {t.pattern}"))
         else:
             return value
+    else:
+        assert_never(t)
     return None
 
 

@@ -92,10 +92,10 @@ def test_an_exception_in_a_target_leaves_the_output_as_it_was(tmp_path: Path, mo
     source = tmp_path / "MP-MM-1308.policy"
     source.write_text(changed)
 
-    def broken(policy: object) -> dict[PurePosixPath, str]:
+    def broken(policy: object, built: object) -> dict[PurePosixPath, str]:
         raise RuntimeError("a target failed")
 
-    monkeypatch.setitem(targets.TARGETS, "zz-broken", (broken, "out"))
+    monkeypatch.setitem(targets.TARGETS, "zz-broken", targets.Target(broken, "out"))
     with pytest.raises(RuntimeError):
         build([source], roots(tmp_path))
     assert snapshot(tmp_path / "generated", tmp_path / "docs") == before

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import assert_never
 
 from compiler import model, nodes
 from compiler.check.quantities import Quantity
@@ -170,7 +171,7 @@ class _Declarations:
                     self.error("E113", f"pattern of '{fact.name}' is not a valid regular expression: {exc}", t.span)
                     return None
             return model.String(t.pattern)
-        raise TypeError(f"unhandled fact type {type(t).__name__}")
+        assert_never(t)
 
     def declare_codesets(self, codesets: list[nodes.CodeSet]) -> None:
         for codeset in codesets:

@@ -1,6 +1,6 @@
 """Targets: each turns a checked `model.Policy` into generated files.
 
-Every target is a module with `emit(policy) -> dict[PurePosixPath, str]`, the
+Every target is a module with `emit(policy, built) -> dict[PurePosixPath, str]`, the
 paths relative to the target's root: the output directory (`generated/`) for
 code and schemas, the docs directory (`docs/`) for the site's pages. Adding a
 target adds a module and a line in TARGETS, nothing else.
@@ -9,27 +9,54 @@ target adds a module and a line in TARGETS, nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from compiler.model import Policy
 from compiler.targets import docs, pydantic_models, python, schema
+from compiler.targets.shared import Built, Files
 
-Emitter = Callable[[Policy], dict[PurePosixPath, str]]
 OutputFile = tuple[str, PurePosixPath]  # (root: "out" or "docs", path under it)
 
-TARGETS: dict[str, tuple[Emitter, str]] = {
-    "python": (python.emit, "out"),
-    "schema": (schema.emit, "out"),
-    "models": (pydantic_models.emit, "out"),
-    "docs": (docs.emit, "docs"),
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    emit: Callable[[Policy, Built], Files]
+    root: str  # "out" (generated/) or "docs" (docs/)
+    requires: tuple[str, ...] = ()  # targets whose files `emit` reads, made first
+
+
+TARGETS: dict[str, Target] = {
+    "python": Target(python.emit, "out"),
+    "schema": Target(schema.emit, "out"),
+    "models": Target(pydantic_models.emit, "out"),
+    "docs": Target(docs.emit, "docs", requires=("python", "schema")),
 }
 
 
+def emit(name: str, policy: Policy) -> Files:
+    """One target's files, the targets it requires made first."""
+    return _emit(policy, (name,))[name]
+
+
 def emit_all(policy: Policy) -> dict[OutputFile, str]:
-    files: dict[OutputFile, str] = {}
-    for emit, root in TARGETS.values():
-        files.update(((root, path), text) for path, text in emit(policy).items())
-    return files
+    built = _emit(policy, tuple(TARGETS))
+    return {(TARGETS[name].root, path): text for name, files in built.items() for path, text in files.items()}
+
+
+def _emit(policy: Policy, names: tuple[str, ...]) -> dict[str, Files]:
+    built: dict[str, Files] = {}
+
+    def make(name: str) -> None:
+        if name not in built:
+            target = TARGETS[name]
+            for required in target.requires:
+                make(required)
+            built[name] = target.emit(policy, {required: built[required] for required in target.requires})
+
+    for name in names:
+        make(name)
+    return built
 
 
 def emit_site(policies: list[Policy]) -> dict[OutputFile, str]:

@@ -13,22 +13,23 @@ from __future__ import annotations
 import datetime
 import re
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, assert_never
 
 import compiler
-from compiler import jsontext, model, nodes
-from compiler.targets import diagram, python, schema
+from compiler import contract, jsontext, model, nodes
+from compiler.contract import Shape
+from compiler.targets import diagram, shared
+from compiler.targets.shared import Built, Files
 from compiler.targets.templating import TEMPLATES
 
 ROOT = PurePosixPath("policies")
 
 
-def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
-    return {
-        ROOT / f"{policy.policy_id}.md": render(policy),
-        ROOT / f"{policy.policy_id}.request.schema.json": schema.dump(schema.request_schema(policy)),
-        ROOT / f"{policy.policy_id}.decision.schema.json": schema.dump(schema.decision_schema(policy)),
-    }
+def emit(policy: model.Policy, built: Built) -> Files:
+    """The page, and beside it the schemas it links to, as the schema target made them."""
+    evaluator = built["python"][shared.evaluator_path(policy.policy_id)]
+    schemas = {ROOT / path.name: text for path, text in built["schema"].items()}
+    return {ROOT / f"{policy.policy_id}.md": render(policy, evaluator), **schemas}
 
 
 def emit_index(policies: list[model.Policy]) -> dict[PurePosixPath, str]:
@@ -140,32 +141,34 @@ def _constant(value: model.Value) -> str:
     return str(value)
 
 
-def type_of(fact: model.Fact) -> tuple[str, str]:
+def type_of(field: contract.Field) -> tuple[str, str]:
     """A fact's type and its allowed values, for the dictionary table."""
-    t = fact.type
-    if isinstance(t, model.Integer):
-        return "integer", f"{t.low} to {t.high}" + (f" {md(t.unit)}" if t.unit else "")
-    if isinstance(t, model.Decimal):
-        return "decimal", f"{t.low:g} to {t.high:g}" + (f" {md(t.unit)}" if t.unit else "")
-    if isinstance(t, model.Code):
-        return "code", md(model.CODE_SYSTEMS[t.system][1])
-    if isinstance(t, model.Codes):
-        return "list of codes (may be empty)", md(model.CODE_SYSTEMS[t.system][1])
-    if isinstance(t, (model.Enum, model.EnumSet)):
+    shape, unit = field.shape, f" {md(field.unit)}" if field.unit else ""
+    if shape is Shape.BOOLEAN:
+        return "boolean", "true, false"
+    if shape is Shape.INTEGER:
+        return "integer", f"{field.minimum} to {field.maximum}{unit}"
+    if shape is Shape.DECIMAL:
+        return "decimal", f"{field.minimum:g} to {field.maximum:g}{unit}"
+    if shape is Shape.CODE or shape is Shape.CODES:
+        kind = "code" if shape is Shape.CODE else "list of codes (may be empty)"
+        return kind, md(field.code_description or "")
+    if shape is Shape.ENUM or shape is Shape.SET:
         values = "<br>".join(
-            f"`{v}`" + (f": {md(label)}" if label else "") for v, label in zip(t.values, t.labels, strict=True)
+            f"`{v}`" + (f": {md(label)}" if label else "") for v, label in zip(field.values, field.labels, strict=True)
         )
-        return ("one of" if isinstance(t, model.Enum) else "set of (may be empty)"), values
-    if isinstance(t, model.Date):
+        return ("one of" if shape is Shape.ENUM else "set of (may be empty)"), values
+    if shape is Shape.DATE:
         return "date", "YYYY-MM-DD"
-    if isinstance(t, model.String):
-        return "string", f"matching {code(t.pattern)}" if t.pattern else "any text"
-    return "boolean", "true, false"
+    if shape is Shape.STRING:
+        return "string", f"matching {code(field.pattern)}" if field.pattern else "any text"
+    assert_never(shape)
 
 
-def _example_run(policy: model.Policy) -> list[dict[str, Any]]:
-    """Each example decided by the generated evaluator itself."""
-    evaluator = python.load_module(policy)
+def _example_run(policy: model.Policy, text: str) -> list[dict[str, Any]]:
+    """Each example decided by the generated evaluator itself, from its text."""
+    name = shared.module_name(policy.policy_id)
+    evaluator = shared.load(text, name, f"<policyc:{policy.source_name}>")
     runs = []
     for example in policy.examples:
         decision = evaluator.evaluate(example.request)
@@ -180,21 +183,22 @@ def _example_run(policy: model.Policy) -> list[dict[str, Any]]:
     return runs
 
 
-def render(policy: model.Policy) -> str:
+def render(policy: model.Policy, evaluator: str) -> str:
+    """The page; `evaluator` is the text of the policy's evaluator, which decides its examples."""
     template = TEMPLATES.get_template("policy.md.j2")
     return template.render(
         policy=policy,
         version=compiler.__version__,
         meta=dict(policy.meta),
-        module=python.module_name(policy.policy_id),
+        module=shared.module_name(policy.policy_id),
         md=md,
         md_block=md_block,
         fence=fence,
         describe=describe,
         fact_links=lambda names: ", ".join(fact_link(n) for n in names),
-        type_of=type_of,
+        type_of=lambda fact: type_of(contract.field(fact)),
         diagrams=[diagram.render(policy, revision) for revision in policy.revisions],
-        examples=_example_run(policy),
+        examples=_example_run(policy, evaluator),
         nodes=nodes,
         advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),
         provisions={p.label: p for p in policy.provisions},

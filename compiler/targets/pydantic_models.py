@@ -9,17 +9,20 @@ the same thing.
 
 from __future__ import annotations
 
+import decimal
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import assert_never
 
 import compiler
-from compiler import model
-from compiler.targets import python, schema
+from compiler import contract, model
+from compiler.contract import DATE_PATTERN, Shape
+from compiler.targets.shared import Built, Files, module_name, schema_id
 from compiler.targets.templating import TEMPLATES, WIDTH, doc_line, literal
 
 
-def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
-    path = PurePosixPath("models") / f"{python.module_name(policy.policy_id)}.py"
+def emit(policy: model.Policy, built: Built) -> Files:
+    path = PurePosixPath("models") / f"{module_name(policy.policy_id)}.py"
     return {path: render(policy)}
 
 
@@ -51,68 +54,62 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def value_aliases(fact: model.Fact) -> list[_Alias]:
+def value_aliases(field: contract.Field) -> list[_Alias]:
     """The type of a request field's value (before `| None`), as one or two aliases."""
-    t, name = fact.type, f"{_camel(fact.name)}Value"
-    if isinstance(t, model.Boolean):
-        return [_Alias(name, "StrictBool")]
-    if isinstance(t, model.Integer):
-        return [_Alias(name, annotated("StrictInt", f"Field(ge={t.low}, le={t.high})", "BeforeValidator(_integral)"))]
-    if isinstance(t, model.Decimal):
-        low, high = schema.json_number(t.low), schema.json_number(t.high)
-        bounds = f"Field(ge=Decimal({str(t.low)!r}), le=Decimal({str(t.high)!r}))"
+    name = f"{_camel(field.name)}Value"
+    if field.many:  # a list of distinct items: the item's alias, then the list's
+        item = _Alias(f"{_camel(field.name)}{'Code' if field.code_system else 'Item'}", _item_type(field))
+        unique = "Field(json_schema_extra={'uniqueItems': True})"
+        return [item, _Alias(name, annotated(f"list[{item.name}]", "AfterValidator(_unique)", unique))]
+    return [_Alias(name, _item_type(field))]
+
+
+def _item_type(field: contract.Field) -> str:
+    """The type of a known value, or of an item of a list."""
+    shape = field.shape
+    if shape is Shape.BOOLEAN:
+        return "StrictBool"
+    if shape is Shape.INTEGER:
+        return annotated("StrictInt", f"Field(ge={field.minimum}, le={field.maximum})", "BeforeValidator(_integral)")
+    if shape is Shape.DECIMAL:
+        assert isinstance(field.minimum, decimal.Decimal) and isinstance(field.maximum, decimal.Decimal)
+        bounds = f"Field(ge=Decimal({str(field.minimum)!r}), le=Decimal({str(field.maximum)!r}))"
         # the JSON Schema of a number, as the emitted schema has it (pydantic's own for Decimal admits strings)
-        exact = {"type": "number", "minimum": low, "maximum": high, "not": schema.not_nan(low)}
-        items = "".join(f"            {key!r}: {value!r},\n" for key, value in exact.items())
+        items = "".join(f"            {key!r}: {value!r},\n" for key, value in contract.value_schema(field).items())
         with_schema = f"WithJsonSchema(\n        {{\n{items}        }}\n    )"  # a part a line, inside annotated()
-        return [_Alias(name, annotated("Decimal", "BeforeValidator(_number)", bounds, with_schema))]
-    if isinstance(t, (model.Code, model.Codes)):
-        pattern = model.CODE_SYSTEMS[t.system][0]
-        check = f"AfterValidator(_matching({literal(pattern)}))"
-        extra = f"Field(json_schema_extra={{'pattern': {literal(schema.anchored(pattern))}}})"
-        code_name = f"{_camel(fact.name)}Code" if isinstance(t, model.Codes) else name
-        code = _Alias(code_name, annotated("StrictStr", check, extra))
-        if isinstance(t, model.Code):
-            return [code]
-        unique = "Field(json_schema_extra={'uniqueItems': True})"
-        return [code, _Alias(name, annotated(f"list[{code.name}]", "AfterValidator(_unique)", unique))]
-    if isinstance(t, model.Enum):
-        return [_Alias(name, literal_type(t.values))]
-    if isinstance(t, model.EnumSet):
-        item = f"{_camel(fact.name)}Item"
-        unique = "Field(json_schema_extra={'uniqueItems': True})"
-        return [
-            _Alias(item, literal_type(t.values)),
-            _Alias(name, annotated(f"list[{item}]", "AfterValidator(_unique)", unique)),
-        ]
-    if isinstance(t, model.Date):
-        extra = f"Field(json_schema_extra={ {'format': 'date', 'pattern': schema.DATE_PATTERN}!r})"
-        return [_Alias(name, annotated("StrictStr", "AfterValidator(_real_date)", extra))]
-    if isinstance(t, model.String):
-        if t.pattern is None:
-            return [_Alias(name, "StrictStr")]
-        check = f"AfterValidator(_matching({literal(t.pattern)}))"
-        extra = f"Field(json_schema_extra={{'pattern': {literal(schema.anchored(t.pattern))}}})"
-        return [_Alias(name, annotated("StrictStr", check, extra))]
-    raise TypeError(f"unhandled fact type {type(t).__name__}")
+        return annotated("Decimal", "BeforeValidator(_number)", bounds, with_schema)
+    if shape is Shape.ENUM or shape is Shape.SET:
+        return literal_type(field.values)
+    if shape is Shape.DATE:
+        extra = f"Field(json_schema_extra={ {'format': 'date', 'pattern': contract.anchored(DATE_PATTERN)}!r})"
+        return annotated("StrictStr", "AfterValidator(_real_date)", extra)
+    if shape is Shape.CODE or shape is Shape.CODES or shape is Shape.STRING:
+        if field.pattern is None:
+            return "StrictStr"
+        check = f"AfterValidator(_matching({literal(field.pattern)}))"
+        extra = f"Field(json_schema_extra={{'pattern': {literal(contract.anchored(field.pattern))}}})"
+        return annotated("StrictStr", check, extra)
+    assert_never(shape)
 
 
 def render(policy: model.Policy) -> str:
     template = TEMPLATES.get_template("models.py.j2")
-    aliases = {fact.name: value_aliases(fact) for fact in policy.facts}
+    fields = contract.request(policy)
+    spec = contract.decision(policy)
+    aliases = {field.name: value_aliases(field) for field in fields}
     return template.render(
         policy=policy,
         version=compiler.__version__,
         aliases=aliases,
         alias_code="\n".join(alias.code for found in aliases.values() for alias in found),  # what to import
-        kinds={fact.type.kind for fact in policy.facts},
+        kinds={field.shape.value for field in fields},
         value_name=lambda fact: f"{_camel(fact.name)}Value",
         literal_type=literal_type,
-        request_id=schema.schema_id(policy, "request"),
-        decision_id=schema.schema_id(policy, "decision"),
-        labels=tuple(schema.section_labels(policy)),
-        effective_dates=tuple(schema.effective_dates(policy)),
-        fact_names=tuple(f.name for f in policy.facts) + tuple(v.name for v in policy.computed),
-        outcome_names=tuple(o.name for o in policy.outcomes),
+        request_id=schema_id(policy.policy_id, "request"),
+        decision_id=schema_id(policy.policy_id, "decision"),
+        labels=spec.sections,
+        effective_dates=spec.effective_dates,
+        fact_names=spec.explained,
+        outcome_names=tuple(o.name for o in spec.outcomes),
         doc_line=doc_line,
     )

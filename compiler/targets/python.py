@@ -14,45 +14,33 @@ import datetime
 import decimal
 import io
 import itertools
-import keyword
 import re
-import sys
 import tokenize
 import types
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from typing import assert_never
 
 import compiler
-from compiler import model, runtime
+from compiler import contract, model, runtime
+from compiler.contract import Shape
+from compiler.targets import shared
+from compiler.targets.shared import Built, Files, module_name
 from compiler.targets.templating import TEMPLATES, WIDTH, doc_line, literal
-
-
-def module_name(policy_id: str) -> str:
-    """The importable module name of a policy: MP-MM-1308 -> mp_mm_1308."""
-    name = re.sub(r"[^0-9a-z]+", "_", policy_id.lower()).strip("_")
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):  # `import import` would not parse
-        return f"{name}_policy"
-    return name if name and not name[0].isdigit() else f"policy_{name}"
 
 
 def load_module(policy: model.Policy) -> types.ModuleType:
     """Render a policy's evaluator and load it as a module, as `import` would."""
-    module = types.ModuleType(module_name(policy.policy_id))
-    module.__file__ = f"<policyc:{policy.source_name}>"
-    sys.modules[module.__name__] = module  # dataclasses look their module up
-    exec(compile(render(policy), module.__file__, "exec"), module.__dict__)  # our own output, not input
-    return module
+    return shared.load(render(policy), module_name(policy.policy_id), f"<policyc:{policy.source_name}>")
 
 
-def emit(policy: model.Policy) -> dict[PurePosixPath, str]:
-    path = PurePosixPath("python") / f"{module_name(policy.policy_id)}.py"
-    return {path: render(policy)}
+def emit(policy: model.Policy, built: Built) -> Files:
+    return {shared.evaluator_path(policy.policy_id): render(policy)}
 
 
 def render(policy: model.Policy) -> str:
     emitter = _Emitter(policy)
     template = TEMPLATES.get_template("evaluator.py.j2")
-    facts = [_FactView.of(f) for f in policy.facts]
+    facts = [_FactView.of(field) for field in contract.request(policy)]
     evaluated: list[tuple[str, ...]] = []
     revisions: list[_RevisionView] = []
     for revision in policy.revisions:
@@ -166,44 +154,47 @@ class _FactView:
         return line if len(line) <= LINE_LIMIT else wrapped
 
     @classmethod
-    def of(cls, fact: model.Fact) -> _FactView:
-        t, name, var = fact.type, repr(fact.name), fact.name
-        values = f"_{fact.name.upper()}_VALUES"
+    def of(cls, field: contract.Field) -> _FactView:
+        """A fact's annotation, its validator's call, and its fast path, from the contract."""
+        shape, name, var, annotation = field.shape, repr(field.name), field.name, field.python_type
+        values = f"_{field.name.upper()}_VALUES"
         got = f"(v := get({name})) is not None"
-        if isinstance(t, model.Boolean):
+        low, high = field.minimum, field.maximum
+        if shape is Shape.BOOLEAN:
             fast = _fast(var, f"{got} and v is not True and v is not False")
-            return cls(var, "bool", f"_boolean(request, {name}, errors)", fast_path=fast)
-        if isinstance(t, model.Integer):
-            fast = _fast(var, f"{got} and (type(v) is not int or not {t.low} <= v <= {t.high})")
-            return cls(var, "int", f"_integer(request, {name}, {t.low}, {t.high}, errors)", fast_path=fast)
-        if isinstance(t, model.Decimal):
-            low, high = _decimal_name(t.low), _decimal_name(t.high)
-            fast = _fast(var, f"{got} and (v := _fast_decimal(v, {low}, {high})) is None")
-            if _float_exact(t.low) and _float_exact(t.high):  # the usual form, a float, tested as one
+            return cls(var, annotation, f"_boolean(request, {name}, errors)", fast_path=fast)
+        if shape is Shape.INTEGER:
+            fast = _fast(var, f"{got} and (type(v) is not int or not {low} <= v <= {high})")
+            return cls(var, annotation, f"_integer(request, {name}, {low}, {high}, errors)", fast_path=fast)
+        if shape is Shape.DECIMAL:
+            assert isinstance(low, decimal.Decimal) and isinstance(high, decimal.Decimal)
+            low_name, high_name = _decimal_name(low), _decimal_name(high)
+            fast = _fast(var, f"{got} and (v := _fast_decimal(v, {low_name}, {high_name})) is None")
+            if _float_exact(low) and _float_exact(high):  # the usual form, a float, tested as one
                 fast = (
                     f"    {var}: Decimal | None = None\n"
                     f"    if {got}:\n"
-                    f"        if type(v) is float and {float(t.low)!r} <= v <= {float(t.high)!r}:\n"
+                    f"        if type(v) is float and {float(low)!r} <= v <= {float(high)!r}:\n"
                     f"            {var} = Decimal(repr(v))  # as written: its shortest decimal\n"
-                    f"        elif ({var} := _fast_decimal(v, {low}, {high})) is None:\n"
+                    f"        elif ({var} := _fast_decimal(v, {low_name}, {high_name})) is None:\n"
                     f"            {_SLOW}"
                 )
-            return cls(var, "Decimal", f"_decimal(request, {name}, {low}, {high}, errors)", fast_path=fast)
-        if isinstance(t, (model.Code, model.Codes)):
-            pattern = f"_{t.system}_CODE"
-            if isinstance(t, model.Code):
-                fast = _fast(var, f"{got} and (type(v) is not str or not {pattern}.fullmatch(v))")
-                return cls(var, "str", f"_code(request, {name}, {t.system!r}, errors)", fast_path=fast)
-            fast = _fast(var, f"{got} and (v := _fast_codes(v, {pattern})) is None")
-            return cls(var, "frozenset[str]", f"_codes(request, {name}, {t.system!r}, errors)", fast_path=fast)
-        if isinstance(t, model.Enum):
+            check = f"_decimal(request, {name}, {low_name}, {high_name}, errors)"
+            return cls(var, annotation, check, fast_path=fast)
+        if shape is Shape.CODE:
+            fast = _fast(var, f"{got} and (type(v) is not str or not _{field.code_system}_CODE.fullmatch(v))")
+            return cls(var, annotation, f"_code(request, {name}, {field.code_system!r}, errors)", fast_path=fast)
+        if shape is Shape.CODES:
+            fast = _fast(var, f"{got} and (v := _fast_codes(v, _{field.code_system}_CODE)) is None")
+            return cls(var, annotation, f"_codes(request, {name}, {field.code_system!r}, errors)", fast_path=fast)
+        if shape is Shape.ENUM:
             fast = _fast(var, f"{got} and (type(v) is not str or v not in {values}_SET)")
-            return cls(var, "str", f"_enum(request, {name}, {values}, errors)", t.values, fast_path=fast)
-        if isinstance(t, model.EnumSet):
+            return cls(var, annotation, f"_enum(request, {name}, {values}, errors)", field.values, fast_path=fast)
+        if shape is Shape.SET:
             fast = _fast(var, f"{got} and (v := _fast_set(v, {values}_SET)) is None")
             check = f"_enum_set(request, {name}, {values}, errors)"
-            return cls(var, "frozenset[str]", check, t.values, fast_path=fast)
-        if isinstance(t, model.Date):
+            return cls(var, annotation, check, field.values, fast_path=fast)
+        if shape is Shape.DATE:
             fast = (
                 f"    if {got}:\n"
                 f"        if type(v) is not str or not _ISO_DATE.fullmatch(v):\n            {_SLOW}\n"
@@ -211,19 +202,16 @@ class _FactView:
                 f"        except ValueError:\n            {_SLOW}\n"
                 f"    {var} = v"
             )
-            return cls(var, "datetime.date", f"_date(request, {name}, errors)", fast_path=fast)
-        if isinstance(t, model.String):
-            if t.pattern is None:
-                return cls(
-                    var,
-                    "str",
-                    f"_string(request, {name}, None, errors)",
-                    fast_path=_fast(var, f"{got} and type(v) is not str"),
-                )
-            compiled = f"_{fact.name.upper()}_PATTERN"
+            return cls(var, annotation, f"_date(request, {name}, errors)", fast_path=fast)
+        if shape is Shape.STRING:
+            if field.pattern is None:
+                fast = _fast(var, f"{got} and type(v) is not str")
+                return cls(var, annotation, f"_string(request, {name}, None, errors)", fast_path=fast)
+            compiled = f"_{field.name.upper()}_PATTERN"
             fast = _fast(var, f"{got} and (type(v) is not str or not {compiled}.fullmatch(v))")
-            return cls(var, "str", f"_string(request, {name}, {compiled}, errors)", pattern=t.pattern, fast_path=fast)
-        raise TypeError(f"unhandled fact type {type(t).__name__}")
+            check = f"_string(request, {name}, {compiled}, errors)"
+            return cls(var, annotation, check, pattern=field.pattern, fast_path=fast)
+        assert_never(shape)
 
 
 _SLOW = "return _validate_fully(request)"

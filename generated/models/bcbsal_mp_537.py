@@ -62,7 +62,7 @@ def _matching(pattern: str) -> Callable[[str], str]:
 ServiceDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 ProcedureValue = Literal['poem_esophageal', 'gastric_poem', 'endoscopic_closure_device']
 IndicationValue = Literal['achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other']

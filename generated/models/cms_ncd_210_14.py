@@ -71,12 +71,12 @@ def _matching(pattern: str) -> Callable[[str], str]:
 ServiceDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 DateOfBirthValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 ServiceValue = Literal['counseling_visit', 'ldct']
 LungCancerSymptomsValue = StrictBool
@@ -110,7 +110,7 @@ YearsSmokedValue = Annotated[
 QuitDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 WrittenOrderValue = StrictBool
 FirstScreeningValue = StrictBool

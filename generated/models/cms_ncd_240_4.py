@@ -79,7 +79,7 @@ def _matching(pattern: str) -> Callable[[str], str]:
 ServiceDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 AgeValue = Annotated[
     StrictInt,
@@ -140,12 +140,12 @@ ComorbiditiesValue = Annotated[
 TherapyStartDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 ReevaluationDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 SymptomsImprovedValue = StrictBool
 AdherenceNights4hValue = Annotated[

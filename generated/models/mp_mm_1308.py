@@ -68,7 +68,7 @@ StateValue = Annotated[
 ServiceDateValue = Annotated[
     StrictStr,
     AfterValidator(_real_date),
-    Field(json_schema_extra={'format': 'date', 'pattern': '^[0-9]{4}-[0-9]{2}-[0-9]{2}(?![\\s\\S])'}),
+    Field(json_schema_extra={'format': 'date', 'pattern': '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2})(?![\\s\\S])'}),
 ]
 AgeValue = Annotated[
     StrictInt,

@@ -14,7 +14,7 @@ from pathlib import Path
 import markdown
 import pytest
 
-from compiler import compile_source, find_sources, load
+from compiler import compile_source, find_sources, load, model, targets
 from compiler.fmt import quote
 from compiler.targets import diagram, docs
 from tests.conftest import POLICY_SOURCE, ROOT
@@ -27,7 +27,7 @@ PAGE = ROOT / "docs" / "policies" / "MP-MM-1308.md"
 @pytest.mark.parametrize("source", find_sources([ROOT / "policies"]), ids=lambda p: p.stem)
 def test_committed_pages_are_what_the_source_compiles_to(source: Path, update_golden: bool) -> None:
     policy = load(source, source.name)
-    emitted = docs.emit(policy)
+    emitted = targets.emit("docs", policy)
     for path, text in emitted.items():
         target = ROOT / "docs" / path
         if update_golden:
@@ -95,7 +95,7 @@ def test_policy_text_renders_as_text(hostile: str) -> None:
 
 def test_a_hostile_policy_makes_a_page_and_a_diagram_without_markup() -> None:
     policy = hostile_policy("<script>alert(1)</script> ]]> & \"'")
-    page = docs.render(policy)
+    page = _page(policy)
     assert "<script" not in markdown.markdown(page, extensions=["tables"])
     ElementTree.fromstring(diagram.render(policy, policy.revisions[0]))  # still well-formed XML
 
@@ -203,7 +203,7 @@ decide {{
 """
     policy, diagnostics = compile_source(source, "pat.policy")
     assert policy is not None, diagnostics
-    page = markdown.markdown(docs.render(policy), extensions=["tables", "toc", "admonition"])
+    page = markdown.markdown(_page(policy), extensions=["tables", "toc", "admonition"])
     assert "<img" not in page and "onerror=alert" not in html.unescape(re.sub(r"<code>.*?</code>", "", page))
     assert html.escape(pattern, quote=False) in page  # the whole pattern, in one code span
     assert 'class="admonition' not in page
@@ -211,3 +211,7 @@ decide {{
                  "<p>- a bullet</p>", "<p>+ another</p>", "<p>Setext ===</p>"):
         assert text in page, text
     assert "<hr" not in page and "<em>" not in page and not re.search(r"<[^>]*on[a-z]+=", page)
+
+
+def _page(policy: model.Policy) -> str:
+    return targets.emit("docs", policy)[docs.ROOT / f"{policy.policy_id}.md"]

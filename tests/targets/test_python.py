@@ -18,7 +18,7 @@ import pytest
 from compiler import compile_source, load
 from compiler.fmt import quote
 from compiler.model import Policy
-from compiler.targets import python
+from compiler.targets import python, shared
 from tests.conftest import EVALUATOR, POLICY_SOURCE, ROOT
 
 
@@ -184,7 +184,7 @@ def test_json_of_a_decision_made_by_hand_is_the_json_of_its_dict() -> None:
 
 def test_a_policy_id_that_is_a_python_keyword_makes_an_importable_module() -> None:
     for keyword_id in ("import", "class", "match", "PASS"):
-        name = python.module_name(keyword_id)
+        name = shared.module_name(keyword_id)
         assert name.isidentifier() and not keyword.iskeyword(name) and not keyword.issoftkeyword(name)
         ast.parse(f"import {name}")
 

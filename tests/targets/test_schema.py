@@ -11,9 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import load
+from compiler import load, targets
 from compiler.cli import main
-from compiler.targets import pydantic_models, schema
 from tests.conftest import EVALUATOR, POLICY_SOURCE, ROOT, import_file
 from tests.test_interpret import requests
 
@@ -37,7 +36,7 @@ MODEL_DECISION = validator(MODELS.Decision.model_json_schema())
 
 
 def test_committed_schemas_and_models_are_what_the_source_compiles_to(update_golden: bool) -> None:
-    emitted = {**schema.emit(POLICY), **pydantic_models.emit(POLICY)}
+    emitted = {**targets.emit("schema", POLICY), **targets.emit("models", POLICY)}
     for path, text in emitted.items():
         if update_golden:
             (GENERATED / path).write_text(text, encoding="utf-8")
