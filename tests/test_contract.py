@@ -9,7 +9,8 @@ import pytest
 
 from compiler import contract, model
 from compiler.contract import Shape
-from compiler.targets import docs, pydantic_models, python
+from compiler.targets import docs, pydantic_models
+from compiler.targets.python.requests import fact_code
 
 ONE_OF_EACH: dict[Shape, model.FactType] = {
     Shape.BOOLEAN: model.Boolean(),
@@ -40,7 +41,7 @@ def test_every_target_handles_every_shape(shape: Shape) -> None:
     assert field.many == (schema.get("type") == ["array", "null"])
     assert docs.type_of(field)[0]
     assert pydantic_models.value_aliases(field)
-    assert python._FactView.of(field).annotation == field.python_type
+    assert fact_code(field).annotation == field.python_type
 
 
 def test_a_code_field_carries_its_systems_form() -> None:

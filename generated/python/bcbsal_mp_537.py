@@ -470,7 +470,7 @@ def _missing_D_II(f: Facts) -> set[str]:
 
 def _D_III(f: Facts) -> bool | None:
     # D.III (rule), BCBSAL-MP-537.policy line 51
-    return (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+    return None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
 
 
 def _missing_D_III(f: Facts) -> set[str]:
@@ -516,7 +516,7 @@ def _missing_P_II(f: Facts) -> set[str]:
 
 def _P_III(f: Facts) -> bool | None:
     # P.III (rule), BCBSAL-MP-537.policy line 62
-    return (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+    return None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
 
 
 def _missing_P_III(f: Facts) -> set[str]:
@@ -579,7 +579,11 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
     if f.procedure is None or f.indication is None:
         v2 = (
             (None if f.procedure is None else f.procedure in ('gastric_poem', 'poem_esophageal')),
-            (None if f.indication is None else f.indication in ('gastroparesis', 'refractory_gastroparesis')),
+            (
+                None
+                if f.indication is None
+                else f.indication in ('gastroparesis', 'refractory_gastroparesis')
+            ),
         )
         d_ii = False if False in v2 else None if None in v2 else True
     else:
@@ -615,7 +619,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
         )
 
     # BCBSAL-MP-537.policy line 80: investigational when D.III
-    d_iii = (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+    d_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
     results.append(d_iii)
     if d_iii is None:
         missing = _missing_D_III(f)
@@ -662,7 +666,9 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
     # BCBSAL-MP-537.policy line 78: investigational when D.I
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'poem_esophageal' and f.indication == 'achalasia':
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f
+            )
     else:
         v1 = (
             (None if f.procedure is None else f.procedure == 'poem_esophageal'),
@@ -670,9 +676,20 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
         )
         d_i = False if False in v1 else None if None in v1 else True
         if d_i is None:
-            return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.IV',), '2024-01-16')
+            return _decision(
+                f,
+                'insufficient_information',
+                'D.I',
+                _missing_D_I(f),
+                (),
+                [],
+                ('D.IV',),
+                '2024-01-16',
+            )
         if d_i:
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f
+            )
 
     # BCBSAL-MP-537.policy line 79: investigational when D.II
     if f.procedure is not None and f.indication is not None:
@@ -680,28 +697,58 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             f.procedure in ('gastric_poem', 'poem_esophageal')
             and f.indication in ('gastroparesis', 'refractory_gastroparesis')
         ):
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f
+            )
     else:
         v2 = (
             (None if f.procedure is None else f.procedure in ('gastric_poem', 'poem_esophageal')),
-            (None if f.indication is None else f.indication in ('gastroparesis', 'refractory_gastroparesis')),
+            (
+                None
+                if f.indication is None
+                else f.indication in ('gastroparesis', 'refractory_gastroparesis')
+            ),
         )
         d_ii = False if False in v2 else None if None in v2 else True
         if d_ii is None:
-            return _decision(f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ('D.IV',), '2024-01-16')
+            return _decision(
+                f,
+                'insufficient_information',
+                'D.II',
+                _missing_D_II(f),
+                (),
+                [],
+                ('D.IV',),
+                '2024-01-16',
+            )
         if d_ii:
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f
+            )
 
     # BCBSAL-MP-537.policy line 80: investigational when D.III
     if f.procedure is not None:
         if f.procedure == 'endoscopic_closure_device':
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f
+            )
     else:
-        d_iii = (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+        d_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
         if d_iii is None:
-            return _decision(f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ('D.IV',), '2024-01-16')
+            return _decision(
+                f,
+                'insufficient_information',
+                'D.III',
+                _missing_D_III(f),
+                (),
+                [],
+                ('D.IV',),
+                '2024-01-16',
+            )
         if d_iii:
-            return Decision(POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f)
+            return Decision(
+                POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f
+            )
     return Decision(POLICY_ID, '2024-01-16', 'not_addressed', 'D.III', (), (), (), (), ('D.IV',), f)
 
 
@@ -721,7 +768,9 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
     results.append(p_i)
     if p_i is None:
         missing = _missing_P_I(f)
-        return _decision(f, 'insufficient_information', 'P.I', missing, _EVALUATED[3], results, ('P.IV',), None)
+        return _decision(
+            f, 'insufficient_information', 'P.I', missing, _EVALUATED[3], results, ('P.IV',), None
+        )
     if p_i:
         return Decision(
             POLICY_ID,
@@ -744,14 +793,13 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
         )
         p_ii = False if False in v2 else None if None in v2 else True
     else:
-        p_ii = (
-            f.procedure == 'gastric_poem'
-            and f.indication == 'refractory_gastroparesis'
-        )
+        p_ii = f.procedure == 'gastric_poem' and f.indication == 'refractory_gastroparesis'
     results.append(p_ii)
     if p_ii is None:
         missing = _missing_P_II(f)
-        return _decision(f, 'insufficient_information', 'P.II', missing, _EVALUATED[4], results, ('P.IV',), None)
+        return _decision(
+            f, 'insufficient_information', 'P.II', missing, _EVALUATED[4], results, ('P.IV',), None
+        )
     if p_ii:
         return Decision(
             POLICY_ID,
@@ -767,11 +815,13 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
         )
 
     # BCBSAL-MP-537.policy line 88: investigational when P.III
-    p_iii = (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+    p_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
     results.append(p_iii)
     if p_iii is None:
         missing = _missing_P_III(f)
-        return _decision(f, 'insufficient_information', 'P.III', missing, _EVALUATED[5], results, ('P.IV',), None)
+        return _decision(
+            f, 'insufficient_information', 'P.III', missing, _EVALUATED[5], results, ('P.IV',), None
+        )
     if p_iii:
         return Decision(
             POLICY_ID,
@@ -813,14 +863,18 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
         )
         p_i = False if False in v1 else None if None in v1 else True
         if p_i is None:
-            return _decision(f, 'insufficient_information', 'P.I', _missing_P_I(f), (), [], ('P.IV',), None)
+            return _decision(
+                f, 'insufficient_information', 'P.I', _missing_P_I(f), (), [], ('P.IV',), None
+            )
         if p_i:
             return Decision(POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f)
 
     # BCBSAL-MP-537.policy line 87: investigational when P.II
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'gastric_poem' and f.indication == 'refractory_gastroparesis':
-            return Decision(POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
+            )
     else:
         v2 = (
             (None if f.procedure is None else f.procedure == 'gastric_poem'),
@@ -828,20 +882,30 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
         )
         p_ii = False if False in v2 else None if None in v2 else True
         if p_ii is None:
-            return _decision(f, 'insufficient_information', 'P.II', _missing_P_II(f), (), [], ('P.IV',), None)
+            return _decision(
+                f, 'insufficient_information', 'P.II', _missing_P_II(f), (), [], ('P.IV',), None
+            )
         if p_ii:
-            return Decision(POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
+            )
 
     # BCBSAL-MP-537.policy line 88: investigational when P.III
     if f.procedure is not None:
         if f.procedure == 'endoscopic_closure_device':
-            return Decision(POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f
+            )
     else:
-        p_iii = (None if f.procedure is None else f.procedure == 'endoscopic_closure_device')
+        p_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
         if p_iii is None:
-            return _decision(f, 'insufficient_information', 'P.III', _missing_P_III(f), (), [], ('P.IV',), None)
+            return _decision(
+                f, 'insufficient_information', 'P.III', _missing_P_III(f), (), [], ('P.IV',), None
+            )
         if p_iii:
-            return Decision(POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f
+            )
     return Decision(POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), ('P.IV',), f)
 
 
@@ -862,10 +926,10 @@ def _decide_lean(f: Facts) -> Decision:
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact, in order; each one's type is known here."""
     return [
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
-        "null" if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
-        "null" if f.age is None else str(f.age),
+        'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        'null' if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
+        'null' if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
+        'null' if f.age is None else str(f.age),
     ]
 
 

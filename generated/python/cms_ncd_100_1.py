@@ -325,13 +325,13 @@ def validate(request: object) -> Facts:
     weight_kg: Decimal | None = None
     if (v := get('weight_kg')) is not None:
         if type(v) is float and 20.0 <= v <= 400.0:
-            weight_kg = Decimal(repr(v))  # as written: its shortest decimal
+            weight_kg = Decimal(repr(v))
         elif (weight_kg := _fast_decimal(v, _DECIMAL_20, _DECIMAL_400)) is None:
             return _validate_fully(request)
     height_m: Decimal | None = None
     if (v := get('height_m')) is not None:
         if type(v) is float and 1.0 <= v <= 2.5:
-            height_m = Decimal(repr(v))  # as written: its shortest decimal
+            height_m = Decimal(repr(v))
         elif (height_m := _fast_decimal(v, _DECIMAL_1_0, _DECIMAL_2_5)) is None:
             return _validate_fully(request)
     if (
@@ -340,10 +340,7 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     comorbidities = v
-    if (
-        (v := get('failed_medical_treatment')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('failed_medical_treatment')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     failed_medical_treatment = v
     return Facts(
@@ -370,9 +367,7 @@ def _validate_fully(request: object) -> Facts:
         procedure_code=_code(request, 'procedure_code', 'CPT', errors),
         weight_kg=_decimal(request, 'weight_kg', _DECIMAL_20, _DECIMAL_400, errors),
         height_m=_decimal(request, 'height_m', _DECIMAL_1_0, _DECIMAL_2_5, errors),
-        comorbidities=_enum_set(
-            request, 'comorbidities', _COMORBIDITIES_VALUES, errors
-        ),
+        comorbidities=_enum_set(request, 'comorbidities', _COMORBIDITIES_VALUES, errors),
         failed_medical_treatment=_boolean(request, 'failed_medical_treatment', errors),
     )
     if errors:
@@ -610,7 +605,7 @@ def _missing_B_I_A(f: Facts) -> set[str]:
 
 def _B_I_B(f: Facts) -> bool | None:
     # B.I.B (criterion), CMS-NCD-100.1.policy line 67
-    return (None if f.comorbidities is None else len(f.comorbidities) >= 1)
+    return None if f.comorbidities is None else len(f.comorbidities) >= 1
 
 
 def _missing_B_I_B(f: Facts) -> set[str]:
@@ -634,7 +629,7 @@ def _missing_B_I_C(f: Facts) -> set[str]:
 
 def _B_II(f: Facts) -> bool | None:
     # B.II (rule), CMS-NCD-100.1.policy line 73
-    return (None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES)
+    return None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
 
 
 def _missing_B_II(f: Facts) -> set[str]:
@@ -646,7 +641,7 @@ def _missing_B_II(f: Facts) -> set[str]:
 
 def _C_I(f: Facts) -> bool | None:
     # C.I (rule), CMS-NCD-100.1.policy line 78
-    return (None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION)
+    return None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
 
 
 def _missing_C_I(f: Facts) -> set[str]:
@@ -658,7 +653,7 @@ def _missing_C_I(f: Facts) -> set[str]:
 
 def _D_I(f: Facts) -> bool | None:
     # D.I (rule), CMS-NCD-100.1.policy line 83
-    return (None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES)
+    return None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
 
 
 def _missing_D_I(f: Facts) -> set[str]:
@@ -707,7 +702,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results: list[bool | None] = []
 
     # CMS-NCD-100.1.policy line 104: not_covered when D.I
-    d_i = (None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES)
+    d_i = None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
     results.append(d_i)
     if d_i is None:
         missing = _missing_D_I(f)
@@ -729,17 +724,16 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     # CMS-NCD-100.1.policy line 105: not_covered when D.II
     if f.weight_kg is None or f.height_m is None or f.comorbidities is None:
         v1 = (
-            None
-            if f.weight_kg is None or f.height_m is None
-            else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            (
+                None
+                if f.weight_kg is None or f.height_m is None
+                else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            ),
+            (None if f.comorbidities is None else not f.comorbidities),
         )
-        v2 = (v1, (None if f.comorbidities is None else not f.comorbidities))
-        d_ii = True if True in v2 else None if None in v2 else False
+        d_ii = True if True in v1 else None if None in v1 else False
     else:
-        d_ii = (
-            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
-            or not f.comorbidities
-        )
+        d_ii = f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m)) or not f.comorbidities
     results.append(d_ii)
     if d_ii is None:
         missing = _missing_D_II(f)
@@ -765,16 +759,15 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         or f.comorbidities is None
         or f.failed_medical_treatment is None
     ):
-        v3 = (
+        b_i_a = (
             None
             if f.weight_kg is None or f.height_m is None
             else f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
-        b_i_a = v3
-        b_i_b = (None if f.comorbidities is None else len(f.comorbidities) >= 1)
+        b_i_b = None if f.comorbidities is None else len(f.comorbidities) >= 1
         b_i_c = f.failed_medical_treatment
-        v4 = (b_i_a, b_i_b, b_i_c)
-        b_i = False if False in v4 else None if None in v4 else True
+        v2 = (b_i_a, b_i_b, b_i_c)
+        b_i = False if False in v2 else None if None in v2 else True
     else:
         b_i_a = f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         b_i_b = len(f.comorbidities) >= 1
@@ -799,16 +792,27 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # CMS-NCD-100.1.policy line 107: covered when B.II
-    b_ii = (None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES)
+    b_ii = None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
         return _decision(f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ())
     if b_ii:
-        return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), _EVALUATED[3], tuple(results), (), f)
+        return Decision(
+            POLICY_ID,
+            EFFECTIVE_DATE,
+            'covered',
+            'B.II',
+            (),
+            (),
+            _EVALUATED[3],
+            tuple(results),
+            (),
+            f,
+        )
 
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
-    c_i = (None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION)
+    c_i = None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
     results.append(c_i)
     if c_i is None:
         missing = _missing_C_I(f)
@@ -848,31 +852,30 @@ def _decide_lean(f: Facts) -> Decision:
         if f.procedure_code in _CODESET_NONCOVERED_PROCEDURES:
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f)
     else:
-        d_i = (None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES)
+        d_i = (
+            None
+            if f.procedure_code is None
+            else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
+        )
         if d_i is None:
             return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ())
         if d_i:
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f)
 
     # CMS-NCD-100.1.policy line 105: not_covered when D.II
-    if (
-        f.weight_kg is not None
-        and f.height_m is not None
-        and f.comorbidities is not None
-    ):
-        if (
-            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
-            or not f.comorbidities
-        ):
+    if f.weight_kg is not None and f.height_m is not None and f.comorbidities is not None:
+        if f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m)) or not f.comorbidities:
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f)
     else:
         v1 = (
-            None
-            if f.weight_kg is None or f.height_m is None
-            else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            (
+                None
+                if f.weight_kg is None or f.height_m is None
+                else f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            ),
+            (None if f.comorbidities is None else not f.comorbidities),
         )
-        v2 = (v1, (None if f.comorbidities is None else not f.comorbidities))
-        d_ii = True if True in v2 else None if None in v2 else False
+        d_ii = True if True in v1 else None if None in v1 else False
         if d_ii is None:
             return _decision(f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ())
         if d_ii:
@@ -892,16 +895,15 @@ def _decide_lean(f: Facts) -> Decision:
         ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
     else:
-        v3 = (
+        b_i_a = (
             None
             if f.weight_kg is None or f.height_m is None
             else f.weight_kg >= _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
         )
-        b_i_a = v3
-        b_i_b = (None if f.comorbidities is None else len(f.comorbidities) >= 1)
+        b_i_b = None if f.comorbidities is None else len(f.comorbidities) >= 1
         b_i_c = f.failed_medical_treatment
-        v4 = (b_i_a, b_i_b, b_i_c)
-        b_i = False if False in v4 else None if None in v4 else True
+        v2 = (b_i_a, b_i_b, b_i_c)
+        b_i = False if False in v2 else None if None in v2 else True
         if b_i is None:
             return _decision(f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ())
         if not b_i:
@@ -912,7 +914,7 @@ def _decide_lean(f: Facts) -> Decision:
         if f.procedure_code in _CODESET_COVERED_PROCEDURES:
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f)
     else:
-        b_ii = (None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES)
+        b_ii = None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
         if b_ii is None:
             return _decision(f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ())
         if b_ii:
@@ -921,24 +923,40 @@ def _decide_lean(f: Facts) -> Decision:
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_CONTRACTOR_DISCRETION:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f
+            )
     else:
-        c_i = (None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION)
+        c_i = (
+            None
+            if f.procedure_code is None
+            else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
+        )
         if c_i is None:
             return _decision(f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], ())
         if c_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f
+            )
     return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), f)
 
 
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
-        "null" if f.procedure_code is None else _STRING_JSON.get(f.procedure_code) or _ENCODE(f.procedure_code),
-        "null" if f.weight_kg is None else str(f.weight_kg),
-        "null" if f.height_m is None else str(f.height_m),
-        "null" if f.comorbidities is None else _set_json(f.comorbidities),
-        "null" if f.failed_medical_treatment is None else "true" if f.failed_medical_treatment else "false",
+        (
+            'null'
+            if f.procedure_code is None
+            else _STRING_JSON.get(f.procedure_code) or _ENCODE(f.procedure_code)
+        ),
+        'null' if f.weight_kg is None else str(f.weight_kg),
+        'null' if f.height_m is None else str(f.height_m),
+        'null' if f.comorbidities is None else _set_json(f.comorbidities),
+        (
+            'null'
+            if f.failed_medical_treatment is None
+            else 'true' if f.failed_medical_treatment else 'false'
+        ),
         _value_json(f.bmi),
     ]
 

@@ -373,16 +373,10 @@ def validate(request: object) -> Facts:
         except ValueError:
             return _validate_fully(request)
     date_of_birth = v
-    if (
-        (v := get('service')) is not None
-        and (type(v) is not str or v not in _SERVICE_VALUES_SET)
-    ):
+    if (v := get('service')) is not None and (type(v) is not str or v not in _SERVICE_VALUES_SET):
         return _validate_fully(request)
     service = v
-    if (
-        (v := get('lung_cancer_symptoms')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('lung_cancer_symptoms')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     lung_cancer_symptoms = v
     if (
@@ -394,13 +388,13 @@ def validate(request: object) -> Facts:
     packs_per_day: Decimal | None = None
     if (v := get('packs_per_day')) is not None:
         if type(v) is float and 0.0 <= v <= 10.0:
-            packs_per_day = Decimal(repr(v))  # as written: its shortest decimal
+            packs_per_day = Decimal(repr(v))
         elif (packs_per_day := _fast_decimal(v, _DECIMAL_0, _DECIMAL_10)) is None:
             return _validate_fully(request)
     years_smoked: Decimal | None = None
     if (v := get('years_smoked')) is not None:
         if type(v) is float and 0.0 <= v <= 100.0:
-            years_smoked = Decimal(repr(v))  # as written: its shortest decimal
+            years_smoked = Decimal(repr(v))
         elif (years_smoked := _fast_decimal(v, _DECIMAL_0, _DECIMAL_100)) is None:
             return _validate_fully(request)
     if (v := get('quit_date')) is not None:
@@ -417,10 +411,7 @@ def validate(request: object) -> Facts:
     if (v := get('first_screening')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     first_screening = v
-    if (
-        (v := get('counseling_visit_done')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('counseling_visit_done')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     counseling_visit_done = v
     return Facts(
@@ -455,12 +446,8 @@ def _validate_fully(request: object) -> Facts:
         service=_enum(request, 'service', _SERVICE_VALUES, errors),
         lung_cancer_symptoms=_boolean(request, 'lung_cancer_symptoms', errors),
         smoking_status=_enum(request, 'smoking_status', _SMOKING_STATUS_VALUES, errors),
-        packs_per_day=_decimal(
-            request, 'packs_per_day', _DECIMAL_0, _DECIMAL_10, errors
-        ),
-        years_smoked=_decimal(
-            request, 'years_smoked', _DECIMAL_0, _DECIMAL_100, errors
-        ),
+        packs_per_day=_decimal(request, 'packs_per_day', _DECIMAL_0, _DECIMAL_10, errors),
+        years_smoked=_decimal(request, 'years_smoked', _DECIMAL_0, _DECIMAL_100, errors),
         quit_date=_date(request, 'quit_date', errors),
         written_order=_boolean(request, 'written_order', errors),
         first_screening=_boolean(request, 'first_screening', errors),
@@ -694,7 +681,7 @@ _LAST_DAY: Final = datetime.date.max.toordinal()
 
 def _A_I(f: Facts) -> bool | None:
     # A.I (rule), CMS-NCD-210.14.policy line 65
-    return (None if f.service_date is None else f.service_date >= _DATE_2015_02_05)
+    return None if f.service_date is None else f.service_date >= _DATE_2015_02_05
 
 
 def _missing_A_I(f: Facts) -> set[str]:
@@ -800,14 +787,17 @@ def _missing_B_I_D(f: Facts) -> set[str]:
     missing: set[str] = set()
     if f.smoking_status is None:
         missing.add('smoking_status')
-    if _all(
-           (None if f.smoking_status is None else f.smoking_status == 'former'),
-           (
-               None
-               if f.quit_date is None or f.service_date is None
-               else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
-           ),
-       ) is None:
+    if (
+        _all(
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
+        )
+        is None
+    ):
         if f.smoking_status is None:
             missing.add('smoking_status')
         if f.quit_date is None:
@@ -936,14 +926,17 @@ def _missing_C_I_D(f: Facts) -> set[str]:
     missing: set[str] = set()
     if f.smoking_status is None:
         missing.add('smoking_status')
-    if _all(
-           (None if f.smoking_status is None else f.smoking_status == 'former'),
-           (
-               None
-               if f.quit_date is None or f.service_date is None
-               else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
-           ),
-       ) is None:
+    if (
+        _all(
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
+        )
+        is None
+    ):
         if f.smoking_status is None:
             missing.add('smoking_status')
         if f.quit_date is None:
@@ -1000,37 +993,39 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         or f.quit_date is None
     ):
         v1 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            ),
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            ),
         )
-        v2 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
-        )
-        v3 = (v1, v2)
-        b_i_a = False if False in v3 else None if None in v3 else True
+        b_i_a = False if False in v1 else None if None in v1 else True
         b_i_b = None if f.lung_cancer_symptoms is None else not f.lung_cancer_symptoms
-        v4 = (
+        b_i_c = (
             None
             if f.packs_per_day is None or f.years_smoked is None
             else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
         )
-        b_i_c = v4
-        v5 = (
-            None
-            if f.quit_date is None or f.service_date is None
-            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+        v2 = (
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
         )
-        v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
-        v7 = (
+        v3 = (
             (None if f.smoking_status is None else f.smoking_status == 'current'),
-            False if False in v6 else None if None in v6 else True,
+            (False if False in v2 else None if None in v2 else True),
         )
-        b_i_d = True if True in v7 else None if None in v7 else False
-        v8 = (b_i_a, b_i_b, b_i_c, b_i_d)
-        b_i = False if False in v8 else None if None in v8 else True
+        b_i_d = True if True in v3 else None if None in v3 else False
+        v4 = (b_i_a, b_i_b, b_i_c, b_i_d)
+        b_i = False if False in v4 else None if None in v4 else True
     else:
         b_i_a = (
             _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
@@ -1049,9 +1044,22 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
     results += (b_i, b_i_a, b_i_b, b_i_c, b_i_d)
     if b_i is None:
         missing = _missing_B_I(f)
-        return _decision(f, 'insufficient_information', 'B.I', missing, _EVALUATED[0], results, (), '2022-02-10')
+        return _decision(
+            f, 'insufficient_information', 'B.I', missing, _EVALUATED[0], results, (), '2022-02-10'
+        )
     if not b_i:
-        return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), _EVALUATED[0], tuple(results), (), f)
+        return Decision(
+            POLICY_ID,
+            '2022-02-10',
+            'not_covered',
+            'B.I',
+            (),
+            (),
+            _EVALUATED[0],
+            tuple(results),
+            (),
+            f,
+        )
 
     # CMS-NCD-210.14.policy line 114: covered when B.II
     if (
@@ -1060,16 +1068,16 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         or f.first_screening is None
         or f.counseling_visit_done is None
     ):
-        v9 = (
-            None if f.first_screening is None else not f.first_screening,
+        v5 = (
+            (None if f.first_screening is None else not f.first_screening),
             f.counseling_visit_done,
         )
-        v10 = (f.written_order, True if True in v9 else None if None in v9 else False)
-        v11 = (
+        v6 = (f.written_order, (True if True in v5 else None if None in v5 else False))
+        v7 = (
             (None if f.service is None else f.service == 'counseling_visit'),
-            False if False in v10 else None if None in v10 else True,
+            (False if False in v6 else None if None in v6 else True),
         )
-        b_ii = True if True in v11 else None if None in v11 else False
+        b_ii = True if True in v7 else None if None in v7 else False
     else:
         b_ii = (
             f.service == 'counseling_visit'
@@ -1078,20 +1086,15 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
-        return _decision(f, 'insufficient_information', 'B.II', missing, _EVALUATED[1], results, (), '2022-02-10')
+        return _decision(
+            f, 'insufficient_information', 'B.II', missing, _EVALUATED[1], results, (), '2022-02-10'
+        )
     if b_ii:
-        return Decision(POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), _EVALUATED[1], tuple(results), (), f)
+        return Decision(
+            POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), _EVALUATED[1], tuple(results), (), f
+        )
     return Decision(
-        POLICY_ID,
-        '2022-02-10',
-        'not_covered',
-        'B.II',
-        (),
-        (),
-        _EVALUATED[1],
-        tuple(results),
-        (),
-        f,
+        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), _EVALUATED[1], tuple(results), (), f
     )
 
 
@@ -1126,39 +1129,43 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f)
     else:
         v1 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            ),
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            ),
         )
-        v2 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
-        )
-        v3 = (v1, v2)
-        b_i_a = False if False in v3 else None if None in v3 else True
+        b_i_a = False if False in v1 else None if None in v1 else True
         b_i_b = None if f.lung_cancer_symptoms is None else not f.lung_cancer_symptoms
-        v4 = (
+        b_i_c = (
             None
             if f.packs_per_day is None or f.years_smoked is None
             else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
         )
-        b_i_c = v4
-        v5 = (
-            None
-            if f.quit_date is None or f.service_date is None
-            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+        v2 = (
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
         )
-        v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
-        v7 = (
+        v3 = (
             (None if f.smoking_status is None else f.smoking_status == 'current'),
-            False if False in v6 else None if None in v6 else True,
+            (False if False in v2 else None if None in v2 else True),
         )
-        b_i_d = True if True in v7 else None if None in v7 else False
-        v8 = (b_i_a, b_i_b, b_i_c, b_i_d)
-        b_i = False if False in v8 else None if None in v8 else True
+        b_i_d = True if True in v3 else None if None in v3 else False
+        v4 = (b_i_a, b_i_b, b_i_c, b_i_d)
+        b_i = False if False in v4 else None if None in v4 else True
         if b_i is None:
-            return _decision(f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], (), '2022-02-10')
+            return _decision(
+                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], (), '2022-02-10'
+            )
         if not b_i:
             return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f)
 
@@ -1175,18 +1182,20 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         ):
             return Decision(POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f)
     else:
-        v9 = (
-            None if f.first_screening is None else not f.first_screening,
+        v5 = (
+            (None if f.first_screening is None else not f.first_screening),
             f.counseling_visit_done,
         )
-        v10 = (f.written_order, True if True in v9 else None if None in v9 else False)
-        v11 = (
+        v6 = (f.written_order, (True if True in v5 else None if None in v5 else False))
+        v7 = (
             (None if f.service is None else f.service == 'counseling_visit'),
-            False if False in v10 else None if None in v10 else True,
+            (False if False in v6 else None if None in v6 else True),
         )
-        b_ii = True if True in v11 else None if None in v11 else False
+        b_ii = True if True in v7 else None if None in v7 else False
         if b_ii is None:
-            return _decision(f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], (), '2022-02-10')
+            return _decision(
+                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], (), '2022-02-10'
+            )
         if b_ii:
             return Decision(POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f)
     return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), f)
@@ -1197,13 +1206,17 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     results: list[bool | None] = []
 
     # CMS-NCD-210.14.policy line 120: not_applicable when not A.I
-    a_i = (None if f.service_date is None else f.service_date >= _DATE_2015_02_05)
+    a_i = None if f.service_date is None else f.service_date >= _DATE_2015_02_05
     results.append(a_i)
     if a_i is None:
         missing = _missing_A_I(f)
-        return _decision(f, 'insufficient_information', 'A.I', missing, _EVALUATED[2], results, (), None)
+        return _decision(
+            f, 'insufficient_information', 'A.I', missing, _EVALUATED[2], results, (), None
+        )
     if not a_i:
-        return Decision(POLICY_ID, None, 'not_applicable', 'A.I', (), (), _EVALUATED[2], tuple(results), (), f)
+        return Decision(
+            POLICY_ID, None, 'not_applicable', 'A.I', (), (), _EVALUATED[2], tuple(results), (), f
+        )
 
     # CMS-NCD-210.14.policy line 121: not_covered when not C.I
     if (
@@ -1216,37 +1229,39 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         or f.quit_date is None
     ):
         v1 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            ),
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            ),
         )
-        v2 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
-        )
-        v3 = (v1, v2)
-        c_i_a = False if False in v3 else None if None in v3 else True
+        c_i_a = False if False in v1 else None if None in v1 else True
         c_i_b = None if f.lung_cancer_symptoms is None else not f.lung_cancer_symptoms
-        v4 = (
+        c_i_c = (
             None
             if f.packs_per_day is None or f.years_smoked is None
             else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
         )
-        c_i_c = v4
-        v5 = (
-            None
-            if f.quit_date is None or f.service_date is None
-            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+        v2 = (
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
         )
-        v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
-        v7 = (
+        v3 = (
             (None if f.smoking_status is None else f.smoking_status == 'current'),
-            False if False in v6 else None if None in v6 else True,
+            (False if False in v2 else None if None in v2 else True),
         )
-        c_i_d = True if True in v7 else None if None in v7 else False
-        v8 = (c_i_a, c_i_b, c_i_c, c_i_d)
-        c_i = False if False in v8 else None if None in v8 else True
+        c_i_d = True if True in v3 else None if None in v3 else False
+        v4 = (c_i_a, c_i_b, c_i_c, c_i_d)
+        c_i = False if False in v4 else None if None in v4 else True
     else:
         c_i_a = (
             _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
@@ -1265,9 +1280,13 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     results += (c_i, c_i_a, c_i_b, c_i_c, c_i_d)
     if c_i is None:
         missing = _missing_C_I(f)
-        return _decision(f, 'insufficient_information', 'C.I', missing, _EVALUATED[3], results, (), None)
+        return _decision(
+            f, 'insufficient_information', 'C.I', missing, _EVALUATED[3], results, (), None
+        )
     if not c_i:
-        return Decision(POLICY_ID, None, 'not_covered', 'C.I', (), (), _EVALUATED[3], tuple(results), (), f)
+        return Decision(
+            POLICY_ID, None, 'not_covered', 'C.I', (), (), _EVALUATED[3], tuple(results), (), f
+        )
 
     # CMS-NCD-210.14.policy line 122: covered when C.II
     if (
@@ -1276,16 +1295,16 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         or f.first_screening is None
         or f.counseling_visit_done is None
     ):
-        v9 = (
-            None if f.first_screening is None else not f.first_screening,
+        v5 = (
+            (None if f.first_screening is None else not f.first_screening),
             f.counseling_visit_done,
         )
-        v10 = (f.written_order, True if True in v9 else None if None in v9 else False)
-        v11 = (
+        v6 = (f.written_order, (True if True in v5 else None if None in v5 else False))
+        v7 = (
             (None if f.service is None else f.service == 'counseling_visit'),
-            False if False in v10 else None if None in v10 else True,
+            (False if False in v6 else None if None in v6 else True),
         )
-        c_ii = True if True in v11 else None if None in v11 else False
+        c_ii = True if True in v7 else None if None in v7 else False
     else:
         c_ii = (
             f.service == 'counseling_visit'
@@ -1294,10 +1313,16 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     results.append(c_ii)
     if c_ii is None:
         missing = _missing_C_II(f)
-        return _decision(f, 'insufficient_information', 'C.II', missing, _EVALUATED[4], results, (), None)
+        return _decision(
+            f, 'insufficient_information', 'C.II', missing, _EVALUATED[4], results, (), None
+        )
     if c_ii:
-        return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f)
-    return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f)
+        return Decision(
+            POLICY_ID, None, 'covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f
+        )
+    return Decision(
+        POLICY_ID, None, 'not_covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f
+    )
 
 
 def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
@@ -1308,9 +1333,11 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         if f.service_date < _DATE_2015_02_05:
             return Decision(POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f)
     else:
-        a_i = (None if f.service_date is None else f.service_date >= _DATE_2015_02_05)
+        a_i = None if f.service_date is None else f.service_date >= _DATE_2015_02_05
         if a_i is None:
-            return _decision(f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], (), None)
+            return _decision(
+                f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], (), None
+            )
         if not a_i:
             return Decision(POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f)
 
@@ -1342,39 +1369,43 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             return Decision(POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f)
     else:
         v1 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            ),
+            (
+                None
+                if f.date_of_birth is None or f.service_date is None
+                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            ),
         )
-        v2 = (
-            None
-            if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
-        )
-        v3 = (v1, v2)
-        c_i_a = False if False in v3 else None if None in v3 else True
+        c_i_a = False if False in v1 else None if None in v1 else True
         c_i_b = None if f.lung_cancer_symptoms is None else not f.lung_cancer_symptoms
-        v4 = (
+        c_i_c = (
             None
             if f.packs_per_day is None or f.years_smoked is None
             else _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
         )
-        c_i_c = v4
-        v5 = (
-            None
-            if f.quit_date is None or f.service_date is None
-            else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+        v2 = (
+            (None if f.smoking_status is None else f.smoking_status == 'former'),
+            (
+                None
+                if f.quit_date is None or f.service_date is None
+                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+            ),
         )
-        v6 = ((None if f.smoking_status is None else f.smoking_status == 'former'), v5)
-        v7 = (
+        v3 = (
             (None if f.smoking_status is None else f.smoking_status == 'current'),
-            False if False in v6 else None if None in v6 else True,
+            (False if False in v2 else None if None in v2 else True),
         )
-        c_i_d = True if True in v7 else None if None in v7 else False
-        v8 = (c_i_a, c_i_b, c_i_c, c_i_d)
-        c_i = False if False in v8 else None if None in v8 else True
+        c_i_d = True if True in v3 else None if None in v3 else False
+        v4 = (c_i_a, c_i_b, c_i_c, c_i_d)
+        c_i = False if False in v4 else None if None in v4 else True
         if c_i is None:
-            return _decision(f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], (), None)
+            return _decision(
+                f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], (), None
+            )
         if not c_i:
             return Decision(POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f)
 
@@ -1391,18 +1422,20 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         ):
             return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
     else:
-        v9 = (
-            None if f.first_screening is None else not f.first_screening,
+        v5 = (
+            (None if f.first_screening is None else not f.first_screening),
             f.counseling_visit_done,
         )
-        v10 = (f.written_order, True if True in v9 else None if None in v9 else False)
-        v11 = (
+        v6 = (f.written_order, (True if True in v5 else None if None in v5 else False))
+        v7 = (
             (None if f.service is None else f.service == 'counseling_visit'),
-            False if False in v10 else None if None in v10 else True,
+            (False if False in v6 else None if None in v6 else True),
         )
-        c_ii = True if True in v11 else None if None in v11 else False
+        c_ii = True if True in v7 else None if None in v7 else False
         if c_ii is None:
-            return _decision(f, 'insufficient_information', 'C.II', _missing_C_II(f), (), [], (), None)
+            return _decision(
+                f, 'insufficient_information', 'C.II', _missing_C_II(f), (), [], (), None
+            )
         if c_ii:
             return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
     return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), (), (), (), f)
@@ -1425,17 +1458,25 @@ def _decide_lean(f: Facts) -> Decision:
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
-        "null" if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
-        "null" if f.lung_cancer_symptoms is None else "true" if f.lung_cancer_symptoms else "false",
-        "null" if f.smoking_status is None else _STRING_JSON.get(f.smoking_status) or _ENCODE(f.smoking_status),
-        "null" if f.packs_per_day is None else str(f.packs_per_day),
-        "null" if f.years_smoked is None else str(f.years_smoked),
-        "null" if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
-        "null" if f.written_order is None else "true" if f.written_order else "false",
-        "null" if f.first_screening is None else "true" if f.first_screening else "false",
-        "null" if f.counseling_visit_done is None else "true" if f.counseling_visit_done else "false",
+        'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        'null' if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
+        'null' if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
+        'null' if f.lung_cancer_symptoms is None else 'true' if f.lung_cancer_symptoms else 'false',
+        (
+            'null'
+            if f.smoking_status is None
+            else _STRING_JSON.get(f.smoking_status) or _ENCODE(f.smoking_status)
+        ),
+        'null' if f.packs_per_day is None else str(f.packs_per_day),
+        'null' if f.years_smoked is None else str(f.years_smoked),
+        'null' if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
+        'null' if f.written_order is None else 'true' if f.written_order else 'false',
+        'null' if f.first_screening is None else 'true' if f.first_screening else 'false',
+        (
+            'null'
+            if f.counseling_visit_done is None
+            else 'true' if f.counseling_visit_done else 'false'
+        ),
         _value_json(f.age),
         _value_json(f.pack_years),
     ]

@@ -400,19 +400,16 @@ def validate(request: object) -> Facts:
     ahi: Decimal | None = None
     if (v := get('ahi')) is not None:
         if type(v) is float and 0.0 <= v <= 200.0:
-            ahi = Decimal(repr(v))  # as written: its shortest decimal
+            ahi = Decimal(repr(v))
         elif (ahi := _fast_decimal(v, _DECIMAL_0, _DECIMAL_200)) is None:
             return _validate_fully(request)
     recorded_sleep_hours: Decimal | None = None
     if (v := get('recorded_sleep_hours')) is not None:
         if type(v) is float and 0.0 <= v <= 24.0:
-            recorded_sleep_hours = Decimal(repr(v))  # as written: its shortest decimal
+            recorded_sleep_hours = Decimal(repr(v))
         elif (recorded_sleep_hours := _fast_decimal(v, _DECIMAL_0, _DECIMAL_24)) is None:
             return _validate_fully(request)
-    if (
-        (v := get('symptoms')) is not None
-        and (v := _fast_set(v, _SYMPTOMS_VALUES_SET)) is None
-    ):
+    if (v := get('symptoms')) is not None and (v := _fast_set(v, _SYMPTOMS_VALUES_SET)) is None:
         return _validate_fully(request)
     symptoms = v
     if (
@@ -440,10 +437,7 @@ def validate(request: object) -> Facts:
     if (v := get('symptoms_improved')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     symptoms_improved = v
-    if (
-        (v := get('adherence_nights_4h')) is not None
-        and (type(v) is not int or not 0 <= v <= 30)
-    ):
+    if (v := get('adherence_nights_4h')) is not None and (type(v) is not int or not 0 <= v <= 30):
         return _validate_fully(request)
     adherence_nights_4h = v
     return Facts(
@@ -477,17 +471,13 @@ def _validate_fully(request: object) -> Facts:
         service_date=_date(request, 'service_date', errors),
         age=_integer(request, 'age', 0, 130, errors),
         osa_diagnosis=_boolean(request, 'osa_diagnosis', errors),
-        sleep_test_type=_enum(
-            request, 'sleep_test_type', _SLEEP_TEST_TYPE_VALUES, errors
-        ),
+        sleep_test_type=_enum(request, 'sleep_test_type', _SLEEP_TEST_TYPE_VALUES, errors),
         ahi=_decimal(request, 'ahi', _DECIMAL_0, _DECIMAL_200, errors),
         recorded_sleep_hours=_decimal(
             request, 'recorded_sleep_hours', _DECIMAL_0, _DECIMAL_24, errors
         ),
         symptoms=_enum_set(request, 'symptoms', _SYMPTOMS_VALUES, errors),
-        comorbidities=_enum_set(
-            request, 'comorbidities', _COMORBIDITIES_VALUES, errors
-        ),
+        comorbidities=_enum_set(request, 'comorbidities', _COMORBIDITIES_VALUES, errors),
         therapy_start_date=_date(request, 'therapy_start_date', errors),
         reevaluation_date=_date(request, 'reevaluation_date', errors),
         symptoms_improved=_boolean(request, 'symptoms_improved', errors),
@@ -711,7 +701,7 @@ _MULTIPLY: Final = _EXACT.multiply
 
 def _A_I(f: Facts) -> bool | None:
     # A.I (rule), CMS-NCD-240.4.policy line 81
-    return (None if f.service_date is None else f.service_date >= _DATE_2008_03_13)
+    return None if f.service_date is None else f.service_date >= _DATE_2008_03_13
 
 
 def _missing_A_I(f: Facts) -> set[str]:
@@ -723,7 +713,7 @@ def _missing_A_I(f: Facts) -> set[str]:
 
 def _A_II(f: Facts) -> bool | None:
     # A.II (rule), CMS-NCD-240.4.policy line 83
-    return (None if f.age is None else f.age >= 18)
+    return None if f.age is None else f.age >= 18
 
 
 def _missing_A_II(f: Facts) -> set[str]:
@@ -794,7 +784,7 @@ def _missing_B_I_C(f: Facts) -> set[str]:
 
 def _B_I_C_1(f: Facts) -> bool | None:
     # B.I.C.1 (criterion), CMS-NCD-240.4.policy line 98
-    return (None if f.ahi is None else f.ahi >= 15)
+    return None if f.ahi is None else f.ahi >= 15
 
 
 def _missing_B_I_C_1(f: Facts) -> set[str]:
@@ -822,10 +812,13 @@ def _missing_B_I_C_2(f: Facts) -> set[str]:
         missing.add('ahi')
     if f.ahi is None:
         missing.add('ahi')
-    if _any(
-           _not(None if f.symptoms is None else not f.symptoms),
-           _not(None if f.comorbidities is None else not f.comorbidities),
-       ) is None:
+    if (
+        _any(
+            _not(None if f.symptoms is None else not f.symptoms),
+            _not(None if f.comorbidities is None else not f.comorbidities),
+        )
+        is None
+    ):
         if f.symptoms is None:
             missing.add('symptoms')
         if f.comorbidities is None:
@@ -838,7 +831,7 @@ def _B_II(f: Facts) -> bool | None:
     return (
         None
         if f.service_date is None or f.therapy_start_date is None
-        else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
+        else f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84
     )
 
 
@@ -940,7 +933,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results: list[bool | None] = []
 
     # CMS-NCD-240.4.policy line 128: not_applicable when not A.I
-    a_i = (None if f.service_date is None else f.service_date >= _DATE_2008_03_13)
+    a_i = None if f.service_date is None else f.service_date >= _DATE_2008_03_13
     results.append(a_i)
     if a_i is None:
         missing = _missing_A_I(f)
@@ -960,7 +953,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # CMS-NCD-240.4.policy line 129: not_applicable when not A.II
-    a_ii = (None if f.age is None else f.age >= 18)
+    a_ii = None if f.age is None else f.age >= 18
     results.append(a_ii)
     if a_ii is None:
         missing = _missing_A_II(f)
@@ -994,14 +987,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (None if f.recorded_sleep_hours is None else f.recorded_sleep_hours >= 2),
         )
         b_i_b = False if False in v1 else None if None in v1 else True
-        b_i_c_1 = (None if f.ahi is None else f.ahi >= 15)
-        v2 = (None if f.symptoms is None else not f.symptoms)
-        v3 = (None if f.comorbidities is None else not f.comorbidities)
-        v4 = (None if v2 is None else not v2, None if v3 is None else not v3)
+        b_i_c_1 = None if f.ahi is None else f.ahi >= 15
+        v2 = None if f.symptoms is None else not f.symptoms
+        v3 = None if f.comorbidities is None else not f.comorbidities
+        v4 = ((None if v2 is None else not v2), (None if v3 is None else not v3))
         v5 = (
             (None if f.ahi is None else f.ahi >= 5),
             (None if f.ahi is None else f.ahi < 15),
-            True if True in v4 else None if None in v4 else False,
+            (True if True in v4 else None if None in v4 else False),
         )
         b_i_c_2 = False if False in v5 else None if None in v5 else True
         v6 = (b_i_c_1, b_i_c_2)
@@ -1012,11 +1005,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         b_i_a = f.osa_diagnosis
         b_i_b = f.sleep_test_type != 'other' and f.recorded_sleep_hours >= 2
         b_i_c_1 = f.ahi >= 15
-        b_i_c_2 = (
-            f.ahi >= 5
-            and f.ahi < 15
-            and (bool(f.symptoms) or bool(f.comorbidities))
-        )
+        b_i_c_2 = f.ahi >= 5 and f.ahi < 15 and (bool(f.symptoms) or bool(f.comorbidities))
         b_i_c = b_i_c_1 or b_i_c_2
         b_i = b_i_a and b_i_b and b_i_c
     results += (b_i, b_i_a, b_i_b, b_i_c, b_i_c_1, b_i_c_2)
@@ -1038,15 +1027,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # CMS-NCD-240.4.policy line 131: covered_trial when B.II
-    if f.service_date is None or f.therapy_start_date is None:
-        v8 = (
-            None
-            if f.service_date is None or f.therapy_start_date is None
-            else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
-        )
-        b_ii = v8
-    else:
-        b_ii = f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
+    b_ii = (
+        None
+        if f.service_date is None or f.therapy_start_date is None
+        else f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84
+    )
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
@@ -1072,22 +1057,27 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         or f.symptoms_improved is None
         or f.adherence_nights_4h is None
     ):
-        v9 = (
-            None
-            if f.therapy_start_date is None or f.reevaluation_date is None
-            else (f.reevaluation_date - f.therapy_start_date).days >= 31
+        v8 = (
+            (
+                None
+                if f.therapy_start_date is None or f.reevaluation_date is None
+                else (f.reevaluation_date - f.therapy_start_date).days >= 31
+            ),
+            (
+                None
+                if f.therapy_start_date is None or f.reevaluation_date is None
+                else (f.reevaluation_date - f.therapy_start_date).days <= 91
+            ),
         )
-        v10 = (
-            None
-            if f.therapy_start_date is None or f.reevaluation_date is None
-            else (f.reevaluation_date - f.therapy_start_date).days <= 91
-        )
-        v11 = (v9, v10)
-        b_iii_a = False if False in v11 else None if None in v11 else True
+        b_iii_a = False if False in v8 else None if None in v8 else True
         b_iii_b = f.symptoms_improved
-        b_iii_c = (None if f.adherence_nights_4h is None else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30))
-        v12 = (b_iii_a, b_iii_b, b_iii_c)
-        b_iii = False if False in v12 else None if None in v12 else True
+        b_iii_c = (
+            None
+            if f.adherence_nights_4h is None
+            else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
+        )
+        v9 = (b_iii_a, b_iii_b, b_iii_c)
+        b_iii = False if False in v9 else None if None in v9 else True
     else:
         b_iii_a = (
             (f.reevaluation_date - f.therapy_start_date).days >= 31
@@ -1099,7 +1089,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results += (b_iii, b_iii_a, b_iii_b, b_iii_c)
     if b_iii is None:
         missing = _missing_B_III(f)
-        return _decision(f, 'insufficient_information', 'B.III', missing, _EVALUATED[4], results, ())
+        return _decision(
+            f, 'insufficient_information', 'B.III', missing, _EVALUATED[4], results, ()
+        )
     if b_iii:
         return Decision(
             POLICY_ID,
@@ -1133,24 +1125,32 @@ def _decide_lean(f: Facts) -> Decision:
     # CMS-NCD-240.4.policy line 128: not_applicable when not A.I
     if f.service_date is not None:
         if f.service_date < _DATE_2008_03_13:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f
+            )
     else:
-        a_i = (None if f.service_date is None else f.service_date >= _DATE_2008_03_13)
+        a_i = None if f.service_date is None else f.service_date >= _DATE_2008_03_13
         if a_i is None:
             return _decision(f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], ())
         if not a_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-240.4.policy line 129: not_applicable when not A.II
     if f.age is not None:
         if f.age < 18:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f
+            )
     else:
-        a_ii = (None if f.age is None else f.age >= 18)
+        a_ii = None if f.age is None else f.age >= 18
         if a_ii is None:
             return _decision(f, 'insufficient_information', 'A.II', _missing_A_II(f), (), [], ())
         if not a_ii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f
+            )
 
     # CMS-NCD-240.4.policy line 130: not_covered when not B.I
     if (
@@ -1166,11 +1166,7 @@ def _decide_lean(f: Facts) -> Decision:
             and (f.sleep_test_type != 'other' and f.recorded_sleep_hours >= 2)
             and (
                 f.ahi >= 15
-                or (
-                    f.ahi >= 5
-                    and f.ahi < 15
-                    and (bool(f.symptoms) or bool(f.comorbidities))
-                )
+                or (f.ahi >= 5 and f.ahi < 15 and (bool(f.symptoms) or bool(f.comorbidities)))
             )
         ):
             return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
@@ -1181,14 +1177,14 @@ def _decide_lean(f: Facts) -> Decision:
             (None if f.recorded_sleep_hours is None else f.recorded_sleep_hours >= 2),
         )
         b_i_b = False if False in v1 else None if None in v1 else True
-        b_i_c_1 = (None if f.ahi is None else f.ahi >= 15)
-        v2 = (None if f.symptoms is None else not f.symptoms)
-        v3 = (None if f.comorbidities is None else not f.comorbidities)
-        v4 = (None if v2 is None else not v2, None if v3 is None else not v3)
+        b_i_c_1 = None if f.ahi is None else f.ahi >= 15
+        v2 = None if f.symptoms is None else not f.symptoms
+        v3 = None if f.comorbidities is None else not f.comorbidities
+        v4 = ((None if v2 is None else not v2), (None if v3 is None else not v3))
         v5 = (
             (None if f.ahi is None else f.ahi >= 5),
             (None if f.ahi is None else f.ahi < 15),
-            True if True in v4 else None if None in v4 else False,
+            (True if True in v4 else None if None in v4 else False),
         )
         b_i_c_2 = False if False in v5 else None if None in v5 else True
         v6 = (b_i_c_1, b_i_c_2)
@@ -1202,19 +1198,22 @@ def _decide_lean(f: Facts) -> Decision:
 
     # CMS-NCD-240.4.policy line 131: covered_trial when B.II
     if f.service_date is not None and f.therapy_start_date is not None:
-        if f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f)
+        if f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84:
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f
+            )
     else:
-        v8 = (
+        b_ii = (
             None
             if f.service_date is None or f.therapy_start_date is None
-            else f.service_date.toordinal() <= (f.therapy_start_date.toordinal() + 84)
+            else f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84
         )
-        b_ii = v8
         if b_ii is None:
             return _decision(f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ())
         if b_ii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f
+            )
 
     # CMS-NCD-240.4.policy line 132: covered_continued when B.III
     if (
@@ -1231,46 +1230,59 @@ def _decide_lean(f: Facts) -> Decision:
             and f.symptoms_improved
             and f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f
+            )
     else:
-        v9 = (
-            None
-            if f.therapy_start_date is None or f.reevaluation_date is None
-            else (f.reevaluation_date - f.therapy_start_date).days >= 31
+        v8 = (
+            (
+                None
+                if f.therapy_start_date is None or f.reevaluation_date is None
+                else (f.reevaluation_date - f.therapy_start_date).days >= 31
+            ),
+            (
+                None
+                if f.therapy_start_date is None or f.reevaluation_date is None
+                else (f.reevaluation_date - f.therapy_start_date).days <= 91
+            ),
         )
-        v10 = (
-            None
-            if f.therapy_start_date is None or f.reevaluation_date is None
-            else (f.reevaluation_date - f.therapy_start_date).days <= 91
-        )
-        v11 = (v9, v10)
-        b_iii_a = False if False in v11 else None if None in v11 else True
+        b_iii_a = False if False in v8 else None if None in v8 else True
         b_iii_b = f.symptoms_improved
-        b_iii_c = (None if f.adherence_nights_4h is None else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30))
-        v12 = (b_iii_a, b_iii_b, b_iii_c)
-        b_iii = False if False in v12 else None if None in v12 else True
+        b_iii_c = (
+            None
+            if f.adherence_nights_4h is None
+            else f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
+        )
+        v9 = (b_iii_a, b_iii_b, b_iii_c)
+        b_iii = False if False in v9 else None if None in v9 else True
         if b_iii is None:
             return _decision(f, 'insufficient_information', 'B.III', _missing_B_III(f), (), [], ())
         if b_iii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f
+            )
     return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f)
 
 
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact and computed value, in order; each one's type is known here."""
     return [
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.age is None else str(f.age),
-        "null" if f.osa_diagnosis is None else "true" if f.osa_diagnosis else "false",
-        "null" if f.sleep_test_type is None else _STRING_JSON.get(f.sleep_test_type) or _ENCODE(f.sleep_test_type),
-        "null" if f.ahi is None else str(f.ahi),
-        "null" if f.recorded_sleep_hours is None else str(f.recorded_sleep_hours),
-        "null" if f.symptoms is None else _set_json(f.symptoms),
-        "null" if f.comorbidities is None else _set_json(f.comorbidities),
-        "null" if f.therapy_start_date is None else '"' + f.therapy_start_date.isoformat() + '"',
-        "null" if f.reevaluation_date is None else '"' + f.reevaluation_date.isoformat() + '"',
-        "null" if f.symptoms_improved is None else "true" if f.symptoms_improved else "false",
-        "null" if f.adherence_nights_4h is None else str(f.adherence_nights_4h),
+        'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        'null' if f.age is None else str(f.age),
+        'null' if f.osa_diagnosis is None else 'true' if f.osa_diagnosis else 'false',
+        (
+            'null'
+            if f.sleep_test_type is None
+            else _STRING_JSON.get(f.sleep_test_type) or _ENCODE(f.sleep_test_type)
+        ),
+        'null' if f.ahi is None else str(f.ahi),
+        'null' if f.recorded_sleep_hours is None else str(f.recorded_sleep_hours),
+        'null' if f.symptoms is None else _set_json(f.symptoms),
+        'null' if f.comorbidities is None else _set_json(f.comorbidities),
+        'null' if f.therapy_start_date is None else '"' + f.therapy_start_date.isoformat() + '"',
+        'null' if f.reevaluation_date is None else '"' + f.reevaluation_date.isoformat() + '"',
+        'null' if f.symptoms_improved is None else 'true' if f.symptoms_improved else 'false',
+        'null' if f.adherence_nights_4h is None else str(f.adherence_nights_4h),
         _value_json(f.days_to_reevaluation),
     ]
 

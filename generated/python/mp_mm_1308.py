@@ -410,10 +410,7 @@ def validate(request: object) -> Facts:
         return _validate_fully(request)
     get = request.get
     v: Any
-    if (
-        (v := get('state')) is not None
-        and (type(v) is not str or not _STATE_PATTERN.fullmatch(v))
-    ):
+    if (v := get('state')) is not None and (type(v) is not str or not _STATE_PATTERN.fullmatch(v)):
         return _validate_fully(request)
     state = v
     if (v := get('service_date')) is not None:
@@ -439,28 +436,16 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     achalasia_type = v
-    if (
-        (v := get('failed_conventional_therapy')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('failed_conventional_therapy')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     failed_conventional_therapy = v
-    if (
-        (v := get('heller_surgical_candidate')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('heller_surgical_candidate')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     heller_surgical_candidate = v
-    if (
-        (v := get('eckardt_score')) is not None
-        and (type(v) is not int or not 0 <= v <= 12)
-    ):
+    if (v := get('eckardt_score')) is not None and (type(v) is not int or not 0 <= v <= 12):
         return _validate_fully(request)
     eckardt_score = v
-    if (
-        (v := get('prior_open_foregut_surgery')) is not None
-        and v is not True and v is not False
-    ):
+    if (v := get('prior_open_foregut_surgery')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     prior_open_foregut_surgery = v
     if (
@@ -507,16 +492,10 @@ def _validate_fully(request: object) -> Facts:
         age=_integer(request, 'age', 0, 130, errors),
         diagnosis=_enum(request, 'diagnosis', _DIAGNOSIS_VALUES, errors),
         achalasia_type=_enum(request, 'achalasia_type', _ACHALASIA_TYPE_VALUES, errors),
-        failed_conventional_therapy=_boolean(
-            request, 'failed_conventional_therapy', errors
-        ),
-        heller_surgical_candidate=_boolean(
-            request, 'heller_surgical_candidate', errors
-        ),
+        failed_conventional_therapy=_boolean(request, 'failed_conventional_therapy', errors),
+        heller_surgical_candidate=_boolean(request, 'heller_surgical_candidate', errors),
         eckardt_score=_integer(request, 'eckardt_score', 0, 12, errors),
-        prior_open_foregut_surgery=_boolean(
-            request, 'prior_open_foregut_surgery', errors
-        ),
+        prior_open_foregut_surgery=_boolean(request, 'prior_open_foregut_surgery', errors),
         contraindications=_enum_set(
             request, 'contraindications', _CONTRAINDICATIONS_VALUES, errors
         ),
@@ -719,19 +698,25 @@ def _applicability(f: Facts) -> bool | None:
 
 def _missing_applicability(f: Facts) -> set[str]:
     missing: set[str] = set()
-    if _all(
-           (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
-           (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-       ) is None:
+    if (
+        _all(
+            (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+        )
+        is None
+    ):
         if f.state is None:
             missing.add('state')
         if f.service_date is None:
             missing.add('service_date')
-    if _all(
-           (None if f.state is None else f.state in ('KY',)),
-           (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
-           (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
-       ) is None:
+    if (
+        _all(
+            (None if f.state is None else f.state in ('KY',)),
+            (None if f.service_date is None else f.service_date >= _DATE_2025_11_01),
+            (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
+        )
+        is None
+    ):
         if f.state is None:
             missing.add('state')
         if f.service_date is None:
@@ -792,7 +777,7 @@ def _missing_D_I_B(f: Facts) -> set[str]:
 
 def _D_I_C(f: Facts) -> bool | None:
     # D.I.C (criterion), MP-MM-1308.policy line 201
-    return (None if f.eckardt_score is None else f.eckardt_score >= 3)
+    return None if f.eckardt_score is None else f.eckardt_score >= 3
 
 
 def _missing_D_I_C(f: Facts) -> set[str]:
@@ -816,7 +801,7 @@ def _missing_D_I_D(f: Facts) -> set[str]:
 
 def _D_II(f: Facts) -> bool | None:
     # D.II (rule), MP-MM-1308.policy line 207
-    return (None if f.age is None else f.age <= 18)
+    return None if f.age is None else f.age <= 18
 
 
 def _missing_D_II(f: Facts) -> set[str]:
@@ -828,7 +813,7 @@ def _missing_D_II(f: Facts) -> set[str]:
 
 def _D_III(f: Facts) -> bool | None:
     # D.III (rule), MP-MM-1308.policy line 210
-    return (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
+    return None if f.diagnosis is None else f.diagnosis != 'primary_achalasia'
 
 
 def _missing_D_III(f: Facts) -> set[str]:
@@ -862,7 +847,11 @@ def _missing_D_IV(f: Facts) -> set[str]:
 
 def _D_IV_A(f: Facts) -> bool | None:
     # D.IV.A (contraindication), MP-MM-1308.policy line 215
-    return (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
+    return (
+        None
+        if f.contraindications is None
+        else 'severe_erosive_esophagitis' in f.contraindications
+    )
 
 
 def _missing_D_IV_A(f: Facts) -> set[str]:
@@ -906,7 +895,11 @@ def _missing_D_IV_C(f: Facts) -> set[str]:
 
 def _D_IV_D(f: Facts) -> bool | None:
     # D.IV.D (contraindication), MP-MM-1308.policy line 221
-    return (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
+    return (
+        None
+        if f.contraindications is None
+        else 'severe_pulmonary_disease' in f.contraindications
+    )
 
 
 def _missing_D_IV_D(f: Facts) -> set[str]:
@@ -918,7 +911,7 @@ def _missing_D_IV_D(f: Facts) -> set[str]:
 
 def _D_IV_E(f: Facts) -> bool | None:
     # D.IV.E (contraindication), MP-MM-1308.policy line 223
-    return (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
+    return None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications
 
 
 def _missing_D_IV_E(f: Facts) -> set[str]:
@@ -971,8 +964,8 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
         )
         v3 = (
-            False if False in v1 else None if None in v1 else True,
-            False if False in v2 else None if None in v2 else True,
+            (False if False in v1 else None if None in v1 else True),
+            (False if False in v2 else None if None in v2 else True),
         )
         applicability = True if True in v3 else None if None in v3 else False
     else:
@@ -987,7 +980,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results.append(applicability)
     if applicability is None:
         missing = _missing_applicability(f)
-        return _decision(f, 'insufficient_information', 'applicability', missing, _EVALUATED[0], results, ())
+        return _decision(
+            f, 'insufficient_information', 'applicability', missing, _EVALUATED[0], results, ()
+        )
     if not applicability:
         return Decision(
             POLICY_ID,
@@ -1003,11 +998,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # MP-MM-1308.policy line 303: experimental when D.III
-    d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
+    d_iii = None if f.diagnosis is None else f.diagnosis != 'primary_achalasia'
     results.append(d_iii)
     if d_iii is None:
         missing = _missing_D_III(f)
-        return _decision(f, 'insufficient_information', 'D.III', missing, _EVALUATED[1], results, ())
+        return _decision(
+            f, 'insufficient_information', 'D.III', missing, _EVALUATED[1], results, ()
+        )
     if d_iii:
         return Decision(
             POLICY_ID,
@@ -1024,24 +1021,38 @@ def decide(f: Facts, explain: bool = True) -> Decision:
 
     # MP-MM-1308.policy line 304: contraindicated when D.IV
     if f.contraindications is None:
-        d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
-        d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
-        v4 = (
+        d_iv_a = (
+            None
+            if f.contraindications is None
+            else 'severe_erosive_esophagitis' in f.contraindications
+        )
+        d_iv_b = (
+            None
+            if f.contraindications is None
+            else 'significant_coagulation_disorder' in f.contraindications
+        )
+        d_iv_c = (
             None
             if f.contraindications is None
             else 'cirrhosis_with_portal_hypertension' in f.contraindications
         )
-        d_iv_c = v4
-        d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
-        d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
-        v5 = (
+        d_iv_d = (
+            None
+            if f.contraindications is None
+            else 'severe_pulmonary_disease' in f.contraindications
+        )
+        d_iv_e = (
+            None
+            if f.contraindications is None
+            else 'esophageal_malignancy' in f.contraindications
+        )
+        d_iv_f = (
             None
             if f.contraindications is None
             else 'mucosa_compromising_prior_therapy' in f.contraindications
         )
-        d_iv_f = v5
-        v6 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
-        d_iv = True if True in v6 else None if None in v6 else False
+        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v4 else None if None in v4 else False
     else:
         d_iv_a = 'severe_erosive_esophagitis' in f.contraindications
         d_iv_b = 'significant_coagulation_disorder' in f.contraindications
@@ -1053,7 +1064,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results += (d_iv, d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
     if d_iv is None:
         missing = _missing_D_IV(f)
-        return _decision(f, 'insufficient_information', 'D.IV', missing, _EVALUATED[2], results, ('D.V',))
+        return _decision(
+            f, 'insufficient_information', 'D.IV', missing, _EVALUATED[2], results, ('D.V',)
+        )
     if d_iv:
         return Decision(
             POLICY_ID,
@@ -1069,11 +1082,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # MP-MM-1308.policy line 305: needs_review when D.II
-    d_ii = (None if f.age is None else f.age <= 18)
+    d_ii = None if f.age is None else f.age <= 18
     results.append(d_ii)
     if d_ii is None:
         missing = _missing_D_II(f)
-        return _decision(f, 'insufficient_information', 'D.II', missing, _EVALUATED[3], results, ('D.V',))
+        return _decision(
+            f, 'insufficient_information', 'D.II', missing, _EVALUATED[3], results, ('D.V',)
+        )
     if d_ii:
         return Decision(
             POLICY_ID,
@@ -1097,25 +1112,22 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         or f.eckardt_score is None
         or f.prior_open_foregut_surgery is None
     ):
-        v7 = (
+        v5 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
             (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
         )
-        d_i_a = False if False in v7 else None if None in v7 else True
-        v8 = (
+        d_i_a = False if False in v5 else None if None in v5 else True
+        v6 = (
             f.failed_conventional_therapy,
-            None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
+            (None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate),
         )
-        d_i_b = True if True in v8 else None if None in v8 else False
-        d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
+        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_c = None if f.eckardt_score is None else f.eckardt_score >= 3
         d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
-        v9 = (d_i_a, d_i_b, d_i_c, d_i_d)
-        d_i = False if False in v9 else None if None in v9 else True
+        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v7 else None if None in v7 else True
     else:
-        d_i_a = (
-            f.diagnosis == 'primary_achalasia'
-            and f.achalasia_type in ('I', 'II', 'III')
-        )
+        d_i_a = f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III')
         d_i_b = f.failed_conventional_therapy or not f.heller_surgical_candidate
         d_i_c = f.eckardt_score >= 3
         d_i_d = not f.prior_open_foregut_surgery
@@ -1123,7 +1135,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results += (d_i, d_i_a, d_i_b, d_i_c, d_i_d)
     if d_i is None:
         missing = _missing_D_I(f)
-        return _decision(f, 'insufficient_information', 'D.I', missing, _EVALUATED[4], results, ('D.V',))
+        return _decision(
+            f, 'insufficient_information', 'D.I', missing, _EVALUATED[4], results, ('D.V',)
+        )
     if d_i:
         return Decision(
             POLICY_ID,
@@ -1157,17 +1171,16 @@ def _decide_lean(f: Facts) -> Decision:
     # MP-MM-1308.policy line 302: not_applicable when not applicable
     if f.state is not None and f.service_date is not None:
         if not (
-            (
-                f.state in ('GA', 'IN', 'OH', 'WV')
-                and f.service_date >= _DATE_2025_11_01
-            )
+            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
             or (
                 f.state in ('KY',)
                 and f.service_date >= _DATE_2025_11_01
                 and f.service_date < _DATE_2026_01_01
             )
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f
+            )
     else:
         v1 = (
             (None if f.state is None else f.state in ('GA', 'IN', 'OH', 'WV')),
@@ -1179,25 +1192,39 @@ def _decide_lean(f: Facts) -> Decision:
             (None if f.service_date is None else f.service_date < _DATE_2026_01_01),
         )
         v3 = (
-            False if False in v1 else None if None in v1 else True,
-            False if False in v2 else None if None in v2 else True,
+            (False if False in v1 else None if None in v1 else True),
+            (False if False in v2 else None if None in v2 else True),
         )
         applicability = True if True in v3 else None if None in v3 else False
         if applicability is None:
-            return _decision(f, 'insufficient_information', 'applicability', _missing_applicability(f), (), [], ())
+            return _decision(
+                f,
+                'insufficient_information',
+                'applicability',
+                _missing_applicability(f),
+                (),
+                [],
+                (),
+            )
         if not applicability:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f
+            )
 
     # MP-MM-1308.policy line 303: experimental when D.III
     if f.diagnosis is not None:
         if f.diagnosis != 'primary_achalasia':
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f
+            )
     else:
-        d_iii = (None if f.diagnosis is None else f.diagnosis != 'primary_achalasia')
+        d_iii = None if f.diagnosis is None else f.diagnosis != 'primary_achalasia'
         if d_iii is None:
             return _decision(f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ())
         if d_iii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f
+            )
 
     # MP-MM-1308.policy line 304: contraindicated when D.IV
     if f.contraindications is not None:
@@ -1209,41 +1236,85 @@ def _decide_lean(f: Facts) -> Decision:
             or 'esophageal_malignancy' in f.contraindications
             or 'mucosa_compromising_prior_therapy' in f.contraindications
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f
+            )
     else:
-        d_iv_a = (None if f.contraindications is None else 'severe_erosive_esophagitis' in f.contraindications)
-        d_iv_b = (None if f.contraindications is None else 'significant_coagulation_disorder' in f.contraindications)
-        v4 = (
+        d_iv_a = (
+            None
+            if f.contraindications is None
+            else 'severe_erosive_esophagitis' in f.contraindications
+        )
+        d_iv_b = (
+            None
+            if f.contraindications is None
+            else 'significant_coagulation_disorder' in f.contraindications
+        )
+        d_iv_c = (
             None
             if f.contraindications is None
             else 'cirrhosis_with_portal_hypertension' in f.contraindications
         )
-        d_iv_c = v4
-        d_iv_d = (None if f.contraindications is None else 'severe_pulmonary_disease' in f.contraindications)
-        d_iv_e = (None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications)
-        v5 = (
+        d_iv_d = (
+            None
+            if f.contraindications is None
+            else 'severe_pulmonary_disease' in f.contraindications
+        )
+        d_iv_e = (
+            None
+            if f.contraindications is None
+            else 'esophageal_malignancy' in f.contraindications
+        )
+        d_iv_f = (
             None
             if f.contraindications is None
             else 'mucosa_compromising_prior_therapy' in f.contraindications
         )
-        d_iv_f = v5
-        v6 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
-        d_iv = True if True in v6 else None if None in v6 else False
+        v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
+        d_iv = True if True in v4 else None if None in v4 else False
         if d_iv is None:
-            return _decision(f, 'insufficient_information', 'D.IV', _missing_D_IV(f), (), [], ('D.V',))
+            return _decision(
+                f, 'insufficient_information', 'D.IV', _missing_D_IV(f), (), [], ('D.V',)
+            )
         if d_iv:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f
+            )
 
     # MP-MM-1308.policy line 305: needs_review when D.II
     if f.age is not None:
         if f.age <= 18:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'needs_review', 'D.II', (), ('D.VI',), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'needs_review',
+                'D.II',
+                (),
+                ('D.VI',),
+                (),
+                (),
+                ('D.V',),
+                f,
+            )
     else:
-        d_ii = (None if f.age is None else f.age <= 18)
+        d_ii = None if f.age is None else f.age <= 18
         if d_ii is None:
-            return _decision(f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ('D.V',))
+            return _decision(
+                f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ('D.V',)
+            )
         if d_ii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'needs_review', 'D.II', (), ('D.VI',), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'needs_review',
+                'D.II',
+                (),
+                ('D.VI',),
+                (),
+                (),
+                ('D.V',),
+                f,
+            )
 
     # MP-MM-1308.policy line 306: medically_necessary when D.I
     if (
@@ -1255,51 +1326,90 @@ def _decide_lean(f: Facts) -> Decision:
         and f.prior_open_foregut_surgery is not None
     ):
         if (
-            (
-                f.diagnosis == 'primary_achalasia'
-                and f.achalasia_type in ('I', 'II', 'III')
-            )
+            (f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III'))
             and (f.failed_conventional_therapy or not f.heller_surgical_candidate)
             and f.eckardt_score >= 3
             and not f.prior_open_foregut_surgery
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'medically_necessary', 'D.I', (), ('D.VI',), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'medically_necessary',
+                'D.I',
+                (),
+                ('D.VI',),
+                (),
+                (),
+                ('D.V',),
+                f,
+            )
     else:
-        v7 = (
+        v5 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
             (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
         )
-        d_i_a = False if False in v7 else None if None in v7 else True
-        v8 = (
+        d_i_a = False if False in v5 else None if None in v5 else True
+        v6 = (
             f.failed_conventional_therapy,
-            None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate,
+            (None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate),
         )
-        d_i_b = True if True in v8 else None if None in v8 else False
-        d_i_c = (None if f.eckardt_score is None else f.eckardt_score >= 3)
+        d_i_b = True if True in v6 else None if None in v6 else False
+        d_i_c = None if f.eckardt_score is None else f.eckardt_score >= 3
         d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
-        v9 = (d_i_a, d_i_b, d_i_c, d_i_d)
-        d_i = False if False in v9 else None if None in v9 else True
+        v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
+        d_i = False if False in v7 else None if None in v7 else True
         if d_i is None:
-            return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.V',))
+            return _decision(
+                f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.V',)
+            )
         if d_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'medically_necessary', 'D.I', (), ('D.VI',), (), (), ('D.V',), f)
-    return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_medically_necessary', 'D.I', (), (), (), (), ('D.V',), f)
+            return Decision(
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'medically_necessary',
+                'D.I',
+                (),
+                ('D.VI',),
+                (),
+                (),
+                ('D.V',),
+                f,
+            )
+    return Decision(
+        POLICY_ID, EFFECTIVE_DATE, 'not_medically_necessary', 'D.I', (), (), (), (), ('D.V',), f
+    )
 
 
 def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact, in order; each one's type is known here."""
     return [
-        "null" if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
-        "null" if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        "null" if f.age is None else str(f.age),
-        "null" if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
-        "null" if f.achalasia_type is None else _STRING_JSON.get(f.achalasia_type) or _ENCODE(f.achalasia_type),
-        "null" if f.failed_conventional_therapy is None else "true" if f.failed_conventional_therapy else "false",
-        "null" if f.heller_surgical_candidate is None else "true" if f.heller_surgical_candidate else "false",
-        "null" if f.eckardt_score is None else str(f.eckardt_score),
-        "null" if f.prior_open_foregut_surgery is None else "true" if f.prior_open_foregut_surgery else "false",
-        "null" if f.contraindications is None else _set_json(f.contraindications),
-        "null" if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
+        'null' if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
+        'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
+        'null' if f.age is None else str(f.age),
+        'null' if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
+        (
+            'null'
+            if f.achalasia_type is None
+            else _STRING_JSON.get(f.achalasia_type) or _ENCODE(f.achalasia_type)
+        ),
+        (
+            'null'
+            if f.failed_conventional_therapy is None
+            else 'true' if f.failed_conventional_therapy else 'false'
+        ),
+        (
+            'null'
+            if f.heller_surgical_candidate is None
+            else 'true' if f.heller_surgical_candidate else 'false'
+        ),
+        'null' if f.eckardt_score is None else str(f.eckardt_score),
+        (
+            'null'
+            if f.prior_open_foregut_surgery is None
+            else 'true' if f.prior_open_foregut_surgery else 'false'
+        ),
+        'null' if f.contraindications is None else _set_json(f.contraindications),
+        'null' if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
     ]
 
 

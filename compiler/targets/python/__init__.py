@@ -1,0 +1,161 @@
+"""The Python target: `model.Policy` -> one standard-library-only evaluator module.
+
+    requests.py   each fact's validation and JSON, from the contract
+    values.py     numbers, dates, codes and constants, exactly
+    lower.py      conditions, three-valued unless their facts are known
+    decide.py     the order of decision, with its explanation and without
+    pyir.py       the small tree of Python the three above build
+    printer.py    pyir -> text: the one owner of indentation and line width
+
+The template `templates/evaluator.py.j2` holds the shape of the module, and
+`compiler/runtime` the code every evaluator runs, copied in part by part so that
+the module needs only the standard library. Every string from the policy reaches
+the module through `repr()`, so no policy text can become code.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+
+import compiler
+from compiler import contract, model, runtime
+from compiler.targets import shared
+from compiler.targets.python import pyir
+from compiler.targets.python.decide import Decide
+from compiler.targets.python.lower import Lowering, function_name, missing_function_name
+from compiler.targets.python.printer import block, expression
+from compiler.targets.python.requests import fact_code
+from compiler.targets.python.values import Values, codeset_name, date_name, decimal_name, shifts
+from compiler.targets.shared import Built, Files, module_name
+from compiler.targets.templating import TEMPLATES, doc_line
+
+__all__ = ["emit", "load_module", "module_name", "render"]
+
+
+def load_module(policy: model.Policy) -> types.ModuleType:
+    """Render a policy's evaluator and load it as a module, as `import` would."""
+    return shared.load(render(policy), module_name(policy.policy_id), f"<policyc:{policy.source_name}>")
+
+
+def emit(policy: model.Policy, built: Built) -> Files:
+    return {shared.evaluator_path(policy.policy_id): render(policy)}
+
+
+@dataclass(frozen=True)
+class _Provision:
+    label: str
+    kind: str
+    line: int
+    function: str
+    missing_function: str
+    value: str  # after `return `
+    missing: str  # the statements adding its unknown facts to `missing`
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A computed value, as a property of `Facts` that explanations read."""
+
+    name: str
+    description: str
+    line: int
+    annotation: str
+    body: str
+
+
+def render(policy: model.Policy) -> str:
+    values = Values(policy)
+    lowering = Lowering(policy, values)
+    facts = [fact_code(field) for field in contract.request(policy)]
+    provisions = [_provision(lowering, p) for p in policy.provisions if p.condition is not None]
+    computed = [_computed(values, c) for c in policy.computed]
+    decide = Decide(policy, lowering)
+    evaluated: list[tuple[str, ...]] = []
+    revisions = []
+    for revision in policy.revisions:
+        listed: list[str] = []
+        for rule in revision.rules:
+            listed += [p.label for p in policy.subtree(rule.section)]
+            evaluated.append(tuple(listed))
+        revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
+    quotients = any(v.annotation == "Decimal | Fraction" for v in computed)
+    features = {f.type.kind for f in policy.facts} | values.helpers
+    features |= {"decimals"} if values.decimals else set()
+    features |= {"quotients"} if quotients else set()
+    code_systems = sorted({f.type.system for f in policy.facts if isinstance(f.type, model.Code | model.Codes)})
+    return TEMPLATES.get_template("evaluator.py.j2").render(
+        policy=policy,
+        version=compiler.__version__,
+        facts=facts,
+        evaluated=evaluated,
+        enum_tables=_names(tuple(f.values_name for f in facts if f.values is not None)),
+        kinds=sorted({f.type.kind for f in policy.facts}),
+        provisions=provisions,
+        clarifications=[p for p in policy.provisions if p.kind == "clarification"],
+        revisions=revisions,
+        effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
+        values=computed,
+        quotients=quotients,
+        decimals=[(decimal_name(d), str(d)) for d in sorted(values.decimals)],
+        dates=[(date_name(d), d) for d in sorted(values.dates)],
+        constants=[
+            (name, expression(code, 0, len(name) + len(": Final = "))) for code, name in values.constants.items()
+        ],
+        helpers=values.helpers,
+        codesets=[(codeset_name(c.name), c) for c in policy.codesets],
+        code_systems=code_systems,
+        code_patterns={system: pattern for system, (pattern, _) in model.CODE_SYSTEMS.items()},
+        code_names={system: _a_code(description) for system, (_, description) in model.CODE_SYSTEMS.items()},
+        doc_line=doc_line,
+        block=block,
+        expression=expression,
+        fact_items=lambda indent: "".join(f"{' ' * indent}{expression(f.json, indent, 0, 1)},\n" for f in facts),
+        keyword=lambda f, indent: f"{f.name}={expression(f.check, indent, len(f.name) + 1, 1)},",
+        values_set=lambda f: (
+            f"{f.values_name}_SET: Final = "
+            + expression(pyir.call("frozenset", pyir.Name(f.values_name)), 0, len(f.values_name) + 15)
+        ),
+        revision_test=lambda r: expression(r.test, 4, len("if "), 1) if r.test is not None else "",
+        runtime=lambda *names: runtime.parts(names, frozenset(features)),
+    )
+
+
+def _names(names: tuple[str, ...]) -> str:
+    """A tuple of module names, wrapped to fit."""
+    return expression(pyir.Tuple(tuple(pyir.Name(n) for n in names)), 0, len("_ENUM_TABLES: Final = "))
+
+
+def _provision(lowering: Lowering, p: model.Provision) -> _Provision:
+    assert p.condition is not None
+    value = lowering.condition(p.condition, frozenset(), "call")
+    missing = block(lowering.missing(p.condition), 4)
+    return _Provision(
+        p.label, p.kind, p.line, function_name(p.label), missing_function_name(p.label),
+        expression(value, 4, len("return ")), missing,
+    )  # fmt: skip
+
+
+def _computed(values: Values, value: model.Computed) -> _Value:
+    ratio = values.ratio(value.operand)
+    if ratio.denominator is not None:
+        values.helpers.add("quotient")
+        code: pyir.Expr = pyir.call("_quotient", ratio.numerator, ratio.denominator)
+        annotation = "Decimal | Fraction"
+    else:
+        code, annotation = ratio.numerator, "int" if value.whole else "Decimal"
+        if shifts(value.operand):
+            code, annotation = pyir.call("_date_or_text", code), "datetime.date | str"
+        elif values.is_date(value.operand):
+            annotation = "datetime.date"
+    statements: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self"))]
+    if value.facts:
+        statements.append(pyir.If(pyir.any_none(value.facts), (pyir.Return(pyir.NONE),)))
+    statements.append(pyir.Return(code))
+    return _Value(value.name, value.description, value.line, annotation, block(statements, 8))
+
+
+def _a_code(description: str) -> str:
+    """`a CPT`, `an ICD-10-CM`: how an error message names a system's codes."""
+    name = description.split(" (")[0]
+    return ("an " if name[0] in "AEFHILMNORSX" else "a ") + name

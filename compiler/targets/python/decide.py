@@ -1,0 +1,168 @@
+"""The order of decision as `pyir`: each revision's `decide`, with its explanation, and its lean twin.
+
+`decide` computes, rule by rule, the value of every provision the explanation lists, into a
+local: in plain booleans when every fact the rule reads is known, else three-valued. The lean
+twin, for `explain=False`, tests a rule's whole condition in place while its facts are known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from compiler import model
+from compiler.targets.python import pyir
+from compiler.targets.python.lower import Block, Lowering, counter, local_name, missing_function_name
+from compiler.targets.python.pyir import Expr, Stmt, call
+from compiler.targets.templating import doc_line
+
+_EVALUATED, _RESULTS, _NONE_YET = pyir.Name("_EVALUATED"), pyir.Name("results"), pyir.Tuple(())
+
+
+@dataclass(frozen=True)
+class RevisionCode:
+    name: str  # from 2024-01-16, before 2024-01-16
+    decide: str  # its function, and the one without the explanation
+    lean: str
+    test: Expr | None  # that it is in force, on the date of service `day` (None: the earliest)
+    decide_body: tuple[Stmt, ...]
+    lean_body: tuple[Stmt, ...]
+
+
+@dataclass
+class _Rule:
+    """A rule where it stands in its revision, with what both functions say about it."""
+
+    rule: model.Rule
+    index: int  # in _EVALUATED
+    explains: tuple[str, ...]  # the provisions its explanation lists: its section and those below
+    clarifications: tuple[str, ...]
+    reads: tuple[str, ...]  # every fact its condition reads
+    effective: Expr
+    comment: pyir.Comment  # where it is written, and what it says
+
+    @property
+    def local(self) -> pyir.Name:
+        return pyir.Name(local_name(self.rule.section))
+
+    @property
+    def holds(self) -> Expr:
+        return pyir.Not(self.local) if isinstance(self.rule.condition, model.Not) else self.local
+
+
+@dataclass
+class _Function:
+    """One function being written: its temporaries, and the provisions it has a local for."""
+
+    temps: Iterator[int] = field(default_factory=counter)
+    computed: set[str] = field(default_factory=set)
+
+
+class Decide:
+    def __init__(self, policy: model.Policy, lowering: Lowering) -> None:
+        self.policy = policy
+        self.lowering = lowering
+
+    def revision(self, revision: model.Revision, first: int) -> RevisionCode:
+        """A revision's two functions; `first` is the index in _EVALUATED of its first rule."""
+        single = len(self.policy.revisions) == 1
+        suffix = revision.name.replace(" ", "_").replace("-", "_")
+        start = revision.start.isoformat() if revision.start else None
+        effective = pyir.Name("EFFECTIVE_DATE") if single else pyir.Lit(start)
+        rules: list[_Rule] = []
+        evaluated: list[str] = []
+        for i, rule in enumerate(revision.rules):
+            explains = tuple(p.label for p in self.policy.subtree(rule.section))
+            evaluated += explains
+            reads = self.lowering.reads(model.ProvisionRef(rule.section))
+            said = f"{doc_line(self.policy.source_name)} line {rule.line}: {rule.outcome} when {rule.condition_text}"
+            comment = pyir.Comment(said, blank_before=True)
+            rules.append(_Rule(rule, first + i, explains, self.clarifications(evaluated), reads, effective, comment))
+        decide: list[Stmt] = [pyir.Assign("results: list[bool | None]", pyir.List(()))]
+        explained = _Function()
+        for r in rules:
+            decide += self.explained(r, explained)
+        temps = counter()  # one count for the whole function: a temporary keeps one type
+        lean: list[Stmt] = [statement for r in rules for statement in self.lean(r, _Function(temps))]
+        last = rules[-1]
+        otherwise = self.decision(revision.otherwise, revision.otherwise_section, last, explained=True)
+        lean_otherwise = self.decision(revision.otherwise, revision.otherwise_section, last, explained=False)
+        test = None
+        if revision.start is not None:
+            test = pyir.Compare(">=", pyir.Name("day"), self.lowering.values.constant(revision.start))
+        return RevisionCode(
+            revision.name,
+            "decide" if single else f"_decide_{suffix}",
+            "_decide_lean" if single else f"_decide_lean_{suffix}",
+            test,
+            (*decide, pyir.Return(otherwise)),
+            (*lean, pyir.Return(lean_otherwise)),
+        )
+
+    def explained(self, r: _Rule, function: _Function) -> list[Stmt]:
+        """A rule in `decide`: the value of each provision it explains, then the decision if it stops here."""
+        kleene = Block(frozenset(), function.temps, set(function.computed))
+        known = Block(frozenset(r.reads), function.temps, set(function.computed))
+        for label in r.explains:  # the explanation lists them all, so compute them all
+            self.lowering.compute(label, kleene)
+            self.lowering.compute(label, known)
+        function.computed |= kleene.computed
+        statements: list[Stmt] = [r.comment]
+        if r.reads and len(kleene.statements) > 1:
+            statements.append(pyir.If(pyir.any_none(r.reads), tuple(kleene.statements), tuple(known.statements)))
+        else:
+            statements += kleene.statements
+        values = tuple(pyir.Name(local_name(label)) for label in r.explains)
+        if len(values) == 1:
+            statements.append(pyir.Do(pyir.Call(pyir.Attr(_RESULTS, "append"), values)))
+        else:
+            statements.append(pyir.AugAssign("results", "+=", pyir.Tuple(values)))
+        missing = pyir.Assign("missing", call(missing_function_name(r.rule.section), pyir.F))
+        undecided = self.undecided(r, explained=True)
+        decided = self.decision(r.rule.outcome, r.rule.section, r, explained=True)
+        return [
+            *statements,
+            pyir.If(pyir.is_none(r.local), (missing, pyir.Return(undecided))),
+            pyir.If(r.holds, (pyir.Return(decided),)),
+        ]
+
+    def lean(self, r: _Rule, function: _Function) -> list[Stmt]:
+        """A rule in the lean twin: its whole condition in place while its facts are known."""
+        decided = pyir.Return(self.decision(r.rule.outcome, r.rule.section, r, explained=False))
+        whole = self.lowering.condition(r.rule.condition, frozenset(r.reads), "inline")
+        if not r.reads:
+            return [r.comment, pyir.If(whole, (decided,))]
+        kleene = Block(frozenset(), function.temps)  # no other rule's branch ran: compute afresh
+        self.lowering.compute(r.rule.section, kleene)
+        unknown = (
+            *kleene.statements,
+            pyir.If(pyir.is_none(r.local), (pyir.Return(self.undecided(r, explained=False)),)),
+            pyir.If(r.holds, (decided,)),
+        )
+        return [r.comment, pyir.If(pyir.all_known(r.reads), (pyir.If(whole, (decided,)),), unknown)]
+
+    def decision(self, outcome: str, section: str, r: _Rule, explained: bool) -> Expr:
+        """A decided Decision; with `explained`, the provisions `decide` evaluated up to `r`, and their values."""
+        head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET]
+        advisories = pyir.Lit(self.policy.outcome(outcome).advisories)
+        listed = self._listed(r) if explained else [_NONE_YET, _NONE_YET]
+        return call("Decision", *head, advisories, *listed, pyir.Lit(r.clarifications), pyir.F)
+
+    def undecided(self, r: _Rule, explained: bool) -> Expr:
+        """The Decision when a rule's condition is unknown: the facts it misses, asked for."""
+        section = r.rule.section
+        if explained:  # `missing` is computed, and `results` is what _decision takes
+            missing: Expr = pyir.Name("missing")
+            listed: Sequence[Expr] = [self._listed(r)[0], _RESULTS]
+        else:
+            missing, listed = call(missing_function_name(section), pyir.F), [_NONE_YET, pyir.List(())]
+        tail = [] if r.effective == pyir.Name("EFFECTIVE_DATE") else [r.effective]
+        unknown, cited, clarifications = (pyir.Lit(v) for v in (self.policy.unknown, section, r.clarifications))
+        return call("_decision", pyir.F, unknown, cited, missing, *listed, clarifications, *tail)
+
+    @staticmethod
+    def _listed(r: _Rule) -> list[Expr]:
+        return [pyir.Subscript(_EVALUATED, r.index), call("tuple", _RESULTS)]
+
+    def clarifications(self, evaluated: list[str]) -> tuple[str, ...]:
+        return tuple(p.label for p in self.policy.provisions if p.kind == "clarification" and p.clarifies in evaluated)

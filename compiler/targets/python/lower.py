@@ -1,0 +1,202 @@
+"""The lowering: conditions and the order of decision of the checked model, as `pyir`.
+
+One lowering serves every function of an evaluator. Where every fact a condition reads is
+known (`known`, a property of the branch being written), it is plain Python booleans;
+elsewhere it is three-valued, None for unknown. A reference to a provision is a call of the
+provision's function, the local that holds its value, or its condition written in place.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from compiler import model
+from compiler.targets.python import pyir
+from compiler.targets.python.pyir import NONE, Expr, Stmt, call, fact, is_none
+from compiler.targets.python.values import Values
+
+_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
+Refs = Literal["call", "local", "inline"]
+
+
+def function_name(label: str) -> str:
+    return "_" + label.replace(".", "_")
+
+
+def missing_function_name(label: str) -> str:
+    return "_missing" + function_name(label)
+
+
+def local_name(label: str) -> str:
+    """The local variable holding a provision's value in `decide`: D.I.A -> d_i_a."""
+    return label.lower().replace(".", "_")
+
+
+@dataclass
+class Block:
+    """Statements of one function being written: its locals, and the facts known where they run.
+
+    Without a block, a three-valued combination calls the runtime's `_all`, `_any`, `_not`;
+    within one it is written out, on a temporary, since `decide` is every request's hot path.
+    """
+
+    known: frozenset[str]
+    temps: Iterator[int]
+    computed: set[str] = field(default_factory=set)  # provisions whose value is in a local
+    statements: list[Stmt] = field(default_factory=list)
+
+    def temp(self, value: Expr) -> pyir.Name:
+        name = f"v{next(self.temps)}"
+        self.statements.append(pyir.Assign(name, value))
+        return pyir.Name(name)
+
+
+class Lowering:
+    def __init__(self, policy: model.Policy, values: Values) -> None:
+        self.policy = policy
+        self.values = values
+
+    # -- Conditions ----------------------------------------------------------------------------
+
+    def condition(self, expr: model.Expr, known: frozenset[str], refs: Refs, block: Block | None = None) -> Expr:
+        """An expression's value: a bool where every fact it reads is known, else True, False or None."""
+        if isinstance(expr, model.ProvisionRef):
+            return self.reference(expr.label, known, refs, block)
+        if isinstance(expr, model.Const):
+            return pyir.Lit(expr.value) if isinstance(expr.value, bool) else self.values.constant(expr.value)
+        if isinstance(expr, model.FactRef):
+            return fact(expr.fact)
+        if self.is_known(expr, known):
+            return self.two_valued(expr, known, refs, block)
+        if isinstance(expr, model.Not):
+            operand = self.condition(expr.operand, known, refs, block)
+            if block is None:
+                return call("_not", operand)
+            atom = operand if isinstance(operand, pyir.Name | pyir.Attr | pyir.Lit) else block.temp(operand)
+            return pyir.IfExp(is_none(atom), NONE, pyir.Not(atom))
+        if isinstance(expr, model.Combine):
+            operands = tuple(self.condition(o, known, refs, block) for o in expr.operands)
+            if expr.kind == "at_least":
+                return call("_at_least", pyir.Lit(expr.count), *operands)
+            if block is None:
+                return call(f"_{expr.kind}", *operands)
+            values = block.temp(pyir.Tuple(operands))  # each operand used once: no temporaries of its own
+            decisive, other = (False, True) if expr.kind == "all" else (True, False)
+            undecided = pyir.IfExp(pyir.Compare("in", NONE, values), NONE, pyir.Lit(other))
+            return pyir.IfExp(pyir.Compare("in", pyir.Lit(decisive), values), pyir.Lit(decisive), undecided)
+        unknown = tuple(name for name in model.facts_read(expr) if name not in known)
+        return pyir.IfExp(pyir.any_none(unknown), NONE, self.test(expr))
+
+    def two_valued(self, expr: model.Expr, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
+        """A condition whose facts are known, in plain Python booleans."""
+        if isinstance(expr, model.ProvisionRef | model.Const | model.FactRef):
+            return self.condition(expr, known, refs, block)
+        if isinstance(expr, model.Not):
+            return self.negation(expr.operand, known, refs, block)
+        if isinstance(expr, model.Combine):
+            operands = tuple(self.two_valued(o, known, refs, block) for o in expr.operands)
+            if expr.kind == "at_least":  # True + True == 2
+                total = operands[0]
+                for operand in operands[1:]:
+                    total = pyir.BinOp("+", total, operand)
+                return pyir.Compare(">=", total, pyir.Lit(expr.count))
+            return operands[0] if len(operands) == 1 else pyir.BoolOp("and" if expr.kind == "all" else "or", operands)
+        return self.test(expr)
+
+    def negation(self, operand: model.Expr, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
+        inner = self.resolve(operand) if refs == "inline" else operand
+        if isinstance(inner, model.Not):  # not not x: x, as a bool
+            return call("bool", self.two_valued(inner.operand, known, refs, block))
+        if isinstance(inner, model.Empty):
+            return call("bool", self.values.operand(inner.operand))
+        if isinstance(inner, model.Member):
+            element, collection = self.values.operand(inner.element), self.values.operand(inner.collection)
+            return pyir.Compare("not in", element, collection)
+        if isinstance(inner, model.Compare):
+            return self.values.comparison(inner, _NEGATED[inner.op])
+        return pyir.Not(self.two_valued(operand, known, refs, block))
+
+    def test(self, expr: model.Expr) -> Expr:
+        """A comparison, membership or emptiness test, on values that are known."""
+        if isinstance(expr, model.Compare):
+            return self.values.comparison(expr)
+        if isinstance(expr, model.Member):
+            return pyir.Compare("in", self.values.operand(expr.element), self.values.operand(expr.collection))
+        if isinstance(expr, model.Intersects):
+            left, right = self.values.operand(expr.left), self.values.operand(expr.right)
+            if isinstance(expr.right, model.CodeSetRef):
+                return pyir.Call(pyir.Attr(right, "meets"), (left,))
+            return pyir.Not(pyir.Call(pyir.Attr(left, "isdisjoint"), (right,)))
+        if isinstance(expr, model.Empty):
+            return pyir.Not(self.values.operand(expr.operand))
+        raise TypeError(f"unhandled expression {type(expr).__name__}")
+
+    def reference(self, label: str, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
+        if refs == "call":
+            return call(function_name(label), pyir.F)
+        if refs == "inline":
+            return self.condition(self.resolve(model.ProvisionRef(label)), known, refs, block)
+        assert block is not None
+        self.compute(label, block)
+        return pyir.Name(local_name(label))
+
+    def compute(self, label: str, block: Block) -> None:
+        """Put a provision's value in its local, once, with the values of the provisions it reads first."""
+        if label not in block.computed:
+            condition = self.policy.provision(label).condition
+            assert condition is not None
+            value = self.condition(condition, block.known, "local", block)
+            block.statements.append(pyir.Assign(local_name(label), value))
+            block.computed.add(label)
+
+    def resolve(self, expr: model.Expr) -> model.Expr:
+        """A provision's condition in place of a reference to it."""
+        while isinstance(expr, model.ProvisionRef):
+            condition = self.policy.provision(expr.label).condition
+            assert condition is not None
+            expr = condition
+        return expr
+
+    def reads(self, expr: model.Expr) -> tuple[str, ...]:
+        """The facts a condition reads, through the provisions it refers to."""
+        found = dict.fromkeys(model.facts_read(expr))
+        for label in model.provisions_referenced(expr):
+            condition = self.policy.provision(label).condition
+            if condition is not None:
+                found.update(dict.fromkeys(self.reads(condition)))
+        return tuple(found)
+
+    def is_known(self, expr: model.Expr, known: frozenset[str]) -> bool:
+        return known.issuperset(self.reads(expr))
+
+    # -- The facts behind an unknown value -------------------------------------------------------
+
+    def missing(self, expr: model.Expr) -> list[Stmt]:
+        """Statements adding to `missing` the facts that leave an unknown `expr` unknown."""
+        if isinstance(expr, model.ProvisionRef):
+            return [pyir.AugAssign("missing", "|=", call(missing_function_name(expr.label), pyir.F))]
+        if isinstance(expr, model.Not):
+            return self.missing(expr.operand)
+        if isinstance(expr, model.Combine):
+            statements: list[Stmt] = []
+            for operand in expr.operands:
+                while isinstance(operand, model.Not):  # `not x` is unknown exactly when x is
+                    operand = operand.operand
+                if isinstance(operand, model.Combine | model.ProvisionRef):
+                    unknown = is_none(self.condition(operand, frozenset(), "call"))
+                    statements.append(pyir.If(unknown, tuple(self.missing(operand))))
+                else:  # a comparison whose facts are known adds nothing, so it needs no test
+                    statements += self.missing(operand)
+            return statements
+        add = pyir.Attr(pyir.Name("missing"), "add")
+        return [
+            pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),))
+            for name in model.facts_read(expr)
+        ]
+
+
+def counter() -> Iterator[int]:
+    return itertools.count(1)

@@ -1,0 +1,221 @@
+"""Values: numbers, dates, codes and constants of the checked model as `pyir`, exactly.
+
+A quotient is never computed: a comparison with one is cross-multiplied (the checker has
+proved each divisor's sign), and + - * on decimals run in a context of their own, so a
+caller's decimal context cannot round them. A date moved by a duration is a day number.
+Constants (dates, decimals, long sets and texts) become module-level names, collected here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from dataclasses import dataclass, field
+
+from compiler import model
+from compiler.targets.python import printer, pyir
+from compiler.targets.python.pyir import Expr, call, fact
+
+_ARITHMETIC = {"+": "_ADD", "-": "_SUBTRACT", "*": "_MULTIPLY"}  # exact, whatever the caller's decimal context
+_LONG_SET = 48  # characters: a longer set of values is a module constant, made once
+_LONG_TEXT = 42  # characters: a longer text is a module constant too, so conditions stay short
+
+
+def date_name(value: datetime.date) -> str:
+    return f"_DATE_{value.year:04d}_{value.month:02d}_{value.day:02d}"
+
+
+def decimal_name(value: decimal.Decimal) -> str:
+    """A decimal constant's module-level name: 1.0 -> _DECIMAL_1_0, -0.5 -> _DECIMAL_M0_5."""
+    text = str(value).replace("-", "M").replace(".", "_").replace("+", "")
+    return f"_DECIMAL_{text}"
+
+
+def codeset_name(name: str) -> str:
+    return f"_CODESET_{name.upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Ratio:
+    """A number as numerator / denominator, both free of division, so that comparing is exact."""
+
+    numerator: Expr
+    whole: bool  # the numerator is an int
+    denominator: Expr | None  # None: 1
+    denominator_whole: bool
+    sign: int  # the sign of every value the denominator takes
+
+
+@dataclass
+class Values:
+    """Lowers operands and collects what the module must define for them."""
+
+    policy: model.Policy
+    dates: set[datetime.date] = field(default_factory=set)
+    decimals: set[decimal.Decimal] = field(default_factory=set)
+    helpers: set[str] = field(default_factory=set)  # runtime features the code calls: exact, calendar...
+    constants: dict[Expr, str] = field(default_factory=dict)  # a long set or text, and its module name
+
+    def __post_init__(self) -> None:
+        for f in self.policy.facts:
+            if isinstance(f.type, model.Decimal):
+                self.decimals.update((f.type.low, f.type.high))
+
+    def operand(self, operand: model.Operand) -> Expr:
+        """The code for a value; every fact it reads is known here (a guard has tested them)."""
+        if isinstance(operand, model.FactRef):
+            return fact(operand.fact)
+        if isinstance(operand, model.ValueRef):
+            return self.operand(operand.operand)
+        if isinstance(operand, model.CodeSetRef):
+            self.helpers.add("codeset")
+            return pyir.Name(codeset_name(operand.name))
+        if isinstance(operand, model.Arith):
+            if operand.op == "/":
+                raise TypeError("a quotient is compared through ratio(), never computed in floating point")
+            left, right = self.operand(operand.left), self.operand(operand.right)
+            if operand.whole:
+                return pyir.BinOp(operand.op, left, right)
+            self.helpers.add("exact")
+            return call(_ARITHMETIC[operand.op], left, right)
+        if isinstance(operand, model.Shift):
+            return self.day_number(operand)
+        if isinstance(operand, model.Call):
+            return self.function(operand)
+        if isinstance(operand, model.Const):
+            return self.constant(operand.value)
+        raise TypeError(f"unhandled operand {type(operand).__name__}")
+
+    def function(self, operand: model.Call) -> Expr:
+        if operand.function == "count":
+            return call("len", self.operand(operand.arguments[0]))
+        if operand.function == "days_between" and not any(map(shifts, operand.arguments)):
+            start, end = (self.operand(a) for a in operand.arguments)
+            return pyir.Attr(pyir.BinOp("-", end, start), "days")
+        start, end = (self.day_number(a) for a in operand.arguments)
+        if operand.function == "days_between":
+            return pyir.BinOp("-", end, start)
+        self.helpers.add("calendar")
+        return call(f"_{operand.function}", start, end)
+
+    def constant(self, value: model.Value) -> Expr:
+        if isinstance(value, datetime.date):
+            self.dates.add(value)
+            return pyir.Name(date_name(value))
+        if isinstance(value, decimal.Decimal):
+            self.decimals.add(value)
+            return pyir.Name(decimal_name(value))
+        if isinstance(value, tuple):
+            items = tuple(pyir.Lit(v) if isinstance(v, str) else self.constant(v) for v in value)
+            inline = pyir.Tuple(items)
+            if len(printer.flat(inline)) <= _LONG_SET:
+                return inline
+            return self._hoisted(call("frozenset", pyir.Set(items)), "_SET")
+        if isinstance(value, str) and len(value) > _LONG_TEXT:
+            return self._hoisted(pyir.Lit(value), "_TEXT")
+        assert not isinstance(value, datetime.date)
+        return pyir.Lit(value)
+
+    def _hoisted(self, code: Expr, prefix: str) -> Expr:
+        return pyir.Name(self.constants.setdefault(code, f"{prefix}_{len(self.constants) + 1}"))
+
+    # -- Exact comparison ------------------------------------------------------------------------
+
+    def comparison(self, expr: model.Compare, op: str | None = None) -> Expr:
+        """`left OP right`, exactly: a quotient is compared by cross-multiplying, never by dividing.
+
+        a/b >= c/d is a*d >= c*b when b*d is positive, and a*d <= c*b when it is negative;
+        the checker has proved the sign of every divisor from the declared ranges.
+        """
+        op = op or expr.op
+        if shifts(expr.left) or shifts(expr.right):  # dates, one of them moved: compare day numbers
+            return pyir.Compare(op, self.day_number(expr.left), self.day_number(expr.right))
+        left, right = self.ratio(expr.left), self.ratio(expr.right)
+        if left.sign * right.sign < 0:
+            op = model.MIRRORED[op]
+        a = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+        b = self.product(right.numerator, right.whole, left.denominator, left.denominator_whole)
+        return pyir.Compare(op, a, b)
+
+    def ratio(self, operand: model.Operand) -> _Ratio:
+        """An operand as a quotient of two division-free expressions."""
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if not isinstance(operand, model.Arith) or not divides(operand):
+            return _Ratio(self.operand(operand), model.is_whole(operand), None, True, 1)
+        left, right = self.ratio(operand.left), self.ratio(operand.right)
+        if operand.op == "/":  # (a/b) / (c/d) = (a*d) / (b*c); c has the divisor's sign times d's
+            top = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+            one = left.denominator or pyir.Lit(1)
+            bottom = self.product(one, left.denominator_whole, right.numerator, right.whole)
+            sign = left.sign * right.sign * operand.divisor_sign
+            return _Ratio(top, left.whole and right.denominator_whole, bottom, False, sign)
+        if operand.op == "*":
+            top = self.product(left.numerator, left.whole, right.numerator, right.whole)
+            whole = left.denominator_whole and right.denominator_whole
+            under = self.optional_product(left.denominator, right.denominator, whole)
+            return _Ratio(top, left.whole and right.whole, under, whole, left.sign * right.sign)
+        # a/b + c/d = (a*d + c*b) / (b*d)
+        a = self.product(left.numerator, left.whole, right.denominator, right.denominator_whole)
+        c = self.product(right.numerator, right.whole, left.denominator, left.denominator_whole)
+        whole = left.whole and right.whole and left.denominator_whole and right.denominator_whole
+        if whole:
+            numerator: Expr = pyir.BinOp(operand.op, a, c)
+        else:
+            self.helpers.add("exact")
+            numerator = call(_ARITHMETIC[operand.op], a, c)
+        denominator_whole = left.denominator_whole and right.denominator_whole
+        under = self.optional_product(left.denominator, right.denominator, denominator_whole)
+        return _Ratio(numerator, whole, under, denominator_whole, left.sign * right.sign)
+
+    def product(self, a: Expr, a_whole: bool, b: Expr | None, b_whole: bool) -> Expr:
+        """`a * b`, exactly; None and 1 stand for 1."""
+        if b is None or b == pyir.Lit(1):
+            return a
+        if a == pyir.Lit(1):
+            return b
+        if a_whole and b_whole:
+            return pyir.BinOp("*", a, b)
+        self.helpers.add("exact")
+        return call("_MULTIPLY", a, b)
+
+    def optional_product(self, a: Expr | None, b: Expr | None, whole: bool) -> Expr | None:
+        """The product of two denominators, None standing for 1."""
+        if a is None or b is None:
+            return a or b
+        return self.product(a, whole, b, whole)
+
+    def day_number(self, operand: model.Operand) -> Expr:
+        """A date as its day number (0001-01-01 is 1): moved past 9999-12-31, it is still later than every date."""
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if not isinstance(operand, model.Shift):
+            return pyir.Call(pyir.Attr(self.operand(operand), "toordinal"))
+        if operand.unit == "days":
+            op = "+" if operand.amount >= 0 else "-"
+            return pyir.BinOp(op, self.day_number(operand.date), pyir.Lit(abs(operand.amount)))
+        self.helpers.add("calendar")
+        return call("_shift_months", self.day_number(operand.date), pyir.Lit(operand.amount))
+
+    def is_date(self, operand: model.Operand) -> bool:
+        while isinstance(operand, model.ValueRef):
+            operand = operand.operand
+        if isinstance(operand, model.FactRef):
+            return isinstance(self.policy.fact(operand.fact).type, model.Date)
+        if isinstance(operand, model.Const):
+            return isinstance(operand.value, datetime.date)
+        return isinstance(operand, model.Shift)
+
+
+def shifts(operand: model.Operand) -> bool:
+    """Whether a date is moved by a duration (so it may fall outside datetime.date's years)."""
+    while isinstance(operand, model.ValueRef):
+        operand = operand.operand
+    return isinstance(operand, model.Shift)
+
+
+def divides(operand: model.Operand) -> bool:
+    """Whether a number's formula divides anywhere."""
+    if isinstance(operand, model.ValueRef):
+        return divides(operand.operand)
+    return isinstance(operand, model.Arith) and (operand.op == "/" or divides(operand.left) or divides(operand.right))
