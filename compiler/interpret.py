@@ -458,7 +458,7 @@ def verify_examples(policy: model.Policy, file: str) -> list[Diagnostic]:
     """Each example must be a valid request, decided as its author expects."""
     found: list[Diagnostic] = []
     for example in policy.examples:
-        span = Span(file, example.line, 1, example.line, 1)
+        span = example.span or Span(file, example.line, 1, example.line, 1)
         try:
             decision = evaluate(policy, example.request)
         except InvalidRequest as exc:
@@ -469,5 +469,5 @@ def verify_examples(policy: model.Policy, file: str) -> list[Diagnostic]:
                 f"example '{example.title}' expects {example.expect}, "
                 f"but the policy decides {decision['outcome']} (by {decision['section']})"
             )
-            found.append(error("E603", message, span))
+            found.append(error("E603", message, example.expect_span or span))
     return found

@@ -20,6 +20,7 @@ from __future__ import annotations
 from compiler import model, nodes
 from compiler.check.decide import DecideCheck
 from compiler.check.header import HeaderCheck
+from compiler.check.prose import prose
 from compiler.check.provisions import ProvisionCheck
 from compiler.check.report import Report
 from compiler.check.scope import check_singletons, declare
@@ -70,7 +71,7 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
         unknown=decision.unknown,
         codesets=tuple(scope.codesets.values()),
         computed=tuple(c.value for c in scope.computed.values()),
-        sections=sections,
+        sections=prose(sections),
         examples=examples,
         source_name=source_name,
         source_sha256=source_sha256,

@@ -23,7 +23,7 @@ class ConditionCheck(ValueCheck):
         """Check an expression that must be a condition (true, false or unknown)."""
         if isinstance(expr, nodes.Name):
             if expr.name == "applicable" and self.has_applicability and expr.name not in self.facts:
-                return model.ProvisionRef(APPLICABILITY)
+                return model.ProvisionRef(APPLICABILITY, span=expr.span)
             if expr.name in self.computed or expr.name in self.codesets:
                 kind = "computed value" if expr.name in self.computed else "code set"
                 self.error("E206", f"'{expr.name}' is a {kind}, not a condition", expr.span, hint="compare it")
@@ -39,7 +39,7 @@ class ConditionCheck(ValueCheck):
                     hint="compare it, e.g. `age <= 18`",
                 )
                 return None
-            return model.FactRef(expr.name)
+            return model.FactRef(expr.name, span=expr.span)
         if isinstance(expr, nodes.SectionRef):
             target = self.provisions.get(expr.label)
             if target is None:
@@ -50,21 +50,21 @@ class ConditionCheck(ValueCheck):
             if target.kind not in CONDITION_KINDS:
                 self.error("E206", f"'{expr.label}' is {a(target.kind)}, which has no condition", expr.span)
                 return None
-            return model.ProvisionRef(expr.label)
+            return model.ProvisionRef(expr.label, span=expr.span)
         if isinstance(expr, nodes.BoolLit):
-            return model.Const(expr.value)
+            return model.Const(expr.value, span=expr.span)
         if isinstance(expr, nodes.Negation):
             operand = self.check_condition(expr.operand)
-            return None if operand is None else model.Not(operand)
+            return None if operand is None else model.Not(operand, span=expr.span)
         if isinstance(expr, (nodes.Conjunction, nodes.Disjunction, nodes.Quantified)):
             operands = [self.check_condition(o) for o in expr.operands]
             if any(o is None for o in operands):
                 return None
             checked = tuple(o for o in operands if o is not None)
             if isinstance(expr, nodes.Conjunction):
-                return model.Combine("all", len(checked), checked)
+                return model.Combine("all", len(checked), checked, span=expr.span)
             if isinstance(expr, nodes.Disjunction):
-                return model.Combine("any", 1, checked)
+                return model.Combine("any", 1, checked, span=expr.span)
             return self.quantify(expr.quantifier, checked)
         if isinstance(expr, nodes.Comparison):
             return self.check_comparison(expr)
@@ -81,16 +81,16 @@ class ConditionCheck(ValueCheck):
         if not operands:
             return None
         if quantifier.kind == "all":
-            return model.Combine("all", len(operands), operands)
+            return model.Combine("all", len(operands), operands, span=quantifier.span)
         if quantifier.kind == "any":
-            return model.Combine("any", 1, operands)
+            return model.Combine("any", 1, operands, span=quantifier.span)
         count = quantifier.count or 0
         if not 1 <= count <= len(operands):
             self.error(
                 "E207", f"'at least {count} of' needs between 1 and {len(operands)} conditions here", quantifier.span
             )
             return None
-        return model.Combine("at_least", count, operands)
+        return model.Combine("at_least", count, operands, span=quantifier.span)
 
     def check_emptiness(self, expr: nodes.Emptiness) -> model.Expr | None:
         subject = expr.operand
@@ -105,14 +105,14 @@ class ConditionCheck(ValueCheck):
                 "E203", f"'is empty' needs a set fact, but '{subject.name}' is {a(fact_type.kind)} fact", subject.span
             )
             return None
-        return model.Empty(model.FactRef(subject.name))
+        return model.Empty(model.FactRef(subject.name, span=subject.span), span=expr.span)
 
     def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
         if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):
             return self.compare_quantities(expr)
         left, right = expr.left, expr.right
         # Put the fact on the left so that `3 <= eckardt_score` reads as `eckardt_score >= 3`.
-        op = expr.op
+        op = model.COMPARE_OPS[expr.op]
         if not self._is_fact(left) and self._is_fact(right):
             left, right = right, left
             op = model.MIRRORED[op]
@@ -147,7 +147,9 @@ class ConditionCheck(ValueCheck):
                     expr.span,
                 )
                 return None
-            return model.Compare(op, model.FactRef(left.name), model.FactRef(right.name))
+            return model.Compare(
+                op, model.FactRef(left.name, span=left.span), model.FactRef(right.name, span=right.span), span=expr.span
+            )
         if isinstance(fact_type, model.EnumSet):
             self.error(
                 "E203",
@@ -162,7 +164,7 @@ class ConditionCheck(ValueCheck):
         if isinstance(fact_type, model.Integer):
             assert isinstance(value.value, int)
             self.check_satisfiable(expr, left.name, fact_type, op, value.value)
-        return model.Compare(op, model.FactRef(left.name), value)
+        return model.Compare(op, model.FactRef(left.name, span=left.span), value, span=expr.span)
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
         if not can_hold(t.low, t.high, op, n):
@@ -182,7 +184,7 @@ class ConditionCheck(ValueCheck):
         fact_type = self.lookup_fact(left)
         if fact_type is None:
             return None
-        subject = model.FactRef(left.name)
+        subject = model.FactRef(left.name, span=left.span)
         if isinstance(fact_type, model.Codes):
             if isinstance(right, nodes.Name) and right.name in self.codesets:
                 codeset = self.codesets[right.name]
@@ -193,7 +195,7 @@ class ConditionCheck(ValueCheck):
                         expr.span,
                     )
                     return None
-                return model.Intersects(subject, model.CodeSetRef(right.name))
+                return model.Intersects(subject, model.CodeSetRef(right.name, span=right.span), span=expr.span)
             self.error("E203", f"'{left.name}' is a list of codes; test it against a code set", right.span)
             return None
         if not isinstance(fact_type, model.EnumSet):
@@ -204,7 +206,7 @@ class ConditionCheck(ValueCheck):
             if other != fact_type:
                 self.error("E203", f"'{left.name}' and '{right.name}' are not sets of the same values", expr.span)
                 return None
-            return model.Intersects(subject, model.FactRef(right.name))
+            return model.Intersects(subject, model.FactRef(right.name, span=right.span), span=expr.span)
         if not isinstance(right, nodes.SetLit) or not right.items:
             self.error("E203", "'intersects' needs a set such as {a, b} or a set fact on its right", right.span)
             return None
@@ -212,7 +214,8 @@ class ConditionCheck(ValueCheck):
         values = [self.check_value(item, member_type, left.name) for item in right.items]
         if any(v is None for v in values):
             return None
-        return model.Intersects(subject, model.Const(model.sorted_set(v.value for v in values if v is not None)))
+        constants = model.Const(model.sorted_set(v.value for v in values if v is not None), span=right.span)
+        return model.Intersects(subject, constants, span=expr.span)
 
     def check_membership(self, expr: nodes.Membership) -> model.Expr | None:
         element, collection = expr.element, expr.collection
@@ -230,7 +233,8 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
             assert isinstance(element, nodes.Name)
-            return model.Member(model.FactRef(element.name), model.CodeSetRef(collection.name))
+            element_ref = model.FactRef(element.name, span=element.span)
+            return model.Member(element_ref, model.CodeSetRef(collection.name, span=collection.span), span=expr.span)
         if isinstance(collection, nodes.Name) and self._is_fact(collection):
             set_type = self.lookup_fact(collection)
             if set_type is None:
@@ -243,7 +247,8 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
             value = self.check_value(element, model.Enum(set_type.values, set_type.labels), collection.name)
-            return None if value is None else model.Member(value, model.FactRef(collection.name))
+            collection_ref = model.FactRef(collection.name, span=collection.span)
+            return None if value is None else model.Member(value, collection_ref, span=expr.span)
         if not isinstance(collection, nodes.SetLit):
             if isinstance(collection, nodes.Name):
                 self.lookup_fact(collection)
@@ -284,8 +289,8 @@ class ConditionCheck(ValueCheck):
                     collection.span,
                 )
                 return None
-        constants = model.Const(model.sorted_set(v.value for v in values if v is not None))
-        return model.Member(model.FactRef(element.name), constants)
+        constants = model.Const(model.sorted_set(v.value for v in values if v is not None), span=collection.span)
+        return model.Member(model.FactRef(element.name, span=element.span), constants, span=expr.span)
 
     def check_value(self, expr: nodes.Expr, fact_type: model.FactType, fact: str) -> model.Const | None:
         """A literal compared with a fact of `fact_type`."""
@@ -299,7 +304,7 @@ class ConditionCheck(ValueCheck):
                         suggest(expr.name, fact_type.values) or f"its values are {', '.join(fact_type.values)}",
                     )
                     return None
-                return model.Const(expr.name)
+                return model.Const(expr.name, span=expr.span)
             self.error(
                 "E203",
                 f"'{fact}' is an enum; compare it with one of its values ({', '.join(fact_type.values)})",
@@ -326,7 +331,7 @@ class ConditionCheck(ValueCheck):
             )
             return None
         if isinstance(expr, nodes.DateLit):
-            return None if expr.value is None else model.Const(expr.value)
+            return None if expr.value is None else model.Const(expr.value, span=expr.span)
         assert isinstance(expr, (nodes.BoolLit, nodes.IntLit, nodes.StrLit))
         if isinstance(fact_type, model.String) and fact_type.pattern and isinstance(expr, nodes.StrLit):
             if not re.fullmatch(fact_type.pattern, expr.value):
@@ -334,7 +339,7 @@ class ConditionCheck(ValueCheck):
                     "E204", f"\"{expr.value}\" never matches the pattern of '{fact}' ({fact_type.pattern})", expr.span
                 )
                 return None
-        return model.Const(expr.value)
+        return model.Const(expr.value, span=expr.span)
 
     def _is_fact(self, expr: nodes.Expr) -> bool:
         return isinstance(expr, nodes.Name) and (expr.name in self.facts or not self._is_value_name(expr.name))

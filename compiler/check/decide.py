@@ -28,9 +28,7 @@ class DecideCheck(Pass):
         super().__init__(scope, report)
         self.conditions = ConditionCheck(scope, report)
 
-    def check_revisions(
-        self, decides: list[nodes.Decide], effective: datetime.date | None
-    ) -> Decision | None:
+    def check_revisions(self, decides: list[nodes.Decide], effective: datetime.date | None) -> Decision | None:
         """One `decide` per revision; several must each say when they are in force, and together cover every day."""
         checked = [self.check_decide(d) for d in decides]
         if any(c is None for c in checked):

@@ -113,7 +113,9 @@ class HeaderCheck(Pass):
             self.error("E120", "applies_to lists no state", applies.span)
         if not ok or not states:
             return None
-        state, date = model.FactRef(applies.state_fact.name), model.FactRef(applies.date_fact.name)
+        span = applies.span  # every test made from `applies_to` points at it
+        state = model.FactRef(applies.state_fact.name, span=applies.state_fact.span)
+        date = model.FactRef(applies.date_fact.name, span=applies.date_fact.span)
         # States that share their dates share one test: `state in {GA, IN} and date >= ...`.
         periods: dict[tuple[datetime.date, datetime.date | None], list[str]] = {}
         for s in states:
@@ -121,13 +123,13 @@ class HeaderCheck(Pass):
         per_period: list[model.Expr] = []
         for (start, end), codes in periods.items():
             parts: list[model.Expr] = [
-                model.Member(state, model.Const(model.sorted_set(codes))),
-                model.Compare(">=", date, model.Const(start)),
+                model.Member(state, model.Const(model.sorted_set(codes), span=span), span=span),
+                model.Compare(">=", date, model.Const(start, span=span), span=span),
             ]
             if end is not None:
-                parts.append(model.Compare("<", date, model.Const(end)))
-            per_period.append(model.Combine("all", len(parts), tuple(parts)))
-        condition = model.Combine("any", 1, tuple(per_period))
+                parts.append(model.Compare("<", date, model.Const(end, span=span), span=span))
+            per_period.append(model.Combine("all", len(parts), tuple(parts), span=span))
+        condition = model.Combine("any", 1, tuple(per_period), span=span)
 
         def describe(s: model.State) -> str:
             notes = []

@@ -42,7 +42,11 @@ class ProvisionCheck(Pass):
                         f"'{child.label}' has no condition, so it cannot be part of '{provision.label}'",
                         self.provisions[child.label].span,
                     )
-            operands = tuple(model.ProvisionRef(c.label) for c in children if c.condition is not None)
+            operands = tuple(
+                model.ProvisionRef(c.label, span=self.provisions[c.label].span)
+                for c in children
+                if c.condition is not None
+            )
             condition = self.conditions.quantify(body.quantifier, operands)
         elif isinstance(body, nodes.Clarifies):
             clarifies = self.check_clarifies(body)

@@ -33,7 +33,12 @@ class Quantity:
 
 
 # Time units: days and weeks count days, months and years count months; the two never mix.
-TIME_UNITS = {"days": ("days", 1), "weeks": ("days", 7), "months": ("months", 1), "years": ("months", 12)}
+TIME_UNITS: dict[str, tuple[model.TimeUnit, int]] = {
+    "days": ("days", 1),
+    "weeks": ("days", 7),
+    "months": ("months", 1),
+    "years": ("months", 12),
+}
 FUNCTIONS = {
     "days_between": "the whole days from the first date to the second",
     "months_between": "the whole calendar months from the first date to the second",

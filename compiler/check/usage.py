@@ -58,7 +58,12 @@ class UsageCheck(Pass):
                 )
             facts = tuple((f.name, f.value) for f in example.facts)
             expect = example.expect.name if example.expect else None
-            checked.append(model.Example(example.title, facts, expect, example.span.line))
+            expect_span = example.expect.span if example.expect else None
+            checked.append(
+                model.Example(
+                    example.title, facts, expect, example.span.line, span=example.span, expect_span=expect_span
+                )
+            )
         return tuple(checked)
 
 

@@ -45,9 +45,7 @@ def declare_computed(scope: Scope, values: list[nodes.Computed], report: Report)
         if value.unit is not None and quantity.kind == "number":
             derived, declared = quantity.unit, unit_product(value.unit, None, 1)
             cancelled = derived is None and any(_unit_of(scope, f) for f in model.facts_read(operand))
-            if (derived is not None or cancelled) and derived != declared and not (
-                declared == "%" and derived is None
-            ):
+            if (derived is not None or cancelled) and derived != declared and not (declared == "%" and derived is None):
                 shown = derived or "no unit (its units cancel)"
                 report.error(
                     "E208",
@@ -98,17 +96,19 @@ class ValueCheck(Pass):
 
     def quantity(self, expr: nodes.Expr) -> tuple[model.Operand, Quantity] | None:
         if isinstance(expr, nodes.IntLit):
-            return model.Const(expr.value), Quantity("number", None, Fraction(expr.value), Fraction(expr.value))
+            return model.Const(expr.value, span=expr.span), Quantity(
+                "number", None, Fraction(expr.value), Fraction(expr.value)
+            )
         if isinstance(expr, nodes.DecimalLit):
             exact = Fraction(expr.value)
             if exact.denominator == 1:  # `35.0` is the whole number 35
-                return model.Const(int(exact)), Quantity("number", None, exact, exact)
-            return model.Const(expr.value), Quantity("number", None, exact, exact, whole=False)
+                return model.Const(int(exact), span=expr.span), Quantity("number", None, exact, exact)
+            return model.Const(expr.value, span=expr.span), Quantity("number", None, exact, exact, whole=False)
         if isinstance(expr, nodes.DurationLit):
             amount = Fraction(expr.amount)
-            return model.Const(expr.amount), Quantity("duration", expr.unit, amount, amount)
+            return model.Const(expr.amount, span=expr.span), Quantity("duration", expr.unit, amount, amount)
         if isinstance(expr, nodes.DateLit):
-            return None if expr.value is None else (model.Const(expr.value), Quantity("date"))
+            return None if expr.value is None else (model.Const(expr.value, span=expr.span), Quantity("date"))
         if isinstance(expr, nodes.Name):
             return self.named_quantity(expr)
         if isinstance(expr, nodes.Arithmetic):
@@ -123,18 +123,21 @@ class ValueCheck(Pass):
             self.report.used_computed.add(name.name)
             value = self.computed[name.name]
             operand, quantity = value.operand, value.quantity
-            return model.ValueRef(name.name, operand, quantity.whole or quantity.kind == "date"), quantity
+            whole = quantity.whole or quantity.kind == "date"
+            return model.ValueRef(name.name, operand, whole, span=name.span), quantity
         if name.name in self.codesets:
-            return model.CodeSetRef(name.name), Quantity("collection")
+            return model.CodeSetRef(name.name, span=name.span), Quantity("collection")
         fact_type = self.lookup_fact(name)
         if fact_type is None:
             return None
-        ref = model.FactRef(name.name)
+        ref = model.FactRef(name.name, span=name.span)
         if isinstance(fact_type, model.Integer):
             return ref, Quantity("number", fact_type.unit, Fraction(fact_type.low), Fraction(fact_type.high))
         if isinstance(fact_type, model.Decimal):
             low, high = Fraction(fact_type.low), Fraction(fact_type.high)
-            return model.FactRef(name.name, decimal=True), Quantity("number", fact_type.unit, low, high, whole=False)
+            return model.FactRef(name.name, decimal=True, span=name.span), Quantity(
+                "number", fact_type.unit, low, high, whole=False
+            )
         if isinstance(fact_type, model.Date):
             return ref, Quantity("date")
         if isinstance(fact_type, (model.EnumSet, model.Codes)):
@@ -148,12 +151,12 @@ class ValueCheck(Pass):
         if left is None or right is None:
             return None
         (a, qa), (b, qb) = left, right
-        op = expr.op
+        op = model.ARITH_OPS[expr.op]
         if qa.kind == "date" and qb.kind == "duration" and op in "+-":
             base, factor = TIME_UNITS[qb.unit or "days"]
             assert isinstance(b, model.Const) and isinstance(b.value, int)
             amount = b.value * factor * (1 if op == "+" else -1)
-            return model.Shift(a, amount, base), Quantity("date")
+            return model.Shift(a, amount, base, span=expr.span), Quantity("date")
         if qa.kind == "date" and qb.kind == "date" and op == "-":
             self.error(
                 "E203",
@@ -176,7 +179,7 @@ class ValueCheck(Pass):
                 self.error("E208", f"cannot {'add' if op == '+' else 'subtract'} {qb.unit} and {qa.unit}", expr.span)
                 return None
             bounds = add(qa, qb) if op == "+" else add(qa, Quantity("number", None, neg(qb.high), neg(qb.low)))
-            return model.Arith(op, a, b), Quantity("number", qa.unit or qb.unit, *bounds, whole=whole)
+            return model.Arith(op, a, b, span=expr.span), Quantity("number", qa.unit or qb.unit, *bounds, whole=whole)
         if op == "/" and (qb.low is None or qb.high is None or qb.low <= 0 <= qb.high):
             shown = fmt_range(qb)
             self.error(
@@ -188,7 +191,7 @@ class ValueCheck(Pass):
             return None
         unit = unit_product(qa.unit, qb.unit, 1 if op == "*" else -1)
         sign = 0 if op != "/" else 1 if qb.low is not None and qb.low > 0 else -1
-        return model.Arith(op, a, b, sign), Quantity("number", unit, *multiply(qa, qb, op), whole=whole)
+        return model.Arith(op, a, b, sign, span=expr.span), Quantity("number", unit, *multiply(qa, qb, op), whole=whole)
 
     def call(self, expr: nodes.Call) -> tuple[model.Operand, Quantity] | None:
         name = expr.function.name
@@ -206,16 +209,18 @@ class ValueCheck(Pass):
             return None
         operands = tuple(o for o, _ in arguments)
         if name == "count":
-            return model.Call(name, operands), Quantity("number", None, Fraction(0), arguments[0][1].high)
+            return model.Call("count", operands, span=expr.span), Quantity(
+                "number", None, Fraction(0), arguments[0][1].high
+            )
         unit = name.removesuffix("_between")
-        return model.Call(name, operands), Quantity("number", unit)
+        return model.Call(model.FUNCTIONS[name], operands, span=expr.span), Quantity("number", unit)
 
     def compare_quantities(self, expr: nodes.Comparison) -> model.Expr | None:
         left, right = self.quantity(expr.left), self.quantity(expr.right)
         if left is None or right is None:
             return None
         (a, qa), (b, qb) = left, right
-        op = expr.op
+        op = model.COMPARE_OPS[expr.op]
         if qa.kind == "duration" and qb.kind != "duration":  # the number on the left: `12 weeks < days_between(...)`
             (a, qa), (b, qb) = (b, qb), (a, qa)
             op = model.MIRRORED[op]
@@ -235,7 +240,10 @@ class ValueCheck(Pass):
             if qa.unit == "years" and (b.value * factor) % 12:
                 self.error("E208", f"{b.value} {qb.unit} is not a whole number of years", expr.right.span)
                 return None
-            b, qb = model.Const(amount), Quantity("number", qa.unit, Fraction(amount), Fraction(amount))
+            b, qb = (
+                model.Const(amount, span=expr.right.span),
+                Quantity("number", qa.unit, Fraction(amount), Fraction(amount)),
+            )
         if qa.kind != qb.kind or qa.kind not in ("number", "date"):
             self.error("E203", f"cannot compare {qa.describe()} with {qb.describe()}", expr.span)
             return None
@@ -247,8 +255,8 @@ class ValueCheck(Pass):
             op = model.MIRRORED[op]
         if isinstance(b, model.Const) and isinstance(b.value, (int, decimal.Decimal)) and not isinstance(b.value, bool):
             self.check_reachable_range(expr, qa, op, Fraction(b.value))
-        return model.Compare(op, a, b)
+        return model.Compare(op, a, b, span=expr.span)
 
-    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: str, n: Fraction) -> None:
+    def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: model.CompareOp, n: Fraction) -> None:
         if not can_hold(q.low, q.high, op, n):
             self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)

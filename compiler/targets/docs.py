@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any, assert_never
 
 import compiler
-from compiler import contract, jsontext, model, nodes
+from compiler import contract, jsontext, model
 from compiler.contract import Shape
 from compiler.targets import diagram, shared
 from compiler.targets.shared import Built, Files
@@ -104,7 +104,7 @@ def describe(expr: model.Expr | model.Operand) -> str:
     if isinstance(expr, model.Arith):
         return f"({describe(expr.left)} {md(_ARITH[expr.op])} {describe(expr.right)})"
     if isinstance(expr, model.Shift):
-        amount, unit = abs(expr.amount), expr.unit
+        amount, unit = abs(expr.amount), str(expr.unit)
         if unit == "days" and amount % 7 == 0 and amount:
             amount, unit = amount // 7, "weeks"
         return f"{describe(expr.date)} {'+' if expr.amount >= 0 else '−'} {amount} {unit}"
@@ -199,7 +199,7 @@ def render(policy: model.Policy, evaluator: str) -> str:
         type_of=lambda fact: type_of(contract.field(fact)),
         diagrams=[diagram.render(policy, revision) for revision in policy.revisions],
         examples=_example_run(policy, evaluator),
-        nodes=nodes,
+        model=model,
         advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),
         provisions={p.label: p for p in policy.provisions},
         quantifier={"all": "all of the following", "any": "any of the following"},

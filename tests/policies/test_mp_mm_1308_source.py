@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from compiler import nodes
+from compiler import model, nodes
 from compiler.model import Policy
 from compiler.parse import parse
 from tests.conftest import POLICY_SOURCE, SHARED
@@ -99,7 +99,7 @@ def test_metadata_states_and_dates(policy: Policy) -> None:
 
 def test_revision_history_and_references_are_kept(policy: Policy) -> None:
     items = [i for s in policy.sections for i in s.items]
-    revisions = [(r.kind, r.date.text if r.date else None) for r in items if isinstance(r, nodes.Revision)]
+    revisions = [(r.kind, r.date) for r in items if isinstance(r, model.HistoryEntry)]
     assert revisions == [
         ("issued", "2023-02-15"),
         ("revised", "2024-02-14"),
@@ -108,6 +108,6 @@ def test_revision_history_and_references_are_kept(policy: Policy) -> None:
         ("effective", "2025-11-01"),
         ("archived", None),
     ]
-    references = [r for r in items if isinstance(r, nodes.Reference)]
+    references = [r for r in items if isinstance(r, model.Citation)]
     assert len(references) == 14
     assert sum(1 for r in references if r.doi) == 11

@@ -18,7 +18,8 @@ from compiler.targets.python import pyir
 from compiler.targets.python.pyir import NONE, Expr, Stmt, call, fact, is_none
 from compiler.targets.python.values import Values
 
-_NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}  # for known values only
+# For known values only: where a value may be unknown, `not (a < b)` is not `a >= b`.
+_NEGATED: dict[model.CompareOp, model.CompareOp] = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 Refs = Literal["call", "local", "inline"]
 
 

@@ -121,7 +121,7 @@ class Values:
 
     # -- Exact comparison ------------------------------------------------------------------------
 
-    def comparison(self, expr: model.Compare, op: str | None = None) -> Expr:
+    def comparison(self, expr: model.Compare, op: model.CompareOp | None = None) -> Expr:
         """`left OP right`, exactly: a quotient is compared by cross-multiplying, never by dividing.
 
         a/b >= c/d is a*d >= c*b when b*d is positive, and a*d <= c*b when it is negative;

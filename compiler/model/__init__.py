@@ -1,0 +1,96 @@
+"""The checked policy: what compiler/check hands to the interpreter and the targets.
+
+Unlike the AST, every name here is resolved (a fact, an enum value or a provision), every
+expression is well typed and carries its source span, and the order of decision is complete.
+Targets read this model only; it depends on no other stage.
+
+    types.py    fact types, code sets, facts and computed values
+    expr.py     conditions and operands
+    walk.py     children of an expression, and the facts and values it reads
+    visit.py    ExprVisitor: one exhaustive dispatch, loud on what a walker does not handle
+    policy.py   provisions, outcomes, revisions, examples, prose: the Policy
+"""
+
+from compiler.model.expr import (
+    ARITH_OPS,
+    COMPARE_OPS,
+    FUNCTIONS,
+    LEAVES,
+    MIRRORED,
+    Arith,
+    ArithOp,
+    Call,
+    CodeSetRef,
+    Combine,
+    CombineKind,
+    Compare,
+    CompareOp,
+    Const,
+    Empty,
+    Expr,
+    FactRef,
+    Function,
+    Intersects,
+    Member,
+    Not,
+    Operand,
+    ProvisionRef,
+    Scalar,
+    Shift,
+    TimeUnit,
+    Value,
+    ValueRef,
+    finite_decimal,
+    is_whole,
+    sorted_set,
+)
+from compiler.model.policy import (
+    APPLICABILITY,
+    REVISION,
+    Applicability,
+    Citation,
+    Example,
+    HistoryEntry,
+    JsonValue,
+    Outcome,
+    Paragraphs,
+    Policy,
+    Prose,
+    Provision,
+    ProvisionPlace,
+    Revision,
+    Rule,
+    Section,
+    State,
+    Term,
+)
+from compiler.model.types import (
+    CODE_SYSTEMS,
+    Boolean,
+    Code,
+    Codes,
+    CodeSet,
+    Computed,
+    Date,
+    Decimal,
+    Enum,
+    EnumSet,
+    Fact,
+    FactType,
+    Integer,
+    String,
+)
+from compiler.model.visit import ExprVisitor, UnsupportedNode
+from compiler.model.walk import children, facts_read, provisions_referenced, values_read
+
+__all__ = [
+    "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit",
+    "APPLICABILITY", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
+    "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
+    "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",
+    "ExprVisitor", "Fact", "FactRef", "FactType", "Function", "HistoryEntry", "Integer", "Intersects", "JsonValue",
+    "Member", "Not", "Operand", "Outcome", "Paragraphs", "Policy", "Prose", "Provision", "ProvisionPlace",
+    "ProvisionRef", "Revision", "Rule", "Scalar", "Section", "Shift", "State", "String", "Term",
+    "UnsupportedNode", "Value", "ValueRef", "children", "facts_read", "finite_decimal", "is_whole",
+    "provisions_referenced", "sorted_set", "values_read",
+]  # fmt: skip
