@@ -1,13 +1,14 @@
 """policyc: a compiler for medical policies written as code.
 
-The pipeline, one module per stage, data flowing one way:
+The pipeline, one package per stage, data flowing one way (docs/architecture.md):
 
-    source text --parse.py--> nodes.PolicyFile (AST)
-                --check.py--> model.Policy (checked)
-                --targets/--> generated files (Python evaluator, ...)
+    source text --syntax/--> nodes.PolicyFile (syntax tree)
+                --check/---> model.Policy (checked, in model/)
+                --targets/-> generated files: Python evaluator (with runtime/), schemas, models, docs
 
-`interpret.py` evaluates a checked policy directly; it is the oracle that the
-generated evaluators are tested against. `cli.py` is the `policyc` command.
+`contract.py` describes each policy's request and decision once for the targets;
+`interpret.py` evaluates a checked policy directly: the oracle that the generated
+evaluators are tested against. `cli.py` is the `policyc` command.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from compiler.check import check
 from compiler.diagnostics import CompileError, Diagnostic, Span, error, has_errors
 from compiler.interpret import verify_examples
 from compiler.model import Policy
-from compiler.parse import parse
+from compiler.syntax.parse import parse
 
 __version__ = "0.1.0"
 

@@ -276,7 +276,7 @@ def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage
 def run_fmt(paths: list[Path], check: bool) -> int:
     import difflib
 
-    from compiler.fmt import format_source
+    from compiler.syntax.fmt import format_source
 
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}

@@ -21,10 +21,10 @@ import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, assert_never
+from typing import Any
 
 from compiler import interpret, model
-from compiler.fmt import quote
+from compiler.syntax.unparse import condition, model_type
 
 EXHAUSTIVE_LIMIT = 200_000  # requests decided when the whole space is enumerated
 SAMPLES = 64  # completions of the other facts in a targeted search
@@ -109,13 +109,13 @@ def _states(policy: model.Policy) -> dict[str, str]:
 
 
 def _facts(policy: model.Policy) -> dict[str, str]:
-    return {f.name: type_text(f.type) for f in policy.facts}
+    return {f.name: model_type(f.type) for f in policy.facts}
 
 
 def _provisions(policy: model.Policy) -> dict[str, str]:
     """Each provision's kind and condition; applicability's meaning is in the states."""
     return {
-        p.label: p.kind + (f" when {expression_text(p.condition)}" if p.condition is not None else "")
+        p.label: p.kind + (f" when {condition(p.condition)}" if p.condition is not None else "")
         for p in policy.provisions
         if p.label != model.APPLICABILITY
     }
@@ -139,69 +139,6 @@ def _order(policy: model.Policy) -> list[str]:
         lines += [f"{head}{r.outcome} when {r.condition_text}" for r in revision.rules]
         lines.append(f"{head}otherwise {revision.otherwise}")
     return [*lines, f"unknown {policy.unknown}"]
-
-
-def type_text(t: model.FactType) -> str:
-    unit = f' unit "{t.unit}"' if isinstance(t, (model.Integer, model.Decimal)) and t.unit else ""
-    if isinstance(t, model.Integer):
-        return f"integer {t.low}..{t.high}{unit}"
-    if isinstance(t, model.Decimal):
-        return f"decimal {t.low:g}..{t.high:g}{unit}"
-    if isinstance(t, (model.Code, model.Codes)):
-        return f"{t.kind} {t.system}"
-    if isinstance(t, model.Enum):
-        return "enum {" + ", ".join(t.values) + "}"
-    if isinstance(t, model.EnumSet):
-        return "set of {" + ", ".join(t.values) + "}"
-    if isinstance(t, model.String):
-        return f"string matching {t.pattern!r}" if t.pattern else "string"
-    if isinstance(t, model.Boolean | model.Date):
-        return t.kind
-    assert_never(t)
-
-
-def expression_text(expr: model.Expr | model.Operand) -> str:
-    """A condition in the policy language's own syntax: `eckardt_score >= 3`."""
-    if isinstance(expr, model.FactRef):
-        return expr.fact
-    if isinstance(expr, model.CodeSetRef):
-        return expr.name
-    if isinstance(expr, model.ValueRef):  # by its formula, so that a changed formula is a changed condition
-        return expression_text(expr.operand)
-    if isinstance(expr, model.Arith):
-        return f"({expression_text(expr.left)} {expr.op} {expression_text(expr.right)})"
-    if isinstance(expr, model.Shift):
-        sign = "+" if expr.amount >= 0 else "-"
-        return f"{expression_text(expr.date)} {sign} {abs(expr.amount)} {expr.unit}"
-    if isinstance(expr, model.Call):
-        return f"{expr.function}(" + ", ".join(expression_text(a) for a in expr.arguments) + ")"
-    if isinstance(expr, model.Intersects):
-        return f"{expression_text(expr.left)} intersects {expression_text(expr.right)}"
-    if isinstance(expr, model.ProvisionRef):
-        return expr.label
-    if isinstance(expr, model.Const):
-        return _constant(expr.value)
-    if isinstance(expr, model.Compare):
-        return f"{expression_text(expr.left)} {expr.op} {expression_text(expr.right)}"
-    if isinstance(expr, model.Member):
-        return f"{expression_text(expr.element)} in {expression_text(expr.collection)}"
-    if isinstance(expr, model.Empty):
-        return f"{expression_text(expr.operand)} is empty"
-    if isinstance(expr, model.Not):
-        inner = expression_text(expr.operand)
-        return f"not {inner}" if isinstance(expr.operand, (model.FactRef, model.ProvisionRef)) else f"not ({inner})"
-    quantifier = f"at least {expr.count} of" if expr.kind == "at_least" else f"{expr.kind} of"
-    return f"{quantifier}(" + ", ".join(expression_text(o) for o in expr.operands) + ")"
-
-
-def _constant(value: model.Value) -> str:
-    if isinstance(value, tuple):
-        return "{" + ", ".join(_constant(v) for v in value) + "}"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return quote(value)
-    return str(value)
 
 
 # -- Decision impact -----------------------------------------------------------------------------------

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import interpret, model, nodes
+from compiler import interpret, model
 from compiler.diagnostics import Diagnostic, Span, error, warning
-from compiler.parse import parse_tests
+from compiler.syntax import nodes
+from compiler.syntax.parse import parse_tests
 
 INVALID = "invalid"  # `expect invalid`: the evaluator must reject the request
 SIDES = ("true", "false", "unknown")

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from compiler.cli import main
 from tests.conftest import EVALUATOR, import_file
+from tests.syntax.test_parse import EXAMPLES
 from tests.test_interpret import requests
-from tests.test_parse import EXAMPLES
 
 EVALUATE = import_file(EVALUATOR, "mp_mm_1308_robustness")
 FACT_NAMES = list(EVALUATE.FACTS)

@@ -17,7 +17,7 @@ problem at once; a model is returned only when there are no errors.
 
 from __future__ import annotations
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.decide import DecideCheck
 from compiler.check.header import HeaderCheck
 from compiler.check.prose import prose
@@ -27,6 +27,7 @@ from compiler.check.scope import check_singletons, declare
 from compiler.check.usage import UsageCheck
 from compiler.check.values import declare_computed
 from compiler.diagnostics import Diagnostic, has_errors
+from compiler.syntax import nodes
 
 
 def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple[model.Policy | None, list[Diagnostic]]:

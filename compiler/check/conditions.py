@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.quantities import can_hold
 from compiler.check.report import a, describe, suggest
 from compiler.check.values import ValueCheck
+from compiler.syntax import nodes
 
 APPLICABILITY = model.APPLICABILITY
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")

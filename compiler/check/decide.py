@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.conditions import APPLICABILITY, ConditionCheck
 from compiler.check.report import Report, a, suggest
 from compiler.check.scope import Pass, Scope
+from compiler.syntax import nodes
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,10 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.report import fold, suggest
 from compiler.check.scope import Pass
+from compiler.syntax import nodes
 
 # Metadata keys a policy header may carry; the first two are required.
 REQUIRED_META = ("title", "effective")

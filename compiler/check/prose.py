@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from compiler import model, nodes
+from compiler import model
+from compiler.syntax import nodes
 
 
 def prose(sections: tuple[nodes.Section, ...]) -> tuple[model.Section, ...]:

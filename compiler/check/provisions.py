@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.conditions import CONDITION_KINDS, ConditionCheck
 from compiler.check.report import Report, a, suggest
 from compiler.check.scope import Pass, Scope
 from compiler.check.wording import check_wording_numbers
+from compiler.syntax import nodes
 
 
 class ProvisionCheck(Pass):

@@ -10,8 +10,8 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from compiler import nodes
 from compiler.diagnostics import Diagnostic, Span, error, warning
+from compiler.syntax import nodes
 
 
 @dataclass

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import assert_never
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.quantities import Quantity
 from compiler.check.report import Report, a, suggest
 from compiler.diagnostics import Span
+from compiler.syntax import nodes
 
 MAX_NAME_LENGTH = 40  # of a fact, value, code set, outcome or enum value
 

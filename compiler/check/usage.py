@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.report import a, fold, suggest
 from compiler.check.scope import Pass
+from compiler.syntax import nodes
 
 
 class UsageCheck(Pass):

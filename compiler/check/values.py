@@ -12,7 +12,7 @@ import decimal
 from fractions import Fraction
 from types import MappingProxyType
 
-from compiler import model, nodes
+from compiler import model
 from compiler.check.quantities import (
     FUNCTIONS,
     TIME_UNITS,
@@ -26,7 +26,8 @@ from compiler.check.quantities import (
 )
 from compiler.check.report import Report, a, describe, fold, suggest
 from compiler.check.scope import ComputedValue, Pass, Scope
-from compiler.fmt import expression
+from compiler.syntax import nodes
+from compiler.syntax.unparse import expression
 
 
 def declare_computed(scope: Scope, values: list[nodes.Computed], report: Report) -> Scope:

@@ -9,8 +9,8 @@ import dataclasses
 import re
 from fractions import Fraction
 
-from compiler import nodes
 from compiler.check.report import Report
+from compiler.syntax import nodes
 
 
 def check_wording_numbers(report: Report, provision: nodes.Provision, body: nodes.Condition) -> None:

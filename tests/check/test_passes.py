@@ -7,14 +7,14 @@ from fractions import Fraction
 
 import pytest
 
-from compiler import nodes
 from compiler.check.conditions import ConditionCheck
 from compiler.check.quantities import Quantity, fmt_range, unit_product
 from compiler.check.report import Report
 from compiler.check.scope import declare
 from compiler.check.values import declare_computed
 from compiler.check.wording import check_wording_numbers
-from compiler.parse import parse
+from compiler.syntax import nodes
+from compiler.syntax.parse import parse
 
 SOURCE = """\
 policy "T-1" {

@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from compiler import model, nodes
+from compiler import model
 from compiler.model import Policy
-from compiler.parse import parse
+from compiler.syntax import nodes
+from compiler.syntax.parse import parse
 from tests.conftest import POLICY_SOURCE, SHARED
 
 SEED = SHARED / "seed" / "000_bdadfc4ca935440e.txt"

@@ -15,7 +15,7 @@ import markdown
 import pytest
 
 from compiler import compile_source, find_sources, load, model, targets
-from compiler.fmt import quote
+from compiler.syntax.unparse import quote
 from compiler.targets import diagram, docs
 from tests.conftest import POLICY_SOURCE, ROOT
 from tests.targets.test_python import HOSTILE, hostile_policy

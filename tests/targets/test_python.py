@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from compiler import compile_source, load
-from compiler.fmt import quote
 from compiler.model import Policy
+from compiler.syntax.unparse import quote
 from compiler.targets import python, shared
 from tests.conftest import EVALUATOR, POLICY_SOURCE, ROOT
 

@@ -16,11 +16,12 @@ import decimal
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import Any
 
-from compiler import nodes
 from compiler.diagnostics import Diagnostic
-from compiler.parse import parse
+from compiler.syntax import nodes
+from compiler.syntax.parse import parse
+from compiler.syntax.unparse import expression, fact_type, quantifier, quote
 
 WIDTH = 88
 INDENT = "    "
@@ -68,23 +69,6 @@ def _comments(text: str) -> list[_Comment]:
 
 
 # -- Printing ------------------------------------------------------------------------------------------
-
-
-def quote(text: str) -> str:
-    """A string literal of the language for `text`."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 or ch in "\u2028\u2029":
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 class _Printer:
@@ -199,7 +183,7 @@ class _Printer:
                     self.emit(INDENT + value + ",")
                 self.emit("}")
         else:
-            self.emit(head + _type(t))
+            self.emit(head + fact_type(t))
         self.depth += 1
         self.prose(fact.description, "")
         self.depth -= 1
@@ -266,7 +250,8 @@ class _Printer:
         elif isinstance(body, nodes.Clarifies):
             self.emit(f"{INDENT}clarifies {body.section.label} reads {', '.join(n.name for n in body.facts)}")
         elif isinstance(body, nodes.Group):
-            self.block(_quantifier(body.quantifier), body, body.provisions, self.provision)
+            q = body.quantifier
+            self.block(quantifier(q.kind, q.count or 0), body, body.provisions, self.provision)
 
     # -- Prose: one paragraph that fits is a string; anything longer, a text block
 
@@ -292,32 +277,6 @@ def _foldable(paragraph: str) -> bool:
     return bool(paragraph) and " ".join(paragraph.split()) == paragraph and '"""' not in paragraph
 
 
-_OneLineType = (
-    nodes.BooleanType | nodes.IntegerType | nodes.DecimalType | nodes.DateType | nodes.StringType | nodes.CodeType
-)
-
-
-def _type(t: _OneLineType) -> str:
-    """A fact type on one line; an enum or a set is written by `fact`, which may break its values."""
-    if isinstance(t, nodes.IntegerType):
-        return f"integer {t.low}..{t.high}" + (f" unit {quote(t.unit)}" if t.unit is not None else "")
-    if isinstance(t, nodes.DecimalType):
-        return f"decimal {t.low.text}..{t.high.text}" + (f" unit {quote(t.unit)}" if t.unit is not None else "")
-    if isinstance(t, nodes.CodeType):
-        return f"{'codes' if t.multiple else 'code'} {t.system.name}"
-    if isinstance(t, nodes.StringType):
-        return "string" + (f" matching {quote(t.pattern)}" if t.pattern is not None else "")
-    if isinstance(t, nodes.BooleanType):
-        return "boolean"
-    if isinstance(t, nodes.DateType):
-        return "date"
-    assert_never(t)
-
-
-def _quantifier(q: nodes.Quantifier) -> str:
-    return f"at least {q.count} of" if q.kind == "at_least" else f"{q.kind} of"
-
-
 def _json(value: nodes.JsonValue) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_json(v) for v in value) + "]"
@@ -330,64 +289,3 @@ def _json(value: nodes.JsonValue) -> str:
     return quote(value) if isinstance(value, str) else str(value)
 
 
-# -- Expressions: brackets only where the grammar needs them -------------------------------------
-
-
-def expression(expr: nodes.Expr) -> str:
-    if isinstance(expr, nodes.Disjunction):
-        return " or ".join(_bracketed(o, nodes.Disjunction) for o in expr.operands)
-    if isinstance(expr, nodes.Conjunction):
-        return " and ".join(_bracketed(o, nodes.Disjunction, nodes.Conjunction) for o in expr.operands)
-    if isinstance(expr, nodes.Negation):
-        inner = expr.operand
-        if isinstance(inner, nodes.Membership):  # the grammar's own spelling of these negations
-            return f"{expression(inner.element)} not in {expression(inner.collection)}"
-        if isinstance(inner, nodes.Emptiness):
-            return f"{expression(inner.operand)} is not empty"
-        return "not " + _bracketed(inner, nodes.Disjunction, nodes.Conjunction)
-    if isinstance(expr, nodes.Comparison):
-        return f"{_term(expr.left)} {expr.op} {_term(expr.right)}"
-    if isinstance(expr, nodes.Intersection):
-        return f"{_term(expr.left)} intersects {_term(expr.right)}"
-    if isinstance(expr, nodes.Arithmetic):
-        # Operators group to the left: the right operand of the same precedence keeps its brackets.
-        left = ("+", "-") if expr.op in "*/" else ()
-        right = ("+", "-") if expr.op in "+-" else ("+", "-", "*", "/")
-        return f"{_term(expr.left, left)} {expr.op} {_term(expr.right, right)}"
-    if isinstance(expr, nodes.Call):
-        return f"{expr.function.name}(" + ", ".join(expression(a) for a in expr.arguments) + ")"
-    if isinstance(expr, nodes.DecimalLit):
-        return expr.text
-    if isinstance(expr, nodes.DurationLit):
-        return f"{expr.amount} {expr.unit}"
-    if isinstance(expr, nodes.Membership):
-        return f"{expression(expr.element)} in {expression(expr.collection)}"
-    if isinstance(expr, nodes.Emptiness):
-        return f"{expression(expr.operand)} is empty"
-    if isinstance(expr, nodes.Quantified):
-        return f"{_quantifier(expr.quantifier)} (" + ", ".join(expression(o) for o in expr.operands) + ")"
-    if isinstance(expr, nodes.SetLit):
-        return "{" + ", ".join(expression(i) for i in expr.items) + "}"
-    if isinstance(expr, nodes.Name):
-        return expr.name
-    if isinstance(expr, nodes.SectionRef):
-        return expr.label
-    if isinstance(expr, nodes.StrLit):
-        return quote(expr.value)
-    if isinstance(expr, nodes.DateLit):
-        return expr.text
-    if isinstance(expr, nodes.BoolLit):
-        return "true" if expr.value else "false"
-    return str(expr.value)
-
-
-def _term(expr: nodes.Expr, arithmetic: tuple[str, ...] = ()) -> str:
-    """An operand of a comparison or of arithmetic: a condition in brackets, and arithmetic of the given operators."""
-    if isinstance(expr, nodes.Arithmetic) and expr.op in arithmetic:
-        return f"({expression(expr)})"
-    conditions = (nodes.Disjunction, nodes.Conjunction, nodes.Negation, nodes.Comparison, nodes.Membership)
-    return _bracketed(expr, *conditions, nodes.Intersection, nodes.Emptiness, nodes.Quantified)
-
-
-def _bracketed(expr: nodes.Expr, *kinds: type) -> str:
-    return f"({expression(expr)})" if isinstance(expr, kinds) else expression(expr)

@@ -22,12 +22,12 @@ from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.tree import Meta as LarkMeta
 
-from compiler import nodes
 from compiler.diagnostics import Diagnostic, Span, error
+from compiler.syntax import nodes
 
 _HERE = Path(__file__).resolve().parent
 # In a source checkout the grammar sits at the repository root; a wheel carries a copy.
-_GRAMMAR_PATHS = (_HERE.parent / "grammar" / "policy.lark", _HERE / "policy.lark")
+_GRAMMAR_PATHS = (_HERE.parents[1] / "grammar" / "policy.lark", _HERE / "policy.lark")
 
 
 # Before 0.2, a code's label and a revision's action followed it with no colon, which let

@@ -10,7 +10,7 @@ from compiler import compile_source
 from compiler.cli import main
 from compiler.diagnostics import render_all
 
-CASES = Path(__file__).parent / "cases"
+CASES = Path(__file__).parents[1] / "cases"
 BAD = sorted((CASES / "bad").glob("*.policy"))
 GOOD = sorted((CASES / "good").glob("*.policy"))
 
@@ -52,7 +52,7 @@ def test_good_policy_has_no_diagnostics(path: Path) -> None:
 
 
 def test_mp_mm_1308_compiles_without_warnings() -> None:
-    path = Path(__file__).parent.parent / "policies" / "MP-MM-1308.policy"
+    path = Path(__file__).parents[2] / "policies" / "MP-MM-1308.policy"
     policy, diagnostics = compile_source(path.read_text(encoding="utf-8"), path.name)
     assert policy is not None and diagnostics == []
 
@@ -94,7 +94,7 @@ def test_checks(rules: str, expected: str | None) -> None:
 
 def test_wording_and_condition_numbers_cannot_drift_apart_silently() -> None:
     """Issue 13.8: lowering `eckardt_score >= 3` to `>= 2` left "greater than or equal to 3" everywhere."""
-    source = (Path(__file__).parent.parent / "policies" / "MP-MM-1308.policy").read_text()
+    source = (Path(__file__).parents[2] / "policies" / "MP-MM-1308.policy").read_text()
     assert "when eckardt_score >= 3" in source
     _, found = compile_source(source, "p.policy")
     assert not [d for d in found if d.code in ("W104", "W105")]

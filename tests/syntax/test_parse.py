@@ -15,10 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import compile_file, compile_source, load, nodes, testing
+from compiler import compile_file, compile_source, load, testing
 from compiler.cli import main
 from compiler.diagnostics import render_all
-from compiler.parse import _parser, fold_text, parse
+from compiler.syntax import nodes
+from compiler.syntax.parse import _parser, fold_text, parse
 from compiler.targets import python
 from tests.conftest import POLICY_SOURCE, ROOT
 
@@ -203,7 +204,7 @@ def test_the_grammar_is_built_strict_and_its_old_conflicts_would_be_errors() -> 
     from lark import Lark
     from lark.exceptions import GrammarError
 
-    from compiler.parse import _LEGACY_RULES
+    from compiler.syntax.parse import _LEGACY_RULES
 
     assert _parser().options.strict
     grammar = (ROOT / "grammar" / "policy.lark").read_text()
@@ -233,7 +234,7 @@ def test_a_paragraph_after_a_revision_stays_a_paragraph() -> None:
 
 
 def test_fmt_rewrites_the_old_syntax_into_the_new_with_the_same_meaning() -> None:
-    from compiler.fmt import format_source, shape
+    from compiler.syntax.fmt import format_source, shape
 
     formatted, found = format_source(OLD_SYNTAX, "x.policy")
     assert formatted is not None, found

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import nodes
 from compiler.diagnostics import Span
-from compiler.fmt import expression, format_source, shape
-from compiler.parse import parse
+from compiler.syntax import nodes
+from compiler.syntax.fmt import format_source, shape
+from compiler.syntax.parse import parse
+from compiler.syntax.unparse import expression
 from tests.conftest import POLICY_SOURCE, ROOT
 
 SOURCES = [POLICY_SOURCE, *sorted((ROOT / "tests" / "cases" / "good").glob("*.policy"))]

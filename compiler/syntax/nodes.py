@@ -3,7 +3,7 @@
 Every node is a small frozen dataclass carrying its source `span`. Class names
 match the grammar rules in grammar/policy.lark that build them. Names are not
 resolved here: `Name("age")` may turn out to be a fact, an enum value or
-nothing at all; that is for compiler/check.py to decide.
+nothing at all; that is for compiler/check to decide.
 """
 
 from __future__ import annotations
