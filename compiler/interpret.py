@@ -198,100 +198,11 @@ class Evaluation:
         self.facts = facts
 
     def value(self, expr: model.Expr) -> Truth:
-        if isinstance(expr, model.Const):
-            assert isinstance(expr.value, bool)
-            return expr.value
-        if isinstance(expr, model.FactRef):
-            fact_value = self.facts[expr.fact]
-            return None if fact_value is None else bool(fact_value)
-        if isinstance(expr, model.ProvisionRef):
-            condition = self.policy.provision(expr.label).condition
-            assert condition is not None
-            return self.value(condition)
-        if isinstance(expr, model.Not):
-            operand = self.value(expr.operand)
-            return None if operand is None else not operand
-        if isinstance(expr, model.Combine):
-            values = [self.value(o) for o in expr.operands]
-            true = sum(1 for v in values if v is True)
-            unknown = sum(1 for v in values if v is None)
-            if true >= expr.count:
-                return True
-            if true + unknown < expr.count:
-                return False
-            return None
-        if isinstance(expr, model.Compare):
-            left, right = self.operand(expr.left), self.operand(expr.right)
-            if left is None or right is None:
-                return None
-            if isinstance(left, datetime.date) or isinstance(right, datetime.date):  # a moved date is a day number
-                left, right = day_number(left), day_number(right)
-            elif isinstance(left, (int, decimal.Decimal, Fraction)) and not isinstance(left, bool):
-                left, right = Fraction(left), Fraction(right)  # numbers compare exactly, as rationals
-            return bool(
-                {
-                    "==": left == right,
-                    "!=": left != right,
-                    "<": left < right,
-                    "<=": left <= right,
-                    ">": left > right,
-                    ">=": left >= right,
-                }[expr.op]
-            )
-        if isinstance(expr, model.Member):
-            element, collection = self.operand(expr.element), self.operand(expr.collection)
-            if element is None or collection is None:
-                return None
-            return element in collection
-        if isinstance(expr, model.Intersects):
-            left, right = self.operand(expr.left), self.operand(expr.right)
-            if left is None or right is None:
-                return None
-            return any(item in right for item in left)
-        if isinstance(expr, model.Empty):
-            operand = self.operand(expr.operand)
-            return None if operand is None else len(operand) == 0
-        raise TypeError(f"unhandled expression {type(expr).__name__}")
+        return _Truth(self).visit(expr)
 
     def operand(self, operand: model.Operand) -> Any:
         """The value of an operand; None (unknown) when any fact it reads is unknown."""
-        if isinstance(operand, model.FactRef):
-            return self.facts[operand.fact]
-        if isinstance(operand, model.Const):
-            return operand.value
-        if isinstance(operand, model.CodeSetRef):
-            return self.policy.codeset(operand.name)
-        if isinstance(operand, model.ValueRef):
-            return self.operand(operand.operand)
-        if isinstance(operand, model.Arith):
-            left, right = self.operand(operand.left), self.operand(operand.right)
-            if left is None or right is None:
-                return None
-            left, right = Fraction(left), Fraction(right)  # exact: 89.6 / 1.6**2 is 35, not 34.99999999999999
-            if operand.op == "+":
-                return left + right
-            if operand.op == "-":
-                return left - right
-            return left * right if operand.op == "*" else left / right
-        if isinstance(operand, model.Shift):
-            day = self.operand(operand.date)
-            if day is None:
-                return None
-            if operand.unit == "days":
-                return day_number(day) + operand.amount
-            return shift_months(day, operand.amount)
-        values = [self.operand(a) for a in operand.arguments]
-        if any(v is None for v in values):
-            return None
-        if operand.function == "count":
-            return len(values[0])
-        start, end = values
-        if operand.function == "days_between":
-            return day_number(end) - day_number(start)
-        months = months_between(start, end)
-        if operand.function == "months_between":
-            return months
-        return months // 12 if months >= 0 else -(-months // 12)  # whole years, toward zero
+        return _Value(self).visit(operand)
 
     def computed(self, value: model.Computed) -> Any:
         """A computed value as explanations show it: a moved date as a date, or its text past year 9999."""
@@ -471,3 +382,125 @@ def verify_examples(policy: model.Policy, file: str) -> list[Diagnostic]:
             )
             found.append(error("E603", message, example.expect_span or span))
     return found
+
+
+class _Truth(model.ExprVisitor[Truth]):
+    """The Kleene value of a condition: True, False, or None for unknown."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+        self.value = evaluation.operand
+
+    def visit_Const(self, node: model.Const) -> Truth:
+        assert isinstance(node.value, bool)
+        return node.value
+
+    def visit_FactRef(self, node: model.FactRef) -> Truth:
+        fact_value = self.evaluation.facts[node.fact]
+        return None if fact_value is None else bool(fact_value)
+
+    def visit_ProvisionRef(self, node: model.ProvisionRef) -> Truth:
+        condition = self.evaluation.policy.provision(node.label).condition
+        assert condition is not None
+        return self.visit(condition)
+
+    def visit_Not(self, node: model.Not) -> Truth:
+        operand = self.visit(node.operand)
+        return None if operand is None else not operand
+
+    def visit_Combine(self, node: model.Combine) -> Truth:
+        values = [self.visit(o) for o in node.operands]
+        true = sum(1 for v in values if v is True)
+        unknown = sum(1 for v in values if v is None)
+        if true >= node.count:
+            return True
+        if true + unknown < node.count:
+            return False
+        return None
+
+    def visit_Compare(self, node: model.Compare) -> Truth:
+        left, right = self.value(node.left), self.value(node.right)
+        if left is None or right is None:
+            return None
+        if isinstance(left, datetime.date) or isinstance(right, datetime.date):  # a moved date is a day number
+            left, right = day_number(left), day_number(right)
+        elif isinstance(left, (int, decimal.Decimal, Fraction)) and not isinstance(left, bool):
+            left, right = Fraction(left), Fraction(right)  # numbers compare exactly, as rationals
+        return bool(
+            {
+                "==": left == right,
+                "!=": left != right,
+                "<": left < right,
+                "<=": left <= right,
+                ">": left > right,
+                ">=": left >= right,
+            }[node.op]
+        )
+
+    def visit_Member(self, node: model.Member) -> Truth:
+        element, collection = self.value(node.element), self.value(node.collection)
+        if element is None or collection is None:
+            return None
+        return element in collection
+
+    def visit_Intersects(self, node: model.Intersects) -> Truth:
+        left, right = self.value(node.left), self.value(node.right)
+        if left is None or right is None:
+            return None
+        return any(item in right for item in left)
+
+    def visit_Empty(self, node: model.Empty) -> Truth:
+        operand = self.value(node.operand)
+        return None if operand is None else len(operand) == 0
+
+
+class _Value(model.ExprVisitor[Any]):
+    """The value of an operand: exact numbers as Fractions, moved dates as day numbers; None when unknown."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        self.evaluation = evaluation
+
+    def visit_FactRef(self, node: model.FactRef) -> Any:
+        return self.evaluation.facts[node.fact]
+
+    def visit_Const(self, node: model.Const) -> Any:
+        return node.value
+
+    def visit_CodeSetRef(self, node: model.CodeSetRef) -> Any:
+        return self.evaluation.policy.codeset(node.name)
+
+    def visit_ValueRef(self, node: model.ValueRef) -> Any:
+        return self.visit(node.operand)
+
+    def visit_Arith(self, node: model.Arith) -> Any:
+        left, right = self.visit(node.left), self.visit(node.right)
+        if left is None or right is None:
+            return None
+        left, right = Fraction(left), Fraction(right)  # exact: 89.6 / 1.6**2 is 35, not 34.99999999999999
+        if node.op == "+":
+            return left + right
+        if node.op == "-":
+            return left - right
+        return left * right if node.op == "*" else left / right
+
+    def visit_Shift(self, node: model.Shift) -> Any:
+        day = self.visit(node.date)
+        if day is None:
+            return None
+        if node.unit == "days":
+            return day_number(day) + node.amount
+        return shift_months(day, node.amount)
+
+    def visit_Call(self, node: model.Call) -> Any:
+        values = [self.visit(a) for a in node.arguments]
+        if any(v is None for v in values):
+            return None
+        if node.function == "count":
+            return len(values[0])
+        start, end = values
+        if node.function == "days_between":
+            return day_number(end) - day_number(start)
+        months = months_between(start, end)
+        if node.function == "months_between":
+            return months
+        return months // 12 if months >= 0 else -(-months // 12)  # whole years, toward zero

@@ -2,13 +2,15 @@
 
 `declare_computed` adds each computed value to the scope, typed by the facts and the values
 declared before it; `ValueCheck` types an operand (a fact, a literal, arithmetic, a function
-call) as a `model.Operand` with its `Quantity`, and compares two of them (E203, E204, E208-E210).
+call) as a `model.Operand` with its `Quantity`, compares two of them, and checks a literal
+against the fact it is compared with (E202-E204, E208-E210).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import decimal
+import re
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -261,3 +263,58 @@ class ValueCheck(Pass):
     def check_reachable_range(self, expr: nodes.Comparison, q: Quantity, op: model.CompareOp, n: Fraction) -> None:
         if not can_hold(q.low, q.high, op, n):
             self.error("E204", f"this comparison can never be true: the value ranges over {fmt_range(q)}", expr.span)
+
+    def check_value(self, expr: nodes.Expr, fact_type: model.FactType, fact: str) -> model.Const | None:
+        """A literal compared with a fact of `fact_type`."""
+        if isinstance(fact_type, model.Enum):
+            if isinstance(expr, nodes.Name) and expr.name not in self.facts:
+                if expr.name not in fact_type.values:
+                    self.error(
+                        "E202",
+                        f"'{expr.name}' is not a value of '{fact}'",
+                        expr.span,
+                        suggest(expr.name, fact_type.values) or f"its values are {', '.join(fact_type.values)}",
+                    )
+                    return None
+                return model.Const(expr.name, span=expr.span)
+            self.error(
+                "E203",
+                f"'{fact}' is an enum; compare it with one of its values ({', '.join(fact_type.values)})",
+                expr.span,
+            )
+            return None
+        expected = {
+            model.Boolean: (nodes.BoolLit, "true or false"),
+            model.Integer: (nodes.IntLit, "a whole number"),
+            model.Date: (nodes.DateLit, "a date (YYYY-MM-DD)"),
+            model.String: (nodes.StrLit, "a string"),
+        }
+        node_type, description = expected[type(fact_type)]
+        if not isinstance(expr, node_type):
+            if isinstance(expr, nodes.Name) and not self._is_fact(expr) and not isinstance(fact_type, model.Enum):
+                hint = suggest(expr.name, self.facts)
+                if hint:
+                    self.error("E201", f"fact '{expr.name}' is not declared", expr.span, hint)
+                    return None
+            self.error(
+                "E203",
+                f"'{fact}' is {a(fact_type.kind)} fact; expected {description}, found {describe(expr)}",
+                expr.span,
+            )
+            return None
+        if isinstance(expr, nodes.DateLit):
+            return None if expr.value is None else model.Const(expr.value, span=expr.span)
+        assert isinstance(expr, (nodes.BoolLit, nodes.IntLit, nodes.StrLit))
+        if isinstance(fact_type, model.String) and fact_type.pattern and isinstance(expr, nodes.StrLit):
+            if not re.fullmatch(fact_type.pattern, expr.value):
+                self.error(
+                    "E204", f"\"{expr.value}\" never matches the pattern of '{fact}' ({fact_type.pattern})", expr.span
+                )
+                return None
+        return model.Const(expr.value, span=expr.span)
+
+    def _is_fact(self, expr: nodes.Expr) -> bool:
+        return isinstance(expr, nodes.Name) and (expr.name in self.facts or not self._is_value_name(expr.name))
+
+    def _is_value_name(self, name: str) -> bool:
+        return any(isinstance(t, (model.Enum, model.EnumSet)) and name in t.values for t in self.fact_types.values())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from compiler.model.expr import (
     Arith,
     Call,
+    CodeSetRef,
     Combine,
     Compare,
+    Const,
     Empty,
     Expr,
     FactRef,
@@ -34,7 +38,9 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return e.arguments
     if isinstance(e, Combine):
         return e.operands
-    return ()
+    if isinstance(e, FactRef | Const | ProvisionRef | CodeSetRef):
+        return ()
+    assert_never(e)
 
 
 def facts_read(expr: Expr | Operand) -> tuple[str, ...]:

@@ -83,50 +83,66 @@ _OPS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 
 def describe(expr: model.Expr | model.Operand) -> str:
     """A condition in words, facts linked to the dictionary."""
-    if isinstance(expr, model.FactRef):
-        return fact_link(expr.fact)
-    if isinstance(expr, model.Const):
-        return _constant(expr.value)
-    if isinstance(expr, model.ProvisionRef):
-        return f"**{expr.label}**"
-    if isinstance(expr, model.Compare):
-        return f"{describe(expr.left)} {md(_OPS[expr.op])} {describe(expr.right)}"
-    if isinstance(expr, model.Member):
-        if isinstance(expr.collection, (model.FactRef, model.CodeSetRef)):
-            return f"{describe(expr.element)} is in {describe(expr.collection)}"
-        return f"{describe(expr.element)} is one of {describe(expr.collection)}"
-    if isinstance(expr, model.Intersects):
-        return f"{describe(expr.left)} includes one of {describe(expr.right)}"
-    if isinstance(expr, model.CodeSetRef):
-        return f"the code set [`{expr.name}`](#codes-{expr.name})"
-    if isinstance(expr, model.ValueRef):
-        return f"[`{expr.name}`](#value-{expr.name})"
-    if isinstance(expr, model.Arith):
-        return f"({describe(expr.left)} {md(_ARITH[expr.op])} {describe(expr.right)})"
-    if isinstance(expr, model.Shift):
-        amount, unit = abs(expr.amount), str(expr.unit)
+    return _Words().visit(expr)
+
+
+class _Words(model.ExprVisitor[str]):
+    def visit_FactRef(self, node: model.FactRef) -> str:
+        return fact_link(node.fact)
+
+    def visit_Const(self, node: model.Const) -> str:
+        return _constant(node.value)
+
+    def visit_ProvisionRef(self, node: model.ProvisionRef) -> str:
+        return f"**{node.label}**"
+
+    def visit_Compare(self, node: model.Compare) -> str:
+        return f"{self.visit(node.left)} {md(_OPS[node.op])} {self.visit(node.right)}"
+
+    def visit_Member(self, node: model.Member) -> str:
+        if isinstance(node.collection, (model.FactRef, model.CodeSetRef)):
+            return f"{self.visit(node.element)} is in {self.visit(node.collection)}"
+        return f"{self.visit(node.element)} is one of {self.visit(node.collection)}"
+
+    def visit_Intersects(self, node: model.Intersects) -> str:
+        return f"{self.visit(node.left)} includes one of {self.visit(node.right)}"
+
+    def visit_CodeSetRef(self, node: model.CodeSetRef) -> str:
+        return f"the code set [`{node.name}`](#codes-{node.name})"
+
+    def visit_ValueRef(self, node: model.ValueRef) -> str:
+        return f"[`{node.name}`](#value-{node.name})"
+
+    def visit_Arith(self, node: model.Arith) -> str:
+        return f"({self.visit(node.left)} {md(_ARITH[node.op])} {self.visit(node.right)})"
+
+    def visit_Shift(self, node: model.Shift) -> str:
+        amount, unit = abs(node.amount), str(node.unit)
         if unit == "days" and amount % 7 == 0 and amount:
             amount, unit = amount // 7, "weeks"
-        return f"{describe(expr.date)} {'+' if expr.amount >= 0 else '−'} {amount} {unit}"
-    if isinstance(expr, model.Call):
-        if expr.function == "count":
-            return f"the number of {describe(expr.arguments[0])}"
-        unit = expr.function.removesuffix("_between")
-        return f"whole {unit} from {describe(expr.arguments[0])} to {describe(expr.arguments[1])}"
-    if isinstance(expr, model.Empty):
-        return f"{describe(expr.operand)} is empty"
-    if isinstance(expr, model.Not):
-        operand = describe(expr.operand)
-        simple = isinstance(expr.operand, (model.FactRef, model.ProvisionRef))
+        return f"{self.visit(node.date)} {'+' if node.amount >= 0 else '−'} {amount} {unit}"
+
+    def visit_Call(self, node: model.Call) -> str:
+        if node.function == "count":
+            return f"the number of {self.visit(node.arguments[0])}"
+        unit = node.function.removesuffix("_between")
+        return f"whole {unit} from {self.visit(node.arguments[0])} to {self.visit(node.arguments[1])}"
+
+    def visit_Empty(self, node: model.Empty) -> str:
+        return f"{self.visit(node.operand)} is empty"
+
+    def visit_Not(self, node: model.Not) -> str:
+        operand = self.visit(node.operand)
+        simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))
         return f"not {operand}" if simple else f"not ({operand})"
-    if isinstance(expr, model.Combine):
-        parts = [describe(o) for o in expr.operands]
-        if expr.kind == "all":
+
+    def visit_Combine(self, node: model.Combine) -> str:
+        parts = [self.visit(o) for o in node.operands]
+        if node.kind == "all":
             return " and ".join(f"({p})" if " or " in p else p for p in parts)
-        if expr.kind == "any":
+        if node.kind == "any":
             return " or ".join(f"({p})" if " and " in p else p for p in parts)
-        return f"at least {expr.count} of: " + "; ".join(parts)
-    raise TypeError(f"unhandled expression {type(expr).__name__}")
+        return f"at least {node.count} of: " + "; ".join(parts)
 
 
 def _constant(value: model.Value) -> str:
