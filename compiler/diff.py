@@ -355,33 +355,23 @@ _PLACES = 4  # decimal places of the values tried for a decimal fact
 
 
 def _comparisons(expr: model.Expr | None) -> Iterator[model.Compare]:
-    if isinstance(expr, model.Compare):
-        yield expr
-    elif isinstance(expr, model.Not):
-        yield from _comparisons(expr.operand)
-    elif isinstance(expr, model.Combine):
-        for operand in expr.operands:
-            yield from _comparisons(operand)
+    return (e for e in (model.preorder(expr) if expr is not None else ()) if isinstance(e, model.Compare))
 
 
 def _collect(expr: model.Expr, constants: dict[str, set[Any]], policy: model.Policy) -> None:
-    if isinstance(expr, (model.Member, model.Intersects)) and isinstance(
-        codeset := expr.collection if isinstance(expr, model.Member) else expr.right, model.CodeSetRef
-    ):
-        fact = expr.element if isinstance(expr, model.Member) else expr.left
-        if isinstance(fact, model.FactRef):
-            constants.setdefault(fact.fact, set()).update(policy.codeset(codeset.name).exact)
-    elif isinstance(expr, (model.Compare, model.Member)):
-        left, right = (expr.left, expr.right) if isinstance(expr, model.Compare) else (expr.element, expr.collection)
-        for fact, const in ((left, right), (right, left)):
-            if isinstance(fact, model.FactRef) and isinstance(const, model.Const):
-                values = const.value if isinstance(const.value, tuple) else (const.value,)
-                constants.setdefault(fact.fact, set()).update(values)
-    elif isinstance(expr, model.Not):
-        _collect(expr.operand, constants, policy)
-    elif isinstance(expr, model.Combine):
-        for operand in expr.operands:
-            _collect(operand, constants, policy)
+    """The constants each fact is compared with, or tested against: thresholds and values to try."""
+    for e in model.preorder(expr):
+        if isinstance(e, model.Member | model.Intersects):
+            fact, other = (e.element, e.collection) if isinstance(e, model.Member) else (e.left, e.right)
+            if isinstance(fact, model.FactRef) and isinstance(other, model.CodeSetRef):
+                constants.setdefault(fact.fact, set()).update(policy.codeset(other.name).exact)
+                continue
+        if isinstance(e, model.Compare | model.Member):
+            left, right = (e.left, e.right) if isinstance(e, model.Compare) else (e.element, e.collection)
+            for fact, const in ((left, right), (right, left)):
+                if isinstance(fact, model.FactRef) and isinstance(const, model.Const):
+                    values = const.value if isinstance(const.value, tuple) else (const.value,)
+                    constants.setdefault(fact.fact, set()).update(values)
 
 
 def _values(t: model.FactType, constants: set[Any]) -> list[Any]:

@@ -44,3 +44,10 @@ def test_a_visitor_fails_loudly_on_a_node_it_does_not_handle() -> None:
 def test_operators_are_the_models_own() -> None:
     assert set(model.COMPARE_OPS) == {"==", "!=", "<", "<=", ">", ">="}
     assert all(model.MIRRORED[model.MIRRORED[op]] == op for op in model.COMPARE_OPS.values())
+
+
+def test_every_declaration_carries_its_span() -> None:
+    records = [*POLICY.facts, *POLICY.provisions, *POLICY.outcomes, *POLICY.rules, *POLICY.codesets, *POLICY.computed]
+    for record in records:
+        assert record.span is not None, record
+        assert record.span.line == getattr(record, "line", record.span.line)

@@ -65,7 +65,8 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
         facts=facts,
         provisions=provisions,
         outcomes=tuple(
-            model.Outcome(o.name, o.description, tuple(a.label for a in o.advise)) for o in scope.outcomes.values()
+            model.Outcome(o.name, o.description, tuple(a.label for a in o.advise), span=o.span)
+            for o in scope.outcomes.values()
         ),
         revisions=decision.revisions,
         revision_fact=decision.revision_fact,

@@ -127,7 +127,7 @@ class DecideCheck(Pass):
             if condition == model.Const(True) and decided_at is None:
                 decided_at = rule.span.line
             seen_conditions.setdefault(condition, rule.span.line)
-            rules.append(model.Rule(rule.outcome.name, condition, section, rule.span.line))
+            rules.append(model.Rule(rule.outcome.name, condition, section, rule.span.line, span=rule.span))
         if decide.otherwise is None:
             self.error(
                 "E405",

@@ -152,6 +152,7 @@ class HeaderCheck(Pass):
             condition=condition,
             children=(),
             facts=model.facts_read(condition),
+            span=applies.span,
         )
         return applicability, provision
 

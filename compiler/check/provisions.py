@@ -90,6 +90,7 @@ class ProvisionCheck(Pass):
             clarifies,
             tuple(values),
             body.wording_differs if isinstance(body, nodes.Condition) else None,
+            span=provision.span,
         )
 
     def check_clarifies(self, body: nodes.Clarifies) -> str | None:

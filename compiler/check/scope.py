@@ -211,6 +211,7 @@ class _Declarations:
                 tuple(sorted(exact)),
                 tuple(sorted(prefixes)),
                 codeset.span.line,
+                span=codeset.span,
             )
 
     def declare_outcomes(self, outcomes: list[nodes.Outcome]) -> None:

@@ -26,7 +26,8 @@ class UsageCheck(Pass):
             sections = tuple(p.label for p in provisions if name in _direct_facts(p))
             if name == revision_fact:
                 sections = (model.REVISION, *sections)
-            facts.append(model.Fact(name, self.fact_types[name], fold(fact.description), sections, fact.span.line))
+            description = fold(fact.description)
+            facts.append(model.Fact(name, self.fact_types[name], description, sections, fact.span.line, span=fact.span))
 
         for name, value in self.computed.items():
             if name not in self.report.used_computed:

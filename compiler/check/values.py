@@ -66,6 +66,7 @@ def declare_computed(scope: Scope, values: list[nodes.Computed], report: Report)
             value.span.line,
             operand,
             quantity.whole or quantity.kind == "date",
+            span=value.span,
         )
         computed_values = {**scope.computed, value.name: ComputedValue(computed, operand, quantity, value.span)}
         scope = dataclasses.replace(scope, computed=MappingProxyType(computed_values))

@@ -81,7 +81,7 @@ from compiler.model.types import (
     String,
 )
 from compiler.model.visit import ExprVisitor, UnsupportedNode
-from compiler.model.walk import children, facts_read, provisions_referenced, values_read
+from compiler.model.walk import children, facts_read, preorder, provisions_referenced, values_read
 
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit",
@@ -92,5 +92,5 @@ __all__ = [
     "Member", "Not", "Operand", "Outcome", "Paragraphs", "Policy", "Prose", "Provision", "ProvisionPlace",
     "ProvisionRef", "Revision", "Rule", "Scalar", "Section", "Shift", "State", "String", "Term",
     "UnsupportedNode", "Value", "ValueRef", "children", "facts_read", "finite_decimal", "is_whole",
-    "provisions_referenced", "sorted_set", "values_read",
+    "preorder", "provisions_referenced", "sorted_set", "values_read",
 ]  # fmt: skip

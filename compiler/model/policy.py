@@ -81,6 +81,7 @@ class Provision:
     clarifies: str | None = None
     values: tuple[str, ...] = ()  # every computed value the condition reads, likewise
     wording_differs: str | None = None  # why the wording states other numbers than the condition, if it does
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class Outcome:
     name: str
     description: str
     advisories: tuple[str, ...]
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 
 APPLICABILITY = "applicability"  # the label of the provision made from `applies_to`
@@ -99,6 +101,7 @@ class Rule:
     condition: Expr
     section: str  # the provision the decision cites
     line: int
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
     @property
     def condition_text(self) -> str:

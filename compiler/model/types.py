@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import decimal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from compiler.diagnostics import Span
 from compiler.model.expr import Operand
 
 
@@ -93,6 +94,7 @@ class CodeSet:
     exact: tuple[str, ...]
     prefixes: tuple[str, ...]
     line: int
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
     def __contains__(self, code: object) -> bool:
         return isinstance(code, str) and (code in self.exact or code.startswith(self.prefixes))
@@ -110,6 +112,7 @@ class Computed:
     line: int
     operand: Operand  # the formula, checked
     whole: bool  # whole numbers (or dates) only
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,4 +122,5 @@ class Fact:
     description: str
     sections: tuple[str, ...]  # the provisions whose conditions read it, in policy order
     line: int
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 

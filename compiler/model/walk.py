@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import assert_never
 
 from compiler.model.expr import (
@@ -43,34 +44,21 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
     assert_never(e)
 
 
+def preorder(expr: Expr | Operand) -> Iterator[Expr | Operand]:
+    """An expression and everything in it, parents first, without following provision references."""
+    yield expr
+    for child in children(expr):
+        yield from preorder(child)
+
+
 def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
     """The facts an expression reads directly, in order of first appearance."""
-    found: dict[str, None] = {}
-
-    def visit(e: Expr | Operand) -> None:
-        if isinstance(e, FactRef):
-            found[e.fact] = None
-        for child in children(e):
-            visit(child)
-
-    visit(expr)
-    return tuple(found)
+    return tuple(dict.fromkeys(e.fact for e in preorder(expr) if isinstance(e, FactRef)))
 
 
 def provisions_referenced(expr: Expr) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-
-    def visit(e: Expr) -> None:
-        if isinstance(e, ProvisionRef):
-            found[e.label] = None
-        elif isinstance(e, Not):
-            visit(e.operand)
-        elif isinstance(e, Combine):
-            for operand in e.operands:
-                visit(operand)
-
-    visit(expr)
-    return tuple(found)
+    """The provisions a condition refers to, in order of first appearance."""
+    return tuple(dict.fromkeys(e.label for e in preorder(expr) if isinstance(e, ProvisionRef)))
 
 
 def values_read(expr: Expr | Operand) -> tuple[str, ...]:
