@@ -450,7 +450,11 @@ def _missing_D_I(f: Facts) -> set[str]:
 def _D_II(f: Facts) -> bool | None:
     # D.II (rule), BCBSAL-MP-537.policy line 49
     return _all(
-        (None if f.procedure is None else f.procedure in ('gastric_poem', 'poem_esophageal')),
+        (
+            None
+            if f.procedure is None
+            else f.procedure in ('gastric_poem', 'poem_esophageal')
+        ),
         (
             None
             if f.indication is None
@@ -578,7 +582,11 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
     # BCBSAL-MP-537.policy line 79: investigational when D.II
     if f.procedure is None or f.indication is None:
         v2 = (
-            (None if f.procedure is None else f.procedure in ('gastric_poem', 'poem_esophageal')),
+            (
+                None
+                if f.procedure is None
+                else f.procedure in ('gastric_poem', 'poem_esophageal')
+            ),
             (
                 None
                 if f.indication is None
@@ -667,7 +675,16 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'poem_esophageal' and f.indication == 'achalasia':
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.I',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
     else:
         v1 = (
@@ -688,7 +705,16 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             )
         if d_i:
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.I', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.I',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
 
     # BCBSAL-MP-537.policy line 79: investigational when D.II
@@ -698,11 +724,24 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             and f.indication in ('gastroparesis', 'refractory_gastroparesis')
         ):
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.II',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
     else:
         v2 = (
-            (None if f.procedure is None else f.procedure in ('gastric_poem', 'poem_esophageal')),
+            (
+                None
+                if f.procedure is None
+                else f.procedure in ('gastric_poem', 'poem_esophageal')
+            ),
             (
                 None
                 if f.indication is None
@@ -723,17 +762,39 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             )
         if d_ii:
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.II', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.II',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
 
     # BCBSAL-MP-537.policy line 80: investigational when D.III
     if f.procedure is not None:
         if f.procedure == 'endoscopic_closure_device':
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.III',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
     else:
-        d_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
+        d_iii = (
+            None
+            if f.procedure is None
+            else f.procedure == 'endoscopic_closure_device'
+        )
         if d_iii is None:
             return _decision(
                 f,
@@ -747,9 +808,20 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             )
         if d_iii:
             return Decision(
-                POLICY_ID, '2024-01-16', 'investigational', 'D.III', (), (), (), (), ('D.IV',), f
+                POLICY_ID,
+                '2024-01-16',
+                'investigational',
+                'D.III',
+                (),
+                (),
+                (),
+                (),
+                ('D.IV',),
+                f,
             )
-    return Decision(POLICY_ID, '2024-01-16', 'not_addressed', 'D.III', (), (), (), (), ('D.IV',), f)
+    return Decision(
+        POLICY_ID, '2024-01-16', 'not_addressed', 'D.III', (), (), (), (), ('D.IV',), f
+    )
 
 
 def _decide_before_2024_01_16(f: Facts) -> Decision:
@@ -769,7 +841,14 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
     if p_i is None:
         missing = _missing_P_I(f)
         return _decision(
-            f, 'insufficient_information', 'P.I', missing, _EVALUATED[3], results, ('P.IV',), None
+            f,
+            'insufficient_information',
+            'P.I',
+            missing,
+            _EVALUATED[3],
+            results,
+            ('P.IV',),
+            None,
         )
     if p_i:
         return Decision(
@@ -789,16 +868,30 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
     if f.procedure is None or f.indication is None:
         v2 = (
             (None if f.procedure is None else f.procedure == 'gastric_poem'),
-            (None if f.indication is None else f.indication == 'refractory_gastroparesis'),
+            (
+                None
+                if f.indication is None
+                else f.indication == 'refractory_gastroparesis'
+            ),
         )
         p_ii = False if False in v2 else None if None in v2 else True
     else:
-        p_ii = f.procedure == 'gastric_poem' and f.indication == 'refractory_gastroparesis'
+        p_ii = (
+            f.procedure == 'gastric_poem'
+            and f.indication == 'refractory_gastroparesis'
+        )
     results.append(p_ii)
     if p_ii is None:
         missing = _missing_P_II(f)
         return _decision(
-            f, 'insufficient_information', 'P.II', missing, _EVALUATED[4], results, ('P.IV',), None
+            f,
+            'insufficient_information',
+            'P.II',
+            missing,
+            _EVALUATED[4],
+            results,
+            ('P.IV',),
+            None,
         )
     if p_ii:
         return Decision(
@@ -820,7 +913,14 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
     if p_iii is None:
         missing = _missing_P_III(f)
         return _decision(
-            f, 'insufficient_information', 'P.III', missing, _EVALUATED[5], results, ('P.IV',), None
+            f,
+            'insufficient_information',
+            'P.III',
+            missing,
+            _EVALUATED[5],
+            results,
+            ('P.IV',),
+            None,
         )
     if p_iii:
         return Decision(
@@ -855,7 +955,9 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
     # BCBSAL-MP-537.policy line 86: investigational when P.I
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'poem_esophageal' and f.indication == 'achalasia':
-            return Decision(POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
+            )
     else:
         v1 = (
             (None if f.procedure is None else f.procedure == 'poem_esophageal'),
@@ -864,10 +966,19 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
         p_i = False if False in v1 else None if None in v1 else True
         if p_i is None:
             return _decision(
-                f, 'insufficient_information', 'P.I', _missing_P_I(f), (), [], ('P.IV',), None
+                f,
+                'insufficient_information',
+                'P.I',
+                _missing_P_I(f),
+                (),
+                [],
+                ('P.IV',),
+                None,
             )
         if p_i:
-            return Decision(POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f)
+            return Decision(
+                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
+            )
 
     # BCBSAL-MP-537.policy line 87: investigational when P.II
     if f.procedure is not None and f.indication is not None:
@@ -878,12 +989,23 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
     else:
         v2 = (
             (None if f.procedure is None else f.procedure == 'gastric_poem'),
-            (None if f.indication is None else f.indication == 'refractory_gastroparesis'),
+            (
+                None
+                if f.indication is None
+                else f.indication == 'refractory_gastroparesis'
+            ),
         )
         p_ii = False if False in v2 else None if None in v2 else True
         if p_ii is None:
             return _decision(
-                f, 'insufficient_information', 'P.II', _missing_P_II(f), (), [], ('P.IV',), None
+                f,
+                'insufficient_information',
+                'P.II',
+                _missing_P_II(f),
+                (),
+                [],
+                ('P.IV',),
+                None,
             )
         if p_ii:
             return Decision(
@@ -894,19 +1016,50 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
     if f.procedure is not None:
         if f.procedure == 'endoscopic_closure_device':
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.III',
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
     else:
-        p_iii = None if f.procedure is None else f.procedure == 'endoscopic_closure_device'
+        p_iii = (
+            None
+            if f.procedure is None
+            else f.procedure == 'endoscopic_closure_device'
+        )
         if p_iii is None:
             return _decision(
-                f, 'insufficient_information', 'P.III', _missing_P_III(f), (), [], ('P.IV',), None
+                f,
+                'insufficient_information',
+                'P.III',
+                _missing_P_III(f),
+                (),
+                [],
+                ('P.IV',),
+                None,
             )
         if p_iii:
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.III', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.III',
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
-    return Decision(POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), ('P.IV',), f)
+    return Decision(
+        POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), ('P.IV',), f
+    )
 
 
 def decide(f: Facts, explain: bool = True) -> Decision:
@@ -927,8 +1080,16 @@ def _facts_json(f: Facts) -> list[str]:
     """The JSON of each fact, in order; each one's type is known here."""
     return [
         'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
-        'null' if f.procedure is None else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure),
-        'null' if f.indication is None else _STRING_JSON.get(f.indication) or _ENCODE(f.indication),
+        (
+            'null'
+            if f.procedure is None
+            else _STRING_JSON.get(f.procedure) or _ENCODE(f.procedure)
+        ),
+        (
+            'null'
+            if f.indication is None
+            else _STRING_JSON.get(f.indication) or _ENCODE(f.indication)
+        ),
         'null' if f.age is None else str(f.age),
     ]
 

@@ -340,7 +340,11 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     comorbidities = v
-    if (v := get('failed_medical_treatment')) is not None and v is not True and v is not False:
+    if (
+        (v := get('failed_medical_treatment')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     failed_medical_treatment = v
     return Facts(
@@ -367,7 +371,9 @@ def _validate_fully(request: object) -> Facts:
         procedure_code=_code(request, 'procedure_code', 'CPT', errors),
         weight_kg=_decimal(request, 'weight_kg', _DECIMAL_20, _DECIMAL_400, errors),
         height_m=_decimal(request, 'height_m', _DECIMAL_1_0, _DECIMAL_2_5, errors),
-        comorbidities=_enum_set(request, 'comorbidities', _COMORBIDITIES_VALUES, errors),
+        comorbidities=_enum_set(
+            request, 'comorbidities', _COMORBIDITIES_VALUES, errors
+        ),
         failed_medical_treatment=_boolean(request, 'failed_medical_treatment', errors),
     )
     if errors:
@@ -629,7 +635,11 @@ def _missing_B_I_C(f: Facts) -> set[str]:
 
 def _B_II(f: Facts) -> bool | None:
     # B.II (rule), CMS-NCD-100.1.policy line 73
-    return None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
+    return (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_COVERED_PROCEDURES
+    )
 
 
 def _missing_B_II(f: Facts) -> set[str]:
@@ -641,7 +651,11 @@ def _missing_B_II(f: Facts) -> set[str]:
 
 def _C_I(f: Facts) -> bool | None:
     # C.I (rule), CMS-NCD-100.1.policy line 78
-    return None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
+    return (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
+    )
 
 
 def _missing_C_I(f: Facts) -> set[str]:
@@ -653,7 +667,11 @@ def _missing_C_I(f: Facts) -> set[str]:
 
 def _D_I(f: Facts) -> bool | None:
     # D.I (rule), CMS-NCD-100.1.policy line 83
-    return None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
+    return (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
+    )
 
 
 def _missing_D_I(f: Facts) -> set[str]:
@@ -702,11 +720,17 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results: list[bool | None] = []
 
     # CMS-NCD-100.1.policy line 104: not_covered when D.I
-    d_i = None if f.procedure_code is None else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
+    d_i = (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
+    )
     results.append(d_i)
     if d_i is None:
         missing = _missing_D_I(f)
-        return _decision(f, 'insufficient_information', 'D.I', missing, _EVALUATED[0], results, ())
+        return _decision(
+            f, 'insufficient_information', 'D.I', missing, _EVALUATED[0], results, ()
+        )
     if d_i:
         return Decision(
             POLICY_ID,
@@ -733,11 +757,16 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
         d_ii = True if True in v1 else None if None in v1 else False
     else:
-        d_ii = f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m)) or not f.comorbidities
+        d_ii = (
+            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            or not f.comorbidities
+        )
     results.append(d_ii)
     if d_ii is None:
         missing = _missing_D_II(f)
-        return _decision(f, 'insufficient_information', 'D.II', missing, _EVALUATED[1], results, ())
+        return _decision(
+            f, 'insufficient_information', 'D.II', missing, _EVALUATED[1], results, ()
+        )
     if d_ii:
         return Decision(
             POLICY_ID,
@@ -776,7 +805,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results += (b_i, b_i_a, b_i_b, b_i_c)
     if b_i is None:
         missing = _missing_B_I(f)
-        return _decision(f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ())
+        return _decision(
+            f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ()
+        )
     if not b_i:
         return Decision(
             POLICY_ID,
@@ -792,11 +823,17 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # CMS-NCD-100.1.policy line 107: covered when B.II
-    b_ii = None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
+    b_ii = (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_COVERED_PROCEDURES
+    )
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
-        return _decision(f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ())
+        return _decision(
+            f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ()
+        )
     if b_ii:
         return Decision(
             POLICY_ID,
@@ -812,11 +849,17 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         )
 
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
-    c_i = None if f.procedure_code is None else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
+    c_i = (
+        None
+        if f.procedure_code is None
+        else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
+    )
     results.append(c_i)
     if c_i is None:
         missing = _missing_C_I(f)
-        return _decision(f, 'insufficient_information', 'C.I', missing, _EVALUATED[4], results, ())
+        return _decision(
+            f, 'insufficient_information', 'C.I', missing, _EVALUATED[4], results, ()
+        )
     if c_i:
         return Decision(
             POLICY_ID,
@@ -850,7 +893,9 @@ def _decide_lean(f: Facts) -> Decision:
     # CMS-NCD-100.1.policy line 104: not_covered when D.I
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_NONCOVERED_PROCEDURES:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
+            )
     else:
         d_i = (
             None
@@ -858,14 +903,27 @@ def _decide_lean(f: Facts) -> Decision:
             else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
         )
         if d_i is None:
-            return _decision(f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ()
+            )
         if d_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-100.1.policy line 105: not_covered when D.II
-    if f.weight_kg is not None and f.height_m is not None and f.comorbidities is not None:
-        if f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m)) or not f.comorbidities:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f)
+    if (
+        f.weight_kg is not None
+        and f.height_m is not None
+        and f.comorbidities is not None
+    ):
+        if (
+            f.weight_kg < _MULTIPLY(35, _MULTIPLY(f.height_m, f.height_m))
+            or not f.comorbidities
+        ):
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
+            )
     else:
         v1 = (
             (
@@ -877,9 +935,13 @@ def _decide_lean(f: Facts) -> Decision:
         )
         d_ii = True if True in v1 else None if None in v1 else False
         if d_ii is None:
-            return _decision(f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ()
+            )
         if d_ii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
+            )
 
     # CMS-NCD-100.1.policy line 106: not_covered when not B.I
     if (
@@ -893,7 +955,9 @@ def _decide_lean(f: Facts) -> Decision:
             and len(f.comorbidities) >= 1
             and f.failed_medical_treatment
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+            )
     else:
         b_i_a = (
             None
@@ -905,26 +969,49 @@ def _decide_lean(f: Facts) -> Decision:
         v2 = (b_i_a, b_i_b, b_i_c)
         b_i = False if False in v2 else None if None in v2 else True
         if b_i is None:
-            return _decision(f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ()
+            )
         if not b_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-100.1.policy line 107: covered when B.II
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_COVERED_PROCEDURES:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
+            )
     else:
-        b_ii = None if f.procedure_code is None else f.procedure_code in _CODESET_COVERED_PROCEDURES
+        b_ii = (
+            None
+            if f.procedure_code is None
+            else f.procedure_code in _CODESET_COVERED_PROCEDURES
+        )
         if b_ii is None:
-            return _decision(f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ()
+            )
         if b_ii:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
+            )
 
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_CONTRACTOR_DISCRETION:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'contractor_discretion',
+                'C.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         c_i = (
@@ -933,12 +1020,25 @@ def _decide_lean(f: Facts) -> Decision:
             else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
         )
         if c_i is None:
-            return _decision(f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], ()
+            )
         if c_i:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'contractor_discretion', 'C.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'contractor_discretion',
+                'C.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
-    return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), f)
+    return Decision(
+        POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), f
+    )
 
 
 def _facts_json(f: Facts) -> list[str]:

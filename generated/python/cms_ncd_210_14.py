@@ -373,10 +373,17 @@ def validate(request: object) -> Facts:
         except ValueError:
             return _validate_fully(request)
     date_of_birth = v
-    if (v := get('service')) is not None and (type(v) is not str or v not in _SERVICE_VALUES_SET):
+    if (
+        (v := get('service')) is not None
+        and (type(v) is not str or v not in _SERVICE_VALUES_SET)
+    ):
         return _validate_fully(request)
     service = v
-    if (v := get('lung_cancer_symptoms')) is not None and v is not True and v is not False:
+    if (
+        (v := get('lung_cancer_symptoms')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     lung_cancer_symptoms = v
     if (
@@ -411,7 +418,11 @@ def validate(request: object) -> Facts:
     if (v := get('first_screening')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     first_screening = v
-    if (v := get('counseling_visit_done')) is not None and v is not True and v is not False:
+    if (
+        (v := get('counseling_visit_done')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     counseling_visit_done = v
     return Facts(
@@ -446,8 +457,12 @@ def _validate_fully(request: object) -> Facts:
         service=_enum(request, 'service', _SERVICE_VALUES, errors),
         lung_cancer_symptoms=_boolean(request, 'lung_cancer_symptoms', errors),
         smoking_status=_enum(request, 'smoking_status', _SMOKING_STATUS_VALUES, errors),
-        packs_per_day=_decimal(request, 'packs_per_day', _DECIMAL_0, _DECIMAL_10, errors),
-        years_smoked=_decimal(request, 'years_smoked', _DECIMAL_0, _DECIMAL_100, errors),
+        packs_per_day=_decimal(
+            request, 'packs_per_day', _DECIMAL_0, _DECIMAL_10, errors
+        ),
+        years_smoked=_decimal(
+            request, 'years_smoked', _DECIMAL_0, _DECIMAL_100, errors
+        ),
         quit_date=_date(request, 'quit_date', errors),
         written_order=_boolean(request, 'written_order', errors),
         first_screening=_boolean(request, 'first_screening', errors),
@@ -715,12 +730,18 @@ def _B_I_A(f: Facts) -> bool | None:
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+            else (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                >= 50
+            )
         ),
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            else (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                <= 77
+            )
         ),
     )
 
@@ -777,7 +798,10 @@ def _B_I_D(f: Facts) -> bool | None:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         ),
     )
@@ -793,7 +817,10 @@ def _missing_B_I_D(f: Facts) -> set[str]:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         is None
@@ -819,7 +846,10 @@ def _missing_B_II(f: Facts) -> set[str]:
     missing: set[str] = set()
     if f.service is None:
         missing.add('service')
-    if _all(f.written_order, _any(_not(f.first_screening), f.counseling_visit_done)) is None:
+    if (
+        _all(f.written_order, _any(_not(f.first_screening), f.counseling_visit_done))
+        is None
+    ):
         if f.written_order is None:
             missing.add('written_order')
         if _any(_not(f.first_screening), f.counseling_visit_done) is None:
@@ -854,12 +884,18 @@ def _C_I_A(f: Facts) -> bool | None:
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+            else (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                >= 55
+            )
         ),
         (
             None
             if f.date_of_birth is None or f.service_date is None
-            else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            else (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                <= 77
+            )
         ),
     )
 
@@ -916,7 +952,10 @@ def _C_I_D(f: Facts) -> bool | None:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         ),
     )
@@ -932,7 +971,10 @@ def _missing_C_I_D(f: Facts) -> set[str]:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         is None
@@ -958,7 +1000,10 @@ def _missing_C_II(f: Facts) -> set[str]:
     missing: set[str] = set()
     if f.service is None:
         missing.add('service')
-    if _all(f.written_order, _any(_not(f.first_screening), f.counseling_visit_done)) is None:
+    if (
+        _all(f.written_order, _any(_not(f.first_screening), f.counseling_visit_done))
+        is None
+    ):
         if f.written_order is None:
             missing.add('written_order')
         if _any(_not(f.first_screening), f.counseling_visit_done) is None:
@@ -996,12 +1041,22 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 50
+                )
             ),
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             ),
         )
         b_i_a = False if False in v1 else None if None in v1 else True
@@ -1016,7 +1071,10 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         v3 = (
@@ -1028,8 +1086,14 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         b_i = False if False in v4 else None if None in v4 else True
     else:
         b_i_a = (
-            _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
-            and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                >= 50
+            )
+            and (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                <= 77
+            )
         )
         b_i_b = not f.lung_cancer_symptoms
         b_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
@@ -1037,7 +1101,10 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             f.smoking_status == 'current'
             or (
                 f.smoking_status == 'former'
-                and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                and (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             )
         )
         b_i = b_i_a and b_i_b and b_i_c and b_i_d
@@ -1045,7 +1112,14 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
     if b_i is None:
         missing = _missing_B_I(f)
         return _decision(
-            f, 'insufficient_information', 'B.I', missing, _EVALUATED[0], results, (), '2022-02-10'
+            f,
+            'insufficient_information',
+            'B.I',
+            missing,
+            _EVALUATED[0],
+            results,
+            (),
+            '2022-02-10',
         )
     if not b_i:
         return Decision(
@@ -1087,14 +1161,39 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
     if b_ii is None:
         missing = _missing_B_II(f)
         return _decision(
-            f, 'insufficient_information', 'B.II', missing, _EVALUATED[1], results, (), '2022-02-10'
+            f,
+            'insufficient_information',
+            'B.II',
+            missing,
+            _EVALUATED[1],
+            results,
+            (),
+            '2022-02-10',
         )
     if b_ii:
         return Decision(
-            POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), _EVALUATED[1], tuple(results), (), f
+            POLICY_ID,
+            '2022-02-10',
+            'covered',
+            'B.II',
+            (),
+            (),
+            _EVALUATED[1],
+            tuple(results),
+            (),
+            f,
         )
     return Decision(
-        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), _EVALUATED[1], tuple(results), (), f
+        POLICY_ID,
+        '2022-02-10',
+        'not_covered',
+        'B.II',
+        (),
+        (),
+        _EVALUATED[1],
+        tuple(results),
+        (),
+        f,
     )
 
 
@@ -1113,8 +1212,18 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
     ):
         if not (
             (
-                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
-                and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 50
+                )
+                and (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             )
             and not f.lung_cancer_symptoms
             and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 20
@@ -1122,22 +1231,37 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 f.smoking_status == 'current'
                 or (
                     f.smoking_status == 'former'
-                    and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                    and (
+                        f.quit_date.toordinal()
+                        >= _shift_months(f.service_date.toordinal(), -180)
+                    )
                 )
             )
         ):
-            return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
+            )
     else:
         v1 = (
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 50
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 50
+                )
             ),
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             ),
         )
         b_i_a = False if False in v1 else None if None in v1 else True
@@ -1152,7 +1276,10 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         v3 = (
@@ -1164,10 +1291,19 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         b_i = False if False in v4 else None if None in v4 else True
         if b_i is None:
             return _decision(
-                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], (), '2022-02-10'
+                f,
+                'insufficient_information',
+                'B.I',
+                _missing_B_I(f),
+                (),
+                [],
+                (),
+                '2022-02-10',
             )
         if not b_i:
-            return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-210.14.policy line 114: covered when B.II
     if (
@@ -1180,7 +1316,9 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             f.service == 'counseling_visit'
             or (f.written_order and (not f.first_screening or f.counseling_visit_done))
         ):
-            return Decision(POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
+            )
     else:
         v5 = (
             (None if f.first_screening is None else not f.first_screening),
@@ -1194,11 +1332,22 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         b_ii = True if True in v7 else None if None in v7 else False
         if b_ii is None:
             return _decision(
-                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], (), '2022-02-10'
+                f,
+                'insufficient_information',
+                'B.II',
+                _missing_B_II(f),
+                (),
+                [],
+                (),
+                '2022-02-10',
             )
         if b_ii:
-            return Decision(POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f)
-    return Decision(POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
+            )
+    return Decision(
+        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), f
+    )
 
 
 def _decide_before_2022_02_10(f: Facts) -> Decision:
@@ -1211,11 +1360,27 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     if a_i is None:
         missing = _missing_A_I(f)
         return _decision(
-            f, 'insufficient_information', 'A.I', missing, _EVALUATED[2], results, (), None
+            f,
+            'insufficient_information',
+            'A.I',
+            missing,
+            _EVALUATED[2],
+            results,
+            (),
+            None,
         )
     if not a_i:
         return Decision(
-            POLICY_ID, None, 'not_applicable', 'A.I', (), (), _EVALUATED[2], tuple(results), (), f
+            POLICY_ID,
+            None,
+            'not_applicable',
+            'A.I',
+            (),
+            (),
+            _EVALUATED[2],
+            tuple(results),
+            (),
+            f,
         )
 
     # CMS-NCD-210.14.policy line 121: not_covered when not C.I
@@ -1232,12 +1397,22 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 55
+                )
             ),
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             ),
         )
         c_i_a = False if False in v1 else None if None in v1 else True
@@ -1252,7 +1427,10 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         v3 = (
@@ -1264,8 +1442,14 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         c_i = False if False in v4 else None if None in v4 else True
     else:
         c_i_a = (
-            _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
-            and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+            (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                >= 55
+            )
+            and (
+                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal())
+                <= 77
+            )
         )
         c_i_b = not f.lung_cancer_symptoms
         c_i_c = _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
@@ -1273,7 +1457,10 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             f.smoking_status == 'current'
             or (
                 f.smoking_status == 'former'
-                and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                and (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             )
         )
         c_i = c_i_a and c_i_b and c_i_c and c_i_d
@@ -1281,11 +1468,27 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     if c_i is None:
         missing = _missing_C_I(f)
         return _decision(
-            f, 'insufficient_information', 'C.I', missing, _EVALUATED[3], results, (), None
+            f,
+            'insufficient_information',
+            'C.I',
+            missing,
+            _EVALUATED[3],
+            results,
+            (),
+            None,
         )
     if not c_i:
         return Decision(
-            POLICY_ID, None, 'not_covered', 'C.I', (), (), _EVALUATED[3], tuple(results), (), f
+            POLICY_ID,
+            None,
+            'not_covered',
+            'C.I',
+            (),
+            (),
+            _EVALUATED[3],
+            tuple(results),
+            (),
+            f,
         )
 
     # CMS-NCD-210.14.policy line 122: covered when C.II
@@ -1314,14 +1517,39 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
     if c_ii is None:
         missing = _missing_C_II(f)
         return _decision(
-            f, 'insufficient_information', 'C.II', missing, _EVALUATED[4], results, (), None
+            f,
+            'insufficient_information',
+            'C.II',
+            missing,
+            _EVALUATED[4],
+            results,
+            (),
+            None,
         )
     if c_ii:
         return Decision(
-            POLICY_ID, None, 'covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f
+            POLICY_ID,
+            None,
+            'covered',
+            'C.II',
+            (),
+            (),
+            _EVALUATED[4],
+            tuple(results),
+            (),
+            f,
         )
     return Decision(
-        POLICY_ID, None, 'not_covered', 'C.II', (), (), _EVALUATED[4], tuple(results), (), f
+        POLICY_ID,
+        None,
+        'not_covered',
+        'C.II',
+        (),
+        (),
+        _EVALUATED[4],
+        tuple(results),
+        (),
+        f,
     )
 
 
@@ -1331,7 +1559,9 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
     # CMS-NCD-210.14.policy line 120: not_applicable when not A.I
     if f.service_date is not None:
         if f.service_date < _DATE_2015_02_05:
-            return Decision(POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
+            )
     else:
         a_i = None if f.service_date is None else f.service_date >= _DATE_2015_02_05
         if a_i is None:
@@ -1339,7 +1569,9 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], (), None
             )
         if not a_i:
-            return Decision(POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-210.14.policy line 121: not_covered when not C.I
     if (
@@ -1353,8 +1585,18 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
     ):
         if not (
             (
-                _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
-                and _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 55
+                )
+                and (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             )
             and not f.lung_cancer_symptoms
             and _MULTIPLY(f.packs_per_day, f.years_smoked) >= 30
@@ -1362,22 +1604,37 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 f.smoking_status == 'current'
                 or (
                     f.smoking_status == 'former'
-                    and f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                    and (
+                        f.quit_date.toordinal()
+                        >= _shift_months(f.service_date.toordinal(), -180)
+                    )
                 )
             )
         ):
-            return Decision(POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
+            )
     else:
         v1 = (
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) >= 55
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    >= 55
+                )
             ),
             (
                 None
                 if f.date_of_birth is None or f.service_date is None
-                else _years_between(f.date_of_birth.toordinal(), f.service_date.toordinal()) <= 77
+                else (
+                    _years_between(
+                        f.date_of_birth.toordinal(), f.service_date.toordinal()
+                    )
+                    <= 77
+                )
             ),
         )
         c_i_a = False if False in v1 else None if None in v1 else True
@@ -1392,7 +1649,10 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             (
                 None
                 if f.quit_date is None or f.service_date is None
-                else f.quit_date.toordinal() >= _shift_months(f.service_date.toordinal(), -180)
+                else (
+                    f.quit_date.toordinal()
+                    >= _shift_months(f.service_date.toordinal(), -180)
+                )
             ),
         )
         v3 = (
@@ -1407,7 +1667,9 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], (), None
             )
         if not c_i:
-            return Decision(POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-210.14.policy line 122: covered when C.II
     if (
@@ -1434,7 +1696,14 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         c_ii = True if True in v7 else None if None in v7 else False
         if c_ii is None:
             return _decision(
-                f, 'insufficient_information', 'C.II', _missing_C_II(f), (), [], (), None
+                f,
+                'insufficient_information',
+                'C.II',
+                _missing_C_II(f),
+                (),
+                [],
+                (),
+                None,
             )
         if c_ii:
             return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
@@ -1460,8 +1729,16 @@ def _facts_json(f: Facts) -> list[str]:
     return [
         'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
         'null' if f.date_of_birth is None else '"' + f.date_of_birth.isoformat() + '"',
-        'null' if f.service is None else _STRING_JSON.get(f.service) or _ENCODE(f.service),
-        'null' if f.lung_cancer_symptoms is None else 'true' if f.lung_cancer_symptoms else 'false',
+        (
+            'null'
+            if f.service is None
+            else _STRING_JSON.get(f.service) or _ENCODE(f.service)
+        ),
+        (
+            'null'
+            if f.lung_cancer_symptoms is None
+            else 'true' if f.lung_cancer_symptoms else 'false'
+        ),
         (
             'null'
             if f.smoking_status is None
@@ -1471,7 +1748,11 @@ def _facts_json(f: Facts) -> list[str]:
         'null' if f.years_smoked is None else str(f.years_smoked),
         'null' if f.quit_date is None else '"' + f.quit_date.isoformat() + '"',
         'null' if f.written_order is None else 'true' if f.written_order else 'false',
-        'null' if f.first_screening is None else 'true' if f.first_screening else 'false',
+        (
+            'null'
+            if f.first_screening is None
+            else 'true' if f.first_screening else 'false'
+        ),
         (
             'null'
             if f.counseling_visit_done is None

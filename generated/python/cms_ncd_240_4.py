@@ -407,9 +407,15 @@ def validate(request: object) -> Facts:
     if (v := get('recorded_sleep_hours')) is not None:
         if type(v) is float and 0.0 <= v <= 24.0:
             recorded_sleep_hours = Decimal(repr(v))
-        elif (recorded_sleep_hours := _fast_decimal(v, _DECIMAL_0, _DECIMAL_24)) is None:
+        elif (
+            (recorded_sleep_hours := _fast_decimal(v, _DECIMAL_0, _DECIMAL_24))
+            is None
+        ):
             return _validate_fully(request)
-    if (v := get('symptoms')) is not None and (v := _fast_set(v, _SYMPTOMS_VALUES_SET)) is None:
+    if (
+        (v := get('symptoms')) is not None
+        and (v := _fast_set(v, _SYMPTOMS_VALUES_SET)) is None
+    ):
         return _validate_fully(request)
     symptoms = v
     if (
@@ -437,7 +443,10 @@ def validate(request: object) -> Facts:
     if (v := get('symptoms_improved')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     symptoms_improved = v
-    if (v := get('adherence_nights_4h')) is not None and (type(v) is not int or not 0 <= v <= 30):
+    if (
+        (v := get('adherence_nights_4h')) is not None
+        and (type(v) is not int or not 0 <= v <= 30)
+    ):
         return _validate_fully(request)
     adherence_nights_4h = v
     return Facts(
@@ -471,13 +480,17 @@ def _validate_fully(request: object) -> Facts:
         service_date=_date(request, 'service_date', errors),
         age=_integer(request, 'age', 0, 130, errors),
         osa_diagnosis=_boolean(request, 'osa_diagnosis', errors),
-        sleep_test_type=_enum(request, 'sleep_test_type', _SLEEP_TEST_TYPE_VALUES, errors),
+        sleep_test_type=_enum(
+            request, 'sleep_test_type', _SLEEP_TEST_TYPE_VALUES, errors
+        ),
         ahi=_decimal(request, 'ahi', _DECIMAL_0, _DECIMAL_200, errors),
         recorded_sleep_hours=_decimal(
             request, 'recorded_sleep_hours', _DECIMAL_0, _DECIMAL_24, errors
         ),
         symptoms=_enum_set(request, 'symptoms', _SYMPTOMS_VALUES, errors),
-        comorbidities=_enum_set(request, 'comorbidities', _COMORBIDITIES_VALUES, errors),
+        comorbidities=_enum_set(
+            request, 'comorbidities', _COMORBIDITIES_VALUES, errors
+        ),
         therapy_start_date=_date(request, 'therapy_start_date', errors),
         reevaluation_date=_date(request, 'reevaluation_date', errors),
         symptoms_improved=_boolean(request, 'symptoms_improved', errors),
@@ -937,7 +950,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results.append(a_i)
     if a_i is None:
         missing = _missing_A_I(f)
-        return _decision(f, 'insufficient_information', 'A.I', missing, _EVALUATED[0], results, ())
+        return _decision(
+            f, 'insufficient_information', 'A.I', missing, _EVALUATED[0], results, ()
+        )
     if not a_i:
         return Decision(
             POLICY_ID,
@@ -957,7 +972,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results.append(a_ii)
     if a_ii is None:
         missing = _missing_A_II(f)
-        return _decision(f, 'insufficient_information', 'A.II', missing, _EVALUATED[1], results, ())
+        return _decision(
+            f, 'insufficient_information', 'A.II', missing, _EVALUATED[1], results, ()
+        )
     if not a_ii:
         return Decision(
             POLICY_ID,
@@ -1005,13 +1022,19 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         b_i_a = f.osa_diagnosis
         b_i_b = f.sleep_test_type != 'other' and f.recorded_sleep_hours >= 2
         b_i_c_1 = f.ahi >= 15
-        b_i_c_2 = f.ahi >= 5 and f.ahi < 15 and (bool(f.symptoms) or bool(f.comorbidities))
+        b_i_c_2 = (
+            f.ahi >= 5
+            and f.ahi < 15
+            and (bool(f.symptoms) or bool(f.comorbidities))
+        )
         b_i_c = b_i_c_1 or b_i_c_2
         b_i = b_i_a and b_i_b and b_i_c
     results += (b_i, b_i_a, b_i_b, b_i_c, b_i_c_1, b_i_c_2)
     if b_i is None:
         missing = _missing_B_I(f)
-        return _decision(f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ())
+        return _decision(
+            f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ()
+        )
     if not b_i:
         return Decision(
             POLICY_ID,
@@ -1035,7 +1058,9 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     results.append(b_ii)
     if b_ii is None:
         missing = _missing_B_II(f)
-        return _decision(f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ())
+        return _decision(
+            f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ()
+        )
     if b_ii:
         return Decision(
             POLICY_ID,
@@ -1126,30 +1151,70 @@ def _decide_lean(f: Facts) -> Decision:
     if f.service_date is not None:
         if f.service_date < _DATE_2008_03_13:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'A.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         a_i = None if f.service_date is None else f.service_date >= _DATE_2008_03_13
         if a_i is None:
-            return _decision(f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], ()
+            )
         if not a_i:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'A.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-240.4.policy line 129: not_applicable when not A.II
     if f.age is not None:
         if f.age < 18:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'A.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         a_ii = None if f.age is None else f.age >= 18
         if a_ii is None:
-            return _decision(f, 'insufficient_information', 'A.II', _missing_A_II(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'A.II', _missing_A_II(f), (), [], ()
+            )
         if not a_ii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'A.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'A.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-240.4.policy line 130: not_covered when not B.I
@@ -1166,10 +1231,16 @@ def _decide_lean(f: Facts) -> Decision:
             and (f.sleep_test_type != 'other' and f.recorded_sleep_hours >= 2)
             and (
                 f.ahi >= 15
-                or (f.ahi >= 5 and f.ahi < 15 and (bool(f.symptoms) or bool(f.comorbidities)))
+                or (
+                    f.ahi >= 5
+                    and f.ahi < 15
+                    and (bool(f.symptoms) or bool(f.comorbidities))
+                )
             )
         ):
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+            )
     else:
         b_i_a = f.osa_diagnosis
         v1 = (
@@ -1192,15 +1263,28 @@ def _decide_lean(f: Facts) -> Decision:
         v7 = (b_i_a, b_i_b, b_i_c)
         b_i = False if False in v7 else None if None in v7 else True
         if b_i is None:
-            return _decision(f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ()
+            )
         if not b_i:
-            return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+            )
 
     # CMS-NCD-240.4.policy line 131: covered_trial when B.II
     if f.service_date is not None and f.therapy_start_date is not None:
         if f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'covered_trial',
+                'B.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         b_ii = (
@@ -1209,10 +1293,21 @@ def _decide_lean(f: Facts) -> Decision:
             else f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84
         )
         if b_ii is None:
-            return _decision(f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ()
+            )
         if b_ii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered_trial', 'B.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'covered_trial',
+                'B.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-240.4.policy line 132: covered_continued when B.III
@@ -1231,7 +1326,16 @@ def _decide_lean(f: Facts) -> Decision:
             and f.adherence_nights_4h >= _MULTIPLY(_DECIMAL_0_70, 30)
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'covered_continued',
+                'B.III',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         v8 = (
@@ -1256,12 +1360,25 @@ def _decide_lean(f: Facts) -> Decision:
         v9 = (b_iii_a, b_iii_b, b_iii_c)
         b_iii = False if False in v9 else None if None in v9 else True
         if b_iii is None:
-            return _decision(f, 'insufficient_information', 'B.III', _missing_B_III(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'B.III', _missing_B_III(f), (), [], ()
+            )
         if b_iii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered_continued', 'B.III', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'covered_continued',
+                'B.III',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
-    return Decision(POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f)
+    return Decision(
+        POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f
+    )
 
 
 def _facts_json(f: Facts) -> list[str]:
@@ -1279,9 +1396,21 @@ def _facts_json(f: Facts) -> list[str]:
         'null' if f.recorded_sleep_hours is None else str(f.recorded_sleep_hours),
         'null' if f.symptoms is None else _set_json(f.symptoms),
         'null' if f.comorbidities is None else _set_json(f.comorbidities),
-        'null' if f.therapy_start_date is None else '"' + f.therapy_start_date.isoformat() + '"',
-        'null' if f.reevaluation_date is None else '"' + f.reevaluation_date.isoformat() + '"',
-        'null' if f.symptoms_improved is None else 'true' if f.symptoms_improved else 'false',
+        (
+            'null'
+            if f.therapy_start_date is None
+            else '"' + f.therapy_start_date.isoformat() + '"'
+        ),
+        (
+            'null'
+            if f.reevaluation_date is None
+            else '"' + f.reevaluation_date.isoformat() + '"'
+        ),
+        (
+            'null'
+            if f.symptoms_improved is None
+            else 'true' if f.symptoms_improved else 'false'
+        ),
         'null' if f.adherence_nights_4h is None else str(f.adherence_nights_4h),
         _value_json(f.days_to_reevaluation),
     ]

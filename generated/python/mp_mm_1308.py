@@ -75,7 +75,9 @@ _ISO_DATE: Final = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DIAGNOSIS_VALUES_SET: Final = frozenset(_DIAGNOSIS_VALUES)
 _ACHALASIA_TYPE_VALUES_SET: Final = frozenset(_ACHALASIA_TYPE_VALUES)
 _CONTRAINDICATIONS_VALUES_SET: Final = frozenset(_CONTRAINDICATIONS_VALUES)
-_PRIOR_ACHALASIA_THERAPIES_VALUES_SET: Final = frozenset(_PRIOR_ACHALASIA_THERAPIES_VALUES)
+_PRIOR_ACHALASIA_THERAPIES_VALUES_SET: Final = frozenset(
+    _PRIOR_ACHALASIA_THERAPIES_VALUES
+)
 _STATE_PATTERN: Final = re.compile('[A-Z]{2}')
 _DATE_2025_11_01: Final = datetime.date(2025, 11, 1)
 _DATE_2026_01_01: Final = datetime.date(2026, 1, 1)
@@ -410,7 +412,10 @@ def validate(request: object) -> Facts:
         return _validate_fully(request)
     get = request.get
     v: Any
-    if (v := get('state')) is not None and (type(v) is not str or not _STATE_PATTERN.fullmatch(v)):
+    if (
+        (v := get('state')) is not None
+        and (type(v) is not str or not _STATE_PATTERN.fullmatch(v))
+    ):
         return _validate_fully(request)
     state = v
     if (v := get('service_date')) is not None:
@@ -436,16 +441,31 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     achalasia_type = v
-    if (v := get('failed_conventional_therapy')) is not None and v is not True and v is not False:
+    if (
+        (v := get('failed_conventional_therapy')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     failed_conventional_therapy = v
-    if (v := get('heller_surgical_candidate')) is not None and v is not True and v is not False:
+    if (
+        (v := get('heller_surgical_candidate')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     heller_surgical_candidate = v
-    if (v := get('eckardt_score')) is not None and (type(v) is not int or not 0 <= v <= 12):
+    if (
+        (v := get('eckardt_score')) is not None
+        and (type(v) is not int or not 0 <= v <= 12)
+    ):
         return _validate_fully(request)
     eckardt_score = v
-    if (v := get('prior_open_foregut_surgery')) is not None and v is not True and v is not False:
+    if (
+        (v := get('prior_open_foregut_surgery')) is not None
+        and v is not True
+        and v is not False
+    ):
         return _validate_fully(request)
     prior_open_foregut_surgery = v
     if (
@@ -492,15 +512,24 @@ def _validate_fully(request: object) -> Facts:
         age=_integer(request, 'age', 0, 130, errors),
         diagnosis=_enum(request, 'diagnosis', _DIAGNOSIS_VALUES, errors),
         achalasia_type=_enum(request, 'achalasia_type', _ACHALASIA_TYPE_VALUES, errors),
-        failed_conventional_therapy=_boolean(request, 'failed_conventional_therapy', errors),
-        heller_surgical_candidate=_boolean(request, 'heller_surgical_candidate', errors),
+        failed_conventional_therapy=_boolean(
+            request, 'failed_conventional_therapy', errors
+        ),
+        heller_surgical_candidate=_boolean(
+            request, 'heller_surgical_candidate', errors
+        ),
         eckardt_score=_integer(request, 'eckardt_score', 0, 12, errors),
-        prior_open_foregut_surgery=_boolean(request, 'prior_open_foregut_surgery', errors),
+        prior_open_foregut_surgery=_boolean(
+            request, 'prior_open_foregut_surgery', errors
+        ),
         contraindications=_enum_set(
             request, 'contraindications', _CONTRAINDICATIONS_VALUES, errors
         ),
         prior_achalasia_therapies=_enum_set(
-            request, 'prior_achalasia_therapies', _PRIOR_ACHALASIA_THERAPIES_VALUES, errors
+            request,
+            'prior_achalasia_therapies',
+            _PRIOR_ACHALASIA_THERAPIES_VALUES,
+            errors,
         ),
     )
     if errors:
@@ -911,7 +940,11 @@ def _missing_D_IV_D(f: Facts) -> set[str]:
 
 def _D_IV_E(f: Facts) -> bool | None:
     # D.IV.E (contraindication), MP-MM-1308.policy line 223
-    return None if f.contraindications is None else 'esophageal_malignancy' in f.contraindications
+    return (
+        None
+        if f.contraindications is None
+        else 'esophageal_malignancy' in f.contraindications
+    )
 
 
 def _missing_D_IV_E(f: Facts) -> set[str]:
@@ -970,7 +1003,10 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         applicability = True if True in v3 else None if None in v3 else False
     else:
         applicability = (
-            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
+            (
+                f.state in ('GA', 'IN', 'OH', 'WV')
+                and f.service_date >= _DATE_2025_11_01
+            )
             or (
                 f.state in ('KY',)
                 and f.service_date >= _DATE_2025_11_01
@@ -981,7 +1017,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if applicability is None:
         missing = _missing_applicability(f)
         return _decision(
-            f, 'insufficient_information', 'applicability', missing, _EVALUATED[0], results, ()
+            f,
+            'insufficient_information',
+            'applicability',
+            missing,
+            _EVALUATED[0],
+            results,
+            (),
         )
     if not applicability:
         return Decision(
@@ -1065,7 +1107,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_iv is None:
         missing = _missing_D_IV(f)
         return _decision(
-            f, 'insufficient_information', 'D.IV', missing, _EVALUATED[2], results, ('D.V',)
+            f,
+            'insufficient_information',
+            'D.IV',
+            missing,
+            _EVALUATED[2],
+            results,
+            ('D.V',),
         )
     if d_iv:
         return Decision(
@@ -1087,7 +1135,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_ii is None:
         missing = _missing_D_II(f)
         return _decision(
-            f, 'insufficient_information', 'D.II', missing, _EVALUATED[3], results, ('D.V',)
+            f,
+            'insufficient_information',
+            'D.II',
+            missing,
+            _EVALUATED[3],
+            results,
+            ('D.V',),
         )
     if d_ii:
         return Decision(
@@ -1114,20 +1168,35 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     ):
         v5 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
-            (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
+            (
+                None
+                if f.achalasia_type is None
+                else f.achalasia_type in ('I', 'II', 'III')
+            ),
         )
         d_i_a = False if False in v5 else None if None in v5 else True
         v6 = (
             f.failed_conventional_therapy,
-            (None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate),
+            (
+                None
+                if f.heller_surgical_candidate is None
+                else not f.heller_surgical_candidate
+            ),
         )
         d_i_b = True if True in v6 else None if None in v6 else False
         d_i_c = None if f.eckardt_score is None else f.eckardt_score >= 3
-        d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
+        d_i_d = (
+            None
+            if f.prior_open_foregut_surgery is None
+            else not f.prior_open_foregut_surgery
+        )
         v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
         d_i = False if False in v7 else None if None in v7 else True
     else:
-        d_i_a = f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III')
+        d_i_a = (
+            f.diagnosis == 'primary_achalasia'
+            and f.achalasia_type in ('I', 'II', 'III')
+        )
         d_i_b = f.failed_conventional_therapy or not f.heller_surgical_candidate
         d_i_c = f.eckardt_score >= 3
         d_i_d = not f.prior_open_foregut_surgery
@@ -1136,7 +1205,13 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_i is None:
         missing = _missing_D_I(f)
         return _decision(
-            f, 'insufficient_information', 'D.I', missing, _EVALUATED[4], results, ('D.V',)
+            f,
+            'insufficient_information',
+            'D.I',
+            missing,
+            _EVALUATED[4],
+            results,
+            ('D.V',),
         )
     if d_i:
         return Decision(
@@ -1171,7 +1246,10 @@ def _decide_lean(f: Facts) -> Decision:
     # MP-MM-1308.policy line 302: not_applicable when not applicable
     if f.state is not None and f.service_date is not None:
         if not (
-            (f.state in ('GA', 'IN', 'OH', 'WV') and f.service_date >= _DATE_2025_11_01)
+            (
+                f.state in ('GA', 'IN', 'OH', 'WV')
+                and f.service_date >= _DATE_2025_11_01
+            )
             or (
                 f.state in ('KY',)
                 and f.service_date >= _DATE_2025_11_01
@@ -1179,7 +1257,16 @@ def _decide_lean(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'applicability',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         v1 = (
@@ -1208,22 +1295,51 @@ def _decide_lean(f: Facts) -> Decision:
             )
         if not applicability:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_applicable', 'applicability', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_applicable',
+                'applicability',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # MP-MM-1308.policy line 303: experimental when D.III
     if f.diagnosis is not None:
         if f.diagnosis != 'primary_achalasia':
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'experimental',
+                'D.III',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         d_iii = None if f.diagnosis is None else f.diagnosis != 'primary_achalasia'
         if d_iii is None:
-            return _decision(f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ())
+            return _decision(
+                f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ()
+            )
         if d_iii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'experimental', 'D.III', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'experimental',
+                'D.III',
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # MP-MM-1308.policy line 304: contraindicated when D.IV
@@ -1237,7 +1353,16 @@ def _decide_lean(f: Facts) -> Decision:
             or 'mucosa_compromising_prior_therapy' in f.contraindications
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'contraindicated',
+                'D.IV',
+                (),
+                (),
+                (),
+                (),
+                ('D.V',),
+                f,
             )
     else:
         d_iv_a = (
@@ -1274,11 +1399,26 @@ def _decide_lean(f: Facts) -> Decision:
         d_iv = True if True in v4 else None if None in v4 else False
         if d_iv is None:
             return _decision(
-                f, 'insufficient_information', 'D.IV', _missing_D_IV(f), (), [], ('D.V',)
+                f,
+                'insufficient_information',
+                'D.IV',
+                _missing_D_IV(f),
+                (),
+                [],
+                ('D.V',),
             )
         if d_iv:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'contraindicated', 'D.IV', (), (), (), (), ('D.V',), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'contraindicated',
+                'D.IV',
+                (),
+                (),
+                (),
+                (),
+                ('D.V',),
+                f,
             )
 
     # MP-MM-1308.policy line 305: needs_review when D.II
@@ -1300,7 +1440,13 @@ def _decide_lean(f: Facts) -> Decision:
         d_ii = None if f.age is None else f.age <= 18
         if d_ii is None:
             return _decision(
-                f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ('D.V',)
+                f,
+                'insufficient_information',
+                'D.II',
+                _missing_D_II(f),
+                (),
+                [],
+                ('D.V',),
             )
         if d_ii:
             return Decision(
@@ -1326,7 +1472,10 @@ def _decide_lean(f: Facts) -> Decision:
         and f.prior_open_foregut_surgery is not None
     ):
         if (
-            (f.diagnosis == 'primary_achalasia' and f.achalasia_type in ('I', 'II', 'III'))
+            (
+                f.diagnosis == 'primary_achalasia'
+                and f.achalasia_type in ('I', 'II', 'III')
+            )
             and (f.failed_conventional_therapy or not f.heller_surgical_candidate)
             and f.eckardt_score >= 3
             and not f.prior_open_foregut_surgery
@@ -1346,16 +1495,28 @@ def _decide_lean(f: Facts) -> Decision:
     else:
         v5 = (
             (None if f.diagnosis is None else f.diagnosis == 'primary_achalasia'),
-            (None if f.achalasia_type is None else f.achalasia_type in ('I', 'II', 'III')),
+            (
+                None
+                if f.achalasia_type is None
+                else f.achalasia_type in ('I', 'II', 'III')
+            ),
         )
         d_i_a = False if False in v5 else None if None in v5 else True
         v6 = (
             f.failed_conventional_therapy,
-            (None if f.heller_surgical_candidate is None else not f.heller_surgical_candidate),
+            (
+                None
+                if f.heller_surgical_candidate is None
+                else not f.heller_surgical_candidate
+            ),
         )
         d_i_b = True if True in v6 else None if None in v6 else False
         d_i_c = None if f.eckardt_score is None else f.eckardt_score >= 3
-        d_i_d = None if f.prior_open_foregut_surgery is None else not f.prior_open_foregut_surgery
+        d_i_d = (
+            None
+            if f.prior_open_foregut_surgery is None
+            else not f.prior_open_foregut_surgery
+        )
         v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
         d_i = False if False in v7 else None if None in v7 else True
         if d_i is None:
@@ -1376,7 +1537,16 @@ def _decide_lean(f: Facts) -> Decision:
                 f,
             )
     return Decision(
-        POLICY_ID, EFFECTIVE_DATE, 'not_medically_necessary', 'D.I', (), (), (), (), ('D.V',), f
+        POLICY_ID,
+        EFFECTIVE_DATE,
+        'not_medically_necessary',
+        'D.I',
+        (),
+        (),
+        (),
+        (),
+        ('D.V',),
+        f,
     )
 
 
@@ -1386,7 +1556,11 @@ def _facts_json(f: Facts) -> list[str]:
         'null' if f.state is None else _STRING_JSON.get(f.state) or _ENCODE(f.state),
         'null' if f.service_date is None else '"' + f.service_date.isoformat() + '"',
         'null' if f.age is None else str(f.age),
-        'null' if f.diagnosis is None else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis),
+        (
+            'null'
+            if f.diagnosis is None
+            else _STRING_JSON.get(f.diagnosis) or _ENCODE(f.diagnosis)
+        ),
         (
             'null'
             if f.achalasia_type is None
@@ -1409,7 +1583,11 @@ def _facts_json(f: Facts) -> list[str]:
             else 'true' if f.prior_open_foregut_surgery else 'false'
         ),
         'null' if f.contraindications is None else _set_json(f.contraindications),
-        'null' if f.prior_achalasia_therapies is None else _set_json(f.prior_achalasia_therapies),
+        (
+            'null'
+            if f.prior_achalasia_therapies is None
+            else _set_json(f.prior_achalasia_therapies)
+        ),
     ]
 
 

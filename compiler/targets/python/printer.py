@@ -13,9 +13,8 @@ from typing import assert_never
 
 from compiler.targets.python import pyir
 from compiler.targets.python.pyir import Expr, Stmt
-from compiler.targets.templating import literal
+from compiler.targets.templating import WIDTH, literal
 
-WIDTH = 100  # ruff allows 120: an atom that cannot be broken (a long name) still fits
 INDENT = "    "
 
 # How tightly each expression binds, loosest first, as in Python's grammar.
