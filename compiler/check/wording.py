@@ -23,11 +23,12 @@ def check_wording_numbers(report: Report, provision: nodes.Provision, body: node
     for number, percent in _stated_numbers(provision.wording):
         stated |= {number, number / 100} if percent else {number}  # 70% is also 0.70
     hint = 'fix the one that is wrong, or add `wording differs "why"` after the condition'
+    # A negative threshold may be worded by its size: "fell by more than 5 percent" is `change < -5`.
     for text, value in used:
-        if value not in stated:
+        if value not in stated and not (value < 0 and -value in stated):
             report.warning("W104", f"the condition uses {text}, which its wording does not state", body.span, hint)
-    values = {value for _, value in used}
-    digits = {Fraction(m.group(1)): m.group(1) for m in _STATED_NUMBER.finditer(provision.wording)}  # not words
+    values = {value for _, value in used} | {-value for _, value in used if value < 0}
+    digits = {_number(m.group(1)): m.group(1) for m in _STATED_NUMBER.finditer(provision.wording)}  # not words
     for number, written in sorted(digits.items()):
         if number not in values and number / 100 not in values:
             report.warning(
@@ -35,7 +36,8 @@ def check_wording_numbers(report: Report, provision: nodes.Provision, body: node
             )
 
 
-_STATED_NUMBER = re.compile(r"(?<![\w.])([0-9]+(?:\.[0-9]+)?)(%)?")  # 3, 0.70, 70%, 31st, 12-week
+# 3, 0.70, 70%, 31st, 12-week, -5 (a sign only after a space or bracket: 18-64 is 18 and 64)
+_STATED_NUMBER = re.compile(r"(?<![\w.])((?:[-\u2212](?=[0-9]))?[0-9]+(?:\.[0-9]+)?)(%)?")
 _NUMBER_WORDS = {
     word: number
     for number, word in enumerate(
@@ -44,9 +46,13 @@ _NUMBER_WORDS = {
 }
 
 
+def _number(text: str) -> Fraction:
+    return Fraction(text.replace("\u2212", "-"))  # a typeset minus sign is a minus
+
+
 def _stated_numbers(wording: str) -> list[tuple[Fraction, bool]]:
     """The numbers a wording states, in digits or as words up to twelve, each with whether it is a percentage."""
-    found = [(Fraction(m.group(1)), m.group(2) is not None) for m in _STATED_NUMBER.finditer(wording)]
+    found = [(_number(m.group(1)), m.group(2) is not None) for m in _STATED_NUMBER.finditer(wording)]
     words = re.findall(r"[a-z]+", wording.lower())
     return found + [(Fraction(_NUMBER_WORDS[w]), False) for w in words if w in _NUMBER_WORDS]
 

@@ -47,6 +47,15 @@ def span_of(file: str, item: LarkMeta | Token) -> Span:
     return Span(file, line, column, end_line, end_column)
 
 
+def _minus(sign: Token | None) -> bool:
+    """Whether a number's sign makes it negative; `+5` is 5, as `policyc fmt` writes it."""
+    return sign is not None and str(sign) == "-"
+
+
+def _negated(number: nodes.DecimalLit, span: Span) -> nodes.DecimalLit:
+    return nodes.DecimalLit(span, -number.value, "-" + number.text)
+
+
 @v_args(meta=True)
 class _Tokens(Transformer[Token, Any]):
     """Reading tokens: strings with their escapes, numbers, dates, prose, names."""
@@ -191,11 +200,22 @@ class _Declarations(_Tokens):
 
     def integer_type(self, meta: LarkMeta, children: list[Any]) -> nodes.IntegerType:
         low, high, unit = children
-        return nodes.IntegerType(self._span(meta), self._int(low), self._int(high), unit)
+        return nodes.IntegerType(self._span(meta), low, high, unit)
 
     def decimal_type(self, meta: LarkMeta, children: list[Any]) -> nodes.DecimalType:
         low, high, unit = children
-        return nodes.DecimalType(self._span(meta), self._decimal(low), self._decimal(high), unit)
+        return nodes.DecimalType(self._span(meta), low, high, unit)
+
+    def signed_int(self, meta: LarkMeta, children: list[Token | None]) -> int:
+        sign, digits = children
+        assert digits is not None
+        return -self._int(digits) if _minus(sign) else self._int(digits)
+
+    def signed_number(self, meta: LarkMeta, children: list[Token | None]) -> nodes.DecimalLit:
+        sign, digits = children
+        assert digits is not None
+        number = self._decimal(digits)
+        return _negated(number, self._span(meta)) if _minus(sign) else number
 
     def unit(self, meta: LarkMeta, children: list[Token]) -> str:
         return self._string(children[0])
@@ -442,6 +462,16 @@ class PolicyTransformer(_Declarations):
 
     def decimal(self, meta: LarkMeta, children: list[Token]) -> nodes.DecimalLit:
         return self._decimal(children[0])
+
+    def signed_integer(self, meta: LarkMeta, children: list[Token]) -> nodes.IntLit:
+        sign, digits = children
+        value = self._int(digits)
+        return nodes.IntLit(self._span(meta), -value if _minus(sign) else value)
+
+    def signed_decimal(self, meta: LarkMeta, children: list[Token]) -> nodes.DecimalLit:
+        sign, digits = children
+        number = self._decimal(digits)
+        return _negated(number, self._span(meta)) if _minus(sign) else number
 
     def duration(self, meta: LarkMeta, children: list[Token]) -> nodes.DurationLit:
         amount, unit = children
