@@ -317,20 +317,26 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
     revision: model.Revision | None = policy.revisions[0]
     effective: str | None = policy.effective.isoformat()
     outcome, section, missing = policy.unknown, model.REVISION, set()
+    requested: dict[str, None] = {}
     if policy.revision_fact is not None:
         day = facts[policy.revision_fact]
         revision = None if day is None else policy.revision_on(day)
         if revision is None:  # the date that picks the revision is unknown (revisions cover every day)
             missing = {policy.revision_fact}
+            requested = dict.fromkeys(sorted(missing))
+            for each in policy.revisions:  # then what each revision would ask for
+                requested.update(_still_open(ev, each.rules))
         else:
             effective = revision.start.isoformat() if revision.start else None
     if revision is not None:
         outcome, section = revision.otherwise, revision.otherwise_section
-        for rule in revision.rules:
+        for position, rule in enumerate(revision.rules):
             explain(rule.section)
             value = ev.value(rule.condition)
             if value is None:
                 outcome, section, missing = policy.unknown, rule.section, ev.missing(rule.condition)
+                requested = dict.fromkeys(sorted(missing))
+                requested.update(_still_open(ev, revision.rules[position + 1 :]))
                 break
             if value:
                 outcome, section = rule.outcome, rule.section
@@ -343,9 +349,8 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
         "section": section,
         "missing": sorted(missing),
         "requested_information": [
-            {"fact": f.name, "description": f.description, "sections": list(f.sections)}
-            for f in sorted(policy.facts, key=lambda f: f.name)
-            if f.name in missing
+            {"fact": name, "description": policy.fact(name).description, "sections": list(policy.fact(name).sections)}
+            for name in requested
         ],
         "advisories": [
             {"section": label, "wording": policy.provision(label).wording}
@@ -363,6 +368,18 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
             if p.kind == "clarification" and p.clarifies in evaluated
         ],
     }
+
+
+def _still_open(ev: Evaluation, rules: tuple[model.Rule, ...]) -> dict[str, None]:
+    """The unknown facts of each rule that is still unknown, in order, until one that holds as it is."""
+    found: dict[str, None] = {}
+    for rule in rules:
+        value = ev.value(rule.condition)
+        if value is None:
+            found.update(dict.fromkeys(sorted(ev.missing(rule.condition))))
+        elif value:
+            break
+    return found
 
 
 def verify_examples(policy: model.Policy, file: str) -> list[Diagnostic]:

@@ -40,6 +40,26 @@ class Facts(NamedTuple):
 def _facts_json(f: Facts) -> list[str]:
     return [_value_json(f.age), _value_json(f.bmi)]
 
+
+# The stand-in's rules: A (age 18 or older), then B, which holds when a BMI is under 40.
+def _A(f: Facts) -> bool | None:
+    return None if f.age is None else f.age >= 18
+
+
+def _missing_A(f: Facts) -> set[str]:
+    return {"age"} if f.age is None else set()
+
+
+def _B(f: Facts) -> bool | None:
+    return None if f.bmi is None else f.bmi >= 40
+
+
+def _missing_B(f: Facts) -> set[str]:
+    return {"bmi"} if f.bmi is None else set()
+
+
+_RULES: Final = ((_A, _missing_A, False), (_B, _missing_B, True))
+
 ###{classes
 
 
@@ -65,7 +85,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -102,7 +123,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -111,7 +132,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -139,6 +160,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -150,6 +172,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -247,6 +270,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -254,9 +302,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

@@ -85,7 +85,11 @@ def decision_schema(policy: model.Policy) -> dict[str, Any]:
                     "uniqueItems": True,
                 },
                 "requested_information": {
-                    "description": "What to ask for: each missing fact, its description and the sections that read it.",
+                    "description": (
+                        "What to ask for, in one round: the missing facts, then every fact that a later rule "
+                        "that could still decide reads, in the order of the rules; each with its description "
+                        "and the sections that read it."
+                    ),
                     "type": "array",
                     "items": _object(
                         {

@@ -93,7 +93,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -130,7 +131,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -139,7 +140,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -532,6 +533,19 @@ def _missing_P_III(f: Facts) -> set[str]:
 
 # -- The order of decision ------------------------------------------------------------
 
+# The rules in force from 2024-01-16 in order, for what to ask for when one is unknown.
+_RULES_from_2024_01_16: Final[_Rules] = (
+    (_D_I, _missing_D_I, False),
+    (_D_II, _missing_D_II, False),
+    (_D_III, _missing_D_III, False),
+)
+# The rules in force before 2024-01-16 in order, for what to ask for when one is unknown.
+_RULES_before_2024_01_16: Final[_Rules] = (
+    (_P_I, _missing_P_I, False),
+    (_P_II, _missing_P_II, False),
+    (_P_III, _missing_P_III, False),
+)
+
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
@@ -560,6 +574,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.I',
             missing,
+            _requested(f, _RULES_from_2024_01_16, 0, missing),
             _EVALUATED[0],
             results,
             ('D.IV',),
@@ -571,6 +586,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             '2024-01-16',
             'investigational',
             'D.I',
+            (),
             (),
             (),
             _EVALUATED[0],
@@ -607,6 +623,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.II',
             missing,
+            _requested(f, _RULES_from_2024_01_16, 1, missing),
             _EVALUATED[1],
             results,
             ('D.IV',),
@@ -618,6 +635,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             '2024-01-16',
             'investigational',
             'D.II',
+            (),
             (),
             (),
             _EVALUATED[1],
@@ -636,6 +654,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.III',
             missing,
+            _requested(f, _RULES_from_2024_01_16, 2, missing),
             _EVALUATED[2],
             results,
             ('D.IV',),
@@ -649,6 +668,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'D.III',
             (),
             (),
+            (),
             _EVALUATED[2],
             tuple(results),
             ('D.IV',),
@@ -659,6 +679,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
         '2024-01-16',
         'not_addressed',
         'D.III',
+        (),
         (),
         (),
         _EVALUATED[2],
@@ -683,6 +704,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('D.IV',),
                 f,
             )
@@ -693,11 +715,13 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
         )
         d_i = False if False in v1 else None if None in v1 else True
         if d_i is None:
+            missing = _missing_D_I(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'D.I',
-                _missing_D_I(f),
+                missing,
+                _requested(f, _RULES_from_2024_01_16, 0, missing),
                 (),
                 [],
                 ('D.IV',),
@@ -709,6 +733,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.I',
+                (),
                 (),
                 (),
                 (),
@@ -732,6 +757,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('D.IV',),
                 f,
             )
@@ -750,11 +776,13 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
         )
         d_ii = False if False in v2 else None if None in v2 else True
         if d_ii is None:
+            missing = _missing_D_II(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'D.II',
-                _missing_D_II(f),
+                missing,
+                _requested(f, _RULES_from_2024_01_16, 1, missing),
                 (),
                 [],
                 ('D.IV',),
@@ -766,6 +794,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.II',
+                (),
                 (),
                 (),
                 (),
@@ -786,6 +815,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('D.IV',),
                 f,
             )
@@ -796,11 +826,13 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
             else f.procedure == 'endoscopic_closure_device'
         )
         if d_iii is None:
+            missing = _missing_D_III(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'D.III',
-                _missing_D_III(f),
+                missing,
+                _requested(f, _RULES_from_2024_01_16, 2, missing),
                 (),
                 [],
                 ('D.IV',),
@@ -816,11 +848,22 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('D.IV',),
                 f,
             )
     return Decision(
-        POLICY_ID, '2024-01-16', 'not_addressed', 'D.III', (), (), (), (), ('D.IV',), f
+        POLICY_ID,
+        '2024-01-16',
+        'not_addressed',
+        'D.III',
+        (),
+        (),
+        (),
+        (),
+        (),
+        ('D.IV',),
+        f,
     )
 
 
@@ -845,6 +888,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.I',
             missing,
+            _requested(f, _RULES_before_2024_01_16, 0, missing),
             _EVALUATED[3],
             results,
             ('P.IV',),
@@ -856,6 +900,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             None,
             'investigational',
             'P.I',
+            (),
             (),
             (),
             _EVALUATED[3],
@@ -888,6 +933,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.II',
             missing,
+            _requested(f, _RULES_before_2024_01_16, 1, missing),
             _EVALUATED[4],
             results,
             ('P.IV',),
@@ -899,6 +945,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             None,
             'investigational',
             'P.II',
+            (),
             (),
             (),
             _EVALUATED[4],
@@ -917,6 +964,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.III',
             missing,
+            _requested(f, _RULES_before_2024_01_16, 2, missing),
             _EVALUATED[5],
             results,
             ('P.IV',),
@@ -930,6 +978,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'P.III',
             (),
             (),
+            (),
             _EVALUATED[5],
             tuple(results),
             ('P.IV',),
@@ -940,6 +989,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
         None,
         'not_addressed',
         'P.III',
+        (),
         (),
         (),
         _EVALUATED[5],
@@ -956,7 +1006,17 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'poem_esophageal' and f.indication == 'achalasia':
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
     else:
         v1 = (
@@ -965,11 +1025,13 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
         )
         p_i = False if False in v1 else None if None in v1 else True
         if p_i is None:
+            missing = _missing_P_I(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'P.I',
-                _missing_P_I(f),
+                missing,
+                _requested(f, _RULES_before_2024_01_16, 0, missing),
                 (),
                 [],
                 ('P.IV',),
@@ -977,14 +1039,34 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
             )
         if p_i:
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
 
     # BCBSAL-MP-537.policy line 87: investigational when P.II
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'gastric_poem' and f.indication == 'refractory_gastroparesis':
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
     else:
         v2 = (
@@ -997,11 +1079,13 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
         )
         p_ii = False if False in v2 else None if None in v2 else True
         if p_ii is None:
+            missing = _missing_P_II(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'P.II',
-                _missing_P_II(f),
+                missing,
+                _requested(f, _RULES_before_2024_01_16, 1, missing),
                 (),
                 [],
                 ('P.IV',),
@@ -1009,7 +1093,17 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
             )
         if p_ii:
             return Decision(
-                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
+                POLICY_ID,
+                None,
+                'investigational',
+                'P.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                ('P.IV',),
+                f,
             )
 
     # BCBSAL-MP-537.policy line 88: investigational when P.III
@@ -1024,6 +1118,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('P.IV',),
                 f,
             )
@@ -1034,11 +1129,13 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
             else f.procedure == 'endoscopic_closure_device'
         )
         if p_iii is None:
+            missing = _missing_P_III(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'P.III',
-                _missing_P_III(f),
+                missing,
+                _requested(f, _RULES_before_2024_01_16, 2, missing),
                 (),
                 [],
                 ('P.IV',),
@@ -1054,11 +1151,12 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 ('P.IV',),
                 f,
             )
     return Decision(
-        POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), ('P.IV',), f
+        POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), (), ('P.IV',), f
     )
 
 
@@ -1066,7 +1164,12 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     """Decide by the revision in force on service_date; the revisions cover every day."""
     day = f.service_date
     if day is None:
-        return _decision(f, 'insufficient_information', "revision", {'service_date'}, (), [], ())
+        missing = {'service_date'}
+        requested = _requested_in_any(f, (
+            _RULES_from_2024_01_16,
+            _RULES_before_2024_01_16,
+        ), missing)
+        return _decision(f, 'insufficient_information', "revision", missing, requested, (), [], ())
     if day >= _DATE_2024_01_16:
         return _decide_from_2024_01_16(f) if explain else _decide_lean_from_2024_01_16(f)
     return _decide_before_2024_01_16(f) if explain else _decide_lean_before_2024_01_16(f)
@@ -1107,6 +1210,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -1118,6 +1222,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -1207,6 +1312,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -1214,9 +1344,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

@@ -154,7 +154,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -191,7 +192,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -200,7 +201,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -706,6 +707,15 @@ def _missing_D_II(f: Facts) -> set[str]:
 
 # -- The order of decision ------------------------------------------------------------
 
+# The rules in order, for what to ask for when one is unknown.
+_RULES: Final[_Rules] = (
+    (_D_I, _missing_D_I, False),
+    (_D_II, _missing_D_II, False),
+    (_B_I, _missing_B_I, True),
+    (_B_II, _missing_B_II, False),
+    (_C_I, _missing_C_I, False),
+)
+
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
@@ -729,7 +739,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_i is None:
         missing = _missing_D_I(f)
         return _decision(
-            f, 'insufficient_information', 'D.I', missing, _EVALUATED[0], results, ()
+            f,
+            'insufficient_information',
+            'D.I',
+            missing,
+            _requested(f, _RULES, 0, missing),
+            _EVALUATED[0],
+            results,
+            (),
         )
     if d_i:
         return Decision(
@@ -737,6 +754,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'D.I',
+            (),
             (),
             (),
             _EVALUATED[0],
@@ -765,7 +783,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_ii is None:
         missing = _missing_D_II(f)
         return _decision(
-            f, 'insufficient_information', 'D.II', missing, _EVALUATED[1], results, ()
+            f,
+            'insufficient_information',
+            'D.II',
+            missing,
+            _requested(f, _RULES, 1, missing),
+            _EVALUATED[1],
+            results,
+            (),
         )
     if d_ii:
         return Decision(
@@ -773,6 +798,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'D.II',
+            (),
             (),
             (),
             _EVALUATED[1],
@@ -806,7 +832,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if b_i is None:
         missing = _missing_B_I(f)
         return _decision(
-            f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ()
+            f,
+            'insufficient_information',
+            'B.I',
+            missing,
+            _requested(f, _RULES, 2, missing),
+            _EVALUATED[2],
+            results,
+            (),
         )
     if not b_i:
         return Decision(
@@ -814,6 +847,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'B.I',
+            (),
             (),
             (),
             _EVALUATED[2],
@@ -832,7 +866,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if b_ii is None:
         missing = _missing_B_II(f)
         return _decision(
-            f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ()
+            f,
+            'insufficient_information',
+            'B.II',
+            missing,
+            _requested(f, _RULES, 3, missing),
+            _EVALUATED[3],
+            results,
+            (),
         )
     if b_ii:
         return Decision(
@@ -840,6 +881,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered',
             'B.II',
+            (),
             (),
             (),
             _EVALUATED[3],
@@ -858,7 +900,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if c_i is None:
         missing = _missing_C_I(f)
         return _decision(
-            f, 'insufficient_information', 'C.I', missing, _EVALUATED[4], results, ()
+            f,
+            'insufficient_information',
+            'C.I',
+            missing,
+            _requested(f, _RULES, 4, missing),
+            _EVALUATED[4],
+            results,
+            (),
         )
     if c_i:
         return Decision(
@@ -866,6 +915,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'contractor_discretion',
             'C.I',
+            (),
             (),
             (),
             _EVALUATED[4],
@@ -878,6 +928,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_addressed',
         'C.I',
+        (),
         (),
         (),
         _EVALUATED[4],
@@ -894,7 +945,17 @@ def _decide_lean(f: Facts) -> Decision:
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_NONCOVERED_PROCEDURES:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'D.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         d_i = (
@@ -903,12 +964,30 @@ def _decide_lean(f: Facts) -> Decision:
             else f.procedure_code in _CODESET_NONCOVERED_PROCEDURES
         )
         if d_i is None:
+            missing = _missing_D_I(f)
             return _decision(
-                f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ()
+                f,
+                'insufficient_information',
+                'D.I',
+                missing,
+                _requested(f, _RULES, 0, missing),
+                (),
+                [],
+                (),
             )
         if d_i:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'D.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-100.1.policy line 105: not_covered when D.II
@@ -922,7 +1001,17 @@ def _decide_lean(f: Facts) -> Decision:
             or not f.comorbidities
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'D.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         v1 = (
@@ -935,12 +1024,30 @@ def _decide_lean(f: Facts) -> Decision:
         )
         d_ii = True if True in v1 else None if None in v1 else False
         if d_ii is None:
+            missing = _missing_D_II(f)
             return _decision(
-                f, 'insufficient_information', 'D.II', _missing_D_II(f), (), [], ()
+                f,
+                'insufficient_information',
+                'D.II',
+                missing,
+                _requested(f, _RULES, 1, missing),
+                (),
+                [],
+                (),
             )
         if d_ii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'D.II',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-100.1.policy line 106: not_covered when not B.I
@@ -956,7 +1063,17 @@ def _decide_lean(f: Facts) -> Decision:
             and f.failed_medical_treatment
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'B.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         b_i_a = (
@@ -969,19 +1086,37 @@ def _decide_lean(f: Facts) -> Decision:
         v2 = (b_i_a, b_i_b, b_i_c)
         b_i = False if False in v2 else None if None in v2 else True
         if b_i is None:
+            missing = _missing_B_I(f)
             return _decision(
-                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ()
+                f,
+                'insufficient_information',
+                'B.I',
+                missing,
+                _requested(f, _RULES, 2, missing),
+                (),
+                [],
+                (),
             )
         if not b_i:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'B.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-100.1.policy line 107: covered when B.II
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_COVERED_PROCEDURES:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), (), f
             )
     else:
         b_ii = (
@@ -990,12 +1125,20 @@ def _decide_lean(f: Facts) -> Decision:
             else f.procedure_code in _CODESET_COVERED_PROCEDURES
         )
         if b_ii is None:
+            missing = _missing_B_II(f)
             return _decision(
-                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ()
+                f,
+                'insufficient_information',
+                'B.II',
+                missing,
+                _requested(f, _RULES, 3, missing),
+                (),
+                [],
+                (),
             )
         if b_ii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), (), f
             )
 
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
@@ -1011,6 +1154,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
@@ -1020,8 +1164,16 @@ def _decide_lean(f: Facts) -> Decision:
             else f.procedure_code in _CODESET_CONTRACTOR_DISCRETION
         )
         if c_i is None:
+            missing = _missing_C_I(f)
             return _decision(
-                f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], ()
+                f,
+                'insufficient_information',
+                'C.I',
+                missing,
+                _requested(f, _RULES, 4, missing),
+                (),
+                [],
+                (),
             )
         if c_i:
             return Decision(
@@ -1034,10 +1186,11 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     return Decision(
-        POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), f
+        POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), (), f
     )
 
 
@@ -1074,6 +1227,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -1085,6 +1239,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -1178,6 +1333,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -1185,9 +1365,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

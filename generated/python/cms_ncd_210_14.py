@@ -141,7 +141,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -178,7 +179,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -187,7 +188,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -1016,6 +1017,18 @@ def _missing_C_II(f: Facts) -> set[str]:
 
 # -- The order of decision ------------------------------------------------------------
 
+# The rules in force from 2022-02-10 in order, for what to ask for when one is unknown.
+_RULES_from_2022_02_10: Final[_Rules] = (
+    (_B_I, _missing_B_I, True),
+    (_B_II, _missing_B_II, False),
+)
+# The rules in force before 2022-02-10 in order, for what to ask for when one is unknown.
+_RULES_before_2022_02_10: Final[_Rules] = (
+    (_A_I, _missing_A_I, True),
+    (_C_I, _missing_C_I, True),
+    (_C_II, _missing_C_II, False),
+)
+
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
@@ -1116,6 +1129,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'B.I',
             missing,
+            _requested(f, _RULES_from_2022_02_10, 0, missing),
             _EVALUATED[0],
             results,
             (),
@@ -1127,6 +1141,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             '2022-02-10',
             'not_covered',
             'B.I',
+            (),
             (),
             (),
             _EVALUATED[0],
@@ -1165,6 +1180,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'B.II',
             missing,
+            _requested(f, _RULES_from_2022_02_10, 1, missing),
             _EVALUATED[1],
             results,
             (),
@@ -1178,6 +1194,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             'B.II',
             (),
             (),
+            (),
             _EVALUATED[1],
             tuple(results),
             (),
@@ -1188,6 +1205,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         '2022-02-10',
         'not_covered',
         'B.II',
+        (),
         (),
         (),
         _EVALUATED[1],
@@ -1239,7 +1257,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), (), f
             )
     else:
         v1 = (
@@ -1290,11 +1308,13 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         v4 = (b_i_a, b_i_b, b_i_c, b_i_d)
         b_i = False if False in v4 else None if None in v4 else True
         if b_i is None:
+            missing = _missing_B_I(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'B.I',
-                _missing_B_I(f),
+                missing,
+                _requested(f, _RULES_from_2022_02_10, 0, missing),
                 (),
                 [],
                 (),
@@ -1302,7 +1322,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             )
         if not b_i:
             return Decision(
-                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 114: covered when B.II
@@ -1317,7 +1337,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             or (f.written_order and (not f.first_screening or f.counseling_visit_done))
         ):
             return Decision(
-                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), (), f
             )
     else:
         v5 = (
@@ -1331,11 +1351,13 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
         )
         b_ii = True if True in v7 else None if None in v7 else False
         if b_ii is None:
+            missing = _missing_B_II(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'B.II',
-                _missing_B_II(f),
+                missing,
+                _requested(f, _RULES_from_2022_02_10, 1, missing),
                 (),
                 [],
                 (),
@@ -1343,10 +1365,10 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             )
         if b_ii:
             return Decision(
-                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), (), f
             )
     return Decision(
-        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), f
+        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), (), f
     )
 
 
@@ -1364,6 +1386,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'A.I',
             missing,
+            _requested(f, _RULES_before_2022_02_10, 0, missing),
             _EVALUATED[2],
             results,
             (),
@@ -1375,6 +1398,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             None,
             'not_applicable',
             'A.I',
+            (),
             (),
             (),
             _EVALUATED[2],
@@ -1472,6 +1496,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'C.I',
             missing,
+            _requested(f, _RULES_before_2022_02_10, 1, missing),
             _EVALUATED[3],
             results,
             (),
@@ -1483,6 +1508,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             None,
             'not_covered',
             'C.I',
+            (),
             (),
             (),
             _EVALUATED[3],
@@ -1521,6 +1547,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'C.II',
             missing,
+            _requested(f, _RULES_before_2022_02_10, 2, missing),
             _EVALUATED[4],
             results,
             (),
@@ -1534,6 +1561,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'C.II',
             (),
             (),
+            (),
             _EVALUATED[4],
             tuple(results),
             (),
@@ -1544,6 +1572,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         None,
         'not_covered',
         'C.II',
+        (),
         (),
         (),
         _EVALUATED[4],
@@ -1560,17 +1589,26 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
     if f.service_date is not None:
         if f.service_date < _DATE_2015_02_05:
             return Decision(
-                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), (), f
             )
     else:
         a_i = None if f.service_date is None else f.service_date >= _DATE_2015_02_05
         if a_i is None:
+            missing = _missing_A_I(f)
             return _decision(
-                f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], (), None
+                f,
+                'insufficient_information',
+                'A.I',
+                missing,
+                _requested(f, _RULES_before_2022_02_10, 0, missing),
+                (),
+                [],
+                (),
+                None,
             )
         if not a_i:
             return Decision(
-                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 121: not_covered when not C.I
@@ -1612,7 +1650,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), (), f
             )
     else:
         v1 = (
@@ -1663,12 +1701,21 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         v4 = (c_i_a, c_i_b, c_i_c, c_i_d)
         c_i = False if False in v4 else None if None in v4 else True
         if c_i is None:
+            missing = _missing_C_I(f)
             return _decision(
-                f, 'insufficient_information', 'C.I', _missing_C_I(f), (), [], (), None
+                f,
+                'insufficient_information',
+                'C.I',
+                missing,
+                _requested(f, _RULES_before_2022_02_10, 1, missing),
+                (),
+                [],
+                (),
+                None,
             )
         if not c_i:
             return Decision(
-                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 122: covered when C.II
@@ -1682,7 +1729,9 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             f.service == 'counseling_visit'
             or (f.written_order and (not f.first_screening or f.counseling_visit_done))
         ):
-            return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), (), f
+            )
     else:
         v5 = (
             (None if f.first_screening is None else not f.first_screening),
@@ -1695,26 +1744,35 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
         )
         c_ii = True if True in v7 else None if None in v7 else False
         if c_ii is None:
+            missing = _missing_C_II(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'C.II',
-                _missing_C_II(f),
+                missing,
+                _requested(f, _RULES_before_2022_02_10, 2, missing),
                 (),
                 [],
                 (),
                 None,
             )
         if c_ii:
-            return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
-    return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), (), (), (), f)
+            return Decision(
+                POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), (), f
+            )
+    return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), (), (), (), (), f)
 
 
 def decide(f: Facts, explain: bool = True) -> Decision:
     """Decide by the revision in force on service_date; the revisions cover every day."""
     day = f.service_date
     if day is None:
-        return _decision(f, 'insufficient_information', "revision", {'service_date'}, (), [], ())
+        missing = {'service_date'}
+        requested = _requested_in_any(f, (
+            _RULES_from_2022_02_10,
+            _RULES_before_2022_02_10,
+        ), missing)
+        return _decision(f, 'insufficient_information', "revision", missing, requested, (), [], ())
     if day >= _DATE_2022_02_10:
         return _decide_from_2022_02_10(f) if explain else _decide_lean_from_2022_02_10(f)
     return _decide_before_2022_02_10(f) if explain else _decide_lean_before_2022_02_10(f)
@@ -1776,6 +1834,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -1787,6 +1846,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -1878,6 +1938,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -1885,9 +1970,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

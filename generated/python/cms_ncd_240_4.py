@@ -146,7 +146,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -183,7 +184,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -192,7 +193,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -932,6 +933,15 @@ def _missing_B_III_C(f: Facts) -> set[str]:
 
 # -- The order of decision ------------------------------------------------------------
 
+# The rules in order, for what to ask for when one is unknown.
+_RULES: Final[_Rules] = (
+    (_A_I, _missing_A_I, True),
+    (_A_II, _missing_A_II, True),
+    (_B_I, _missing_B_I, True),
+    (_B_II, _missing_B_II, False),
+    (_B_III, _missing_B_III, False),
+)
+
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
@@ -951,7 +961,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if a_i is None:
         missing = _missing_A_I(f)
         return _decision(
-            f, 'insufficient_information', 'A.I', missing, _EVALUATED[0], results, ()
+            f,
+            'insufficient_information',
+            'A.I',
+            missing,
+            _requested(f, _RULES, 0, missing),
+            _EVALUATED[0],
+            results,
+            (),
         )
     if not a_i:
         return Decision(
@@ -959,6 +976,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'A.I',
+            (),
             (),
             (),
             _EVALUATED[0],
@@ -973,7 +991,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if a_ii is None:
         missing = _missing_A_II(f)
         return _decision(
-            f, 'insufficient_information', 'A.II', missing, _EVALUATED[1], results, ()
+            f,
+            'insufficient_information',
+            'A.II',
+            missing,
+            _requested(f, _RULES, 1, missing),
+            _EVALUATED[1],
+            results,
+            (),
         )
     if not a_ii:
         return Decision(
@@ -981,6 +1006,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'A.II',
+            (),
             (),
             (),
             _EVALUATED[1],
@@ -1033,7 +1059,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if b_i is None:
         missing = _missing_B_I(f)
         return _decision(
-            f, 'insufficient_information', 'B.I', missing, _EVALUATED[2], results, ()
+            f,
+            'insufficient_information',
+            'B.I',
+            missing,
+            _requested(f, _RULES, 2, missing),
+            _EVALUATED[2],
+            results,
+            (),
         )
     if not b_i:
         return Decision(
@@ -1041,6 +1074,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'B.I',
+            (),
             (),
             (),
             _EVALUATED[2],
@@ -1059,7 +1093,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if b_ii is None:
         missing = _missing_B_II(f)
         return _decision(
-            f, 'insufficient_information', 'B.II', missing, _EVALUATED[3], results, ()
+            f,
+            'insufficient_information',
+            'B.II',
+            missing,
+            _requested(f, _RULES, 3, missing),
+            _EVALUATED[3],
+            results,
+            (),
         )
     if b_ii:
         return Decision(
@@ -1067,6 +1108,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered_trial',
             'B.II',
+            (),
             (),
             (),
             _EVALUATED[3],
@@ -1115,7 +1157,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if b_iii is None:
         missing = _missing_B_III(f)
         return _decision(
-            f, 'insufficient_information', 'B.III', missing, _EVALUATED[4], results, ()
+            f,
+            'insufficient_information',
+            'B.III',
+            missing,
+            _requested(f, _RULES, 4, missing),
+            _EVALUATED[4],
+            results,
+            (),
         )
     if b_iii:
         return Decision(
@@ -1123,6 +1172,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered_continued',
             'B.III',
+            (),
             (),
             (),
             _EVALUATED[4],
@@ -1135,6 +1185,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_covered',
         'B.III',
+        (),
         (),
         (),
         _EVALUATED[4],
@@ -1160,13 +1211,22 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
         a_i = None if f.service_date is None else f.service_date >= _DATE_2008_03_13
         if a_i is None:
+            missing = _missing_A_I(f)
             return _decision(
-                f, 'insufficient_information', 'A.I', _missing_A_I(f), (), [], ()
+                f,
+                'insufficient_information',
+                'A.I',
+                missing,
+                _requested(f, _RULES, 0, missing),
+                (),
+                [],
+                (),
             )
         if not a_i:
             return Decision(
@@ -1174,6 +1234,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'A.I',
+                (),
                 (),
                 (),
                 (),
@@ -1195,13 +1256,22 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
         a_ii = None if f.age is None else f.age >= 18
         if a_ii is None:
+            missing = _missing_A_II(f)
             return _decision(
-                f, 'insufficient_information', 'A.II', _missing_A_II(f), (), [], ()
+                f,
+                'insufficient_information',
+                'A.II',
+                missing,
+                _requested(f, _RULES, 1, missing),
+                (),
+                [],
+                (),
             )
         if not a_ii:
             return Decision(
@@ -1209,6 +1279,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'A.II',
+                (),
                 (),
                 (),
                 (),
@@ -1239,7 +1310,17 @@ def _decide_lean(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'B.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
     else:
         b_i_a = f.osa_diagnosis
@@ -1263,12 +1344,30 @@ def _decide_lean(f: Facts) -> Decision:
         v7 = (b_i_a, b_i_b, b_i_c)
         b_i = False if False in v7 else None if None in v7 else True
         if b_i is None:
+            missing = _missing_B_I(f)
             return _decision(
-                f, 'insufficient_information', 'B.I', _missing_B_I(f), (), [], ()
+                f,
+                'insufficient_information',
+                'B.I',
+                missing,
+                _requested(f, _RULES, 2, missing),
+                (),
+                [],
+                (),
             )
         if not b_i:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
+                POLICY_ID,
+                EFFECTIVE_DATE,
+                'not_covered',
+                'B.I',
+                (),
+                (),
+                (),
+                (),
+                (),
+                (),
+                f,
             )
 
     # CMS-NCD-240.4.policy line 131: covered_trial when B.II
@@ -1284,6 +1383,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
@@ -1293,8 +1393,16 @@ def _decide_lean(f: Facts) -> Decision:
             else f.service_date.toordinal() <= f.therapy_start_date.toordinal() + 84
         )
         if b_ii is None:
+            missing = _missing_B_II(f)
             return _decision(
-                f, 'insufficient_information', 'B.II', _missing_B_II(f), (), [], ()
+                f,
+                'insufficient_information',
+                'B.II',
+                missing,
+                _requested(f, _RULES, 3, missing),
+                (),
+                [],
+                (),
             )
         if b_ii:
             return Decision(
@@ -1302,6 +1410,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'covered_trial',
                 'B.II',
+                (),
                 (),
                 (),
                 (),
@@ -1335,6 +1444,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
@@ -1360,8 +1470,16 @@ def _decide_lean(f: Facts) -> Decision:
         v9 = (b_iii_a, b_iii_b, b_iii_c)
         b_iii = False if False in v9 else None if None in v9 else True
         if b_iii is None:
+            missing = _missing_B_III(f)
             return _decision(
-                f, 'insufficient_information', 'B.III', _missing_B_III(f), (), [], ()
+                f,
+                'insufficient_information',
+                'B.III',
+                missing,
+                _requested(f, _RULES, 4, missing),
+                (),
+                [],
+                (),
             )
         if b_iii:
             return Decision(
@@ -1374,10 +1492,11 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     return Decision(
-        POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f
+        POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), (), f
     )
 
 
@@ -1429,6 +1548,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -1440,6 +1560,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -1531,6 +1652,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -1538,9 +1684,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

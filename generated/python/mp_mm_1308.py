@@ -141,7 +141,8 @@ class Decision(NamedTuple):
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # the unknown facts that stopped the decision
+    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
@@ -178,7 +179,7 @@ class Decision(NamedTuple):
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
-                for name in self.missing
+                for name in self.requested
             ],
             "advisories": [
                 {"section": label, "wording": _PROVISIONS[label][1]} for label in self.advisories
@@ -187,7 +188,7 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -972,6 +973,15 @@ def _missing_D_IV_F(f: Facts) -> set[str]:
 
 # -- The order of decision ------------------------------------------------------------
 
+# The rules in order, for what to ask for when one is unknown.
+_RULES: Final[_Rules] = (
+    (_applicability, _missing_applicability, True),
+    (_D_III, _missing_D_III, False),
+    (_D_IV, _missing_D_IV, False),
+    (_D_II, _missing_D_II, False),
+    (_D_I, _missing_D_I, False),
+)
+
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
     """Decide a request. With explain=False the decision lists no criteria (faster)."""
@@ -1021,6 +1031,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'applicability',
             missing,
+            _requested(f, _RULES, 0, missing),
             _EVALUATED[0],
             results,
             (),
@@ -1031,6 +1042,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'applicability',
+            (),
             (),
             (),
             _EVALUATED[0],
@@ -1045,7 +1057,14 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     if d_iii is None:
         missing = _missing_D_III(f)
         return _decision(
-            f, 'insufficient_information', 'D.III', missing, _EVALUATED[1], results, ()
+            f,
+            'insufficient_information',
+            'D.III',
+            missing,
+            _requested(f, _RULES, 1, missing),
+            _EVALUATED[1],
+            results,
+            (),
         )
     if d_iii:
         return Decision(
@@ -1053,6 +1072,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'experimental',
             'D.III',
+            (),
             (),
             (),
             _EVALUATED[1],
@@ -1111,6 +1131,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.IV',
             missing,
+            _requested(f, _RULES, 2, missing),
             _EVALUATED[2],
             results,
             ('D.V',),
@@ -1121,6 +1142,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'contraindicated',
             'D.IV',
+            (),
             (),
             (),
             _EVALUATED[2],
@@ -1139,6 +1161,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.II',
             missing,
+            _requested(f, _RULES, 3, missing),
             _EVALUATED[3],
             results,
             ('D.V',),
@@ -1149,6 +1172,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'needs_review',
             'D.II',
+            (),
             (),
             ('D.VI',),
             _EVALUATED[3],
@@ -1209,6 +1233,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.I',
             missing,
+            _requested(f, _RULES, 4, missing),
             _EVALUATED[4],
             results,
             ('D.V',),
@@ -1219,6 +1244,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'medically_necessary',
             'D.I',
+            (),
             (),
             ('D.VI',),
             _EVALUATED[4],
@@ -1231,6 +1257,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_medically_necessary',
         'D.I',
+        (),
         (),
         (),
         _EVALUATED[4],
@@ -1266,6 +1293,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
@@ -1284,11 +1312,13 @@ def _decide_lean(f: Facts) -> Decision:
         )
         applicability = True if True in v3 else None if None in v3 else False
         if applicability is None:
+            missing = _missing_applicability(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'applicability',
-                _missing_applicability(f),
+                missing,
+                _requested(f, _RULES, 0, missing),
                 (),
                 [],
                 (),
@@ -1299,6 +1329,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'applicability',
+                (),
                 (),
                 (),
                 (),
@@ -1320,13 +1351,22 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
+                (),
                 f,
             )
     else:
         d_iii = None if f.diagnosis is None else f.diagnosis != 'primary_achalasia'
         if d_iii is None:
+            missing = _missing_D_III(f)
             return _decision(
-                f, 'insufficient_information', 'D.III', _missing_D_III(f), (), [], ()
+                f,
+                'insufficient_information',
+                'D.III',
+                missing,
+                _requested(f, _RULES, 1, missing),
+                (),
+                [],
+                (),
             )
         if d_iii:
             return Decision(
@@ -1334,6 +1374,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'experimental',
                 'D.III',
+                (),
                 (),
                 (),
                 (),
@@ -1357,6 +1398,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'contraindicated',
                 'D.IV',
+                (),
                 (),
                 (),
                 (),
@@ -1398,11 +1440,13 @@ def _decide_lean(f: Facts) -> Decision:
         v4 = (d_iv_a, d_iv_b, d_iv_c, d_iv_d, d_iv_e, d_iv_f)
         d_iv = True if True in v4 else None if None in v4 else False
         if d_iv is None:
+            missing = _missing_D_IV(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'D.IV',
-                _missing_D_IV(f),
+                missing,
+                _requested(f, _RULES, 2, missing),
                 (),
                 [],
                 ('D.V',),
@@ -1413,6 +1457,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'contraindicated',
                 'D.IV',
+                (),
                 (),
                 (),
                 (),
@@ -1430,6 +1475,7 @@ def _decide_lean(f: Facts) -> Decision:
                 'needs_review',
                 'D.II',
                 (),
+                (),
                 ('D.VI',),
                 (),
                 (),
@@ -1439,11 +1485,13 @@ def _decide_lean(f: Facts) -> Decision:
     else:
         d_ii = None if f.age is None else f.age <= 18
         if d_ii is None:
+            missing = _missing_D_II(f)
             return _decision(
                 f,
                 'insufficient_information',
                 'D.II',
-                _missing_D_II(f),
+                missing,
+                _requested(f, _RULES, 3, missing),
                 (),
                 [],
                 ('D.V',),
@@ -1454,6 +1502,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'needs_review',
                 'D.II',
+                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1485,6 +1534,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'medically_necessary',
                 'D.I',
+                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1520,8 +1570,16 @@ def _decide_lean(f: Facts) -> Decision:
         v7 = (d_i_a, d_i_b, d_i_c, d_i_d)
         d_i = False if False in v7 else None if None in v7 else True
         if d_i is None:
+            missing = _missing_D_I(f)
             return _decision(
-                f, 'insufficient_information', 'D.I', _missing_D_I(f), (), [], ('D.V',)
+                f,
+                'insufficient_information',
+                'D.I',
+                missing,
+                _requested(f, _RULES, 4, missing),
+                (),
+                [],
+                ('D.V',),
             )
         if d_i:
             return Decision(
@@ -1529,6 +1587,7 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'medically_necessary',
                 'D.I',
+                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1541,6 +1600,7 @@ def _decide_lean(f: Facts) -> Decision:
         EFFECTIVE_DATE,
         'not_medically_necessary',
         'D.I',
+        (),
         (),
         (),
         (),
@@ -1604,6 +1664,7 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
+    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
@@ -1615,6 +1676,7 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
+        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
@@ -1704,6 +1766,31 @@ def _json(value: Any) -> Any:
 # -- Explanation for a person -------------------------------------------------------------
 
 
+# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
+    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
+    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
+    asked = dict.fromkeys(sorted(missing))
+    for value, missing_of, negated in rules[stopped + 1 :]:
+        holds = value(f)
+        if holds is None:
+            asked.update(dict.fromkeys(sorted(missing_of(f))))
+        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
+            break
+    return tuple(asked)
+
+
+def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
+    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
+    asked = dict.fromkeys(sorted(missing))
+    for rules in revisions:
+        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
+    return tuple(asked)
+
+
 def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
@@ -1711,9 +1798,9 @@ def explain(decision: Decision) -> str:
         f"Outcome: {decision.outcome} (decided by {decision.section})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
-    if decision.missing:
+    if decision.requested:
         lines.append("Information needed:")
-        for name in decision.missing:
+        for name in decision.requested:
             lines.append(f"  - {name}: {FACTS[name]} (read by {', '.join(_READ_BY[name])})")
     if decision.criteria:
         lines.append("Criteria:")

@@ -14,8 +14,9 @@ from compiler.runtime.decisions import Facts
 def _decision(age: int | None, bmi: Decimal | None) -> decisions.Decision:
     result = None if age is None else age >= 18
     outcome = "approve" if result else "deny"
-    return decisions._decision(Facts(age, bmi), outcome, "A", set() if age is not None else {"age"},
-                               ("A",), [result], ("B",))  # fmt: skip
+    missing = set() if age is not None else {"age"}
+    requested = decisions._requested(Facts(age, bmi), decisions._RULES, 0, missing) if missing else ()
+    return decisions._decision(Facts(age, bmi), outcome, "A", missing, requested, ("A",), [result], ("B",))
 
 
 def test_fast_json_is_the_json_of_the_dict() -> None:
@@ -38,8 +39,18 @@ def test_decimals_keep_their_digits_in_json_and_text() -> None:
 def test_an_unknown_fact_is_asked_for_with_what_reads_it() -> None:
     decision = _decision(None, None)
     assert decision.to_dict()["requested_information"] == [
-        {"fact": "age", "description": "Age in years", "sections": ["A"]}
+        {"fact": "age", "description": "Age in years", "sections": ["A"]},
+        {"fact": "bmi", "description": "Body-mass index", "sections": ["B"]},  # B could still decide
     ]
+    assert decision.missing == ("age",)
     text = decisions.explain(decision)
     assert "[unknown] A: The member is 18 or older." in text and "age: Age in years (read by A)" in text
     assert "Considered B: BMI is read from the chart." in text
+
+
+def test_one_round_asks_for_what_every_later_rule_that_could_decide_reads() -> None:
+    facts = Facts(None, None)
+    assert decisions._requested(facts, decisions._RULES, 0, {"age"}) == ("age", "bmi")  # B could still decide
+    assert decisions._requested(Facts(None, Decimal(30)), decisions._RULES, 0, {"age"}) == ("age",)  # B holds: stop
+    assert decisions._requested(Facts(None, Decimal(45)), decisions._RULES, 0, {"age"}) == ("age",)  # B is false
+    assert decisions._requested_in_any(facts, (decisions._RULES,), {"date"}) == ("date", "age", "bmi")

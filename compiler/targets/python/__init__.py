@@ -116,6 +116,7 @@ def render(policy: model.Policy) -> str:
             f"{f.values_name}_SET: Final = "
             + expression(pyir.call("frozenset", pyir.Name(f.values_name)), 0, len(f.values_name) + 15)
         ),
+        revision_tables=expression(pyir.Tuple(tuple(pyir.Name(r.rules_name) for r in revisions)), 8, 40),
         revision_test=lambda r: expression(r.test, 4, len("if "), 1) if r.test is not None else "",
         runtime=lambda *names: runtime.parts(names, frozenset(features)),
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from compiler import model
 from compiler.targets.python import pyir
-from compiler.targets.python.lower import Block, Lowering, counter, local_name, missing_function_name
+from compiler.targets.python.lower import Block, Lowering, counter, function_name, local_name, missing_function_name
 from compiler.targets.python.pyir import Expr, Stmt, call
 from compiler.targets.templating import doc_line
 
@@ -27,6 +27,8 @@ class RevisionCode:
     test: Expr | None  # that it is in force, on the date of service `day` (None: the earliest)
     decide_body: tuple[Stmt, ...]
     lean_body: tuple[Stmt, ...]
+    rules_name: str  # its table of rules, for what to ask for when a rule is unknown
+    rules: Expr
 
 
 @dataclass
@@ -35,11 +37,13 @@ class _Rule:
 
     rule: model.Rule
     index: int  # in _EVALUATED
+    position: int  # in its revision's rules
     explains: tuple[str, ...]  # the provisions its explanation lists: its section and those below
     clarifications: tuple[str, ...]
     reads: tuple[str, ...]  # every fact its condition reads
     effective: Expr
     comment: pyir.Comment  # where it is written, and what it says
+    table: pyir.Name  # its revision's table of rules
 
     @property
     def local(self) -> pyir.Name:
@@ -71,13 +75,15 @@ class Decide:
         effective = pyir.Name("EFFECTIVE_DATE") if single else pyir.Lit(start)
         rules: list[_Rule] = []
         evaluated: list[str] = []
+        table = pyir.Name("_RULES" if single else f"_RULES_{suffix}")
         for i, rule in enumerate(revision.rules):
             explains = tuple(p.label for p in self.policy.subtree(rule.section))
             evaluated += explains
             reads = self.lowering.reads(model.ProvisionRef(rule.section))
             said = f"{doc_line(self.policy.source_name)} line {rule.line}: {rule.outcome} when {rule.condition_text}"
             comment = pyir.Comment(said, blank_before=True)
-            rules.append(_Rule(rule, first + i, explains, self.clarifications(evaluated), reads, effective, comment))
+            clarifications = self.clarifications(evaluated)
+            rules.append(_Rule(rule, first + i, i, explains, clarifications, reads, effective, comment, table))
         decide: list[Stmt] = [pyir.Assign("results: list[bool | None]", pyir.List(()))]
         explained = _Function()
         for r in rules:
@@ -97,6 +103,8 @@ class Decide:
             test,
             (*decide, pyir.Return(otherwise)),
             (*lean, pyir.Return(lean_otherwise)),
+            table.id,
+            pyir.Tuple(tuple(_rule_entry(rule) for rule in revision.rules)),
         )
 
     def explained(self, r: _Rule, function: _Function) -> list[Stmt]:
@@ -117,12 +125,10 @@ class Decide:
             statements.append(pyir.Do(pyir.Call(pyir.Attr(_RESULTS, "append"), values)))
         else:
             statements.append(pyir.AugAssign("results", "+=", pyir.Tuple(values)))
-        missing = pyir.Assign("missing", call(missing_function_name(r.rule.section), pyir.F))
-        undecided = self.undecided(r, explained=True)
         decided = self.decision(r.rule.outcome, r.rule.section, r, explained=True)
         return [
             *statements,
-            pyir.If(pyir.is_none(r.local), (missing, pyir.Return(undecided))),
+            pyir.If(pyir.is_none(r.local), self.undecided(r, explained=True)),
             pyir.If(r.holds, (pyir.Return(decided),)),
         ]
 
@@ -136,29 +142,28 @@ class Decide:
         self.lowering.compute(r.rule.section, kleene)
         unknown = (
             *kleene.statements,
-            pyir.If(pyir.is_none(r.local), (pyir.Return(self.undecided(r, explained=False)),)),
+            pyir.If(pyir.is_none(r.local), self.undecided(r, explained=False)),
             pyir.If(r.holds, (decided,)),
         )
         return [r.comment, pyir.If(pyir.all_known(r.reads), (pyir.If(whole, (decided,)),), unknown)]
 
     def decision(self, outcome: str, section: str, r: _Rule, explained: bool) -> Expr:
         """A decided Decision; with `explained`, the provisions `decide` evaluated up to `r`, and their values."""
-        head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET]
+        head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET, _NONE_YET]
         advisories = pyir.Lit(self.policy.outcome(outcome).advisories)
         listed = self._listed(r) if explained else [_NONE_YET, _NONE_YET]
         return call("Decision", *head, advisories, *listed, pyir.Lit(r.clarifications), pyir.F)
 
-    def undecided(self, r: _Rule, explained: bool) -> Expr:
-        """The Decision when a rule's condition is unknown: the facts it misses, asked for."""
+    def undecided(self, r: _Rule, explained: bool) -> tuple[Stmt, ...]:
+        """The Decision when a rule's condition is unknown: the facts it misses, and all that is worth asking for."""
         section = r.rule.section
-        if explained:  # `missing` is computed, and `results` is what _decision takes
-            missing: Expr = pyir.Name("missing")
-            listed: Sequence[Expr] = [self._listed(r)[0], _RESULTS]
-        else:
-            missing, listed = call(missing_function_name(section), pyir.F), [_NONE_YET, pyir.List(())]
+        missing = pyir.Name("missing")
+        requested = call("_requested", pyir.F, r.table, pyir.Lit(r.position), missing)
+        listed: Sequence[Expr] = [self._listed(r)[0], _RESULTS] if explained else [_NONE_YET, pyir.List(())]
         tail = [] if r.effective == pyir.Name("EFFECTIVE_DATE") else [r.effective]
         unknown, cited, clarifications = (pyir.Lit(v) for v in (self.policy.unknown, section, r.clarifications))
-        return call("_decision", pyir.F, unknown, cited, missing, *listed, clarifications, *tail)
+        decision = call("_decision", pyir.F, unknown, cited, missing, requested, *listed, clarifications, *tail)
+        return (pyir.Assign("missing", call(missing_function_name(section), pyir.F)), pyir.Return(decision))
 
     @staticmethod
     def _listed(r: _Rule) -> list[Expr]:
@@ -166,3 +171,10 @@ class Decide:
 
     def clarifications(self, evaluated: list[str]) -> tuple[str, ...]:
         return tuple(p.label for p in self.policy.provisions if p.kind == "clarification" and p.clarifies in evaluated)
+
+
+def _rule_entry(rule: model.Rule) -> pyir.Tuple:
+    """`(_D_III, _missing_D_III, False)`: a rule's provision, what it misses, and whether it is negated."""
+    negated = isinstance(rule.condition, model.Not)
+    names = (pyir.Name(function_name(rule.section)), pyir.Name(missing_function_name(rule.section)))
+    return pyir.Tuple((*names, pyir.Lit(negated)))
