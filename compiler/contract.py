@@ -117,6 +117,8 @@ class Decision:
 def decision(policy: model.Policy) -> Decision:
     sections = [p.label for p in policy.provisions]
     dates: list[str | None] = [policy.effective.isoformat()]
+    if any(r.otherwise_section == model.OTHERWISE for r in policy.revisions):
+        sections.append(model.OTHERWISE)  # cited by a fallback that rests on no provision
     if policy.revision_fact is not None:
         sections.append(model.REVISION)  # cited when the date that picks the revision is unknown
         dates += [r.start.isoformat() if r.start else None for r in policy.revisions]

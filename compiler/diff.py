@@ -137,7 +137,7 @@ def _order(policy: model.Policy) -> list[str]:
     for revision in policy.revisions:
         head = f"{revision.name}: " if len(policy.revisions) > 1 else ""
         lines += [f"{head}{r.outcome} when {r.condition_text}" for r in revision.rules]
-        lines.append(f"{head}otherwise {revision.otherwise}")
+        lines.append(f"{head}otherwise {revision.otherwise} by {revision.otherwise_section}")
     return [*lines, f"unknown {policy.unknown}"]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler import interpret, model
+from compiler import contract, interpret, model
 from compiler.diagnostics import Diagnostic, Span, error, warning
 from compiler.syntax import nodes
 from compiler.syntax.parse import parse_tests
@@ -87,7 +87,7 @@ def _case(
     outcomes = [o.name for o in policy.outcomes]
     if item.expect.name not in (*outcomes, INVALID):
         unknown("E704", "an outcome", item.expect, outcomes)
-    labels = [p.label for p in policy.provisions] + ([model.REVISION] if policy.revision_fact else [])
+    labels = list(contract.decision(policy).sections)  # what a decision can cite
     if item.section is not None and item.section.name not in labels:
         unknown("E705", "a section", item.section, labels)
     facts = [f.name for f in policy.facts]

@@ -9,7 +9,7 @@ import types
 from pathlib import Path
 from typing import Any
 
-from compiler import interpret, load
+from compiler import compile_source, contract, interpret, load
 from compiler.targets import python
 
 SOURCE = Path(__file__).parent / "cases" / "good" / "constructs.policy"
@@ -93,3 +93,24 @@ def test_clarification_reads_its_facts() -> None:
     assert d["outcome"] == "excluded"
     assert d["clarifications"][0]["facts"] == {"notes": ["n1"]}
     assert d["advisories"] == [{"section": "D.V", "wording": "An advisory."}]
+
+
+def test_a_fallback_cites_its_own_basis_never_the_last_rule() -> None:
+    """`otherwise OUTCOME by SECTION` cites that section; without `by`, the decision cites `otherwise`."""
+    source = SOURCE.read_text(encoding="utf-8")
+    fallback = next(line.strip() for line in source.splitlines() if line.strip().startswith("otherwise "))
+    outcome = fallback.split()[1]
+    last = POLICY.revisions[0].rules[-1].section
+    for written, cited in ((f"otherwise {outcome}", "otherwise"), (f"otherwise {outcome} by D.II", "D.II")):
+        policy, diagnostics = compile_source(source.replace(fallback, written), "c.policy")
+        assert policy is not None, diagnostics
+        module = python.load_module(policy)
+        fallbacks = set()
+        for request in every_request()[::7]:
+            decided = module.evaluate(request).to_dict()
+            assert interpret.evaluate(policy, request)["section"] == decided["section"]
+            if all(interpret.Evaluation(policy, interpret.validate(policy, request)).value(r.condition) is False
+                   for r in policy.rules):  # fmt: skip
+                fallbacks.add((decided["outcome"], decided["section"]))
+        assert fallbacks == {(outcome, cited)} and cited != last
+        assert cited in contract.decision(policy).sections

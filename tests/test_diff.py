@@ -115,7 +115,7 @@ outcome no "No."
 outcome unknown "Unknown."
 decide {{
     yes when D.I
-    otherwise no
+    otherwise no by D.I
     unknown unknown
 }}
 """

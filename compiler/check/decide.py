@@ -137,7 +137,12 @@ class DecideCheck(Pass):
             )
             ok = False
         else:
-            ok = self.check_outcome_name(decide.otherwise) and ok
+            ok = self.check_outcome_name(decide.otherwise.outcome) and ok
+            basis = decide.otherwise.basis
+            if basis is not None and basis.label not in self.provisions:
+                hint = suggest(basis.label, self.provisions)
+                self.error("E205", f"section '{basis.label}' is not declared", basis.span, hint)
+                ok = False
             if decided_at is not None:
                 self.error(
                     "E403",
@@ -159,7 +164,8 @@ class DecideCheck(Pass):
                 ok = False  # an unreal date, reported by the parser
         if not ok or decide.otherwise is None:
             return None
-        revision = model.Revision(start, end, tuple(rules), decide.otherwise.name, rules[-1].section, decide.span.line)
+        cited = decide.otherwise.basis.label if decide.otherwise.basis else model.OTHERWISE
+        revision = model.Revision(start, end, tuple(rules), decide.otherwise.outcome.name, cited, decide.span.line)
         return revision, decide.unknown.name
 
     def cited_section(self, expr: nodes.Expr) -> str | None:

@@ -46,6 +46,7 @@ from compiler.model.expr import (
 )
 from compiler.model.policy import (
     APPLICABILITY,
+    OTHERWISE,
     REVISION,
     Applicability,
     Citation,
@@ -85,7 +86,7 @@ from compiler.model.walk import children, facts_read, preorder, provisions_refer
 
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit",
-    "APPLICABILITY", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
+    "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",
     "ExprVisitor", "Fact", "FactRef", "FactType", "Function", "HistoryEntry", "Integer", "Intersects", "JsonValue",

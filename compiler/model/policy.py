@@ -164,6 +164,7 @@ class Revision:
         return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
 
 
+OTHERWISE = "otherwise"  # the section a fallback cites when the policy names no provision for it
 REVISION = "revision"  # the section a decision cites when the date that picks the revision is unknown
 
 

@@ -196,7 +196,8 @@ class _Printer:
             (r, f"{r.outcome.name} when {expression(r.condition)}") for r in decide.rules
         ]
         if decide.otherwise is not None:
-            lines.append((decide.otherwise, f"otherwise {decide.otherwise.name}"))
+            basis = f" by {decide.otherwise.basis.label}" if decide.otherwise.basis else ""
+            lines.append((decide.otherwise, f"otherwise {decide.otherwise.outcome.name}{basis}"))
         lines.append((decide.unknown, f"unknown {decide.unknown.name}"))
         text = dict((id(node), line) for node, line in lines)
         head = "decide"

@@ -310,10 +310,18 @@ class InForce(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Otherwise(Node):
+    """`otherwise not_covered by B.II`: the outcome when no rule decides, and the provision it rests on."""
+
+    outcome: Name
+    basis: SectionRef | None
+
+
+@dataclass(frozen=True, slots=True)
 class Decide(Node):
     in_force: InForce | None
     rules: tuple[Rule, ...]
-    otherwise: Name | None
+    otherwise: Otherwise | None
     unknown: Name
 
 

@@ -291,10 +291,14 @@ class _Declarations(_Tokens):
         outcome, condition = children
         return nodes.Rule(self._span(meta), nodes.Name(span_of(self.file, outcome), str(outcome)), condition)
 
-    def otherwise(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
-        return nodes.Name(span_of(self.file, children[0]), str(children[0]))
+    def otherwise(self, meta: LarkMeta, children: list[Token | None]) -> nodes.Otherwise:
+        outcome, basis = children
+        assert outcome is not None
+        section = None if basis is None else nodes.SectionRef(span_of(self.file, basis), str(basis))
+        return nodes.Otherwise(self._span(meta), self._name(outcome), section)
 
-    unknown = otherwise
+    def unknown(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
+        return nodes.Name(span_of(self.file, children[0]), str(children[0]))
 
     # Examples
 

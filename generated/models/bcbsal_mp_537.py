@@ -111,7 +111,18 @@ class Request(BaseModel):
 
 
 FactName = Literal['service_date', 'procedure', 'indication', 'age']
-Section = Literal['D.I', 'D.II', 'D.III', 'D.IV', 'P.I', 'P.II', 'P.III', 'P.IV', 'revision']
+Section = Literal[
+    'D.I',
+    'D.II',
+    'D.III',
+    'D.IV',
+    'P.I',
+    'P.II',
+    'P.III',
+    'P.IV',
+    'otherwise',
+    'revision',
+]
 Outcome = Literal['investigational', 'not_addressed', 'insufficient_information']
 
 

@@ -169,7 +169,7 @@ FactName = Literal[
     'failed_medical_treatment',
     'bmi',
 ]
-Section = Literal['B.I', 'B.I.A', 'B.I.B', 'B.I.C', 'B.II', 'C.I', 'D.I', 'D.II']
+Section = Literal['B.I', 'B.I.A', 'B.I.B', 'B.I.C', 'B.II', 'C.I', 'D.I', 'D.II', 'otherwise']
 Outcome = Literal[
     'not_covered',
     'covered',

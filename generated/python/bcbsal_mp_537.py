@@ -678,7 +678,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
         POLICY_ID,
         '2024-01-16',
         'not_addressed',
-        'D.III',
+        'otherwise',
         (),
         (),
         (),
@@ -856,7 +856,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
         POLICY_ID,
         '2024-01-16',
         'not_addressed',
-        'D.III',
+        'otherwise',
         (),
         (),
         (),
@@ -988,7 +988,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
         POLICY_ID,
         None,
         'not_addressed',
-        'P.III',
+        'otherwise',
         (),
         (),
         (),
@@ -1156,7 +1156,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 f,
             )
     return Decision(
-        POLICY_ID, None, 'not_addressed', 'P.III', (), (), (), (), (), ('P.IV',), f
+        POLICY_ID, None, 'not_addressed', 'otherwise', (), (), (), (), (), ('P.IV',), f
     )
 
 

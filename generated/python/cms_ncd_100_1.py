@@ -927,7 +927,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         POLICY_ID,
         EFFECTIVE_DATE,
         'not_addressed',
-        'C.I',
+        'otherwise',
         (),
         (),
         (),
@@ -1190,7 +1190,17 @@ def _decide_lean(f: Facts) -> Decision:
                 f,
             )
     return Decision(
-        POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'C.I', (), (), (), (), (), (), f
+        POLICY_ID,
+        EFFECTIVE_DATE,
+        'not_addressed',
+        'otherwise',
+        (),
+        (),
+        (),
+        (),
+        (),
+        (),
+        f,
     )
 
 
