@@ -80,18 +80,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -132,7 +155,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -160,11 +185,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -172,12 +197,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -268,31 +293,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

@@ -88,18 +88,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -140,7 +163,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -539,12 +564,14 @@ _RULES_from_2024_01_16: Final[_Rules] = (
     (_D_II, _missing_D_II, False),
     (_D_III, _missing_D_III, False),
 )
+_PENDING_from_2024_01_16: Final = _after_each(_RULES_from_2024_01_16)
 # The rules in force before 2024-01-16 in order, for what to ask for when one is unknown.
 _RULES_before_2024_01_16: Final[_Rules] = (
     (_P_I, _missing_P_I, False),
     (_P_II, _missing_P_II, False),
     (_P_III, _missing_P_III, False),
 )
+_PENDING_before_2024_01_16: Final = _after_each(_RULES_before_2024_01_16)
 
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
@@ -574,11 +601,11 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.I',
             missing,
-            _requested(f, _RULES_from_2024_01_16, 0, missing),
             _EVALUATED[0],
             results,
             ('D.IV',),
             '2024-01-16',
+            _PENDING_from_2024_01_16[0],
         )
     if d_i:
         return Decision(
@@ -586,7 +613,6 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             '2024-01-16',
             'investigational',
             'D.I',
-            (),
             (),
             (),
             _EVALUATED[0],
@@ -623,11 +649,11 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.II',
             missing,
-            _requested(f, _RULES_from_2024_01_16, 1, missing),
             _EVALUATED[1],
             results,
             ('D.IV',),
             '2024-01-16',
+            _PENDING_from_2024_01_16[1],
         )
     if d_ii:
         return Decision(
@@ -635,7 +661,6 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             '2024-01-16',
             'investigational',
             'D.II',
-            (),
             (),
             (),
             _EVALUATED[1],
@@ -654,11 +679,11 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'D.III',
             missing,
-            _requested(f, _RULES_from_2024_01_16, 2, missing),
             _EVALUATED[2],
             results,
             ('D.IV',),
             '2024-01-16',
+            _PENDING_from_2024_01_16[2],
         )
     if d_iii:
         return Decision(
@@ -666,7 +691,6 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             '2024-01-16',
             'investigational',
             'D.III',
-            (),
             (),
             (),
             _EVALUATED[2],
@@ -679,7 +703,6 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
         '2024-01-16',
         'not_addressed',
         'otherwise',
-        (),
         (),
         (),
         _EVALUATED[2],
@@ -704,7 +727,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 ('D.IV',),
                 f,
             )
@@ -721,11 +743,11 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.I',
                 missing,
-                _requested(f, _RULES_from_2024_01_16, 0, missing),
                 (),
                 [],
                 ('D.IV',),
                 '2024-01-16',
+                _PENDING_from_2024_01_16[0],
             )
         if d_i:
             return Decision(
@@ -733,7 +755,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.I',
-                (),
                 (),
                 (),
                 (),
@@ -753,7 +774,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.II',
-                (),
                 (),
                 (),
                 (),
@@ -782,11 +802,11 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.II',
                 missing,
-                _requested(f, _RULES_from_2024_01_16, 1, missing),
                 (),
                 [],
                 ('D.IV',),
                 '2024-01-16',
+                _PENDING_from_2024_01_16[1],
             )
         if d_ii:
             return Decision(
@@ -794,7 +814,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.II',
-                (),
                 (),
                 (),
                 (),
@@ -815,7 +834,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 ('D.IV',),
                 f,
             )
@@ -832,11 +850,11 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.III',
                 missing,
-                _requested(f, _RULES_from_2024_01_16, 2, missing),
                 (),
                 [],
                 ('D.IV',),
                 '2024-01-16',
+                _PENDING_from_2024_01_16[2],
             )
         if d_iii:
             return Decision(
@@ -844,7 +862,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 '2024-01-16',
                 'investigational',
                 'D.III',
-                (),
                 (),
                 (),
                 (),
@@ -857,7 +874,6 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
         '2024-01-16',
         'not_addressed',
         'otherwise',
-        (),
         (),
         (),
         (),
@@ -888,11 +904,11 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.I',
             missing,
-            _requested(f, _RULES_before_2024_01_16, 0, missing),
             _EVALUATED[3],
             results,
             ('P.IV',),
             None,
+            _PENDING_before_2024_01_16[0],
         )
     if p_i:
         return Decision(
@@ -900,7 +916,6 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             None,
             'investigational',
             'P.I',
-            (),
             (),
             (),
             _EVALUATED[3],
@@ -933,11 +948,11 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.II',
             missing,
-            _requested(f, _RULES_before_2024_01_16, 1, missing),
             _EVALUATED[4],
             results,
             ('P.IV',),
             None,
+            _PENDING_before_2024_01_16[1],
         )
     if p_ii:
         return Decision(
@@ -945,7 +960,6 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             None,
             'investigational',
             'P.II',
-            (),
             (),
             (),
             _EVALUATED[4],
@@ -964,11 +978,11 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             'insufficient_information',
             'P.III',
             missing,
-            _requested(f, _RULES_before_2024_01_16, 2, missing),
             _EVALUATED[5],
             results,
             ('P.IV',),
             None,
+            _PENDING_before_2024_01_16[2],
         )
     if p_iii:
         return Decision(
@@ -976,7 +990,6 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             None,
             'investigational',
             'P.III',
-            (),
             (),
             (),
             _EVALUATED[5],
@@ -989,7 +1002,6 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
         None,
         'not_addressed',
         'otherwise',
-        (),
         (),
         (),
         _EVALUATED[5],
@@ -1006,17 +1018,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'poem_esophageal' and f.indication == 'achalasia':
             return Decision(
-                POLICY_ID,
-                None,
-                'investigational',
-                'P.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                ('P.IV',),
-                f,
+                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
             )
     else:
         v1 = (
@@ -1031,42 +1033,22 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'P.I',
                 missing,
-                _requested(f, _RULES_before_2024_01_16, 0, missing),
                 (),
                 [],
                 ('P.IV',),
                 None,
+                _PENDING_before_2024_01_16[0],
             )
         if p_i:
             return Decision(
-                POLICY_ID,
-                None,
-                'investigational',
-                'P.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                ('P.IV',),
-                f,
+                POLICY_ID, None, 'investigational', 'P.I', (), (), (), (), ('P.IV',), f
             )
 
     # BCBSAL-MP-537.policy line 87: investigational when P.II
     if f.procedure is not None and f.indication is not None:
         if f.procedure == 'gastric_poem' and f.indication == 'refractory_gastroparesis':
             return Decision(
-                POLICY_ID,
-                None,
-                'investigational',
-                'P.II',
-                (),
-                (),
-                (),
-                (),
-                (),
-                ('P.IV',),
-                f,
+                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
             )
     else:
         v2 = (
@@ -1085,25 +1067,15 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'P.II',
                 missing,
-                _requested(f, _RULES_before_2024_01_16, 1, missing),
                 (),
                 [],
                 ('P.IV',),
                 None,
+                _PENDING_before_2024_01_16[1],
             )
         if p_ii:
             return Decision(
-                POLICY_ID,
-                None,
-                'investigational',
-                'P.II',
-                (),
-                (),
-                (),
-                (),
-                (),
-                ('P.IV',),
-                f,
+                POLICY_ID, None, 'investigational', 'P.II', (), (), (), (), ('P.IV',), f
             )
 
     # BCBSAL-MP-537.policy line 88: investigational when P.III
@@ -1114,7 +1086,6 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 None,
                 'investigational',
                 'P.III',
-                (),
                 (),
                 (),
                 (),
@@ -1135,11 +1106,11 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 'insufficient_information',
                 'P.III',
                 missing,
-                _requested(f, _RULES_before_2024_01_16, 2, missing),
                 (),
                 [],
                 ('P.IV',),
                 None,
+                _PENDING_before_2024_01_16[2],
             )
         if p_iii:
             return Decision(
@@ -1151,12 +1122,11 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 ('P.IV',),
                 f,
             )
     return Decision(
-        POLICY_ID, None, 'not_addressed', 'otherwise', (), (), (), (), (), ('P.IV',), f
+        POLICY_ID, None, 'not_addressed', 'otherwise', (), (), (), (), ('P.IV',), f
     )
 
 
@@ -1164,12 +1134,12 @@ def decide(f: Facts, explain: bool = True) -> Decision:
     """Decide by the revision in force on service_date; the revisions cover every day."""
     day = f.service_date
     if day is None:
-        missing = {'service_date'}
-        requested = _requested_in_any(f, (
+        pending = (
             _RULES_from_2024_01_16,
             _RULES_before_2024_01_16,
-        ), missing)
-        return _decision(f, 'insufficient_information', "revision", missing, requested, (), [], ())
+        )  # what each revision would ask for
+        missing = {'service_date'}
+        return _decision(f, 'insufficient_information', "revision", missing, (), [], (), EFFECTIVE_DATE, pending)
     if day >= _DATE_2024_01_16:
         return _decide_from_2024_01_16(f) if explain else _decide_lean_from_2024_01_16(f)
     return _decide_before_2024_01_16(f) if explain else _decide_lean_before_2024_01_16(f)
@@ -1210,11 +1180,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1222,12 +1192,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -1310,31 +1280,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

@@ -149,18 +149,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -201,7 +224,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -715,6 +740,7 @@ _RULES: Final[_Rules] = (
     (_B_II, _missing_B_II, False),
     (_C_I, _missing_C_I, False),
 )
+_PENDING: Final = _after_each(_RULES)
 
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
@@ -743,10 +769,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.I',
             missing,
-            _requested(f, _RULES, 0, missing),
             _EVALUATED[0],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[0],
         )
     if d_i:
         return Decision(
@@ -754,7 +781,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'D.I',
-            (),
             (),
             (),
             _EVALUATED[0],
@@ -787,10 +813,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.II',
             missing,
-            _requested(f, _RULES, 1, missing),
             _EVALUATED[1],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[1],
         )
     if d_ii:
         return Decision(
@@ -798,7 +825,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'D.II',
-            (),
             (),
             (),
             _EVALUATED[1],
@@ -836,10 +862,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'B.I',
             missing,
-            _requested(f, _RULES, 2, missing),
             _EVALUATED[2],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[2],
         )
     if not b_i:
         return Decision(
@@ -847,7 +874,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'B.I',
-            (),
             (),
             (),
             _EVALUATED[2],
@@ -870,10 +896,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'B.II',
             missing,
-            _requested(f, _RULES, 3, missing),
             _EVALUATED[3],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[3],
         )
     if b_ii:
         return Decision(
@@ -881,7 +908,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered',
             'B.II',
-            (),
             (),
             (),
             _EVALUATED[3],
@@ -904,10 +930,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'C.I',
             missing,
-            _requested(f, _RULES, 4, missing),
             _EVALUATED[4],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[4],
         )
     if c_i:
         return Decision(
@@ -915,7 +942,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'contractor_discretion',
             'C.I',
-            (),
             (),
             (),
             _EVALUATED[4],
@@ -928,7 +954,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_addressed',
         'otherwise',
-        (),
         (),
         (),
         _EVALUATED[4],
@@ -945,17 +970,7 @@ def _decide_lean(f: Facts) -> Decision:
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_NONCOVERED_PROCEDURES:
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'D.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
             )
     else:
         d_i = (
@@ -970,24 +985,15 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.I',
                 missing,
-                _requested(f, _RULES, 0, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[0],
             )
         if d_i:
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'D.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-100.1.policy line 105: not_covered when D.II
@@ -1001,17 +1007,7 @@ def _decide_lean(f: Facts) -> Decision:
             or not f.comorbidities
         ):
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'D.II',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
             )
     else:
         v1 = (
@@ -1030,24 +1026,15 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.II',
                 missing,
-                _requested(f, _RULES, 1, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[1],
             )
         if d_ii:
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'D.II',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'D.II', (), (), (), (), (), f
             )
 
     # CMS-NCD-100.1.policy line 106: not_covered when not B.I
@@ -1063,17 +1050,7 @@ def _decide_lean(f: Facts) -> Decision:
             and f.failed_medical_treatment
         ):
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'B.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
             )
     else:
         b_i_a = (
@@ -1092,31 +1069,22 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.I',
                 missing,
-                _requested(f, _RULES, 2, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[2],
             )
         if not b_i:
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'B.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-100.1.policy line 107: covered when B.II
     if f.procedure_code is not None:
         if f.procedure_code in _CODESET_COVERED_PROCEDURES:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), (), f
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
             )
     else:
         b_ii = (
@@ -1131,14 +1099,15 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.II',
                 missing,
-                _requested(f, _RULES, 3, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[3],
             )
         if b_ii:
             return Decision(
-                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), (), f
+                POLICY_ID, EFFECTIVE_DATE, 'covered', 'B.II', (), (), (), (), (), f
             )
 
     # CMS-NCD-100.1.policy line 108: contractor_discretion when C.I
@@ -1149,7 +1118,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'contractor_discretion',
                 'C.I',
-                (),
                 (),
                 (),
                 (),
@@ -1170,10 +1138,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'C.I',
                 missing,
-                _requested(f, _RULES, 4, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[4],
             )
         if c_i:
             return Decision(
@@ -1186,21 +1155,10 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     return Decision(
-        POLICY_ID,
-        EFFECTIVE_DATE,
-        'not_addressed',
-        'otherwise',
-        (),
-        (),
-        (),
-        (),
-        (),
-        (),
-        f,
+        POLICY_ID, EFFECTIVE_DATE, 'not_addressed', 'otherwise', (), (), (), (), (), f
     )
 
 
@@ -1237,11 +1195,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1249,12 +1207,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -1341,31 +1299,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

@@ -136,18 +136,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -188,7 +211,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -1022,12 +1047,14 @@ _RULES_from_2022_02_10: Final[_Rules] = (
     (_B_I, _missing_B_I, True),
     (_B_II, _missing_B_II, False),
 )
+_PENDING_from_2022_02_10: Final = _after_each(_RULES_from_2022_02_10)
 # The rules in force before 2022-02-10 in order, for what to ask for when one is unknown.
 _RULES_before_2022_02_10: Final[_Rules] = (
     (_A_I, _missing_A_I, True),
     (_C_I, _missing_C_I, True),
     (_C_II, _missing_C_II, False),
 )
+_PENDING_before_2022_02_10: Final = _after_each(_RULES_before_2022_02_10)
 
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
@@ -1129,11 +1156,11 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'B.I',
             missing,
-            _requested(f, _RULES_from_2022_02_10, 0, missing),
             _EVALUATED[0],
             results,
             (),
             '2022-02-10',
+            _PENDING_from_2022_02_10[0],
         )
     if not b_i:
         return Decision(
@@ -1141,7 +1168,6 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             '2022-02-10',
             'not_covered',
             'B.I',
-            (),
             (),
             (),
             _EVALUATED[0],
@@ -1180,11 +1206,11 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'B.II',
             missing,
-            _requested(f, _RULES_from_2022_02_10, 1, missing),
             _EVALUATED[1],
             results,
             (),
             '2022-02-10',
+            _PENDING_from_2022_02_10[1],
         )
     if b_ii:
         return Decision(
@@ -1192,7 +1218,6 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             '2022-02-10',
             'covered',
             'B.II',
-            (),
             (),
             (),
             _EVALUATED[1],
@@ -1205,7 +1230,6 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
         '2022-02-10',
         'not_covered',
         'B.II',
-        (),
         (),
         (),
         _EVALUATED[1],
@@ -1257,7 +1281,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
             )
     else:
         v1 = (
@@ -1314,15 +1338,15 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.I',
                 missing,
-                _requested(f, _RULES_from_2022_02_10, 0, missing),
                 (),
                 [],
                 (),
                 '2022-02-10',
+                _PENDING_from_2022_02_10[0],
             )
         if not b_i:
             return Decision(
-                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'not_covered', 'B.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 114: covered when B.II
@@ -1337,7 +1361,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
             or (f.written_order and (not f.first_screening or f.counseling_visit_done))
         ):
             return Decision(
-                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
             )
     else:
         v5 = (
@@ -1357,18 +1381,18 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.II',
                 missing,
-                _requested(f, _RULES_from_2022_02_10, 1, missing),
                 (),
                 [],
                 (),
                 '2022-02-10',
+                _PENDING_from_2022_02_10[1],
             )
         if b_ii:
             return Decision(
-                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), (), f
+                POLICY_ID, '2022-02-10', 'covered', 'B.II', (), (), (), (), (), f
             )
     return Decision(
-        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), (), f
+        POLICY_ID, '2022-02-10', 'not_covered', 'B.II', (), (), (), (), (), f
     )
 
 
@@ -1386,11 +1410,11 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'A.I',
             missing,
-            _requested(f, _RULES_before_2022_02_10, 0, missing),
             _EVALUATED[2],
             results,
             (),
             None,
+            _PENDING_before_2022_02_10[0],
         )
     if not a_i:
         return Decision(
@@ -1398,7 +1422,6 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             None,
             'not_applicable',
             'A.I',
-            (),
             (),
             (),
             _EVALUATED[2],
@@ -1496,11 +1519,11 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'C.I',
             missing,
-            _requested(f, _RULES_before_2022_02_10, 1, missing),
             _EVALUATED[3],
             results,
             (),
             None,
+            _PENDING_before_2022_02_10[1],
         )
     if not c_i:
         return Decision(
@@ -1508,7 +1531,6 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             None,
             'not_covered',
             'C.I',
-            (),
             (),
             (),
             _EVALUATED[3],
@@ -1547,11 +1569,11 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             'insufficient_information',
             'C.II',
             missing,
-            _requested(f, _RULES_before_2022_02_10, 2, missing),
             _EVALUATED[4],
             results,
             (),
             None,
+            _PENDING_before_2022_02_10[2],
         )
     if c_ii:
         return Decision(
@@ -1559,7 +1581,6 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             None,
             'covered',
             'C.II',
-            (),
             (),
             (),
             _EVALUATED[4],
@@ -1572,7 +1593,6 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
         None,
         'not_covered',
         'C.II',
-        (),
         (),
         (),
         _EVALUATED[4],
@@ -1589,7 +1609,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
     if f.service_date is not None:
         if f.service_date < _DATE_2015_02_05:
             return Decision(
-                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), (), f
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
             )
     else:
         a_i = None if f.service_date is None else f.service_date >= _DATE_2015_02_05
@@ -1600,15 +1620,15 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 'insufficient_information',
                 'A.I',
                 missing,
-                _requested(f, _RULES_before_2022_02_10, 0, missing),
                 (),
                 [],
                 (),
                 None,
+                _PENDING_before_2022_02_10[0],
             )
         if not a_i:
             return Decision(
-                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), (), f
+                POLICY_ID, None, 'not_applicable', 'A.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 121: not_covered when not C.I
@@ -1650,7 +1670,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), (), f
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
             )
     else:
         v1 = (
@@ -1707,15 +1727,15 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 'insufficient_information',
                 'C.I',
                 missing,
-                _requested(f, _RULES_before_2022_02_10, 1, missing),
                 (),
                 [],
                 (),
                 None,
+                _PENDING_before_2022_02_10[1],
             )
         if not c_i:
             return Decision(
-                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), (), f
+                POLICY_ID, None, 'not_covered', 'C.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-210.14.policy line 122: covered when C.II
@@ -1729,9 +1749,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
             f.service == 'counseling_visit'
             or (f.written_order and (not f.first_screening or f.counseling_visit_done))
         ):
-            return Decision(
-                POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), (), f
-            )
+            return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
     else:
         v5 = (
             (None if f.first_screening is None else not f.first_screening),
@@ -1750,29 +1768,27 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 'insufficient_information',
                 'C.II',
                 missing,
-                _requested(f, _RULES_before_2022_02_10, 2, missing),
                 (),
                 [],
                 (),
                 None,
+                _PENDING_before_2022_02_10[2],
             )
         if c_ii:
-            return Decision(
-                POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), (), f
-            )
-    return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), (), (), (), (), f)
+            return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
+    return Decision(POLICY_ID, None, 'not_covered', 'C.II', (), (), (), (), (), f)
 
 
 def decide(f: Facts, explain: bool = True) -> Decision:
     """Decide by the revision in force on service_date; the revisions cover every day."""
     day = f.service_date
     if day is None:
-        missing = {'service_date'}
-        requested = _requested_in_any(f, (
+        pending = (
             _RULES_from_2022_02_10,
             _RULES_before_2022_02_10,
-        ), missing)
-        return _decision(f, 'insufficient_information', "revision", missing, requested, (), [], ())
+        )  # what each revision would ask for
+        missing = {'service_date'}
+        return _decision(f, 'insufficient_information', "revision", missing, (), [], (), EFFECTIVE_DATE, pending)
     if day >= _DATE_2022_02_10:
         return _decide_from_2022_02_10(f) if explain else _decide_lean_from_2022_02_10(f)
     return _decide_before_2022_02_10(f) if explain else _decide_lean_before_2022_02_10(f)
@@ -1834,11 +1850,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1846,12 +1862,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -1936,31 +1952,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

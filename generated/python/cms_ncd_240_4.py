@@ -141,18 +141,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -193,7 +216,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -941,6 +966,7 @@ _RULES: Final[_Rules] = (
     (_B_II, _missing_B_II, False),
     (_B_III, _missing_B_III, False),
 )
+_PENDING: Final = _after_each(_RULES)
 
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
@@ -965,10 +991,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'A.I',
             missing,
-            _requested(f, _RULES, 0, missing),
             _EVALUATED[0],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[0],
         )
     if not a_i:
         return Decision(
@@ -976,7 +1003,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'A.I',
-            (),
             (),
             (),
             _EVALUATED[0],
@@ -995,10 +1021,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'A.II',
             missing,
-            _requested(f, _RULES, 1, missing),
             _EVALUATED[1],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[1],
         )
     if not a_ii:
         return Decision(
@@ -1006,7 +1033,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'A.II',
-            (),
             (),
             (),
             _EVALUATED[1],
@@ -1063,10 +1089,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'B.I',
             missing,
-            _requested(f, _RULES, 2, missing),
             _EVALUATED[2],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[2],
         )
     if not b_i:
         return Decision(
@@ -1074,7 +1101,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_covered',
             'B.I',
-            (),
             (),
             (),
             _EVALUATED[2],
@@ -1097,10 +1123,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'B.II',
             missing,
-            _requested(f, _RULES, 3, missing),
             _EVALUATED[3],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[3],
         )
     if b_ii:
         return Decision(
@@ -1108,7 +1135,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered_trial',
             'B.II',
-            (),
             (),
             (),
             _EVALUATED[3],
@@ -1161,10 +1187,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'B.III',
             missing,
-            _requested(f, _RULES, 4, missing),
             _EVALUATED[4],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[4],
         )
     if b_iii:
         return Decision(
@@ -1172,7 +1199,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'covered_continued',
             'B.III',
-            (),
             (),
             (),
             _EVALUATED[4],
@@ -1185,7 +1211,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_covered',
         'B.III',
-        (),
         (),
         (),
         _EVALUATED[4],
@@ -1211,7 +1236,6 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     else:
@@ -1223,10 +1247,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'A.I',
                 missing,
-                _requested(f, _RULES, 0, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[0],
             )
         if not a_i:
             return Decision(
@@ -1234,7 +1259,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'A.I',
-                (),
                 (),
                 (),
                 (),
@@ -1256,7 +1280,6 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     else:
@@ -1268,10 +1291,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'A.II',
                 missing,
-                _requested(f, _RULES, 1, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[1],
             )
         if not a_ii:
             return Decision(
@@ -1279,7 +1303,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'A.II',
-                (),
                 (),
                 (),
                 (),
@@ -1310,17 +1333,7 @@ def _decide_lean(f: Facts) -> Decision:
             )
         ):
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'B.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
             )
     else:
         b_i_a = f.osa_diagnosis
@@ -1350,24 +1363,15 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.I',
                 missing,
-                _requested(f, _RULES, 2, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[2],
             )
         if not b_i:
             return Decision(
-                POLICY_ID,
-                EFFECTIVE_DATE,
-                'not_covered',
-                'B.I',
-                (),
-                (),
-                (),
-                (),
-                (),
-                (),
-                f,
+                POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.I', (), (), (), (), (), f
             )
 
     # CMS-NCD-240.4.policy line 131: covered_trial when B.II
@@ -1378,7 +1382,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'covered_trial',
                 'B.II',
-                (),
                 (),
                 (),
                 (),
@@ -1399,10 +1402,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.II',
                 missing,
-                _requested(f, _RULES, 3, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[3],
             )
         if b_ii:
             return Decision(
@@ -1410,7 +1414,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'covered_trial',
                 'B.II',
-                (),
                 (),
                 (),
                 (),
@@ -1439,7 +1442,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'covered_continued',
                 'B.III',
-                (),
                 (),
                 (),
                 (),
@@ -1476,10 +1478,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'B.III',
                 missing,
-                _requested(f, _RULES, 4, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[4],
             )
         if b_iii:
             return Decision(
@@ -1492,11 +1495,10 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     return Decision(
-        POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), (), f
+        POLICY_ID, EFFECTIVE_DATE, 'not_covered', 'B.III', (), (), (), (), (), f
     )
 
 
@@ -1548,11 +1550,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1560,12 +1562,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -1650,31 +1652,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

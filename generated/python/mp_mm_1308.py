@@ -136,18 +136,41 @@ class Criterion(NamedTuple):
         }
 
 
+# Rules of a revision: each one's provision, the unknown facts behind its value, and whether it is negated.
+_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
+
+
+def _after_each(rules: _Rules) -> tuple[tuple[_Rules], ...]:
+    """For each rule, the rules after it: what a decision that stops there may still ask for."""
+    return tuple((rules[i + 1 :],) for i in range(len(rules)))
+
+
 class Decision(NamedTuple):
     policy: str
     effective_date: EffectiveDate  # the policy's, or that of the revision in force on the date of service
     outcome: str
     section: str
     missing: tuple[str, ...]  # the unknown facts that stopped the decision
-    requested: tuple[str, ...]  # those, then every fact a later rule that could still decide reads
     advisories: tuple[str, ...]
     evaluated: tuple[str, ...]  # the section of each provision evaluated, in order
     results: tuple[bool | None, ...]  # the value of each: True met, False not met, None unknown
     clarifications: tuple[str, ...]
     facts: Facts
+    pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+
+    @property
+    def requested(self) -> tuple[str, ...]:
+        """What to ask for in one round: the missing facts, then those of each later rule that could still
+        decide, in order, up to the first later rule that holds whatever they turn out to be."""
+        asked = dict.fromkeys(self.missing)
+        for rules in self.pending:  # one run of rules, or one for each revision when the date is unknown
+            for value, missing_of, negated in rules:
+                holds = value(self.facts)
+                if holds is None:
+                    asked.update(dict.fromkeys(sorted(missing_of(self.facts))))
+                elif holds is not negated:  # it decides if those before it do not: nothing after it matters
+                    break
+        return tuple(asked)
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
@@ -188,7 +211,9 @@ class Decision(NamedTuple):
 
     def to_json(self) -> str:
         """`json.dumps(self.to_dict(), ensure_ascii=False)`, mostly from pieces encoded once."""
-        key = self[:7]  # policy, effective date, outcome, section, missing, requested, advisories
+        key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
+        if self.pending:  # what else to ask for depends on the facts
+            key = (*key, self.requested)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -981,6 +1006,7 @@ _RULES: Final[_Rules] = (
     (_D_II, _missing_D_II, False),
     (_D_I, _missing_D_I, False),
 )
+_PENDING: Final = _after_each(_RULES)
 
 
 def evaluate(request: Mapping[str, object], explain: bool = True) -> Decision:
@@ -1031,10 +1057,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'applicability',
             missing,
-            _requested(f, _RULES, 0, missing),
             _EVALUATED[0],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[0],
         )
     if not applicability:
         return Decision(
@@ -1042,7 +1069,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'not_applicable',
             'applicability',
-            (),
             (),
             (),
             _EVALUATED[0],
@@ -1061,10 +1087,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.III',
             missing,
-            _requested(f, _RULES, 1, missing),
             _EVALUATED[1],
             results,
             (),
+            EFFECTIVE_DATE,
+            _PENDING[1],
         )
     if d_iii:
         return Decision(
@@ -1072,7 +1099,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'experimental',
             'D.III',
-            (),
             (),
             (),
             _EVALUATED[1],
@@ -1131,10 +1157,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.IV',
             missing,
-            _requested(f, _RULES, 2, missing),
             _EVALUATED[2],
             results,
             ('D.V',),
+            EFFECTIVE_DATE,
+            _PENDING[2],
         )
     if d_iv:
         return Decision(
@@ -1142,7 +1169,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'contraindicated',
             'D.IV',
-            (),
             (),
             (),
             _EVALUATED[2],
@@ -1161,10 +1187,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.II',
             missing,
-            _requested(f, _RULES, 3, missing),
             _EVALUATED[3],
             results,
             ('D.V',),
+            EFFECTIVE_DATE,
+            _PENDING[3],
         )
     if d_ii:
         return Decision(
@@ -1172,7 +1199,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'needs_review',
             'D.II',
-            (),
             (),
             ('D.VI',),
             _EVALUATED[3],
@@ -1233,10 +1259,11 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             'insufficient_information',
             'D.I',
             missing,
-            _requested(f, _RULES, 4, missing),
             _EVALUATED[4],
             results,
             ('D.V',),
+            EFFECTIVE_DATE,
+            _PENDING[4],
         )
     if d_i:
         return Decision(
@@ -1244,7 +1271,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             EFFECTIVE_DATE,
             'medically_necessary',
             'D.I',
-            (),
             (),
             ('D.VI',),
             _EVALUATED[4],
@@ -1257,7 +1283,6 @@ def decide(f: Facts, explain: bool = True) -> Decision:
         EFFECTIVE_DATE,
         'not_medically_necessary',
         'D.I',
-        (),
         (),
         (),
         _EVALUATED[4],
@@ -1293,7 +1318,6 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     else:
@@ -1318,10 +1342,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'applicability',
                 missing,
-                _requested(f, _RULES, 0, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[0],
             )
         if not applicability:
             return Decision(
@@ -1329,7 +1354,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'not_applicable',
                 'applicability',
-                (),
                 (),
                 (),
                 (),
@@ -1351,7 +1375,6 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 (),
                 (),
-                (),
                 f,
             )
     else:
@@ -1363,10 +1386,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.III',
                 missing,
-                _requested(f, _RULES, 1, missing),
                 (),
                 [],
                 (),
+                EFFECTIVE_DATE,
+                _PENDING[1],
             )
         if d_iii:
             return Decision(
@@ -1374,7 +1398,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'experimental',
                 'D.III',
-                (),
                 (),
                 (),
                 (),
@@ -1398,7 +1421,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'contraindicated',
                 'D.IV',
-                (),
                 (),
                 (),
                 (),
@@ -1446,10 +1468,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.IV',
                 missing,
-                _requested(f, _RULES, 2, missing),
                 (),
                 [],
                 ('D.V',),
+                EFFECTIVE_DATE,
+                _PENDING[2],
             )
         if d_iv:
             return Decision(
@@ -1457,7 +1480,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'contraindicated',
                 'D.IV',
-                (),
                 (),
                 (),
                 (),
@@ -1475,7 +1497,6 @@ def _decide_lean(f: Facts) -> Decision:
                 'needs_review',
                 'D.II',
                 (),
-                (),
                 ('D.VI',),
                 (),
                 (),
@@ -1491,10 +1512,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.II',
                 missing,
-                _requested(f, _RULES, 3, missing),
                 (),
                 [],
                 ('D.V',),
+                EFFECTIVE_DATE,
+                _PENDING[3],
             )
         if d_ii:
             return Decision(
@@ -1502,7 +1524,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'needs_review',
                 'D.II',
-                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1534,7 +1555,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'medically_necessary',
                 'D.I',
-                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1576,10 +1596,11 @@ def _decide_lean(f: Facts) -> Decision:
                 'insufficient_information',
                 'D.I',
                 missing,
-                _requested(f, _RULES, 4, missing),
                 (),
                 [],
                 ('D.V',),
+                EFFECTIVE_DATE,
+                _PENDING[4],
             )
         if d_i:
             return Decision(
@@ -1587,7 +1608,6 @@ def _decide_lean(f: Facts) -> Decision:
                 EFFECTIVE_DATE,
                 'medically_necessary',
                 'D.I',
-                (),
                 (),
                 ('D.VI',),
                 (),
@@ -1600,7 +1620,6 @@ def _decide_lean(f: Facts) -> Decision:
         EFFECTIVE_DATE,
         'not_medically_necessary',
         'D.I',
-        (),
         (),
         (),
         (),
@@ -1664,11 +1683,11 @@ def _decision(
     outcome: str,
     section: str,
     missing: set[str],
-    requested: tuple[str, ...],
     evaluated: tuple[str, ...],
     results: list[bool | None],
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
+    pending: tuple[_Rules, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1676,12 +1695,12 @@ def _decision(
         outcome,
         section,
         tuple(sorted(missing)) if missing else (),
-        requested,
         _ADVISORIES[outcome],
         evaluated,
         tuple(results),
         clarifications,
         f,
+        pending,
     )
 
 
@@ -1764,31 +1783,6 @@ def _json(value: Any) -> Any:
 
 
 # -- Explanation for a person -------------------------------------------------------------
-
-
-# Each rule of a revision: its provision's value and the unknown facts behind it, and whether it is negated.
-_Rules: TypeAlias = tuple[tuple[Callable[[Facts], bool | None], Callable[[Facts], set[str]], bool], ...]
-
-
-def _requested(f: Facts, rules: _Rules, stopped: int, missing: set[str]) -> tuple[str, ...]:
-    """What to ask for in one round: the facts the rule that stopped needs, then those of each later
-    rule that could still decide, in order, up to the first later rule that holds whatever they are."""
-    asked = dict.fromkeys(sorted(missing))
-    for value, missing_of, negated in rules[stopped + 1 :]:
-        holds = value(f)
-        if holds is None:
-            asked.update(dict.fromkeys(sorted(missing_of(f))))
-        elif holds is not negated:  # it decides if the ones before it do not: nothing after it matters
-            break
-    return tuple(asked)
-
-
-def _requested_in_any(f: Facts, revisions: tuple[_Rules, ...], missing: set[str]) -> tuple[str, ...]:
-    """What to ask for when the date that picks the revision is unknown: it, then what each revision needs."""
-    asked = dict.fromkeys(sorted(missing))
-    for rules in revisions:
-        asked.update(dict.fromkeys(_requested(f, rules, -1, set())))
-    return tuple(asked)
 
 
 def explain(decision: Decision) -> str:

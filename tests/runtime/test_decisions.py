@@ -15,8 +15,9 @@ def _decision(age: int | None, bmi: Decimal | None) -> decisions.Decision:
     result = None if age is None else age >= 18
     outcome = "approve" if result else "deny"
     missing = set() if age is not None else {"age"}
-    requested = decisions._requested(Facts(age, bmi), decisions._RULES, 0, missing) if missing else ()
-    return decisions._decision(Facts(age, bmi), outcome, "A", missing, requested, ("A",), [result], ("B",))
+    pending = decisions._after_each(decisions._RULES)[0] if missing else ()
+    facts = Facts(age, bmi)
+    return decisions._decision(facts, outcome, "A", missing, ("A",), [result], ("B",), "2025-01-01", pending)
 
 
 def test_fast_json_is_the_json_of_the_dict() -> None:
@@ -49,8 +50,12 @@ def test_an_unknown_fact_is_asked_for_with_what_reads_it() -> None:
 
 
 def test_one_round_asks_for_what_every_later_rule_that_could_decide_reads() -> None:
-    facts = Facts(None, None)
-    assert decisions._requested(facts, decisions._RULES, 0, {"age"}) == ("age", "bmi")  # B could still decide
-    assert decisions._requested(Facts(None, Decimal(30)), decisions._RULES, 0, {"age"}) == ("age",)  # B holds: stop
-    assert decisions._requested(Facts(None, Decimal(45)), decisions._RULES, 0, {"age"}) == ("age",)  # B is false
-    assert decisions._requested_in_any(facts, (decisions._RULES,), {"date"}) == ("date", "age", "bmi")
+    def asked(bmi: Decimal | None, pending: tuple[decisions._Rules, ...]) -> tuple[str, ...]:
+        return decisions._decision(Facts(None, bmi), "deny", "A", {"age"}, (), [], (), "2025-01-01", pending).requested
+
+    after_a = decisions._after_each(decisions._RULES)[0]
+    assert asked(None, after_a) == ("age", "bmi")  # B could still decide
+    assert asked(Decimal(30), after_a) == ("age",)  # B holds: nothing after it matters
+    assert asked(Decimal(45), after_a) == ("age",)  # B is false: it asks for nothing
+    assert asked(None, (decisions._RULES, decisions._RULES)) == ("age", "bmi")  # each revision's run, once
+    assert asked(None, ()) == ("age",)

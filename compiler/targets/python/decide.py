@@ -29,6 +29,7 @@ class RevisionCode:
     lean_body: tuple[Stmt, ...]
     rules_name: str  # its table of rules, for what to ask for when a rule is unknown
     rules: Expr
+    pending_name: str  # for each rule, the rules after it
 
 
 @dataclass
@@ -43,7 +44,7 @@ class _Rule:
     reads: tuple[str, ...]  # every fact its condition reads
     effective: Expr
     comment: pyir.Comment  # where it is written, and what it says
-    table: pyir.Name  # its revision's table of rules
+    pending: pyir.Name  # its revision's table of the rules after each rule
 
     @property
     def local(self) -> pyir.Name:
@@ -76,6 +77,7 @@ class Decide:
         rules: list[_Rule] = []
         evaluated: list[str] = []
         table = pyir.Name("_RULES" if single else f"_RULES_{suffix}")
+        pending = pyir.Name("_PENDING" if single else f"_PENDING_{suffix}")
         for i, rule in enumerate(revision.rules):
             explains = tuple(p.label for p in self.policy.subtree(rule.section))
             evaluated += explains
@@ -83,7 +85,7 @@ class Decide:
             said = f"{doc_line(self.policy.source_name)} line {rule.line}: {rule.outcome} when {rule.condition_text}"
             comment = pyir.Comment(said, blank_before=True)
             clarifications = self.clarifications(evaluated)
-            rules.append(_Rule(rule, first + i, i, explains, clarifications, reads, effective, comment, table))
+            rules.append(_Rule(rule, first + i, i, explains, clarifications, reads, effective, comment, pending))
         decide: list[Stmt] = [pyir.Assign("results: list[bool | None]", pyir.List(()))]
         explained = _Function()
         for r in rules:
@@ -105,6 +107,7 @@ class Decide:
             (*lean, pyir.Return(lean_otherwise)),
             table.id,
             pyir.Tuple(tuple(_rule_entry(rule) for rule in revision.rules)),
+            pending.id,
         )
 
     def explained(self, r: _Rule, function: _Function) -> list[Stmt]:
@@ -149,7 +152,7 @@ class Decide:
 
     def decision(self, outcome: str, section: str, r: _Rule, explained: bool) -> Expr:
         """A decided Decision; with `explained`, the provisions `decide` evaluated up to `r`, and their values."""
-        head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET, _NONE_YET]
+        head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET]
         advisories = pyir.Lit(self.policy.outcome(outcome).advisories)
         listed = self._listed(r) if explained else [_NONE_YET, _NONE_YET]
         return call("Decision", *head, advisories, *listed, pyir.Lit(r.clarifications), pyir.F)
@@ -158,11 +161,10 @@ class Decide:
         """The Decision when a rule's condition is unknown: the facts it misses, and all that is worth asking for."""
         section = r.rule.section
         missing = pyir.Name("missing")
-        requested = call("_requested", pyir.F, r.table, pyir.Lit(r.position), missing)
+        pending = pyir.Subscript(r.pending, r.position)  # the rules after this one, for what else to ask for
         listed: Sequence[Expr] = [self._listed(r)[0], _RESULTS] if explained else [_NONE_YET, pyir.List(())]
-        tail = [] if r.effective == pyir.Name("EFFECTIVE_DATE") else [r.effective]
         unknown, cited, clarifications = (pyir.Lit(v) for v in (self.policy.unknown, section, r.clarifications))
-        decision = call("_decision", pyir.F, unknown, cited, missing, requested, *listed, clarifications, *tail)
+        decision = call("_decision", pyir.F, unknown, cited, missing, *listed, clarifications, r.effective, pending)
         return (pyir.Assign("missing", call(missing_function_name(section), pyir.F)), pyir.Return(decision))
 
     @staticmethod
