@@ -46,9 +46,11 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
 
 def preorder(expr: Expr | Operand) -> Iterator[Expr | Operand]:
     """An expression and everything in it, parents first, without following provision references."""
-    yield expr
-    for child in children(expr):
-        yield from preorder(child)
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        yield e
+        stack.extend(reversed(children(e)))
 
 
 def facts_read(expr: Expr | Operand) -> tuple[str, ...]:

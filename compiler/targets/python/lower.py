@@ -59,6 +59,7 @@ class Lowering:
     def __init__(self, policy: model.Policy, values: Values) -> None:
         self.policy = policy
         self.values = values
+        self._reads: dict[int, tuple[model.Expr, tuple[str, ...]]] = {}  # by id, with the node, which stays alive
 
     # -- Conditions ----------------------------------------------------------------------------
 
@@ -162,12 +163,16 @@ class Lowering:
         return expr
 
     def reads(self, expr: model.Expr) -> tuple[str, ...]:
-        """The facts a condition reads, through the provisions it refers to."""
+        """The facts a condition reads, through the provisions it refers to (asked of each node often: kept)."""
+        known = self._reads.get(id(expr))
+        if known is not None and known[0] is expr:
+            return known[1]
         found = dict.fromkeys(model.facts_read(expr))
         for label in model.provisions_referenced(expr):
             condition = self.policy.provision(label).condition
             if condition is not None:
                 found.update(dict.fromkeys(self.reads(condition)))
+        self._reads[id(expr)] = (expr, tuple(found))
         return tuple(found)
 
     def is_known(self, expr: model.Expr, known: frozenset[str]) -> bool:

@@ -8,7 +8,8 @@ mix of `and` and `or`, where a reader needs them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import assert_never
 
 from compiler.targets.python import pyir
@@ -23,15 +24,34 @@ _IF, _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _ATOM = range(1, 9)
 
 def block(statements: Sequence[Stmt], indent: int) -> str:
     """Statements as lines indented by `indent` columns, without a final newline."""
-    return "\n".join(_statement_lines(statements, indent))
+    with _remembering():
+        return "\n".join(_statement_lines(statements, indent))
 
 
 def expression(e: Expr, indent: int = 0, taken: int = 0, after: int = 0) -> str:
     """`e` on a line indented by `indent`, `taken` columns of it already used and `after` to follow."""
-    text = _flat(e)
-    if indent + taken + len(text) + after <= WIDTH:
-        return text
-    return _broken(e, indent)
+    with _remembering():
+        text = _flat(e)
+        if indent + taken + len(text) + after <= WIDTH:
+            return text
+        return _broken(e, indent)
+
+
+# Breaking a line measures its parts again and again: each node's one-line text is made once per
+# printing, and kept (with the node, so that its id stays its own) until the printing ends.
+_FLAT: dict[int, tuple[Expr, str]] = {}
+_DEPTH = [0]
+
+
+@contextlib.contextmanager
+def _remembering() -> Iterator[None]:
+    _DEPTH[0] += 1
+    try:
+        yield
+    finally:
+        _DEPTH[0] -= 1
+        if not _DEPTH[0]:
+            _FLAT.clear()
 
 
 def _statement_lines(statements: Sequence[Stmt], indent: int) -> list[str]:
@@ -68,21 +88,24 @@ def _statement_lines(statements: Sequence[Stmt], indent: int) -> list[str]:
 
 
 def _precedence(e: Expr) -> int:
-    if isinstance(e, pyir.IfExp):
-        return _IF
-    if isinstance(e, pyir.BoolOp):
-        return _OR if e.op == "or" else _AND
-    if isinstance(e, pyir.Not):
-        return _NOT
-    if isinstance(e, pyir.Compare | pyir.Between):
-        return _COMPARE
-    if isinstance(e, pyir.BinOp):
-        return _PRODUCT if e.op == "*" else _SUM
-    return _ATOM
+    kind = type(e)
+    if kind is pyir.BoolOp:
+        return _OR if e.op == "or" else _AND  # type: ignore[union-attr]
+    if kind is pyir.BinOp:
+        return _PRODUCT if e.op == "*" else _SUM  # type: ignore[union-attr]
+    return _PRECEDENCES.get(kind, _ATOM)
+
+
+_PRECEDENCES: dict[type, int] = {pyir.IfExp: _IF, pyir.Not: _NOT, pyir.Compare: _COMPARE, pyir.Between: _COMPARE}
+_ATOMS = frozenset(
+    {pyir.Name, pyir.Lit, pyir.Attr, pyir.Subscript, pyir.Call, pyir.Walrus, pyir.Tuple, pyir.List, pyir.Set}
+)
 
 
 def _operand(e: Expr, parent: Expr, strictly: bool = False) -> str:
     """An operand of `parent`, in brackets when it binds more loosely (or as loosely, when `strictly`)."""
+    if type(e) in _ATOMS:  # most operands: never bracketed
+        return _flat(e)
     own, theirs = _precedence(e), _precedence(parent)
     mixed = isinstance(e, pyir.BoolOp) and isinstance(parent, pyir.BoolOp)  # `(a and b) or c`: say so
     text = _flat(e)
@@ -101,6 +124,17 @@ def flat(e: Expr) -> str:
 
 
 def _flat(e: Expr) -> str:
+    if type(e) is pyir.Name:
+        return e.id
+    known = _FLAT.get(id(e))
+    if known is not None and known[0] is e:
+        return known[1]
+    text = _one_line(e)
+    _FLAT[id(e)] = (e, text)
+    return text
+
+
+def _one_line(e: Expr) -> str:
     if isinstance(e, pyir.Name):
         return e.id
     if isinstance(e, pyir.Lit):
