@@ -75,7 +75,7 @@ def test_the_reported_case_is_a_bmi_of_exactly_35(bariatric: tuple[Policy, Modul
     assert (decision.outcome, decision.section) == ("covered", "B.II")
     assert interpret.evaluate(policy, request)["outcome"] == "covered"
     # the explanation shows the computed value exactly
-    assert "bmi = 35\n" in module.explain(decision) + "\n"
+    assert "bmi = 35 kg/m2\n" in module.explain(decision) + "\n"
     assert '"bmi": 35}' in decision.to_json()
 
 
@@ -262,3 +262,15 @@ def test_arithmetic_ignores_the_callers_decimal_context(bariatric: tuple[Policy,
     request = {**BASE, "weight_kg": decimal.Decimal("89.6"), "height_m": decimal.Decimal("1.6")}
     with decimal.localcontext(decimal.Context(prec=2, rounding=decimal.ROUND_UP)):
         assert module.evaluate(request).outcome == "covered"
+
+
+def test_explanations_show_computed_values_exactly_with_their_units() -> None:
+    from compiler import load
+    from compiler.targets import python
+    from tests.conftest import ROOT
+
+    module = python.load_module(load(ROOT / "policies" / "CMS-NCD-100.1.policy"))
+    request = {"weight_kg": 89.6, "height_m": 1.6, "comorbidities": ["hypertension"],
+               "failed_medical_treatment": True, "procedure_code": "43644"}  # fmt: skip
+    text = module.explain(module.evaluate(request))
+    assert "weight_kg = 89.6 kg, height_m = 1.6 m" in text and "bmi = 35 kg/m2" in text

@@ -49,6 +49,12 @@ FACTS: Final = {
 VALUES: Final = {
     'bmi': 'Body mass index: weight in kilograms divided by the square of height in meters.',
 }
+# The unit of each number that has one, for explanations.
+_UNITS: Final[dict[str, str]] = {
+    'weight_kg': 'kg',
+    'height_m': 'm',
+    'bmi': 'kg/m2',
+}
 _COMORBIDITIES_VALUES: Final = (
     'type_2_diabetes',
     'hypertension',
@@ -1316,15 +1322,21 @@ def explain(decision: Decision) -> str:
         lines.append("Criteria:")
         for c in decision.criteria:
             lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
-            facts = ", ".join(f"{name} = {_show(value)}" for name, value in c.facts)
+            facts = ", ".join(_shown(name, value) for name, value in c.facts)
             lines.append(f"      facts: {facts}")
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:
-        facts = ", ".join(f"{name} = {_show(getattr(decision.facts, name))}" for name in _PROVISIONS[label][2])
+        facts = ", ".join(_shown(name, getattr(decision.facts, name)) for name in _PROVISIONS[label][2])
         lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
         lines.append(f"      facts: {facts}")
     return "\n".join(lines)
+
+
+def _shown(name: str, value: Any) -> str:
+    """`bmi = 35 kg/m2`: a fact or computed value, exactly, with its unit."""
+    unit = _UNITS.get(name) if value is not None else None
+    return f"{name} = {_show(value)}" + (f" {unit}" if unit else "")
 
 
 def _show(value: Any) -> str:

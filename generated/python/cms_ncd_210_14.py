@@ -54,6 +54,13 @@ VALUES: Final = {
     'age': 'Age in whole years on the date of service.',
     'pack_years': 'One pack-year is smoking one pack (20 cigarettes) a day for one year.',
 }
+# The unit of each number that has one, for explanations.
+_UNITS: Final[dict[str, str]] = {
+    'packs_per_day': 'packs/day',
+    'years_smoked': 'years',
+    'age': 'years',
+    'pack_years': 'pack-years',
+}
 _SERVICE_VALUES: Final = ('counseling_visit', 'ldct')
 _SMOKING_STATUS_VALUES: Final = ('current', 'former', 'never')
 _NAMES: Final = frozenset(FACTS)
@@ -1969,15 +1976,21 @@ def explain(decision: Decision) -> str:
         lines.append("Criteria:")
         for c in decision.criteria:
             lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
-            facts = ", ".join(f"{name} = {_show(value)}" for name, value in c.facts)
+            facts = ", ".join(_shown(name, value) for name, value in c.facts)
             lines.append(f"      facts: {facts}")
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:
-        facts = ", ".join(f"{name} = {_show(getattr(decision.facts, name))}" for name in _PROVISIONS[label][2])
+        facts = ", ".join(_shown(name, getattr(decision.facts, name)) for name in _PROVISIONS[label][2])
         lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
         lines.append(f"      facts: {facts}")
     return "\n".join(lines)
+
+
+def _shown(name: str, value: Any) -> str:
+    """`bmi = 35 kg/m2`: a fact or computed value, exactly, with its unit."""
+    unit = _UNITS.get(name) if value is not None else None
+    return f"{name} = {_show(value)}" + (f" {unit}" if unit else "")
 
 
 def _show(value: Any) -> str:

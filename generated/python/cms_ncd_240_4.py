@@ -64,6 +64,14 @@ FACTS: Final = {
 VALUES: Final = {
     'days_to_reevaluation': 'Days from the first day of therapy to the re-evaluation.',
 }
+# The unit of each number that has one, for explanations.
+_UNITS: Final[dict[str, str]] = {
+    'age': 'years',
+    'ahi': 'events/hour',
+    'recorded_sleep_hours': 'hours',
+    'adherence_nights_4h': 'nights',
+    'days_to_reevaluation': 'days',
+}
 _SLEEP_TEST_TYPE_VALUES: Final = ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other')
 _SYMPTOMS_VALUES: Final = ('excessive_daytime_sleepiness', 'impaired_cognition', 'mood_disorder', 'insomnia')
 _COMORBIDITIES_VALUES: Final = ('hypertension', 'ischemic_heart_disease', 'history_of_stroke')
@@ -1669,15 +1677,21 @@ def explain(decision: Decision) -> str:
         lines.append("Criteria:")
         for c in decision.criteria:
             lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
-            facts = ", ".join(f"{name} = {_show(value)}" for name, value in c.facts)
+            facts = ", ".join(_shown(name, value) for name, value in c.facts)
             lines.append(f"      facts: {facts}")
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:
-        facts = ", ".join(f"{name} = {_show(getattr(decision.facts, name))}" for name in _PROVISIONS[label][2])
+        facts = ", ".join(_shown(name, getattr(decision.facts, name)) for name in _PROVISIONS[label][2])
         lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
         lines.append(f"      facts: {facts}")
     return "\n".join(lines)
+
+
+def _shown(name: str, value: Any) -> str:
+    """`bmi = 35 kg/m2`: a fact or computed value, exactly, with its unit."""
+    unit = _UNITS.get(name) if value is not None else None
+    return f"{name} = {_show(value)}" + (f" {unit}" if unit else "")
 
 
 def _show(value: Any) -> str:

@@ -59,3 +59,9 @@ def test_one_round_asks_for_what_every_later_rule_that_could_decide_reads() -> N
     assert asked(Decimal(45), after_a) == ("age",)  # B is false: it asks for nothing
     assert asked(None, (decisions._RULES, decisions._RULES)) == ("age", "bmi")  # each revision's run, once
     assert asked(None, ()) == ("age",)
+
+
+def test_an_explanation_shows_each_number_with_its_unit() -> None:
+    text = decisions.explain(_decision(40, Decimal("35.00")))
+    assert "bmi = 35.00 kg/m2" in text and "age = 40" in text and "age = 40 " not in text
+    assert "bmi = unknown" in decisions.explain(_decision(40, None))  # no unit on what is not known

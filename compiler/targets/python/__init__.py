@@ -116,6 +116,8 @@ def render(policy: model.Policy) -> str:
             f"{f.values_name}_SET: Final = "
             + expression(pyir.call("frozenset", pyir.Name(f.values_name)), 0, len(f.values_name) + 15)
         ),
+        units=[(f.name, f.unit) for f in contract.request(policy) if f.unit]
+        + [(c.name, c.unit) for c in policy.computed if c.unit],
         revision_tables=expression(pyir.Tuple(tuple(pyir.Name(r.rules_name) for r in revisions)), 8, 40),
         revision_test=lambda r: expression(r.test, 4, len("if "), 1) if r.test is not None else "",
         runtime=lambda *names: runtime.parts(names, frozenset(features)),
