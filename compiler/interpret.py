@@ -466,6 +466,9 @@ class _Truth(model.ExprVisitor[Truth]):
             return None
         return any(item in right for item in left)
 
+    def visit_Known(self, node: model.Known) -> Truth:
+        return self.value(node.operand) is not None
+
     def visit_Empty(self, node: model.Empty) -> Truth:
         operand = self.value(node.operand)
         return None if operand is None else len(operand) == 0

@@ -71,6 +71,8 @@ class ConditionCheck(ValueCheck):
             return self.check_membership(expr)
         if isinstance(expr, nodes.Emptiness):
             return self.check_emptiness(expr)
+        if isinstance(expr, nodes.Knownness):
+            return self.check_knownness(expr)
         if isinstance(expr, nodes.Intersection):
             return self.check_intersection(expr)
         self.error("E206", "expected a condition, found a value", expr.span, hint="compare it with a fact")
@@ -105,6 +107,23 @@ class ConditionCheck(ValueCheck):
             )
             return None
         return model.Empty(model.FactRef(subject.name, span=subject.span), span=expr.span)
+
+    def check_knownness(self, expr: nodes.Knownness) -> model.Expr | None:
+        """`x is known`: of a fact, or of a computed value (known when every fact it reads is)."""
+        subject = expr.operand
+        if not isinstance(subject, nodes.Name):
+            self.error("E203", "'is known' tests a fact or a computed value", subject.span)
+            return None
+        if subject.name in self.computed:
+            quantity = self.named_quantity(subject)
+            if quantity is None:
+                return None
+            value = quantity[0]
+            assert isinstance(value, model.ValueRef)
+            return model.Known(value, span=expr.span)
+        if self.lookup_fact(subject) is None:
+            return None
+        return model.Known(model.FactRef(subject.name, span=subject.span), span=expr.span)
 
     def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
         if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):

@@ -161,6 +161,18 @@ class Empty:
 
 
 @dataclass(frozen=True, slots=True)
+class Known:
+    """Whether a fact, or every fact a computed value reads, is known: true or false, never unknown."""
+
+    operand: FactRef | ValueRef
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    @property
+    def name(self) -> str:
+        return self.operand.fact if isinstance(self.operand, FactRef) else self.operand.name
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     operand: Expr
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
@@ -183,5 +195,5 @@ class ProvisionRef:
 
 
 Operand = FactRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef
-Expr = FactRef | Const | Compare | Member | Intersects | Empty | Not | Combine | ProvisionRef
+Expr = FactRef | Const | Compare | Member | Intersects | Empty | Known | Not | Combine | ProvisionRef
 LEAVES = (Compare, Member, Intersects, Empty)  # the tests whose operands are values, not conditions

@@ -34,6 +34,8 @@ class ExprVisitor(Generic[T]):
             return self.visit_Intersects(node)
         if isinstance(node, e.Empty):
             return self.visit_Empty(node)
+        if isinstance(node, e.Known):
+            return self.visit_Known(node)
         if isinstance(node, e.Not):
             return self.visit_Not(node)
         if isinstance(node, e.Combine):
@@ -72,6 +74,9 @@ class ExprVisitor(Generic[T]):
         self.unsupported(node)
 
     def visit_Empty(self, node: e.Empty) -> T:
+        self.unsupported(node)
+
+    def visit_Known(self, node: e.Known) -> T:
         self.unsupported(node)
 
     def visit_Not(self, node: e.Not) -> T:

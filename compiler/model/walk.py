@@ -16,6 +16,7 @@ from compiler.model.expr import (
     Expr,
     FactRef,
     Intersects,
+    Known,
     Member,
     Not,
     Operand,
@@ -31,7 +32,7 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return (e.left, e.right)
     if isinstance(e, Member):
         return (e.element, e.collection)
-    if isinstance(e, (Empty, Not, ValueRef)):
+    if isinstance(e, (Empty, Known, Not, ValueRef)):
         return (e.operand,)
     if isinstance(e, Shift):
         return (e.date,)

@@ -90,6 +90,13 @@ class Emptiness(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Knownness(Node):
+    """`arterial_blood_gas is known`: true or false, never unknown."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Intersection(Node):
     """`a intersects b`: the two sets (or a claim's codes and a code set) share a member."""
 
@@ -153,6 +160,7 @@ Expr = (
     | Membership
     | Intersection
     | Emptiness
+    | Knownness
     | Arithmetic
     | Call
     | Negation

@@ -451,6 +451,12 @@ class PolicyTransformer(_Declarations):
     def non_emptiness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
         return nodes.Negation(self._span(meta), self.emptiness(meta, children))
 
+    def knownness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Knownness:
+        return nodes.Knownness(self._span(meta), children[0])
+
+    def unknownness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
+        return nodes.Negation(self._span(meta), self.knownness(meta, children))
+
     def quantified(self, meta: LarkMeta, children: list[Any]) -> nodes.Quantified:
         quantifier, *operands = children
         return nodes.Quantified(self._span(meta), quantifier, tuple(operands))

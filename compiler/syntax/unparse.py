@@ -73,6 +73,8 @@ def expression(expr: nodes.Expr) -> str:
             return f"{expression(inner.element)} not in {expression(inner.collection)}"
         if isinstance(inner, nodes.Emptiness):
             return f"{expression(inner.operand)} is not empty"
+        if isinstance(inner, nodes.Knownness):
+            return f"{expression(inner.operand)} is not known"
         return "not " + _bracketed(inner, nodes.Disjunction, nodes.Conjunction)
     if isinstance(expr, nodes.Comparison):
         return f"{_term(expr.left)} {expr.op} {_term(expr.right)}"
@@ -93,6 +95,8 @@ def expression(expr: nodes.Expr) -> str:
         return f"{expression(expr.element)} in {expression(expr.collection)}"
     if isinstance(expr, nodes.Emptiness):
         return f"{expression(expr.operand)} is empty"
+    if isinstance(expr, nodes.Knownness):
+        return f"{expression(expr.operand)} is known"
     if isinstance(expr, nodes.Quantified):
         q = expr.quantifier
         return f"{quantifier(q.kind, q.count or 0)} (" + ", ".join(expression(o) for o in expr.operands) + ")"
@@ -116,7 +120,7 @@ def _term(expr: nodes.Expr, arithmetic: tuple[str, ...] = ()) -> str:
     if isinstance(expr, nodes.Arithmetic) and expr.op in arithmetic:
         return f"({expression(expr)})"
     conditions = (nodes.Disjunction, nodes.Conjunction, nodes.Negation, nodes.Comparison, nodes.Membership)
-    return _bracketed(expr, *conditions, nodes.Intersection, nodes.Emptiness, nodes.Quantified)
+    return _bracketed(expr, *conditions, nodes.Intersection, nodes.Emptiness, nodes.Knownness, nodes.Quantified)
 
 
 def _bracketed(expr: nodes.Expr, *kinds: type) -> str:
@@ -188,6 +192,9 @@ class _Condition(model.ExprVisitor[str]):
 
     def visit_Empty(self, node: model.Empty) -> str:
         return f"{self.visit(node.operand)} is empty"
+
+    def visit_Known(self, node: model.Known) -> str:
+        return f"{node.name} is known"
 
     def visit_Not(self, node: model.Not) -> str:
         inner = self.visit(node.operand)

@@ -131,6 +131,9 @@ class _Words(model.ExprVisitor[str]):
     def visit_Empty(self, node: model.Empty) -> str:
         return f"{self.visit(node.operand)} is empty"
 
+    def visit_Known(self, node: model.Known) -> str:
+        return f"{self.visit(node.operand)} is known"
+
     def visit_Not(self, node: model.Not) -> str:
         operand = self.visit(node.operand)
         simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))

@@ -71,6 +71,8 @@ class Lowering:
             return pyir.Lit(expr.value) if isinstance(expr.value, bool) else self.values.constant(expr.value)
         if isinstance(expr, model.FactRef):
             return fact(expr.fact)
+        if isinstance(expr, model.Known):  # true or false, never unknown
+            return self.test(expr)
         if self.is_known(expr, known):
             return self.two_valued(expr, known, refs, block)
         if isinstance(expr, model.Not):
@@ -134,6 +136,8 @@ class Lowering:
             return pyir.Not(pyir.Call(pyir.Attr(left, "isdisjoint"), (right,)))
         if isinstance(expr, model.Empty):
             return pyir.Not(self.values.operand(expr.operand))
+        if isinstance(expr, model.Known):
+            return pyir.all_known(model.facts_read(expr))
         raise TypeError(f"unhandled expression {type(expr).__name__}")
 
     def reference(self, label: str, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
@@ -197,6 +201,8 @@ class Lowering:
                 else:  # a comparison whose facts are known adds nothing, so it needs no test
                     statements += self.missing(operand)
             return statements
+        if isinstance(expr, model.Known):  # never unknown: it leaves nothing to ask for
+            return []
         add = pyir.Attr(pyir.Name("missing"), "add")
         return [
             pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),))

@@ -192,10 +192,10 @@ def is_none(value: Expr) -> Compare:
 def any_none(facts: tuple[str, ...] | list[str]) -> Expr:
     """`f.a is None or f.b is None`: whether one of these facts is unknown."""
     tests = tuple(is_none(fact(name)) for name in facts)
-    return tests[0] if len(tests) == 1 else BoolOp("or", tests)
+    return (tests[0] if len(tests) == 1 else BoolOp("or", tests)) if tests else Lit(False)
 
 
 def all_known(facts: tuple[str, ...] | list[str]) -> Expr:
     """`f.a is not None and f.b is not None`."""
     tests = tuple(Compare("is not", fact(name), NONE) for name in facts)
-    return tests[0] if len(tests) == 1 else BoolOp("and", tests)
+    return (tests[0] if len(tests) == 1 else BoolOp("and", tests)) if tests else Lit(True)
