@@ -297,7 +297,7 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
     evaluated: list[str] = []
 
     def explain(label: str) -> None:
-        for p in policy.subtree(label):
+        for p in policy.explained(label):
             assert p.condition is not None
             value = ev.value(p.condition)
             evaluated.append(p.label)

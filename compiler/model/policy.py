@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from compiler.diagnostics import Span
 from compiler.model.expr import Expr, Not
 from compiler.model.types import CodeSet, Computed, Fact
+from compiler.model.walk import provisions_referenced
 
 JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"]
 
@@ -218,4 +219,18 @@ class Policy:
             return (provision, *(p for child in provision.children for p in walk(child)))
 
         return walk(self.provision(label))
+
+    def explained(self, label: str) -> tuple[Provision, ...]:
+        """What a decision by `label` lists: its subtree, then the subtree of each provision a condition
+        in it refers to elsewhere in the policy (`criterion D.2 when D.1 and ...`), each once, in order."""
+        listed: dict[str, Provision] = {}
+        pending = [label]
+        while pending:
+            for provision in self.subtree(pending.pop(0)):
+                if provision.label in listed:
+                    continue
+                listed[provision.label] = provision
+                if provision.condition is not None:
+                    pending += [ref for ref in provisions_referenced(provision.condition) if ref not in listed]
+        return tuple(listed.values())
 

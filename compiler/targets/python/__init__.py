@@ -76,7 +76,7 @@ def render(policy: model.Policy) -> str:
     for revision in policy.revisions:
         listed: list[str] = []
         for rule in revision.rules:
-            listed += [p.label for p in policy.subtree(rule.section)]
+            listed += [p.label for p in policy.explained(rule.section)]
             evaluated.append(tuple(listed))
         revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
     quotients = any(v.annotation == "Decimal | Fraction" for v in computed)

@@ -79,7 +79,7 @@ class Decide:
         table = pyir.Name("_RULES" if single else f"_RULES_{suffix}")
         pending = pyir.Name("_PENDING" if single else f"_PENDING_{suffix}")
         for i, rule in enumerate(revision.rules):
-            explains = tuple(p.label for p in self.policy.subtree(rule.section))
+            explains = tuple(p.label for p in self.policy.explained(rule.section))
             evaluated += explains
             reads = self.lowering.reads(model.ProvisionRef(rule.section))
             said = f"{doc_line(self.policy.source_name)} line {rule.line}: {rule.outcome} when {rule.condition_text}"
