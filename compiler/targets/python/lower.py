@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, assert_never
 
 from compiler import model
 from compiler.targets.python import pyir
@@ -123,8 +123,10 @@ class Lowering:
             return self.values.comparison(inner, _NEGATED[inner.op])
         return pyir.Not(self.two_valued(operand, known, refs, block))
 
-    def test(self, expr: model.Expr) -> Expr:
-        """A comparison, membership or emptiness test, on values that are known."""
+    def test(self, expr: model.Compare | model.Member | model.Intersects | model.Empty | model.Known) -> Expr:
+        """A comparison, membership or emptiness test, on values that are known.
+
+        Typed by the tests the model has: a new one fails type checking where it is lowered."""
         if isinstance(expr, model.Compare):
             return self.values.comparison(expr)
         if isinstance(expr, model.Member):
@@ -138,7 +140,7 @@ class Lowering:
             return pyir.Not(self.values.operand(expr.operand))
         if isinstance(expr, model.Known):
             return pyir.all_known(model.facts_read(expr))
-        raise TypeError(f"unhandled expression {type(expr).__name__}")
+        assert_never(expr)
 
     def reference(self, label: str, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
         if refs == "call":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from compiler import model
 from compiler.targets.python import printer, pyir
@@ -84,7 +85,7 @@ class Values:
             return self.function(operand)
         if isinstance(operand, model.Const):
             return self.constant(operand.value)
-        raise TypeError(f"unhandled operand {type(operand).__name__}")
+        assert_never(operand)
 
     def function(self, operand: model.Call) -> Expr:
         if operand.function == "count":
