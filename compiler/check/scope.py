@@ -1,6 +1,6 @@
 """The scope: every name a policy declares, resolved once and then frozen.
 
-`declare` builds it from the syntax tree (E101, E106, E110-E116, E301-E303, E402); the
+`declare` builds it from the syntax tree (E106, E110-E116, E301-E303, E402); the
 computed values are added by `values.declare_computed`. Every later pass is a `Pass`: it
 reads the scope and writes only to the `Report`.
 """
@@ -54,7 +54,7 @@ class Pass:
 
 
 def declare(tree: nodes.PolicyFile, report: Report) -> Scope:
-    declarations = _Declarations(tree, report)
+    declarations = _Declarations(report)
     items = tree.items
     declarations.check_name_lengths(items)
     declarations.declare_facts([i for i in items if isinstance(i, nodes.Fact)])
@@ -74,15 +74,18 @@ def declare(tree: nodes.PolicyFile, report: Report) -> Scope:
 def check_singletons(tree: nodes.PolicyFile, report: Report) -> None:
     """One header, one `decide` (or one per revision), at most one `applies_to` (E101)."""
     items = tree.items
-    declarations = _Declarations(tree, report)
     decides = [i for i in items if isinstance(i, nodes.Decide)]
     applies = [i for i in items if isinstance(i, nodes.AppliesTo)]
-    declarations._one_of(
+    _one_of(
+        tree,
+        report,
         [i for i in items if isinstance(i, nodes.Policy)],
         "'policy' header",
         'policy "ID" { title: "..." effective: YYYY-MM-DD }',
     )
-    declarations._one_of(
+    _one_of(
+        tree,
+        report,
         decides[:1] if all(d.in_force for d in decides) else decides,
         "'decide' block",
         "decide { OUTCOME when CONDITION ... otherwise OUTCOME unknown OUTCOME }",
@@ -91,21 +94,23 @@ def check_singletons(tree: nodes.PolicyFile, report: Report) -> None:
         report.error("E101", "more than one 'applies_to' block", applies[1].span)
 
 
+def _one_of(
+    tree: nodes.PolicyFile, report: Report, found: list[nodes.Policy] | list[nodes.Decide], what: str, example: str
+) -> None:
+    if not found:
+        report.error("E101", f"the policy has no {what}", tree.span, hint=f"add {example}")
+    for extra in found[1:]:
+        report.error("E101", f"more than one {what}", extra.span)
+
+
 class _Declarations:
-    def __init__(self, tree: nodes.PolicyFile, report: Report) -> None:
-        self.tree = tree
+    def __init__(self, report: Report) -> None:
         self.error = report.error
         self.facts: dict[str, nodes.Fact] = {}
         self.fact_types: dict[str, model.FactType] = {}
         self.codesets: dict[str, model.CodeSet] = {}
         self.outcomes: dict[str, nodes.Outcome] = {}
         self.provisions: dict[str, nodes.Provision] = {}
-
-    def _one_of(self, found: list[nodes.Policy] | list[nodes.Decide], what: str, example: str) -> None:
-        if not found:
-            self.error("E101", f"the policy has no {what}", self.tree.span, hint=f"add {example}")
-        for extra in found[1:]:
-            self.error("E101", f"more than one {what}", extra.span)
 
     def check_name_lengths(self, items: tuple[nodes.Item, ...]) -> None:
         """Names become identifiers and table keys in generated code: keep them short enough to read."""

@@ -80,6 +80,7 @@ def render(policy: model.Policy) -> str:
             evaluated.append(tuple(listed))
         revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
     quotients = any(v.annotation == "Decimal | Fraction" for v in computed)
+    # What the policy uses, for the imports and the runtime parts an evaluator needs.
     features = {f.type.kind for f in policy.facts} | values.helpers
     features |= {"decimals"} if values.decimals else set()
     features |= {"quotients"} if quotients else set()
@@ -90,19 +91,16 @@ def render(policy: model.Policy) -> str:
         facts=facts,
         evaluated=evaluated,
         enum_tables=_names(tuple(f.values_name for f in facts if f.values is not None)),
-        kinds=sorted({f.type.kind for f in policy.facts}),
         provisions=provisions,
         clarifications=[p for p in policy.provisions if p.kind == "clarification"],
         revisions=revisions,
         effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
         values=computed,
-        quotients=quotients,
         decimals=[(decimal_name(d), str(d)) for d in sorted(values.decimals)],
         dates=[(date_name(d), d) for d in sorted(values.dates)],
         constants=[
             (name, expression(code, 0, len(name) + len(": Final = "))) for code, name in values.constants.items()
         ],
-        helpers=values.helpers,
         codesets=[(codeset_name(c.name), c) for c in policy.codesets],
         code_systems=code_systems,
         code_patterns={system: pattern for system, (pattern, _) in model.CODE_SYSTEMS.items()},
@@ -120,6 +118,7 @@ def render(policy: model.Policy) -> str:
         + [(c.name, c.unit) for c in policy.computed if c.unit],
         revision_tables=expression(pyir.Tuple(tuple(pyir.Name(r.rules_name) for r in revisions)), 8, 40),
         revision_test=lambda r: expression(r.test, 4, len("if "), 1) if r.test is not None else "",
+        features=frozenset(features),
         runtime=lambda *names: runtime.parts(names, frozenset(features)),
     )
 
