@@ -29,6 +29,7 @@ class Shape(enum.Enum):
     SET = "set"
     DATE = "date"
     STRING = "string"
+    RECORDS = "records"
 
 
 # The Python type of a known value of each shape, in the evaluator.
@@ -63,6 +64,12 @@ class Field:
     pattern: str | None = None  # the whole value (an item, for a list) matches it
     code_system: str | None = None
     code_description: str | None = None  # how the system's codes look: "CPT (five characters: ...)"
+    fields: tuple[Field, ...] = ()  # a record's, for a list of records
+
+    @property
+    def record_class(self) -> str:
+        """The evaluator's class of one record of a list: `sessions` -> `SessionsRecord`."""
+        return "".join(part.capitalize() for part in self.name.split("_")) + "Record"
 
     @property
     def many(self) -> bool:
@@ -71,7 +78,7 @@ class Field:
 
     @property
     def python_type(self) -> str:
-        return PYTHON_TYPES[self.shape]
+        return f"tuple[{self.record_class}, ...]" if self.shape is Shape.RECORDS else PYTHON_TYPES[self.shape]
 
 
 def request(policy: model.Policy) -> tuple[Field, ...]:
@@ -79,8 +86,11 @@ def request(policy: model.Policy) -> tuple[Field, ...]:
 
 
 def field(fact: model.Fact) -> Field:
-    t = fact.type
-    head = (fact.name, fact.description, fact.sections)
+    return _field(fact.name, fact.description, fact.sections, fact.type)
+
+
+def _field(name: str, description: str, sections: tuple[str, ...], t: model.FactType) -> Field:
+    head = (name, description, sections)
     if isinstance(t, model.Boolean):
         return Field(*head, Shape.BOOLEAN)
     if isinstance(t, model.Integer):
@@ -99,6 +109,9 @@ def field(fact: model.Fact) -> Field:
         return Field(*head, Shape.DATE, pattern=DATE_PATTERN)
     if isinstance(t, model.String):
         return Field(*head, Shape.STRING, pattern=t.pattern)
+    if isinstance(t, model.RecordList):
+        fields = tuple(_field(f.name, f.description or "", (), f.type) for f in t.fields)
+        return Field(*head, Shape.RECORDS, fields=fields)
     assert_never(t)
 
 
@@ -141,6 +154,8 @@ def field_schema(field: Field) -> dict[str, Any]:
     schema: dict[str, Any] = {"description": field.description, "x-policy-sections": list(field.sections)}
     if field.many:
         schema.update({"type": ["array", "null"], "items": value, "uniqueItems": True})
+    elif field.shape is Shape.RECORDS:
+        schema.update({"type": ["array", "null"], "items": value})
     elif "enum" in value:
         schema["enum"] = [*value["enum"], None]
     else:
@@ -169,6 +184,9 @@ def value_schema(field: Field) -> dict[str, Any]:
         return {"enum": list(field.values)}
     if shape is Shape.DATE:
         return {"type": "string", "format": "date", "pattern": anchored(DATE_PATTERN)}
+    if shape is Shape.RECORDS:  # a record: each field absent or null when unknown
+        properties = {f.name: field_schema(f) for f in field.fields}
+        return {"type": "object", "properties": properties, "additionalProperties": False}
     assert_never(shape)
 
 

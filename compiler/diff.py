@@ -397,6 +397,9 @@ def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
     if isinstance(t, model.Date):
         days = {c + datetime.timedelta(days=d) for c in constants if isinstance(c, datetime.date) for d in (-1, 0)}
         return [d.isoformat() for d in sorted(days)] or ["2000-01-01"]
+    if isinstance(t, model.RecordList):  # none, and one record of the first or the last values tried for each field
+        tried = {f.name: _values(f.type, constants) for f in t.fields}
+        return [[], *([{name: values[i] for name, values in tried.items()}] for i in (0, -1))]
     strings = sorted(c for c in constants if isinstance(c, str))
     return [*strings, "ZZ" if t.pattern is None or not strings else _other(strings)]
 

@@ -92,14 +92,35 @@ def validate(policy: model.Policy, request: object) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for fact in policy.facts:
         value = request.get(fact.name)
-        facts[fact.name] = None if value is None else _validate_value(fact, value, errors)
+        facts[fact.name] = None if value is None else _validate_value(fact.type, fact.name, value, errors)
     if errors:
         raise InvalidRequest(errors)
     return facts
 
 
-def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str]]) -> Any:
-    t, name = fact.type, fact.name
+def _records(t: model.RecordList, name: str, value: object, errors: list[tuple[str, str]]) -> Any:
+    """A list of records: each a JSON object of the list's fields, any of them absent or null (unknown)."""
+    if not isinstance(value, (list, tuple)):
+        errors.append((name, f"expected an array of objects, got {json_type(value)}"))
+        return None
+    fields = {f.name: f.type for f in t.fields}
+    records = []
+    for i, item in enumerate(value):
+        where = f"{name}[{i}]"
+        if not isinstance(item, Mapping):
+            errors.append((where, f"expected an object, got {json_type(item)}"))
+            continue
+        errors.extend((f"{where}.{key}", "not a field of these records") for key in item if key not in fields)
+        records.append(
+            {
+                field: None if item.get(field) is None else _validate_value(ft, f"{where}.{field}", item[field], errors)
+                for field, ft in fields.items()
+            }
+        )
+    return tuple(records)
+
+
+def _validate_value(t: model.FactType, name: str, value: object, errors: list[tuple[str, str]]) -> Any:
     got = json_type(value)
     if isinstance(t, model.Boolean):
         if isinstance(value, bool):
@@ -185,6 +206,8 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
             errors.append((name, f"{quote(value)} does not match {t.pattern}"))
         else:
             return value
+    elif isinstance(t, model.RecordList):
+        return _records(t, name, value, errors)
     else:
         assert_never(t)
     return None
@@ -193,9 +216,21 @@ def _validate_value(fact: model.Fact, value: object, errors: list[tuple[str, str
 class Evaluation:
     """Kleene values of expressions over one request's facts."""
 
-    def __init__(self, policy: model.Policy, facts: dict[str, Any]) -> None:
+    def __init__(self, policy: model.Policy, facts: dict[str, Any], bound: Mapping[str, Any] | None = None) -> None:
         self.policy = policy
         self.facts = facts
+        self.bound = bound or {}  # the records that quantifiers name, by name
+
+    def each(self, records: model.Records) -> list[tuple[Evaluation, Truth]] | None:
+        """For each record of a list, the evaluation with it named and whether it is selected; None if unknown."""
+        found = self.facts[records.fact]
+        if found is None:
+            return None
+        result = []
+        for record in found:
+            inner = Evaluation(self.policy, self.facts, {**self.bound, records.record: record})
+            result.append((inner, True if records.where is None else inner.value(records.where)))
+        return result
 
     def value(self, expr: model.Expr) -> Truth:
         return _Truth(self).visit(expr)
@@ -208,9 +243,14 @@ class Evaluation:
         """A computed value as explanations show it: a moved date as a date, or its text past year 9999."""
         result = self.operand(value.operand)
         operand = value.operand
-        while isinstance(operand, model.ValueRef):
-            operand = operand.operand
-        if isinstance(operand, model.Shift) and result is not None:
+        while isinstance(operand, model.ValueRef | model.Aggregate):
+            if isinstance(operand, model.Aggregate):  # a date of a record, or the fallback, moved
+                if operand.fallback is None or isinstance(result, datetime.date):
+                    break
+                operand = operand.fallback
+            else:
+                operand = operand.operand
+        if isinstance(operand, model.Shift) and isinstance(result, int):
             in_range = 1 <= result <= datetime.date.max.toordinal()
             return datetime.date.fromordinal(result) if in_range else calendar_text(result)
         return result
@@ -229,7 +269,9 @@ class Evaluation:
                 if self.value(operand) is None:
                     found |= self.missing(operand)
             return found
-        return {f for f in model.facts_read(expr) if self.facts[f] is None}
+        unknown = {f for f in model.facts_read(expr) if self.facts[f] is None}
+        # Known facts, yet unknown: a record's field is; what is asked for is the list, complete.
+        return unknown or {r.records.fact for r in model.records_read(expr)}
 
 
 # Dates moved by a duration are day numbers (date.toordinal(): 0001-01-01 is 1), which run past
@@ -273,6 +315,11 @@ def months_between(start: Day, end: Day) -> int:
     return months if shift_months(start, months) <= day_number(end) else months - 1
 
 
+def _order(value: Any) -> Fraction:
+    """Dates (as day numbers, as moved dates are) and numbers, in one exact order."""
+    return Fraction(day_number(value) if isinstance(value, datetime.date) else value)
+
+
 def calendar_text(number: int) -> str:
     year, month, day = _parts(number)
     return f"{year:04d}-{month:02d}-{day:02d}"
@@ -284,6 +331,8 @@ def to_json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if isinstance(value, tuple):  # a list of records
+        return [{k: to_json(v) for k, v in record.items()} for record in value]
     if isinstance(value, Fraction):
         exact = model.finite_decimal(value)
         return exact if exact is not None else f"{value.numerator}/{value.denominator}"
@@ -473,6 +522,31 @@ class _Truth(model.ExprVisitor[Truth]):
         operand = self.value(node.operand)
         return None if operand is None else len(operand) == 0
 
+    def visit_FieldRef(self, node: model.FieldRef) -> Truth:
+        field_value = self.value(node)
+        return None if field_value is None else bool(field_value)
+
+    def visit_Quantify(self, node: model.Quantify) -> Truth:
+        each = self.evaluation.each(node.records)
+        if each is None:
+            return None
+        if node.kind == "every":
+            truths = [t for _, t in each]
+            return False if False in truths else None if None in truths else True
+        if node.distinct is None:
+            true = sum(1 for _, t in each if t is True)
+            possible = true + sum(1 for _, t in each if t is None)
+        else:  # distinct values: an unknown value may be a new one
+            values = [(t, inner.operand(node.distinct)) for inner, t in each]
+            true = len({v for t, v in values if t is True and v is not None})
+            maybe = [v for t, v in values if t is not False]
+            possible = len({v for v in maybe if v is not None}) + sum(1 for v in maybe if v is None)
+        at_least = node.count
+        found = True if true >= at_least else False if possible < at_least else None
+        if node.kind == "no":
+            return None if found is None else not found
+        return found
+
 
 class _Value(model.ExprVisitor[Any]):
     """The value of an operand: exact numbers as Fractions, moved dates as day numbers; None when unknown."""
@@ -491,6 +565,38 @@ class _Value(model.ExprVisitor[Any]):
 
     def visit_ValueRef(self, node: model.ValueRef) -> Any:
         return self.visit(node.operand)
+
+    def visit_FieldRef(self, node: model.FieldRef) -> Any:
+        return self.evaluation.bound[node.record][node.name]
+
+    def visit_Aggregate(self, node: model.Aggregate) -> Any:
+        each = self.evaluation.each(node.records)
+        if each is None or any(t is None for _, t in each):
+            return None
+        selected = [inner for inner, t in each if t]
+        if node.function == "count":
+            return len(selected)
+        assert node.value is not None
+        values = [inner.operand(node.value) for inner in selected]
+        if any(v is None for v in values):
+            return None
+        if node.function == "sum":
+            return sum((Fraction(v) for v in values), Fraction(0))
+        if not values:
+            assert node.fallback is not None
+            return self.visit(node.fallback)
+        if node.function in ("min", "max"):
+            pick = min if node.function == "min" else max
+            return pick(values, key=_order)
+        assert node.order is not None
+        times = [inner.bound[node.records.record][node.order] for inner in selected]
+        if any(t is None for t in times):
+            return None
+        last = (max if node.function == "latest" else min)(times)
+        at_last = {_order(v) for v, t in zip(values, times, strict=True) if t == last}
+        if len(at_last) > 1:  # records of the same date disagree: which is the latest is not known
+            return None
+        return next(v for v, t in zip(values, times, strict=True) if t == last)
 
     def visit_Arith(self, node: model.Arith) -> Any:
         left, right = self.visit(node.left), self.visit(node.right)

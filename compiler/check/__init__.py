@@ -18,6 +18,7 @@ problem at once; a model is returned only when there are no errors.
 from __future__ import annotations
 
 from compiler import model
+from compiler.check.conditions import ConditionCheck
 from compiler.check.decide import DecideCheck
 from compiler.check.header import HeaderCheck
 from compiler.check.prose import prose
@@ -35,7 +36,7 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     items = tree.items
     check_singletons(tree, report)
     scope = declare(tree, report)
-    scope = declare_computed(scope, [i for i in items if isinstance(i, nodes.Computed)], report)
+    scope = declare_computed(scope, [i for i in items if isinstance(i, nodes.Computed)], report, ConditionCheck)
 
     headers = HeaderCheck(scope, report)
     header = next((headers.check_header(i) for i in items if isinstance(i, nodes.Policy)), None)

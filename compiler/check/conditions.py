@@ -15,6 +15,7 @@ from compiler.syntax import nodes
 APPLICABILITY = model.APPLICABILITY
 CONDITION_KINDS = ("criteria", "criterion", "rule", "contraindications", "contraindication")
 _ORDER_OPS = ("<", "<=", ">", ">=")
+_RECORD_QUANTIFIERS: dict[str, model.QuantifierKind] = {k: k for k in ("any", "every", "no", "at_least")}
 
 
 class ConditionCheck(ValueCheck):
@@ -38,7 +39,7 @@ class ConditionCheck(ValueCheck):
                     hint="compare it, e.g. `age <= 18`",
                 )
                 return None
-            return model.FactRef(expr.name, span=expr.span)
+            return self.ref(expr)
         if isinstance(expr, nodes.SectionRef):
             target = self.provisions.get(expr.label)
             if target is None:
@@ -75,6 +76,8 @@ class ConditionCheck(ValueCheck):
             return self.check_knownness(expr)
         if isinstance(expr, nodes.Intersection):
             return self.check_intersection(expr)
+        if isinstance(expr, nodes.RecordsQuantified):
+            return self.check_records(expr)
         self.error("E206", "expected a condition, found a value", expr.span, hint="compare it with a fact")
         return None
 
@@ -93,6 +96,31 @@ class ConditionCheck(ValueCheck):
             return None
         return model.Combine("at_least", count, operands, span=quantifier.span)
 
+    def check_records(self, expr: nodes.RecordsQuantified) -> model.Expr | None:
+        """`any | every | no | at least N [distinct x.F for] x in LIST such that CONDITION`."""
+        bound = self.bind(expr.binding)
+        if bound is None:
+            return None
+        inner, list_type = bound
+        where = inner.check_condition(expr.where)
+        distinct = None
+        if expr.distinct is not None:
+            field = expr.distinct
+            if not isinstance(field, nodes.Name) or not field.name.startswith(expr.binding.record + "."):
+                self.error("E203", f"'distinct' counts the values of a field of '{expr.binding.record}'", field.span)
+                return None
+            if inner.lookup_fact(field) is None:
+                return None
+            distinct = inner.ref(field)
+        if where is None:
+            return None
+        if expr.count < 1:
+            self.error("E207", "'at least 0' is always true: count from 1", expr.span)
+            return None
+        kind = _RECORD_QUANTIFIERS[expr.kind]
+        records = model.Records(expr.binding.records.name, expr.binding.record, where, span=expr.binding.span)
+        return model.Quantify(kind, expr.count, records, distinct, span=expr.span)
+
     def check_emptiness(self, expr: nodes.Emptiness) -> model.Expr | None:
         subject = expr.operand
         if not isinstance(subject, nodes.Name):
@@ -106,7 +134,7 @@ class ConditionCheck(ValueCheck):
                 "E203", f"'is empty' needs a set fact, but '{subject.name}' is {a(fact_type.kind)} fact", subject.span
             )
             return None
-        return model.Empty(model.FactRef(subject.name, span=subject.span), span=expr.span)
+        return model.Empty(self.ref(subject), span=expr.span)
 
     def check_knownness(self, expr: nodes.Knownness) -> model.Expr | None:
         """`x is known`: of a fact, or of a computed value (known when every fact it reads is)."""
@@ -123,7 +151,7 @@ class ConditionCheck(ValueCheck):
             return model.Known(value, span=expr.span)
         if self.lookup_fact(subject) is None:
             return None
-        return model.Known(model.FactRef(subject.name, span=subject.span), span=expr.span)
+        return model.Known(self.ref(subject), span=expr.span)
 
     def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
         if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):
@@ -166,7 +194,7 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
             return model.Compare(
-                op, model.FactRef(left.name, span=left.span), model.FactRef(right.name, span=right.span), span=expr.span
+                op, self.ref(left), self.ref(right), span=expr.span
             )
         if isinstance(fact_type, model.EnumSet):
             self.error(
@@ -182,7 +210,7 @@ class ConditionCheck(ValueCheck):
         if isinstance(fact_type, model.Integer):
             assert isinstance(value.value, int)
             self.check_satisfiable(expr, left.name, fact_type, op, value.value)
-        return model.Compare(op, model.FactRef(left.name, span=left.span), value, span=expr.span)
+        return model.Compare(op, self.ref(left), value, span=expr.span)
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
         if not can_hold(t.low, t.high, op, n):
@@ -202,7 +230,7 @@ class ConditionCheck(ValueCheck):
         fact_type = self.lookup_fact(left)
         if fact_type is None:
             return None
-        subject = model.FactRef(left.name, span=left.span)
+        subject = self.ref(left)
         if isinstance(fact_type, model.Codes):
             if isinstance(right, nodes.Name) and right.name in self.codesets:
                 codeset = self.codesets[right.name]
@@ -224,7 +252,7 @@ class ConditionCheck(ValueCheck):
             if other != fact_type:
                 self.error("E203", f"'{left.name}' and '{right.name}' are not sets of the same values", expr.span)
                 return None
-            return model.Intersects(subject, model.FactRef(right.name, span=right.span), span=expr.span)
+            return model.Intersects(subject, self.ref(right), span=expr.span)
         if not isinstance(right, nodes.SetLit) or not right.items:
             self.error("E203", "'intersects' needs a set such as {a, b} or a set fact on its right", right.span)
             return None
@@ -251,7 +279,7 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
             assert isinstance(element, nodes.Name)
-            element_ref = model.FactRef(element.name, span=element.span)
+            element_ref = self.ref(element)
             return model.Member(element_ref, model.CodeSetRef(collection.name, span=collection.span), span=expr.span)
         if isinstance(collection, nodes.Name) and self._is_fact(collection):
             set_type = self.lookup_fact(collection)
@@ -265,7 +293,7 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
             value = self.check_value(element, model.Enum(set_type.values, set_type.labels), collection.name)
-            collection_ref = model.FactRef(collection.name, span=collection.span)
+            collection_ref = self.ref(collection)
             return None if value is None else model.Member(value, collection_ref, span=expr.span)
         if not isinstance(collection, nodes.SetLit):
             if isinstance(collection, nodes.Name):
@@ -308,4 +336,4 @@ class ConditionCheck(ValueCheck):
                 )
                 return None
         constants = model.Const(model.sorted_set(v.value for v in values if v is not None), span=collection.span)
-        return model.Member(model.FactRef(element.name, span=element.span), constants, span=expr.span)
+        return model.Member(self.ref(element), constants, span=expr.span)

@@ -135,17 +135,36 @@ class _Declarations:
                 self.fact_types[fact.name] = fact_type
 
     def check_fact_type(self, fact: nodes.Fact) -> model.FactType | None:
-        t = fact.type
+        if isinstance(fact.type, nodes.ListType):
+            return self.check_record_list(fact.name, fact.type)
+        return self.check_scalar_type(fact.type, fact.name)
+
+    def check_record_list(self, name: str, t: nodes.ListType) -> model.RecordList | None:
+        """A list of records: each field once, of a type that is not a list itself (E117)."""
+        fields: dict[str, model.RecordField] = {}
+        for f in t.fields:
+            if f.name in fields:
+                self.error("E117", f"field '{f.name}' of '{name}' is declared twice", f.span)
+                continue
+            if isinstance(f.type, nodes.ListType):
+                self.error("E117", f"field '{f.name}' of '{name}' is a list: a record holds no list", f.type.span)
+                continue
+            field_type = self.check_scalar_type(f.type, f"{name}.{f.name}")
+            if field_type is not None:
+                fields[f.name] = model.RecordField(f.name, field_type, f.description)
+        return model.RecordList(tuple(fields.values())) if len(fields) == len(t.fields) else None
+
+    def check_scalar_type(self, t: nodes.FactType, name: str) -> model.ScalarType | None:
         if isinstance(t, nodes.BooleanType):
             return model.Boolean()
         if isinstance(t, nodes.IntegerType):
             if t.low > t.high:
-                self.error("E112", f"integer range {t.low}..{t.high} of '{fact.name}' is empty", t.span)
+                self.error("E112", f"integer range {t.low}..{t.high} of '{name}' is empty", t.span)
                 return None
             return model.Integer(t.low, t.high, t.unit)
         if isinstance(t, nodes.DecimalType):
             if t.low.value > t.high.value:
-                self.error("E112", f"decimal range {t.low.text}..{t.high.text} of '{fact.name}' is empty", t.span)
+                self.error("E112", f"decimal range {t.low.text}..{t.high.text} of '{name}' is empty", t.span)
                 return None
             return model.Decimal(t.low.value, t.high.value, t.unit)
         if isinstance(t, nodes.CodeType):
@@ -162,19 +181,22 @@ class _Declarations:
             seen: set[str] = set()
             for value in t.values:
                 if value.name in seen:
-                    self.error("E111", f"value '{value.name}' is listed twice in '{fact.name}'", value.span)
+                    self.error("E111", f"value '{value.name}' is listed twice in '{name}'", value.span)
                 seen.add(value.name)
             names = tuple(dict.fromkeys(v.name for v in t.values))
             labels = tuple(next(v.label for v in t.values if v.name == n) for n in names)
             return model.Enum(names, labels) if isinstance(t, nodes.EnumType) else model.EnumSet(names, labels)
         if isinstance(t, nodes.DateType):
             return model.Date()
+        if isinstance(t, nodes.ListType):
+            self.error("E117", f"'{name}' is a list within a list", t.span)
+            return None
         if isinstance(t, nodes.StringType):
             if t.pattern is not None:
                 try:
                     re.compile(t.pattern)
                 except re.error as exc:
-                    self.error("E113", f"pattern of '{fact.name}' is not a valid regular expression: {exc}", t.span)
+                    self.error("E113", f"pattern of '{name}' is not a valid regular expression: {exc}", t.span)
                     return None
             return model.String(t.pattern)
         assert_never(t)

@@ -32,13 +32,17 @@ from compiler.syntax import nodes
 from compiler.syntax.unparse import expression
 
 
-def declare_computed(scope: Scope, values: list[nodes.Computed], report: Report) -> Scope:
-    """Values computed from facts; each may use the facts and the values declared before it."""
+def declare_computed(
+    scope: Scope, values: list[nodes.Computed], report: Report, checker: type[ValueCheck] | None = None
+) -> Scope:
+    """Values computed from facts; each may use the facts and the values declared before it.
+
+    `checker` is the pass that types each formula: `ConditionCheck`, where a formula selects records."""
     for value in values:
         if value.name in scope.facts or value.name in scope.computed or value.name in scope.codesets:
             report.error("E116", f"'{value.name}' is already declared", value.span)
             continue
-        checked = ValueCheck(scope, report).quantity(value.expr)
+        checked = (checker or ValueCheck)(scope, report).quantity(value.expr)
         if checked is None:
             continue
         operand, quantity = checked
@@ -82,15 +86,67 @@ class ValueCheck(Pass):
     def lookup_fact(self, name: nodes.Name) -> model.FactType | None:
         fact_type = self.fact_types.get(name.name)
         if fact_type is None:
-            if name.name not in self.facts:
+            if "." in name.name:
+                self.unknown_field(name)
+            elif name.name not in self.facts:
                 self.error("E201", f"fact '{name.name}' is not declared", name.span, suggest(name.name, self.facts))
             return None
-        self.report.used_facts.add(name.name)
+        if "." not in name.name:
+            self.report.used_facts.add(name.name)
         return fact_type
+
+    def unknown_field(self, name: nodes.Name) -> None:
+        record, field_name = name.name.split(".", 1)
+        fields = [n.split(".", 1)[1] for n in self.fact_types if n.startswith(record + ".")]
+        if fields:
+            message = f"'{field_name}' is not a field of the record '{record}'"
+            self.error("E201", message, name.span, suggest(field_name, fields))
+        else:
+            self.error(
+                "E201",
+                f"'{record}' names no record here",
+                name.span,
+                hint=f"a record is named inside its own `such that` only: `any {record} in LIST such that (...)`",
+            )
+
+    def check_condition(self, expr: nodes.Expr) -> model.Expr | None:
+        """A condition: typed by `ConditionCheck`, which extends this pass."""
+        raise NotImplementedError
+
+    def ref(self, name: nodes.Name, decimal: bool = False) -> model.FactRef | model.FieldRef:
+        """A fact, or a field of a record that a quantifier names (`trial.drug`)."""
+        if "." in name.name:
+            record, field_name = name.name.split(".", 1)
+            return model.FieldRef(record, field_name, decimal, span=name.span)
+        return model.FactRef(name.name, decimal, span=name.span)
+
+    def bind(self, binding: nodes.Binding) -> tuple[ValueCheck, model.RecordList] | None:
+        """A checker for what is said of each record of a list: its fields are `record.field`."""
+        list_type = self.lookup_fact(binding.records)
+        if list_type is None:
+            return None
+        if not isinstance(list_type, model.RecordList):
+            message = f"'{binding.records.name}' is {a(list_type.kind)} fact, not a list of records"
+            self.error("E203", message, binding.records.span)
+            return None
+        name = binding.record
+        if name in self.facts or name in self.computed or any(n.startswith(name + ".") for n in self.fact_types):
+            self.error("E118", f"'{name}' already names a fact, a value or a record here", binding.span)
+            return None
+        declaration = self.facts[binding.records.name]
+        fields = {f"{name}.{f.name}": f.type for f in list_type.fields}
+        scope = dataclasses.replace(
+            self.scope,
+            facts=MappingProxyType({**self.facts, **dict.fromkeys(fields, declaration)}),
+            fact_types=MappingProxyType({**self.fact_types, **fields}),
+        )
+        return type(self)(scope, self.report), list_type
 
     def needs_quantity(self, expr: nodes.Expr) -> bool:
         """Whether an operand is more than a fact or literal of the original kinds."""
         if isinstance(expr, (nodes.Arithmetic, nodes.Call, nodes.DecimalLit, nodes.DurationLit)):
+            return True
+        if isinstance(expr, nodes.RecordsAggregate):
             return True
         if isinstance(expr, nodes.Name):
             return expr.name in self.computed or isinstance(
@@ -119,8 +175,72 @@ class ValueCheck(Pass):
             return self.arithmetic(expr)
         if isinstance(expr, nodes.Call):
             return self.call(expr)
+        if isinstance(expr, nodes.RecordsAggregate):
+            return self.aggregate(expr)
         self.error("E203", f"expected a number or a date, found {describe(expr)}", expr.span)
         return None
+
+    def aggregate(self, expr: nodes.RecordsAggregate) -> tuple[model.Operand, Quantity] | None:
+        """count, sum, min, max, latest or earliest over the records of a list that a condition selects."""
+        function = model.AGGREGATE_FUNCTIONS.get(expr.function.name)
+        if function is None or (function == "count") != (expr.value is None):
+            names = ("count",) if expr.value is None else tuple(model.AGGREGATE_FUNCTIONS)[1:]
+            shape = "count(x in LIST such that ...)" if expr.value is None else "FUNCTION(x.FIELD for x in LIST ...)"
+            hint = suggest(expr.function.name, names) or f"{shape}, FUNCTION one of {', '.join(names)}"
+            self.error("E210", f"'{expr.function.name}' does not take records this way", expr.function.span, hint)
+            return None
+        bound = self.bind(expr.binding)
+        if bound is None:
+            return None
+        inner, list_type = bound
+        where = None
+        if expr.where is not None:
+            where = inner.check_condition(expr.where)
+            if where is None:
+                return None
+        records = model.Records(expr.binding.records.name, expr.binding.record, where, span=expr.binding.span)
+        if function == "count":
+            return model.Aggregate("count", records, span=expr.span), Quantity("number", None, Fraction(0), None)
+        assert expr.value is not None
+        checked = inner.quantity(expr.value)
+        if checked is None:
+            return None
+        value, q = checked
+        wanted = ("number",) if function == "sum" else ("number", "date")
+        if q.kind not in wanted:
+            self.error("E203", f"{function}() takes {' or '.join(wanted)}s, found {q.describe()}", expr.value.span)
+            return None
+        order = list_type.order if function in ("latest", "earliest") else None
+        if function in ("latest", "earliest") and order is None:
+            self.error("E203", f"{function}() orders records by a date field, and '{records.fact}' has none", expr.span)
+            return None
+        if function == "sum":
+            low = Fraction(0) if q.low is not None and q.low >= 0 else None
+            high = Fraction(0) if q.high is not None and q.high <= 0 else None
+            whole = q.whole
+            aggregate = model.Aggregate("sum", records, value, whole=whole, span=expr.span)
+            return aggregate, Quantity("number", q.unit, low, high, whole=whole)
+        if expr.fallback is None:
+            self.error(
+                "E211",
+                f"say what {function}() is when no record is selected",
+                expr.span,
+                hint=f"`{function}(...) else VALUE`: a date or number, such as the date of service",
+            )
+            return None
+        fallback = self.quantity(expr.fallback)
+        if fallback is None:
+            return None
+        other, qf = fallback
+        if qf.kind != q.kind or (q.unit and qf.unit and q.unit != qf.unit):
+            message = f"the value when no record is selected is {qf.describe()}, not like {q.describe()}"
+            self.error("E203", message, expr.fallback.span)
+            return None
+        low = None if q.low is None or qf.low is None else min(q.low, qf.low)
+        high = None if q.high is None or qf.high is None else max(q.high, qf.high)
+        whole = (q.whole and qf.whole) or q.kind == "date"
+        aggregate = model.Aggregate(function, records, value, other, order, whole, span=expr.span)
+        return aggregate, Quantity(q.kind, q.unit or qf.unit, low, high, whole=q.whole and qf.whole)
 
     def named_quantity(self, name: nodes.Name) -> tuple[model.Operand, Quantity] | None:
         if name.name in self.computed:
@@ -134,12 +254,12 @@ class ValueCheck(Pass):
         fact_type = self.lookup_fact(name)
         if fact_type is None:
             return None
-        ref = model.FactRef(name.name, span=name.span)
+        ref = self.ref(name)
         if isinstance(fact_type, model.Integer):
             return ref, Quantity("number", fact_type.unit, Fraction(fact_type.low), Fraction(fact_type.high))
         if isinstance(fact_type, model.Decimal):
             low, high = Fraction(fact_type.low), Fraction(fact_type.high)
-            return model.FactRef(name.name, decimal=True, span=name.span), Quantity(
+            return self.ref(name, decimal=True), Quantity(
                 "number", fact_type.unit, low, high, whole=False
             )
         if isinstance(fact_type, model.Date):

@@ -12,11 +12,14 @@ Targets read this model only; it depends on no other stage.
 """
 
 from compiler.model.expr import (
+    AGGREGATE_FUNCTIONS,
     ARITH_OPS,
     COMPARE_OPS,
     FUNCTIONS,
     LEAVES,
     MIRRORED,
+    Aggregate,
+    AggregateFunction,
     Arith,
     ArithOp,
     Call,
@@ -29,6 +32,7 @@ from compiler.model.expr import (
     Empty,
     Expr,
     FactRef,
+    FieldRef,
     Function,
     Intersects,
     Known,
@@ -36,6 +40,9 @@ from compiler.model.expr import (
     Not,
     Operand,
     ProvisionRef,
+    QuantifierKind,
+    Quantify,
+    Records,
     Scalar,
     Shift,
     TimeUnit,
@@ -80,13 +87,26 @@ from compiler.model.types import (
     Fact,
     FactType,
     Integer,
+    RecordField,
+    RecordList,
+    ScalarType,
     String,
 )
 from compiler.model.visit import ExprVisitor, UnsupportedNode
-from compiler.model.walk import children, facts_read, preorder, provisions_referenced, values_read
+from compiler.model.walk import (
+    children,
+    facts_read,
+    preorder,
+    provisions_referenced,
+    records_read,
+    rewrite,
+    values_read,
+)
 
 __all__ = [
-    "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit",
+    "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
+    "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
+    "rewrite",
     "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",

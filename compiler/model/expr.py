@@ -21,6 +21,9 @@ ArithOp = Literal["+", "-", "*", "/"]
 CombineKind = Literal["all", "any", "at_least"]
 Function = Literal["days_between", "months_between", "years_between", "count"]
 TimeUnit = Literal["days", "months"]  # weeks and years are turned into these
+QuantifierKind = Literal["any", "every", "no", "at_least"]
+AggregateFunction = Literal["count", "sum", "min", "max", "latest", "earliest"]
+AGGREGATE_FUNCTIONS: dict[str, AggregateFunction] = {name: name for name in get_args(AggregateFunction)}
 
 # The checker reads operators as text from the syntax tree; these make them the model's own.
 COMPARE_OPS: dict[str, CompareOp] = {op: op for op in get_args(CompareOp)}
@@ -64,6 +67,61 @@ class FactRef:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldRef:
+    """A field of the record a quantifier or aggregate names: `trial.drug` is FieldRef("trial", "drug")."""
+
+    record: str
+    name: str
+    decimal: bool = False  # a decimal field: its value is a `decimal.Decimal`, or an int
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.record}.{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Records:
+    """The records of the list fact `fact`, each named `record` in turn, that satisfy `where`."""
+
+    fact: str
+    record: str
+    where: Expr | None  # None: every record
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Quantify:
+    """`any | every | no | at least N` records satisfy `records.where`; `distinct` counts its values.
+
+    Three-valued over the records: true as soon as enough records definitely satisfy it, false
+    only when too few could; an unknown list is unknown, an empty one is known."""
+
+    kind: QuantifierKind
+    count: int  # for at_least; 1 otherwise
+    records: Records
+    distinct: Operand | None = None
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """A value over the selected records: their count, or the sum, min, max, latest or earliest of `value`.
+
+    Unknown when the list, or whether a record is selected, or a selected value is unknown. With
+    no record selected, count and sum are 0 and the others are `fallback` (which min, max,
+    latest and earliest must have). latest and earliest order the records by `order`, a date field."""
+
+    function: AggregateFunction
+    records: Records
+    value: Operand | None = None  # None for count
+    fallback: Operand | None = None
+    order: str | None = None  # the date field that orders records, for latest and earliest
+    whole: bool = True  # its values are whole numbers, or dates, or not numbers
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Const:
     value: Value  # a set constant is a sorted tuple
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
@@ -99,9 +157,9 @@ def is_whole(operand: Operand) -> bool:
     """Whether a number is always whole: integer facts and literals, counts, and sums and products of them."""
     if isinstance(operand, Const):
         return not isinstance(operand.value, decimal.Decimal)
-    if isinstance(operand, (Arith, ValueRef)):
+    if isinstance(operand, (Arith, ValueRef, Aggregate)):
         return operand.whole
-    return not isinstance(operand, FactRef) or operand.decimal is False
+    return not isinstance(operand, (FactRef, FieldRef)) or operand.decimal is False
 
 
 
@@ -156,7 +214,7 @@ class Intersects:
 
 @dataclass(frozen=True, slots=True)
 class Empty:
-    operand: FactRef
+    operand: FactRef | FieldRef
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
@@ -164,11 +222,13 @@ class Empty:
 class Known:
     """Whether a fact, or every fact a computed value reads, is known: true or false, never unknown."""
 
-    operand: FactRef | ValueRef
+    operand: FactRef | FieldRef | ValueRef
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     @property
     def name(self) -> str:
+        if isinstance(self.operand, FieldRef):
+            return self.operand.dotted
         return self.operand.fact if isinstance(self.operand, FactRef) else self.operand.name
 
 
@@ -194,6 +254,8 @@ class ProvisionRef:
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
-Operand = FactRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef
-Expr = FactRef | Const | Compare | Member | Intersects | Empty | Known | Not | Combine | ProvisionRef
+Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate
+Expr = (
+    FactRef | FieldRef | Const | Compare | Member | Intersects | Empty | Known | Not | Combine | ProvisionRef | Quantify
+)
 LEAVES = (Compare, Member, Intersects, Empty)  # the tests whose operands are values, not conditions

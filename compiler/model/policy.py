@@ -11,7 +11,7 @@ from compiler.model.expr import Expr, Not
 from compiler.model.types import CodeSet, Computed, Fact
 from compiler.model.walk import provisions_referenced
 
-JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"]
+JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 # -- The statement's prose, for the docs: its own words, in its own order ------------------------

@@ -73,7 +73,33 @@ class Codes:
     kind = "codes"
 
 
-FactType = Boolean | Integer | Decimal | Enum | EnumSet | Date | String | Code | Codes
+ScalarType = Boolean | Integer | Decimal | Enum | EnumSet | Date | String | Code | Codes
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    name: str
+    type: ScalarType
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordList:
+    """A history: a list of records with typed fields (a session's date, a trial's drug), each maybe unknown."""
+
+    fields: tuple[RecordField, ...]
+    kind = "list"
+
+    def field(self, name: str) -> RecordField:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def order(self) -> str | None:
+        """The field that orders records in time, for latest and earliest: the first date field."""
+        return next((f.name for f in self.fields if isinstance(f.type, Date)), None)
+
+
+FactType = ScalarType | RecordList
 
 # The form of a code in each system, as a request must give it (ICD-10-CM with its dot).
 CODE_SYSTEMS: dict[str, tuple[str, str]] = {

@@ -52,6 +52,12 @@ class ExprVisitor(Generic[T]):
             return self.visit_CodeSetRef(node)
         if isinstance(node, e.ValueRef):
             return self.visit_ValueRef(node)
+        if isinstance(node, e.FieldRef):
+            return self.visit_FieldRef(node)
+        if isinstance(node, e.Quantify):
+            return self.visit_Quantify(node)
+        if isinstance(node, e.Aggregate):
+            return self.visit_Aggregate(node)
         assert_never(node)
 
     def unsupported(self, node: e.Expr | e.Operand) -> NoReturn:
@@ -88,6 +94,9 @@ class ExprVisitor(Generic[T]):
     def visit_ProvisionRef(self, node: e.ProvisionRef) -> T:
         self.unsupported(node)
 
+    def visit_Quantify(self, node: e.Quantify) -> T:
+        self.unsupported(node)
+
     # Operands
     def visit_Arith(self, node: e.Arith) -> T:
         self.unsupported(node)
@@ -102,4 +111,10 @@ class ExprVisitor(Generic[T]):
         self.unsupported(node)
 
     def visit_ValueRef(self, node: e.ValueRef) -> T:
+        self.unsupported(node)
+
+    def visit_FieldRef(self, node: e.FieldRef) -> T:
+        self.unsupported(node)
+
+    def visit_Aggregate(self, node: e.Aggregate) -> T:
         self.unsupported(node)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import assert_never
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any, assert_never
 
 from compiler.model.expr import (
+    Aggregate,
     Arith,
     Call,
     CodeSetRef,
@@ -15,12 +17,15 @@ from compiler.model.expr import (
     Empty,
     Expr,
     FactRef,
+    FieldRef,
     Intersects,
     Known,
     Member,
     Not,
     Operand,
     ProvisionRef,
+    Quantify,
+    Records,
     Shift,
     ValueRef,
 )
@@ -40,7 +45,11 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return e.arguments
     if isinstance(e, Combine):
         return e.operands
-    if isinstance(e, FactRef | Const | ProvisionRef | CodeSetRef):
+    if isinstance(e, Quantify):
+        return tuple(x for x in (e.distinct, e.records.where) if x is not None)
+    if isinstance(e, Aggregate):
+        return tuple(x for x in (e.value, e.records.where, e.fallback) if x is not None)
+    if isinstance(e, FactRef | FieldRef | Const | ProvisionRef | CodeSetRef):
         return ()
     assert_never(e)
 
@@ -55,8 +64,19 @@ def preorder(expr: Expr | Operand) -> Iterator[Expr | Operand]:
 
 
 def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
-    """The facts an expression reads directly, in order of first appearance."""
-    return tuple(dict.fromkeys(e.fact for e in preorder(expr) if isinstance(e, FactRef)))
+    """The facts an expression reads directly, in order of first appearance: a list of records too."""
+    return tuple(
+        dict.fromkeys(
+            e.fact if isinstance(e, FactRef) else e.records.fact
+            for e in preorder(expr)
+            if isinstance(e, FactRef | Quantify | Aggregate)
+        )
+    )
+
+
+def records_read(expr: Expr | Operand) -> tuple[Quantify | Aggregate, ...]:
+    """The quantifiers and aggregates over records in an expression, outermost first."""
+    return tuple(e for e in preorder(expr) if isinstance(e, Quantify | Aggregate))
 
 
 def provisions_referenced(expr: Expr) -> tuple[str, ...]:
@@ -78,3 +98,37 @@ def values_read(expr: Expr | Operand) -> tuple[str, ...]:
     visit(expr)
     return tuple(found)
 
+
+
+Node = Expr | Operand
+_NODES = (
+    *(Aggregate, Arith, Call, CodeSetRef, Combine, Compare, Const, Empty, FactRef, FieldRef, Intersects, Known),
+    *(Member, Not, ProvisionRef, Quantify, Shift, ValueRef),
+)
+
+
+def rewrite(expr: Node, replace: Callable[[Node], Node | None]) -> Node:
+    """`expr` with every node for which `replace` gives a node put in its place, outermost first;
+    nodes that nothing inside changed are kept as they are."""
+    found = replace(expr)
+    if found is not None:
+        return found
+    changes = {}
+    for f in dataclasses.fields(expr):
+        value = getattr(expr, f.name)
+        new = _rewrite_field(value, replace)
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(expr, **changes) if changes else expr
+
+
+def _rewrite_field(value: Any, replace: Callable[[Node], Node | None]) -> Any:
+    if isinstance(value, _NODES):
+        return rewrite(value, replace)
+    if isinstance(value, Records) and value.where is not None:
+        where = rewrite(value.where, replace)
+        return value if where is value.where else dataclasses.replace(value, where=where)  # type: ignore[arg-type]
+    if isinstance(value, tuple) and value and isinstance(value[0], _NODES):
+        items = tuple(rewrite(v, replace) for v in value)
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value

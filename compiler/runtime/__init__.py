@@ -19,7 +19,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-MODULES = ("conditions", "calendar", "requests", "decisions")
+MODULES = ("conditions", "calendar", "requests", "records", "decisions")
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,6 +226,14 @@ def _value_json(value: Any) -> str:
         return str(value)  # exact, as a JSON number
 ###}
     return _ENCODE(_json(value))
+###{?list
+
+
+def _records_json(records: tuple[Any, ...]) -> str:
+    """A list of records as JSON: each record an object of its fields, exact numbers as written."""
+    objects = [", ".join(f"{_ENCODE(k)}: {_value_json(v)}" for k, v in r._asdict().items()) for r in records]
+    return "[" + ", ".join("{" + o + "}" for o in objects) + "]"
+###}
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -286,6 +294,10 @@ def _json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+###{?list
+    if isinstance(value, tuple):  # a list of records
+        return [{k: _json(v) for k, v in r._asdict().items()} for r in value]
+###}
 ###{?quotients
     if isinstance(value, Fraction):
         return str(value)  # an exact quotient with no end in decimals: "625/18"

@@ -169,24 +169,29 @@ class _Printer:
         self.emit(f"{j.code} {quote(j.name)}" + "".join(dates))
 
     def fact(self, fact: nodes.Fact) -> None:
-        t = fact.type
-        head = f"fact {fact.name}: "
-        if isinstance(t, (nodes.EnumType, nodes.SetType)):
-            keyword = "enum" if isinstance(t, nodes.EnumType) else "set of"
-            values = [v.name + (f" {quote(v.label)}" if v.label is not None else "") for v in t.values]
-            flat = f"{head}{keyword} {{ {', '.join(values)} }}"
-            if len(flat) <= WIDTH:
-                self.emit(flat)
-            else:
-                self.emit(f"{head}{keyword} {{")
-                for value in values:
-                    self.emit(INDENT + value + ",")
-                self.emit("}")
-        else:
-            self.emit(head + fact_type(t))
+        lines = self.type_lines(f"fact {fact.name}: ", fact.type, "")
+        for line in lines:
+            self.emit(line)
         self.depth += 1
         self.prose(fact.description, "")
         self.depth -= 1
+
+    def type_lines(self, head: str, t: nodes.FactType, tail: str) -> list[str]:
+        """A fact type after `head`: on one line if it fits, else enum values or record fields a line each."""
+        if isinstance(t, nodes.ListType):
+            lines = [head + "list of {"]
+            for f in t.fields:
+                described = f" {quote(f.description)}," if f.description is not None else ","
+                lines += [INDENT + line for line in self.type_lines(f"{f.name}: ", f.type, described)]
+            return [*lines, "}" + tail]
+        if isinstance(t, (nodes.EnumType, nodes.SetType)):
+            keyword = "enum" if isinstance(t, nodes.EnumType) else "set of"
+            values = [v.name + (f" {quote(v.label)}" if v.label is not None else "") for v in t.values]
+            flat = f"{head}{keyword} {{ {', '.join(values)} }}{tail}"
+            if len(INDENT * self.depth + flat) <= WIDTH:
+                return [flat]
+            return [f"{head}{keyword} {{", *(INDENT + value + "," for value in values), "}" + tail]
+        return [head + fact_type(t) + tail]
 
     def code_entry(self, entry: nodes.CodeEntry) -> None:
         self.emit(quote(entry.code) + (f": {quote(entry.label)}" if entry.label is not None else ""))
@@ -281,6 +286,8 @@ def _foldable(paragraph: str) -> bool:
 def _json(value: nodes.JsonValue) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_json(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_json(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

@@ -146,6 +146,36 @@ class Quantified(Node):
     operands: tuple[Expr, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Binding(Node):
+    """`trial in medication_trials`: each record of a list fact, in turn, named `trial`."""
+
+    record: str
+    records: Name
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsQuantified(Node):
+    """`any | every | no trial in trials such that ...`, `at least 3 [distinct trial.drug for] trial in ...`."""
+
+    kind: str  # "any", "every", "no" or "at_least"
+    count: int  # for at_least
+    distinct: Expr | None  # counts distinct values of this, for at_least
+    binding: Binding
+    where: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsAggregate(Node):
+    """`count(s in sessions such that ...)`, `max(s.date for s in sessions such that ...) else service_date`."""
+
+    function: Name
+    value: Expr | None  # None for count
+    binding: Binding
+    where: Expr | None
+    fallback: Expr | None  # the value when no record is selected
+
+
 Expr = (
     Name
     | SectionRef
@@ -167,6 +197,8 @@ Expr = (
     | Conjunction
     | Disjunction
     | Quantified
+    | RecordsQuantified
+    | RecordsAggregate
 )
 
 
@@ -261,7 +293,21 @@ class StringType(Node):
     pattern: str | None
 
 
-FactType = BooleanType | IntegerType | DecimalType | EnumType | SetType | DateType | StringType | CodeType
+@dataclass(frozen=True, slots=True)
+class RecordField(Node):
+    name: str
+    type: FactType
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListType(Node):
+    """`list of { date: date, covered: boolean }`: a history of records, each field possibly unknown."""
+
+    fields: tuple[RecordField, ...]
+
+
+FactType = BooleanType | IntegerType | DecimalType | EnumType | SetType | DateType | StringType | CodeType | ListType
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,7 +439,7 @@ class Section(Node):
     items: tuple[SectionItem, ...]
 
 
-JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"]
+JsonValue = str | int | decimal.Decimal | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
 @dataclass(frozen=True, slots=True)

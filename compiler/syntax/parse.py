@@ -142,7 +142,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
 
 
 def _describe_token(token: Token) -> str:
-    if token.type in ("NAME", "INT", "DECIMAL", "DATE", "SECTION_ID"):
+    if token.type in ("NAME", "INT", "DECIMAL", "DATE", "SECTION_ID", "FIELD"):
         kind = _describe_terminal(token.type).removeprefix("a ")
         return f"{kind} '{token}'"
     if token.type in ("STRING", "TEXT"):
@@ -165,6 +165,8 @@ _TERMINAL_NAMES = {
     "PROVISION_KIND": "a provision (criteria, criterion, rule, contraindications, ...)",
     "REVISION_KIND": "issued, revised, effective or archived",
     "JURISDICTION_EVENT": "effective or inactive",
+    "FIELD": "a record's field (trial.drug)",
+    "RECORD_QUANTIFIER": "any, every or no",
 }
 
 

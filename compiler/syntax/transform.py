@@ -251,6 +251,15 @@ class _Declarations(_Tokens):
     def date_type(self, meta: LarkMeta, children: list[Any]) -> nodes.DateType:
         return nodes.DateType(self._span(meta))
 
+    def list_type(self, meta: LarkMeta, children: list[nodes.RecordField]) -> nodes.ListType:
+        return nodes.ListType(self._span(meta), tuple(children))
+
+    def record_field(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordField:
+        name, fact_type, description = children
+        return nodes.RecordField(
+            self._span(meta), str(name), fact_type, None if description is None else self._string(description)
+        )
+
     def string_type(self, meta: LarkMeta, children: list[Token | None]) -> nodes.StringType:
         pattern = children[0]
         return nodes.StringType(self._span(meta), None if pattern is None else self._string(pattern))
@@ -330,6 +339,13 @@ class _Declarations(_Tokens):
         return [_json(c) for c in children]
 
     # Test files
+
+    def json_object(self, meta: LarkMeta, children: list[tuple[str, Any] | None]) -> dict[str, Any]:
+        return {key: value for key, value in (c for c in children if c is not None)}
+
+    def json_member(self, meta: LarkMeta, children: list[Any]) -> tuple[str, nodes.JsonValue]:
+        key, value = children
+        return (self._string(key) if key.type == "STRING" else str(key)), _json(value)
 
     def tests(self, meta: LarkMeta, items: list[nodes.Request | nodes.Case]) -> nodes.TestFile:
         return nodes.TestFile(self._span(meta), tuple(items))
@@ -463,6 +479,34 @@ class PolicyTransformer(_Declarations):
 
     def name(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
         return nodes.Name(self._span(meta), str(children[0]))
+
+    def field(self, meta: LarkMeta, children: list[Token]) -> nodes.Name:
+        """`trial.drug`: a name that the checker finds among the fields of the record `trial`."""
+        return nodes.Name(self._span(meta), str(children[0]))
+
+    def binding(self, meta: LarkMeta, children: list[Token]) -> nodes.Binding:
+        record, records = children
+        return nodes.Binding(self._span(meta), str(record), self._name(records))
+
+    def records_quantified(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordsQuantified:
+        kind, binding, where = children
+        return nodes.RecordsQuantified(self._span(meta), str(kind), 1, None, binding, where)
+
+    def records_at_least(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordsQuantified:
+        count, binding, where = children
+        return nodes.RecordsQuantified(self._span(meta), "at_least", self._int(count), None, binding, where)
+
+    def records_at_least_distinct(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordsQuantified:
+        count, distinct, binding, where = children
+        return nodes.RecordsQuantified(self._span(meta), "at_least", self._int(count), distinct, binding, where)
+
+    def records_count(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordsAggregate:
+        function, binding, where = children
+        return nodes.RecordsAggregate(self._span(meta), self._name(function), None, binding, where, None)
+
+    def records_aggregate(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordsAggregate:
+        function, value, binding, where, fallback = children
+        return nodes.RecordsAggregate(self._span(meta), self._name(function), value, binding, where, fallback)
 
     def section_ref(self, meta: LarkMeta, children: list[Token]) -> nodes.SectionRef:
         return nodes.SectionRef(self._span(meta), str(children[0]))

@@ -100,6 +100,16 @@ def expression(expr: nodes.Expr) -> str:
     if isinstance(expr, nodes.Quantified):
         q = expr.quantifier
         return f"{quantifier(q.kind, q.count or 0)} (" + ", ".join(expression(o) for o in expr.operands) + ")"
+    if isinstance(expr, nodes.RecordsQuantified):
+        head = "at least" if expr.kind == "at_least" else expr.kind
+        if expr.kind == "at_least":
+            head += f" {expr.count}" + (f" distinct {expression(expr.distinct)} for" if expr.distinct else "")
+        return f"{head} {_binding(expr.binding)} such that {_condition(expr.where)}"
+    if isinstance(expr, nodes.RecordsAggregate):
+        value = "" if expr.value is None else f"{expression(expr.value)} for "
+        where = "" if expr.where is None else f" such that {_condition(expr.where)}"
+        fallback = "" if expr.fallback is None else f" else {_term(expr.fallback, ('+', '-', '*', '/'))}"
+        return f"{expr.function.name}({value}{_binding(expr.binding)}{where}){fallback}"
     if isinstance(expr, nodes.SetLit):
         return "{" + ", ".join(expression(i) for i in expr.items) + "}"
     if isinstance(expr, nodes.Name):
@@ -115,12 +125,22 @@ def expression(expr: nodes.Expr) -> str:
     return str(expr.value)
 
 
+def _condition(expr: nodes.Expr) -> str:
+    """What follows `such that`: a condition of `and` or `or` in brackets, where the grammar needs them."""
+    return _bracketed(expr, nodes.Disjunction, nodes.Conjunction)
+
+
+def _binding(binding: nodes.Binding) -> str:
+    return f"{binding.record} in {binding.records.name}"
+
+
 def _term(expr: nodes.Expr, arithmetic: tuple[str, ...] = ()) -> str:
     """An operand of a comparison or of arithmetic: a condition in brackets, and arithmetic of the given operators."""
     if isinstance(expr, nodes.Arithmetic) and expr.op in arithmetic:
         return f"({expression(expr)})"
     conditions = (nodes.Disjunction, nodes.Conjunction, nodes.Negation, nodes.Comparison, nodes.Membership)
-    return _bracketed(expr, *conditions, nodes.Intersection, nodes.Emptiness, nodes.Knownness, nodes.Quantified)
+    tests = (nodes.Intersection, nodes.Emptiness, nodes.Knownness, nodes.Quantified, nodes.RecordsQuantified)
+    return _bracketed(expr, *conditions, *tests)
 
 
 def _bracketed(expr: nodes.Expr, *kinds: type) -> str:
@@ -147,6 +167,8 @@ def model_type(t: model.FactType) -> str:
         return f"string matching {quote(t.pattern)}" if t.pattern else "string"
     if isinstance(t, model.Boolean | model.Date):
         return t.kind
+    if isinstance(t, model.RecordList):
+        return "list of { " + ", ".join(f"{f.name}: {model_type(f.type)}" for f in t.fields) + " }"
     assert_never(t)
 
 
@@ -202,6 +224,24 @@ class _Condition(model.ExprVisitor[str]):
 
     def visit_Combine(self, node: model.Combine) -> str:
         return f"{quantifier(node.kind, node.count)} (" + ", ".join(self.visit(o) for o in node.operands) + ")"
+
+    def visit_FieldRef(self, node: model.FieldRef) -> str:
+        return node.dotted
+
+    def visit_Quantify(self, node: model.Quantify) -> str:
+        head = node.kind if node.kind != "at_least" else f"at least {node.count}"
+        if node.distinct is not None:
+            head += f" distinct {self.visit(node.distinct)} for"
+        return f"({head} {self.records(node.records)})"
+
+    def visit_Aggregate(self, node: model.Aggregate) -> str:
+        value = "" if node.value is None else f"{self.visit(node.value)} for "
+        fallback = "" if node.fallback is None else f" else ({self.visit(node.fallback)})"
+        return f"{node.function}({value}{self.records(node.records)}){fallback}"
+
+    def records(self, records: model.Records) -> str:
+        where = "" if records.where is None else f" such that ({self.visit(records.where)})"
+        return f"{records.record} in {records.fact}{where}"
 
 
 def constant(value: model.Value) -> str:

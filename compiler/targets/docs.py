@@ -139,6 +139,26 @@ class _Words(model.ExprVisitor[str]):
         simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))
         return f"not {operand}" if simple else f"not ({operand})"
 
+    def visit_FieldRef(self, node: model.FieldRef) -> str:
+        return f"`{node.dotted}`"
+
+    def visit_Quantify(self, node: model.Quantify) -> str:
+        head = {"any": "some", "every": "every", "no": "no"}.get(node.kind, f"at least {node.count}")
+        if node.distinct is not None:
+            head += f" distinct values of {self.visit(node.distinct)}, over"
+        return f"{head} {self.records(node.records)}"
+
+    def visit_Aggregate(self, node: model.Aggregate) -> str:
+        value = "" if node.value is None else f"{self.visit(node.value)} over "
+        words = {"count": "the number of", "sum": "the sum of", "min": "the least", "max": "the greatest"}
+        head = words.get(node.function, f"the {node.function} (by `{node.order}`)")
+        fallback = "" if node.fallback is None else f", or {self.visit(node.fallback)} when there is none"
+        return f"({head} {value}{self.records(node.records)}{fallback})"
+
+    def records(self, records: model.Records) -> str:
+        where = "" if records.where is None else f" such that {self.visit(records.where)}"
+        return f"`{records.record}` in {fact_link(records.fact)}{where}"
+
     def visit_Combine(self, node: model.Combine) -> str:
         parts = [self.visit(o) for o in node.operands]
         if node.kind == "all":
@@ -181,6 +201,14 @@ def type_of(field: contract.Field) -> tuple[str, str]:
         return "date", "YYYY-MM-DD"
     if shape is Shape.STRING:
         return "string", f"matching {code(field.pattern)}" if field.pattern else "any text"
+    if shape is Shape.RECORDS:  # each field: its name, kind, values and meaning
+        rows = []
+        for f in field.fields:
+            kind, values = type_of(f)
+            values = values.replace("<br>", ", ")
+            meaning = f": {md(f.description)}" if f.description else ""
+            rows.append(f"`{f.name}` ({kind}{', ' + values if values else ''}){meaning}")
+        return "list of records (may be empty)", "<br>".join(rows)
     assert_never(shape)
 
 

@@ -9,6 +9,7 @@ the same thing.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -32,6 +33,7 @@ class _Alias:
 
     name: str
     code: str
+    record: bool = False  # `code` is the body of a class of that name: one record of a list
 
 
 def literal_type(values: tuple[str, ...], indent: int = 0) -> str:
@@ -57,6 +59,18 @@ def _camel(name: str) -> str:
 def value_aliases(field: contract.Field) -> list[_Alias]:
     """The type of a request field's value (before `| None`), as one or two aliases."""
     name = f"{_camel(field.name)}Value"
+    if field.shape is Shape.RECORDS:  # each field's alias, the record's class, then the list's alias
+        found: list[_Alias] = []
+        doc = f'    """One record of `{field.name}`; a field absent or null is unknown."""'
+        lines = [doc, "", '    model_config = ConfigDict(extra="forbid")']
+        for f in field.fields:
+            aliases = value_aliases(dataclasses.replace(f, name=f"{field.name}_{f.name}"))
+            found += aliases
+            lines += ["", f"    {f.name}: {aliases[-1].name} | None = Field(", "        default=None,"]
+            lines += [f"        description={literal(f.description, 8)},"] if f.description else []
+            lines.append("    )")
+        record = _Alias(field.record_class, "\n".join(lines), record=True)
+        return [*found, record, _Alias(name, f"list[{field.record_class}]")]
     if field.many:  # a list of distinct items: the item's alias, then the list's
         item = _Alias(f"{_camel(field.name)}{'Code' if field.code_system else 'Item'}", _item_type(field))
         unique = "Field(json_schema_extra={'uniqueItems': True})"
@@ -89,6 +103,8 @@ def _item_type(field: contract.Field) -> str:
         check = f"AfterValidator(_matching({literal(field.pattern)}))"
         extra = f"Field(json_schema_extra={{'pattern': {literal(contract.anchored(field.pattern))}}})"
         return annotated("StrictStr", check, extra)
+    if shape is Shape.RECORDS:
+        raise ValueError("a list of records has no item type of its own: see value_aliases")
     assert_never(shape)
 
 
@@ -102,7 +118,7 @@ def render(policy: model.Policy) -> str:
         version=compiler.__version__,
         aliases=aliases,
         alias_code="\n".join(alias.code for found in aliases.values() for alias in found),  # what to import
-        kinds={field.shape.value for field in fields},
+        kinds={f.shape.value for field in fields for f in (field, *field.fields)},
         value_name=lambda fact: f"{_camel(fact.name)}Value",
         literal_type=literal_type,
         request_id=schema_id(policy.policy_id, "request"),

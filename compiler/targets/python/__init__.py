@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import compiler
 from compiler import contract, model, runtime
 from compiler.targets import shared
-from compiler.targets.python import pyir
+from compiler.targets.python import pyir, records
 from compiler.targets.python.decide import Decide
 from compiler.targets.python.lower import Lowering, function_name, missing_function_name
 from compiler.targets.python.printer import block, expression
@@ -65,11 +65,15 @@ class _Value:
 
 
 def render(policy: model.Policy) -> str:
-    values = Values(policy)
-    lowering = Lowering(policy, values)
+    policy, slots = records.hoist(policy)
+    values = Values(policy, {name: slot.annotation for name, slot in slots.items()})
+    lowering = Lowering(policy, values, slots)
     facts = [fact_code(field) for field in contract.request(policy)]
     provisions = [_provision(lowering, p) for p in policy.provisions if p.condition is not None]
     computed = [_computed(values, c) for c in policy.computed]
+    quantified = [_slot(lowering, slot) for slot in slots.values()]
+    if slots:
+        values.helpers.add("exact")  # a sum of decimals over records is exact
     decide = Decide(policy, lowering)
     evaluated: list[tuple[str, ...]] = []
     revisions = []
@@ -81,7 +85,9 @@ def render(policy: model.Policy) -> str:
         revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
     quotients = any(v.annotation == "Decimal | Fraction" for v in computed)
     # What the policy uses, for the imports and the runtime parts an evaluator needs.
-    features = {f.type.kind for f in policy.facts} | values.helpers
+    kinds = [f.type for f in policy.facts]
+    kinds += [field.type for t in kinds if isinstance(t, model.RecordList) for field in t.fields]
+    features = {t.kind for t in kinds} | values.helpers
     features |= {"decimals"} if values.decimals else set()
     features |= {"quotients"} if quotients else set()
     code_systems = sorted({f.type.system for f in policy.facts if isinstance(f.type, model.Code | model.Codes)})
@@ -96,6 +102,8 @@ def render(policy: model.Policy) -> str:
         revisions=revisions,
         effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
         values=computed,
+        slots=quantified,
+        checked=[c for f in facts for c in (f, *f.fields)],
         decimals=[(decimal_name(d), str(d)) for d in sorted(values.decimals)],
         dates=[(date_name(d), d) for d in sorted(values.dates)],
         constants=[
@@ -151,10 +159,18 @@ def _computed(values: Values, value: model.Computed) -> _Value:
         elif values.is_date(value.operand):
             annotation = "datetime.date"
     statements: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self"))]
-    if value.facts:
-        statements.append(pyir.If(pyir.any_none(value.facts), (pyir.Return(pyir.NONE),)))
+    facts = model.facts_read(value.operand)  # hoisted quantifiers and aggregates among them
+    if facts:
+        statements.append(pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),)))
     statements.append(pyir.Return(code))
     return _Value(value.name, value.description, value.line, annotation, block(statements, 8))
+
+
+def _slot(lowering: Lowering, slot: records.Slot) -> _Value:
+    """A quantifier or aggregate over a list of records, as a property of `Facts` that conditions read."""
+    node = slot.node
+    line = node.span.line if node.span is not None else 0
+    return _Value(slot.name, "", line, slot.annotation, block(records.body(lowering, slot), 8))
 
 
 def _a_code(description: str) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
 from compiler import model
-from compiler.targets.python import pyir
+from compiler.targets.python import pyir, records
 from compiler.targets.python.pyir import NONE, Expr, Stmt, call, fact, is_none
+from compiler.targets.python.records import Slot
 from compiler.targets.python.values import Values
 
 # For known values only: where a value may be unknown, `not (a < b)` is not `a >= b`.
@@ -56,9 +57,10 @@ class Block:
 
 
 class Lowering:
-    def __init__(self, policy: model.Policy, values: Values) -> None:
+    def __init__(self, policy: model.Policy, values: Values, slots: dict[str, Slot] | None = None) -> None:
         self.policy = policy
         self.values = values
+        self.slots = slots or {}  # the quantifiers and aggregates over records, by the name they stand under
         self._reads: dict[int, tuple[model.Expr, tuple[str, ...]]] = {}  # by id, with the node, which stays alive
 
     # -- Conditions ----------------------------------------------------------------------------
@@ -71,6 +73,10 @@ class Lowering:
             return pyir.Lit(expr.value) if isinstance(expr.value, bool) else self.values.constant(expr.value)
         if isinstance(expr, model.FactRef):
             return fact(expr.fact)
+        if isinstance(expr, model.FieldRef):
+            return self.values.operand(expr)
+        if isinstance(expr, model.Quantify):  # one that reads an enclosing record: in place
+            return records.in_place(self, expr)
         if isinstance(expr, model.Known):  # true or false, never unknown
             return self.test(expr)
         if self.is_known(expr, known):
@@ -91,13 +97,27 @@ class Lowering:
             decisive, other = (False, True) if expr.kind == "all" else (True, False)
             undecided = pyir.IfExp(pyir.Compare("in", NONE, values), NONE, pyir.Lit(other))
             return pyir.IfExp(pyir.Compare("in", pyir.Lit(decisive), values), pyir.Lit(decisive), undecided)
-        unknown = tuple(name for name in model.facts_read(expr) if name not in known)
-        return pyir.IfExp(pyir.any_none(unknown), NONE, self.test(expr))
+        return pyir.IfExp(self.any_unknown(expr, known), NONE, self.test(expr))
+
+    def any_unknown(self, expr: model.Expr | model.Operand, known: frozenset[str]) -> Expr:
+        """Whether a fact or a record's field that `expr` reads, and that is not known here, is unknown."""
+        unknown: list[Expr] = [fact(name) for name in model.facts_read(expr) if name not in known]
+        unknown += [self.values.operand(f) for f in _fields_read(expr)]
+        tests = tuple(is_none(value) for value in unknown)
+        return (tests[0] if len(tests) == 1 else pyir.BoolOp("or", tests)) if tests else pyir.Lit(False)
+
+    def record_value(self, operand: model.Operand) -> Expr:
+        """A value inside a quantifier or aggregate: None when a fact or field it reads is unknown."""
+        value = self.values.operand(operand)
+        if isinstance(operand, model.FactRef | model.FieldRef):
+            return value
+        unknown = self.any_unknown(operand, frozenset())
+        return value if unknown == pyir.Lit(False) else pyir.IfExp(unknown, NONE, value)
 
     def two_valued(self, expr: model.Expr, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
         """A condition whose facts are known, in plain Python booleans."""
-        if isinstance(expr, model.ProvisionRef | model.Const | model.FactRef):
-            return self.condition(expr, known, refs, block)
+        if isinstance(expr, model.ProvisionRef | model.Const | model.FactRef | model.FieldRef | model.Quantify):
+            return self.condition(expr, known, refs, block)  # a record's field or quantifier: only where unknown
         if isinstance(expr, model.Not):
             return self.negation(expr.operand, known, refs, block)
         if isinstance(expr, model.Combine):
@@ -139,6 +159,8 @@ class Lowering:
         if isinstance(expr, model.Empty):
             return pyir.Not(self.values.operand(expr.operand))
         if isinstance(expr, model.Known):
+            if isinstance(expr.operand, model.FieldRef):
+                return pyir.Compare("is not", self.values.operand(expr.operand), NONE)
             return pyir.all_known(model.facts_read(expr))
         assert_never(expr)
 
@@ -174,6 +196,7 @@ class Lowering:
         if known is not None and known[0] is expr:
             return known[1]
         found = dict.fromkeys(model.facts_read(expr))
+        found.update(dict.fromkeys(f.dotted for f in _fields_read(expr)))  # never known: three-valued
         for label in model.provisions_referenced(expr):
             condition = self.policy.provision(label).condition
             if condition is not None:
@@ -206,10 +229,31 @@ class Lowering:
         if isinstance(expr, model.Known):  # never unknown: it leaves nothing to ask for
             return []
         add = pyir.Attr(pyir.Name("missing"), "add")
-        return [
-            pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),))
-            for name in model.facts_read(expr)
-        ]
+        names = model.facts_read(expr)
+        slots = [self.slots[name] for name in names if name in self.slots]
+        if not slots:
+            return [pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in names]
+        # Through its records: the unknown facts it reads; if none, a record's field is: ask for the lists.
+        expanded = (self.slots[name].facts if name in self.slots else (name,) for name in names)
+        real = tuple(dict.fromkeys(n for found in expanded for n in found))
+        lists = tuple(dict.fromkeys(n for slot in slots for n in slot.lists))
+        each = [pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in real]
+        update = pyir.Do(pyir.Call(pyir.Attr(pyir.Name("missing"), "update"), (pyir.Lit(lists),)))
+        unknown = is_none(self.condition(expr, frozenset(), "call"))
+        return [pyir.If(unknown, (*each, pyir.If(pyir.all_known(real), (update,))))]
+
+
+def _fields_read(expr: model.Expr | model.Operand) -> list[model.FieldRef]:
+    """The fields of records that `expr` reads itself, not inside a quantifier or aggregate of its own."""
+    found: list[model.FieldRef] = []
+    stack: list[model.Expr | model.Operand] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, model.FieldRef):
+            found.append(e)
+        elif not isinstance(e, model.Quantify | model.Aggregate) or e is expr:
+            stack.extend(model.children(e))
+    return list({f.dotted: f for f in found}.values())
 
 
 def counter() -> Iterator[int]:

@@ -96,9 +96,11 @@ def _precedence(e: Expr) -> int:
     return _PRECEDENCES.get(kind, _ATOM)
 
 
-_PRECEDENCES: dict[type, int] = {pyir.IfExp: _IF, pyir.Not: _NOT, pyir.Compare: _COMPARE, pyir.Between: _COMPARE}
+_PRECEDENCES: dict[type, int] = {pyir.Lambda: _IF - 1}
+_PRECEDENCES |= {pyir.IfExp: _IF, pyir.Not: _NOT, pyir.Compare: _COMPARE, pyir.Between: _COMPARE}
 _ATOMS = frozenset(
     {pyir.Name, pyir.Lit, pyir.Attr, pyir.Subscript, pyir.Call, pyir.Walrus, pyir.Tuple, pyir.List, pyir.Set}
+    | {pyir.ListComp}
 )
 
 
@@ -164,6 +166,10 @@ def _one_line(e: Expr) -> str:
         return "[" + ", ".join(_item(i) for i in e.items) + "]"
     if isinstance(e, pyir.Set):
         return "{" + ", ".join(_item(i) for i in e.items) + "}"
+    if isinstance(e, pyir.ListComp):
+        return f"[{_item(e.element)} for {e.target} in {_operand(e.iterable, e)}]"
+    if isinstance(e, pyir.Lambda):
+        return f"lambda {', '.join(e.params)}: {_flat(e.body)}"
     assert_never(e)
 
 
@@ -211,6 +217,12 @@ def _broken(e: Expr, indent: int) -> str:
         if isinstance(e, pyir.Call) and inner + len(arguments) <= WIDTH:  # the arguments on a line of their own
             return f"{opening}\n{pad}{arguments}\n{' ' * indent}{closing}"
         return opening + "\n" + "".join(part(i) + ",\n" for i in items) + " " * indent + closing
+    elif isinstance(e, pyir.ListComp):
+        element = part(e.element) if inner + len(_item(e.element)) <= WIDTH else pad + _broken(e.element, inner)
+        return f"[\n{element}\n{pad}for {e.target} in {_operand(e.iterable, e)}\n{' ' * indent}]"
+    elif isinstance(e, pyir.Lambda):
+        head = f"lambda {', '.join(e.params)}: "
+        return head + _broken(e.body, indent)
     elif isinstance(e, pyir.Lit) and isinstance(e.value, str):
         return literal(e.value, indent)  # a long text: pieces a line, joined by Python
     else:

@@ -103,6 +103,21 @@ class Set:
     items: tuple[Expr, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class ListComp:
+    """`[element for target in iterable]`: a condition or value for each record of a list."""
+
+    element: Expr
+    target: str
+    iterable: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Lambda:
+    params: tuple[str, ...]
+    body: Expr
+
+
 Expr = (
     Name
     | Lit
@@ -119,6 +134,8 @@ Expr = (
     | Tuple
     | List
     | Set
+    | ListComp
+    | Lambda
 )
 
 # -- Statements ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ fact's kind to find every error or convert the unusual form.
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 from dataclasses import dataclass
 from typing import assert_never
@@ -30,15 +31,18 @@ class FactCode:
     json: Expr  # the JSON of its value, "null" when unknown
     values: tuple[str, ...] | None = None  # an enum's or a set's values
     pattern: str | None = None  # a string fact's pattern
+    fields: tuple[FactCode, ...] = ()  # a list's: each field of its records, named `list_field`
+    record_class: str | None = None  # a list's: the class of one record
 
     @property
     def values_name(self) -> str:
         return f"_{self.name.upper()}_VALUES"
 
 
-def fact_code(field: contract.Field) -> FactCode:
-    """A fact's annotation, validator, fast path and JSON, from the contract."""
-    shape, name = field.shape, pyir.Lit(field.name)
+def fact_code(field: contract.Field, key: str | None = None) -> FactCode:
+    """A fact's annotation, validator, fast path and JSON, from the contract; `key` names it in its
+    JSON object when that is not its name (a record's field, whose name has the list's in front)."""
+    shape, name = field.shape, pyir.Lit(key or field.name)
     values, got = (
         pyir.Name(f"_{field.name.upper()}_VALUES"),
         pyir.Compare("is not", pyir.Walrus("v", pyir.Call(pyir.Name("get"), (name,))), NONE),
@@ -66,7 +70,7 @@ def fact_code(field: contract.Field) -> FactCode:
         bad = pyir.BoolOp("or", (type_is_not("int"), pyir.Not(pyir.Between(low, _V, high))))
         return code(call("_integer", request, name, low, high, errors), bad)
     if shape is Shape.DECIMAL:
-        return _decimal(field, got)
+        return _decimal(field, got, name)
     if shape is Shape.CODE or shape is Shape.CODES:
         pattern = pyir.Name(f"_{field.code_system}_CODE")
         check = call("_code" if shape is Shape.CODE else "_codes", request, name, pyir.Lit(field.code_system), errors)
@@ -97,14 +101,26 @@ def fact_code(field: contract.Field) -> FactCode:
         matches = pyir.Call(pyir.Attr(compiled, "fullmatch"), (_V,))
         bad = pyir.BoolOp("or", (type_is_not("str"), pyir.Not(matches)))
         return code(call("_string", request, name, compiled, errors), bad, pattern=field.pattern)
+    if shape is Shape.RECORDS:  # records are checked field by field, on the full path
+        fields = tuple(fact_code(dataclasses.replace(f, name=f"{field.name}_{f.name}"), f.name) for f in field.fields)
+        checks = tuple(
+            pyir.Tuple((pyir.Lit(f.name), pyir.Lambda(("request", "errors"), sub.check)))
+            for f, sub in zip(field.fields, fields, strict=True)
+        )
+        record = pyir.Name(field.record_class)
+        check = call("_records", request, name, record, pyir.Tuple(checks), errors)
+        fast = (pyir.If(got, (_SLOW,)), pyir.Assign(field.name, NONE))
+        return FactCode(
+            field.name, field.python_type, check, fast, _json(field), fields=fields, record_class=field.record_class
+        )
     assert_never(shape)
 
 
-def _decimal(field: contract.Field, got: Expr) -> FactCode:
+def _decimal(field: contract.Field, got: Expr, name: pyir.Lit) -> FactCode:
     low, high = field.minimum, field.maximum
     assert isinstance(low, decimal.Decimal) and isinstance(high, decimal.Decimal)
     bounds = (pyir.Name(decimal_name(low)), pyir.Name(decimal_name(high)))
-    check = call("_decimal", pyir.Name("request"), pyir.Lit(field.name), *bounds, pyir.Name("errors"))
+    check = call("_decimal", pyir.Name("request"), name, *bounds, pyir.Name("errors"))
     converted = pyir.Compare("is", pyir.Walrus(field.name, call("_fast_decimal", _V, *bounds)), NONE)
     if not (_float_exact(low) and _float_exact(high)):
         fast: tuple[Stmt, ...] = (
@@ -154,6 +170,8 @@ def _json(field: contract.Field) -> Expr:
     elif shape is Shape.DATE:
         quoted = pyir.BinOp("+", pyir.Lit('"'), pyir.Call(pyir.Attr(value, "isoformat")))
         known = pyir.BinOp("+", quoted, pyir.Lit('"'))
+    elif shape is Shape.RECORDS:
+        known = call("_records_json", value)
     else:
         assert_never(shape)
     return pyir.IfExp(pyir.is_none(value), pyir.Lit("null"), known)

@@ -52,6 +52,7 @@ class Values:
     """Lowers operands and collects what the module must define for them."""
 
     policy: model.Policy
+    slots: dict[str, str] = field(default_factory=dict)  # each hoisted quantifier or aggregate's Python type
     dates: set[datetime.date] = field(default_factory=set)
     decimals: set[decimal.Decimal] = field(default_factory=set)
     helpers: set[str] = field(default_factory=set)  # runtime features the code calls: exact, calendar...
@@ -59,8 +60,10 @@ class Values:
 
     def __post_init__(self) -> None:
         for f in self.policy.facts:
-            if isinstance(f.type, model.Decimal):
-                self.decimals.update((f.type.low, f.type.high))
+            types = [r.type for r in f.type.fields] if isinstance(f.type, model.RecordList) else [f.type]
+            for t in types:
+                if isinstance(t, model.Decimal):
+                    self.decimals.update((t.low, t.high))
 
     def operand(self, operand: model.Operand) -> Expr:
         """The code for a value; every fact it reads is known here (a guard has tested them)."""
@@ -85,6 +88,10 @@ class Values:
             return self.function(operand)
         if isinstance(operand, model.Const):
             return self.constant(operand.value)
+        if isinstance(operand, model.FieldRef):
+            return pyir.Attr(pyir.Name(operand.record), operand.name)
+        if isinstance(operand, model.Aggregate):
+            raise TypeError("an aggregate is a property of Facts, which records.hoist makes: never lowered in place")
         assert_never(operand)
 
     def function(self, operand: model.Call) -> Expr:
@@ -201,6 +208,8 @@ class Values:
     def is_date(self, operand: model.Operand) -> bool:
         while isinstance(operand, model.ValueRef):
             operand = operand.operand
+        if isinstance(operand, model.FactRef) and operand.fact in self.slots:
+            return self.slots[operand.fact] == "datetime.date"
         if isinstance(operand, model.FactRef):
             return isinstance(self.policy.fact(operand.fact).type, model.Date)
         if isinstance(operand, model.Const):
