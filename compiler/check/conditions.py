@@ -176,7 +176,9 @@ class ConditionCheck(ValueCheck):
                 "E203", f"'{op}' compares numbers or dates, but '{left.name}' is {a(fact_type.kind)} fact", expr.span
             )
             return None
-        if isinstance(right, nodes.Name) and self._is_fact(right):
+        # An undeclared name compared with an enum is a misspelt value (`setting == primary_car`), not a fact.
+        misspelt = isinstance(fact_type, model.Enum) and isinstance(right, nodes.Name) and not self._declared(right)
+        if isinstance(right, nodes.Name) and self._is_fact(right) and not misspelt:
             other = self.lookup_fact(right)
             if other is None:
                 return None
@@ -211,6 +213,9 @@ class ConditionCheck(ValueCheck):
             assert isinstance(value.value, int)
             self.check_satisfiable(expr, left.name, fact_type, op, value.value)
         return model.Compare(op, self.ref(left), value, span=expr.span)
+
+    def _declared(self, name: nodes.Name) -> bool:
+        return name.name in self.facts or name.name in self.computed
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
         if not can_hold(t.low, t.high, op, n):

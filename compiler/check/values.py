@@ -77,6 +77,26 @@ def declare_computed(
     return scope
 
 
+def _moves(operand: model.Operand) -> bool:
+    while isinstance(operand, model.ValueRef):
+        operand = operand.operand
+    return isinstance(operand, model.Shift)
+
+
+def _reads_name(expr: nodes.Expr, record: str) -> bool:
+    """Whether an expression of the syntax tree names a field of `record` (`record.field`)."""
+    stack: list[object] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, nodes.Name) and node.name.startswith(record + "."):
+            return True
+        if isinstance(node, nodes.Node):
+            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
+        elif isinstance(node, tuple):
+            stack.extend(node)
+    return False
+
+
 def _unit_of(scope: Scope, fact: str) -> str | None:
     fact_type = scope.fact_types.get(fact)
     return fact_type.unit if isinstance(fact_type, (model.Integer, model.Decimal)) else None
@@ -189,6 +209,16 @@ class ValueCheck(Pass):
             hint = suggest(expr.function.name, names) or f"{shape}, FUNCTION one of {', '.join(names)}"
             self.error("E210", f"'{expr.function.name}' does not take records this way", expr.function.span, hint)
             return None
+        outer = [n for n in self.fact_types if "." in n]  # the fields of records named around this one
+        if outer and any(_reads_name(expr, n.split(".", 1)[0]) for n in outer):
+            record = next(n.split(".", 1)[0] for n in outer if _reads_name(expr, n.split(".", 1)[0]))
+            self.error(
+                "E212",
+                f"{function}() inside `such that` reads '{record}', the record around it: not supported yet",
+                expr.span,
+                hint="a quantifier (`any ... such that`) may read it; an aggregate reads its own records and facts",
+            )
+            return None
         bound = self.bind(expr.binding)
         if bound is None:
             return None
@@ -235,6 +265,14 @@ class ValueCheck(Pass):
         if qf.kind != q.kind or (q.unit and qf.unit and q.unit != qf.unit):
             message = f"the value when no record is selected is {qf.describe()}, not like {q.describe()}"
             self.error("E203", message, expr.fallback.span)
+            return None
+        if q.kind == "date" and _moves(other):
+            self.error(
+                "E211",
+                f"the date when no record is selected is a moved date: not supported yet in {function}()",
+                expr.fallback.span,
+                hint="name a date fact or a date, or compare the moved date outside the aggregate",
+            )
             return None
         low = None if q.low is None or qf.low is None else min(q.low, qf.low)
         high = None if q.high is None or qf.high is None else max(q.high, qf.high)
