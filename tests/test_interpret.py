@@ -127,30 +127,34 @@ POLICY_FACTS = {f.name: f for f in POLICY.facts}
 
 def value_pools(policy: Policy) -> dict[str, tuple[list[Any], list[Any]]]:
     """(valid, invalid) values of each fact, at and around the policy's thresholds."""
-    pools: dict[str, tuple[list[Any], list[Any]]] = {}
     constants = [c.value for p in policy.provisions if p.condition for c in _constants(p.condition)]
-    for fact in policy.facts:
-        t = fact.type
-        if isinstance(t, model.Boolean):
-            pools[fact.name] = ([True, False], [0, 1, "true"])
-        elif isinstance(t, model.Integer):
-            near = {n + d for n in constants if isinstance(n, int) and not isinstance(n, bool) for d in (-1, 0, 1)}
-            valid = sorted({t.low, t.high, *(n for n in near if t.low <= n <= t.high)})
-            pools[fact.name] = (valid, [t.low - 1, t.high + 1, "3", 2.5, True])
-        elif isinstance(t, model.Enum):
-            pools[fact.name] = (list(t.values), ["bogus", 1])
-        elif isinstance(t, model.EnumSet):
-            subsets = [[], *([v] for v in t.values), list(t.values[:2]), list(t.values)]
-            pools[fact.name] = (subsets, [[t.values[0], t.values[0]], ["bogus"], t.values[0]])
-        elif isinstance(t, model.Date):
-            days = {
-                c + datetime.timedelta(days=d) for c in constants if isinstance(c, datetime.date) for d in (-1, 0, 1)
-            }
-            pools[fact.name] = (sorted(d.isoformat() for d in days) or ["2025-01-01"], ["2026-02-30", "20260101"])
-        else:
-            codes = [s.code for s in policy.applicability.states] if policy.applicability else []
-            pools[fact.name] = ([*codes, "TX"], ["oh", 3])
-    return pools
+    return {fact.name: _pool(policy, fact.type, constants) for fact in policy.facts}
+
+
+def _pool(policy: Policy, t: model.FactType, constants: list[Any]) -> tuple[list[Any], list[Any]]:
+    if isinstance(t, model.Boolean):
+        return [True, False], [0, 1, "true"]
+    if isinstance(t, model.Integer):
+        near = {n + d for n in constants if isinstance(n, int) and not isinstance(n, bool) for d in (-1, 0, 1)}
+        valid = sorted({t.low, t.high, *(n for n in near if t.low <= n <= t.high)})
+        return valid, [t.low - 1, t.high + 1, "3", 2.5, True]
+    if isinstance(t, model.Decimal):
+        return [float(t.low), float(t.high)], ["1", True]
+    if isinstance(t, model.Enum):
+        return list(t.values), ["bogus", 1]
+    if isinstance(t, model.EnumSet):
+        subsets = [[], *([v] for v in t.values), list(t.values[:2]), list(t.values)]
+        return subsets, [[t.values[0], t.values[0]], ["bogus"], t.values[0]]
+    if isinstance(t, model.Date):
+        days = {c + datetime.timedelta(days=d) for c in constants if isinstance(c, datetime.date) for d in (-1, 0, 1)}
+        return sorted(d.isoformat() for d in days) or ["2025-01-01"], ["2026-02-30", "20260101"]
+    if isinstance(t, model.RecordList):  # histories of up to three records, one with a field unknown
+        fields = {f.name: _pool(policy, f.type, constants)[0] for f in t.fields}
+        records = [{name: values[i % len(values)] for name, values in fields.items()} for i in range(6)]
+        gap = {**records[0], t.fields[-1].name: None}
+        return [[], records[:1], records[1:3], records[3:6], [gap, records[1]]], ["x", [3], [{"bogus": 1}]]
+    codes = [s.code for s in policy.applicability.states] if policy.applicability else []
+    return [*codes, "TX"], ["oh", 3]
 
 
 def random_requests(policy: Policy, count: int, seed: int) -> list[dict[str, Any]]:

@@ -26,7 +26,8 @@ fact on_oxygen: boolean
 
 section D "Criteria" {
     criterion D.1 "PO2 55 or less, or saturation 88 or less; the blood gas is preferred when both were done."
-        when abg_po2 is known and abg_po2 <= 55 or abg_po2 is not known and oximetry <= 88
+        when abg_po2 is known and abg_po2 <= 55
+            or abg_po2 is not known and oximetry <= 88
     criterion D.2 "Tested at rest, on room air, or on oxygen only when that is stated."
         when on_oxygen is known
 }

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from compiler.runtime.conditions import _ADD
 from compiler.runtime.requests import FieldError, _json_type
 
-# A record field's validator, as the evaluator defines one per field: (record, errors) -> value.
-_Check = Callable[[Mapping[Any, object], list[FieldError]], Any]
-
 ###{validators
+
+# A record field's validator, as the evaluator defines one per field: (record, errors) -> value.
+_Check: TypeAlias = Callable[[Mapping[Any, object], list[FieldError]], Any]
 
 
 def _records(

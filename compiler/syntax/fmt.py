@@ -139,7 +139,8 @@ class _Printer:
             self.fact(item)
         elif isinstance(item, nodes.Computed):
             unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
-            self.emit(f"value {item.name}{unit} = {expression(item.expr)}")
+            for line in self.condition_lines(f"value {item.name}{unit} = ", item.expr):
+                self.emit(line)
             self.depth += 1
             self.prose(item.description, "")
             self.depth -= 1
@@ -250,7 +251,8 @@ class _Printer:
         self.emit(f"{p.kind} {p.label} {quote(p.wording)}")
         body = p.body
         if isinstance(body, nodes.Condition):
-            self.emit(f"{INDENT}when {expression(body.expr)}")
+            for line in self.condition_lines(f"{INDENT}when ", body.expr, INDENT):
+                self.emit(line)
             if body.wording_differs is not None:
                 self.emit(f"{INDENT}wording differs {quote(body.wording_differs)}")
         elif isinstance(body, nodes.Clarifies):
@@ -258,6 +260,11 @@ class _Printer:
         elif isinstance(body, nodes.Group):
             q = body.quantifier
             self.block(quantifier(q.kind, q.count or 0), body, body.provisions, self.provision)
+
+    def condition_lines(self, prefix: str, expr: nodes.Expr, indent: str = "") -> list[str]:
+        """`prefix` and a condition or value, broken where it is too wide: `and` and `or` a line
+        each, and a quantifier's or aggregate's own condition on lines of its own, in brackets."""
+        return _broken(prefix, expr, "", indent, WIDTH - len(INDENT) * self.depth)
 
     # -- Prose: one paragraph that fits is a string; anything longer, a text block
 
@@ -281,6 +288,33 @@ class _Printer:
 def _foldable(paragraph: str) -> bool:
     """Whether a text block gives back exactly this paragraph: single spaces, nothing a block cannot hold."""
     return bool(paragraph) and " ".join(paragraph.split()) == paragraph and '"""' not in paragraph
+
+
+def _broken(prefix: str, expr: nodes.Expr, suffix: str, indent: str, width: int) -> list[str]:
+    """Lines for `prefix + expr + suffix`, each after the first starting `indent` plus one step deeper."""
+    flat = prefix + expression(expr) + suffix
+    inner = indent + INDENT
+    if len(flat) <= width:
+        return [flat]
+    if isinstance(expr, nodes.Conjunction | nodes.Disjunction):
+        op = "and" if isinstance(expr, nodes.Conjunction) else "or"
+        kinds = (nodes.Disjunction, nodes.Conjunction) if op == "and" else (nodes.Disjunction,)
+        lines: list[str] = []
+        for i, operand in enumerate(expr.operands):
+            head = prefix if i == 0 else f"{inner}{op} "
+            bracketed = isinstance(operand, kinds)
+            lines += _broken(head + "(" * bracketed, operand, ")" * bracketed, inner, width)
+        lines[-1] += suffix
+        return lines
+    if isinstance(expr, nodes.RecordsQuantified | nodes.RecordsAggregate) and isinstance(
+        expr.where, nodes.Conjunction | nodes.Disjunction
+    ):
+        head, _, rest = flat[len(prefix) :].partition(" such that (")
+        tail = ")" + rest[len(expression(expr.where)) + 1 :]  # what follows the condition: `)) else x < 3`
+        return [f"{prefix}{head} such that (", *_broken(inner, expr.where, "", inner, width), indent + tail]
+    if isinstance(expr, nodes.Comparison) and isinstance(expr.left, nodes.RecordsAggregate):
+        return _broken(prefix, expr.left, f" {expr.op} {expression(expr.right)}{suffix}", indent, width)
+    return [flat]
 
 
 def _json(value: nodes.JsonValue) -> str:

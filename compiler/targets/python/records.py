@@ -139,8 +139,8 @@ def in_place(lowering: Lowering, e: Records) -> Expr:
 def body(lowering: Lowering, slot: Slot) -> list[pyir.Stmt]:
     """The statements of a slot's property."""
     list_fact = fact(slot.node.records.fact)
-    return [
-        pyir.Assign("f", pyir.Name("self")),
-        pyir.If(is_none(list_fact), (pyir.Return(NONE),)),
-        pyir.Return(code(lowering, slot.node)),
-    ]
+    head: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self")), pyir.If(is_none(list_fact), (pyir.Return(NONE),))]
+    value = code(lowering, slot.node)
+    if isinstance(slot.node, model.Aggregate) and slot.node.function != "count":  # the runtime's is Any: typed here
+        return [*head, pyir.Assign(f"value: {slot.annotation} | None", value), pyir.Return(pyir.Name("value"))]
+    return [*head, pyir.Return(value)]
