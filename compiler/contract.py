@@ -125,6 +125,7 @@ class Decision:
     effective_dates: tuple[str | None, ...]  # the policy's, or each revision's (None: from the start)
     explained: tuple[str, ...]  # the facts, then the computed values, that criteria show
     by_revision: bool  # the effective date is that of the revision in force on the date of service
+    terms: tuple[tuple[str, tuple[model.Computed, ...]], ...]  # each outcome that carries terms, with them
 
 
 def decision(policy: model.Policy) -> Decision:
@@ -142,7 +143,23 @@ def decision(policy: model.Policy) -> Decision:
         tuple(dict.fromkeys(dates)),
         tuple(f.name for f in policy.facts) + tuple(v.name for v in policy.computed),
         policy.revision_fact is not None,
+        tuple((o.name, o.terms) for o in policy.outcomes if o.terms),
     )
+
+
+def term_schema(term: model.Computed) -> dict[str, Any]:
+    """A term's value: a date (as text past 9999-12-31), or an exact number (a quotient with no end
+    in decimals as the text "p/q"); null when a fact it reads is unknown."""
+    schema: dict[str, Any] = {"description": term.description}
+    if term.date:
+        schema.update(type=["string", "null"], pattern=anchored("-?[0-9]{4,}-[0-9]{2}-[0-9]{2}"))
+    elif term.whole:
+        schema["type"] = ["integer", "null"]
+    else:
+        schema["anyOf"] = [{"type": ["number", "null"]}, {"type": "string", "pattern": anchored("-?[0-9]+/[0-9]+")}]
+    if term.unit:
+        schema["x-unit"] = term.unit
+    return schema
 
 
 # -- The request in JSON Schema: the emitted schema and the pydantic models both say this ------------

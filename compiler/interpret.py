@@ -416,6 +416,7 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
             for p in policy.provisions
             if p.kind == "clarification" and p.clarifies in evaluated
         ],
+        "terms": {term.name: to_json(ev.computed(term)) for term in policy.outcome(outcome).terms},
     }
 
 

@@ -26,7 +26,7 @@ from compiler.check.provisions import ProvisionCheck
 from compiler.check.report import Report
 from compiler.check.scope import check_singletons, declare
 from compiler.check.usage import UsageCheck
-from compiler.check.values import declare_computed
+from compiler.check.values import declare_computed, outcome_terms
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.syntax import nodes
 
@@ -50,6 +50,7 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     headers.check_history(sections, header)
     decides = [i for i in items if isinstance(i, nodes.Decide)]
     decision = DecideCheck(scope, report).check_revisions(decides, effective) if decides else None
+    terms = {o.name: outcome_terms(scope, o, report, ConditionCheck) for o in scope.outcomes.values()}
 
     usage = UsageCheck(scope, report)
     facts = usage.check_usage(provisions, decision.revision_fact if decision else None)
@@ -66,7 +67,13 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
         facts=facts,
         provisions=provisions,
         outcomes=tuple(
-            model.Outcome(o.name, o.description, tuple(a.label for a in o.advise), span=o.span)
+            model.Outcome(
+                o.name,
+                o.description,
+                tuple(a.label for a in o.advise),
+                terms[o.name],
+                span=o.span,
+            )
             for o in scope.outcomes.values()
         ),
         revisions=decision.revisions,

@@ -42,39 +42,65 @@ def declare_computed(
         if value.name in scope.facts or value.name in scope.computed or value.name in scope.codesets:
             report.error("E116", f"'{value.name}' is already declared", value.span)
             continue
-        checked = (checker or ValueCheck)(scope, report).quantity(value.expr)
-        if checked is None:
-            continue
-        operand, quantity = checked
-        if quantity.kind not in ("number", "date"):
-            report.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
-            continue
-        if value.unit is not None and quantity.kind == "number":
-            derived, declared = quantity.unit, unit_product(value.unit, None, 1)
-            cancelled = derived is None and any(_unit_of(scope, f) for f in model.facts_read(operand))
-            if (derived is not None or cancelled) and derived != declared and not (declared == "%" and derived is None):
-                shown = derived or "no unit (its units cancel)"
-                report.error(
-                    "E208",
-                    f"value '{value.name}' is declared in {value.unit}, but its formula gives {shown}",
-                    value.expr.span,
-                    hint=f'declare it `unit "{derived}"`' if derived else 'a ratio of like units: `unit "%"`?',
-                )  # the value is still declared, as written, so that its uses are not errors too
-            quantity = dataclasses.replace(quantity, unit=value.unit)
-        computed = model.Computed(
-            value.name,
-            quantity.unit,
-            expression(value.expr),  # the formula as written, in the formatter's layout
-            fold(value.description),
-            model.facts_read(operand),
-            value.span.line,
-            operand,
-            quantity.whole or quantity.kind == "date",
-            span=value.span,
-        )
-        computed_values = {**scope.computed, value.name: ComputedValue(computed, operand, quantity, value.span)}
-        scope = dataclasses.replace(scope, computed=MappingProxyType(computed_values))
+        checked = check_formula(scope, value, report, checker or ValueCheck)
+        if checked is not None:
+            computed_values = {**scope.computed, value.name: checked}
+            scope = dataclasses.replace(scope, computed=MappingProxyType(computed_values))
     return scope
+
+
+def outcome_terms(
+    scope: Scope, outcome: nodes.Outcome, report: Report, checker: type[ValueCheck]
+) -> tuple[model.Computed, ...]:
+    """The terms an outcome carries (`carries { period_days unit "days" = 180 "..." }`): each a
+    value of its own, computed from the facts and values, named once in its outcome (E119)."""
+    terms: dict[str, model.Computed] = {}
+    for term in outcome.carries:
+        if term.name in terms:
+            report.error("E119", f"'{outcome.name}' carries '{term.name}' twice", term.span)
+            continue
+        checked = check_formula(scope, term, report, checker)
+        if checked is not None:
+            terms[term.name] = checked.value
+    return tuple(terms.values())
+
+
+def check_formula(
+    scope: Scope, value: nodes.Computed, report: Report, checker: type[ValueCheck]
+) -> ComputedValue | None:
+    """A named number or date computed from facts, with its unit checked against its formula's (E208)."""
+    checked = checker(scope, report).quantity(value.expr)
+    if checked is None:
+        return None
+    operand, quantity = checked
+    if quantity.kind not in ("number", "date"):
+        report.error("E203", f"value '{value.name}' must be a number or a date", value.expr.span)
+        return None
+    if value.unit is not None and quantity.kind == "number":
+        derived, declared = quantity.unit, unit_product(value.unit, None, 1)
+        cancelled = derived is None and any(_unit_of(scope, f) for f in model.facts_read(operand))
+        if (derived is not None or cancelled) and derived != declared and not (declared == "%" and derived is None):
+            shown = derived or "no unit (its units cancel)"
+            report.error(
+                "E208",
+                f"value '{value.name}' is declared in {value.unit}, but its formula gives {shown}",
+                value.expr.span,
+                hint=f'declare it `unit "{derived}"`' if derived else 'a ratio of like units: `unit "%"`?',
+            )  # the value is still declared, as written, so that its uses are not errors too
+        quantity = dataclasses.replace(quantity, unit=value.unit)
+    computed = model.Computed(
+        value.name,
+        quantity.unit,
+        expression(value.expr),  # the formula as written, in the formatter's layout
+        fold(value.description),
+        model.facts_read(operand),
+        value.span.line,
+        operand,
+        quantity.whole or quantity.kind == "date",
+        quantity.kind == "date",
+        span=value.span,
+    )
+    return ComputedValue(computed, operand, quantity, value.span)
 
 
 def _moves(operand: model.Operand) -> bool:

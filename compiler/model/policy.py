@@ -90,6 +90,7 @@ class Outcome:
     name: str
     description: str
     advisories: tuple[str, ...]
+    terms: tuple[Computed, ...] = ()  # what a decision with this outcome carries: an approval period, a limit
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 

@@ -138,6 +138,7 @@ class Computed:
     line: int
     operand: Operand  # the formula, checked
     whole: bool  # whole numbers (or dates) only
+    date: bool = False  # a date (or a date moved past the calendar's years), not a number
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 

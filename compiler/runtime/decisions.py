@@ -31,6 +31,8 @@ _ADVISORIES: Final[dict[str, tuple[str, ...]]] = {"approve": (), "deny": ()}
 _FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = ()
 _UNITS: Final[dict[str, str]] = {"bmi": "kg/m2"}
+# The terms each outcome carries: name, the property of Facts that computes it, and its unit.
+_TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {"approve": (("review_after", "age", "years"),)}
 
 
 class Facts(NamedTuple):
@@ -118,6 +120,11 @@ class Decision(NamedTuple):
         return tuple(asked)
 
     @property
+    def terms(self) -> tuple[tuple[str, Any], ...]:
+        """The terms its outcome carries (an approval period, a limit), computed from the facts (on demand)."""
+        return tuple((name, getattr(self.facts, attribute)) for name, attribute, _ in _TERMS.get(self.outcome, ()))
+
+    @property
     def criteria(self) -> tuple[Criterion, ...]:
         """Each provision evaluated, with its wording and the facts it read (made on demand)."""
         pairs = zip(self.evaluated, self.results, strict=True)
@@ -136,6 +143,7 @@ class Decision(NamedTuple):
                 }
                 for label in self.clarifications
             ],
+            "terms": {name: _json(value) for name, value in self.terms},
         }
 
     def _summary(self) -> dict[str, Any]:
@@ -164,12 +172,13 @@ class Decision(NamedTuple):
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
             if len(_SUMMARY_JSON) < 4096:  # a policy has few ways to decide; never grow without bound
                 _SUMMARY_JSON[key] = summary
+        terms = _terms_json(self.terms) if self.outcome in _TERMS else '"terms": {}}'
         if not self.results and not self.clarifications:
-            return summary + '], "clarifications": []}'
+            return summary + '], "clarifications": [], ' + terms
         facts = _facts_json(self.facts)
         criteria = _criteria_json(self, facts) if self.results else ""
         clarifications = ", ".join([_clarification_json(label, facts) for label in self.clarifications])
-        return "".join((summary, criteria, '], "clarifications": [', clarifications, "]}"))
+        return "".join((summary, criteria, '], "clarifications": [', clarifications, "], ", terms))
 
 ###}
 ###{decisions
@@ -234,6 +243,10 @@ def _records_json(records: tuple[Any, ...]) -> str:
     objects = [", ".join(f"{_ENCODE(k)}: {_value_json(v)}" for k, v in r._asdict().items()) for r in records]
     return "[" + ", ".join("{" + o + "}" for o in objects) + "]"
 ###}
+
+
+def _terms_json(terms: tuple[tuple[str, Any], ...]) -> str:
+    return '"terms": {' + ", ".join(f"{_ENCODE(name)}: {_value_json(value)}" for name, value in terms) + "}}"
 
 
 def _set_json(values: frozenset[str]) -> str:
@@ -325,6 +338,10 @@ def explain(decision: Decision) -> str:
             lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
             facts = ", ".join(_shown(name, value) for name, value in c.facts)
             lines.append(f"      facts: {facts}")
+    if decision.terms:
+        lines.append("Terms:")
+        for (name, _, unit), (_, value) in zip(_TERMS[decision.outcome], decision.terms, strict=True):
+            lines.append(f"  {name} = {_show(value)}" + (f" {unit}" if unit and value is not None else ""))
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:

@@ -138,12 +138,7 @@ class _Printer:
         elif isinstance(item, nodes.Fact):
             self.fact(item)
         elif isinstance(item, nodes.Computed):
-            unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
-            for line in self.condition_lines(f"value {item.name}{unit} = ", item.expr):
-                self.emit(line)
-            self.depth += 1
-            self.prose(item.description, "")
-            self.depth -= 1
+            self.computed(item, "value ")
         elif isinstance(item, nodes.CodeSet):
             head = f"codeset {item.name} {item.system.name} {quote(item.title)}"
             self.block(head, item, item.entries, self.code_entry)
@@ -151,6 +146,10 @@ class _Printer:
             self.emit(f"outcome {item.name} {quote(item.description)}")
             if item.advise:
                 self.emit(INDENT + "advise " + ", ".join(ref.label for ref in item.advise))
+            if item.carries:
+                self.depth += 1
+                self.block("carries", item, item.carries, lambda term: self.computed(term, ""))
+                self.depth -= 1
         elif isinstance(item, nodes.Decide):
             self.decide(item)
         elif isinstance(item, nodes.Example):
@@ -260,6 +259,15 @@ class _Printer:
         elif isinstance(body, nodes.Group):
             q = body.quantifier
             self.block(quantifier(q.kind, q.count or 0), body, body.provisions, self.provision)
+
+    def computed(self, item: nodes.Computed, keyword: str) -> None:
+        """A computed value, or a term an outcome carries: its formula, then its meaning."""
+        unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
+        for line in self.condition_lines(f"{keyword}{item.name}{unit} = ", item.expr):
+            self.emit(line)
+        self.depth += 1
+        self.prose(item.description, "")
+        self.depth -= 1
 
     def condition_lines(self, prefix: str, expr: nodes.Expr, indent: str = "") -> list[str]:
         """`prefix` and a condition or value, broken where it is too wide: `and` and `or` a line

@@ -346,6 +346,7 @@ class Outcome(Node):
     name: str
     description: str
     advise: tuple[SectionRef, ...]
+    carries: tuple[Computed, ...] = ()  # the terms a decision with this outcome carries
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,8 +275,14 @@ class _Declarations(_Tokens):
     # Outcomes and the order of decision
 
     def outcome(self, meta: LarkMeta, children: list[Any]) -> nodes.Outcome:
-        name, description, advise = children
-        return nodes.Outcome(self._span(meta), str(name), self._string(description), advise or ())
+        name, description, advise, carries = children
+        return nodes.Outcome(self._span(meta), str(name), self._string(description), advise or (), carries or ())
+
+    def carries(self, meta: LarkMeta, children: list[nodes.Computed]) -> tuple[nodes.Computed, ...]:
+        return tuple(children)
+
+    def carried(self, meta: LarkMeta, children: list[Any]) -> nodes.Computed:
+        return self.computed(meta, children)
 
     def advise(self, meta: LarkMeta, children: list[Token]) -> tuple[nodes.SectionRef, ...]:
         return tuple(nodes.SectionRef(span_of(self.file, t), str(t)) for t in children)

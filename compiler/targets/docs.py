@@ -250,4 +250,13 @@ def render(policy: model.Policy, evaluator: str) -> str:
         advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),
         provisions={p.label: p for p in policy.provisions},
         quantifier={"all": "all of the following", "any": "any of the following"},
+        carried=carried,
+    )
+
+
+def carried(outcome: model.Outcome) -> str:
+    """The terms an outcome carries, for its row: `period_days` (days) = 180: The approval period."""
+    return "<br>".join(
+        f"`{t.name}`" + (f" ({md(t.unit)})" if t.unit else "") + f" = {describe(t.operand)}: {md(t.description)}"
+        for t in outcome.terms
     )

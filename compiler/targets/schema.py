@@ -127,6 +127,19 @@ def decision_schema(policy: model.Policy) -> dict[str, Any]:
                         }
                     ),
                 },
+                "terms": {
+                    "description": "The terms the outcome carries (an approval period, a limit): "
+                    + ("; ".join(f"{o}: {', '.join(t.name for t in ts)}" for o, ts in spec.terms) or "none"),
+                    "type": "object",
+                },
             }
         ),
+        # Each outcome carries exactly its own terms.
+        "allOf": [
+            {
+                "if": {"properties": {"outcome": {"const": o.name}}},
+                "then": {"properties": {"terms": _object({t.name: contract.term_schema(t) for t in o.terms})}},
+            }
+            for o in spec.outcomes
+        ],
     }

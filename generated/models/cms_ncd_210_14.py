@@ -277,3 +277,4 @@ class Decision(_Strict):
     advisories: list[Advisory]
     criteria: list[Criterion]
     clarifications: list[Clarification]
+    terms: dict[str, Any] = Field(description="The terms the outcome carries; the JSON Schema types each one.")

@@ -15,6 +15,7 @@ the module through `repr()`, so no policy text can become code.
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from dataclasses import dataclass
 
@@ -71,6 +72,11 @@ def render(policy: model.Policy) -> str:
     facts = [fact_code(field) for field in contract.request(policy)]
     provisions = [_provision(lowering, p) for p in policy.provisions if p.condition is not None]
     computed = [_computed(values, c) for c in policy.computed]
+    terms = [
+        (o.name, t, _computed(values, dataclasses.replace(t, name=term_attribute(o.name, t.name))))
+        for o in policy.outcomes
+        for t in o.terms
+    ]
     quantified = [_slot(lowering, slot) for slot in slots.values()]
     if slots:
         values.helpers.add("exact")  # a sum of decimals over records is exact
@@ -83,13 +89,13 @@ def render(policy: model.Policy) -> str:
             listed += [p.label for p in policy.explained(rule.section)]
             evaluated.append(tuple(listed))
         revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
-    quotients = any(v.annotation == "Decimal | Fraction" for v in computed)
+    quotients = any(v.annotation == "Decimal | Fraction" for v in [*computed, *(value for _, _, value in terms)])
     # What the policy uses, for the imports and the runtime parts an evaluator needs.
     kinds = [f.type for f in policy.facts]
     kinds += [field.type for t in kinds if isinstance(t, model.RecordList) for field in t.fields]
     features = {t.kind for t in kinds} | values.helpers
     features |= {"decimals"} if values.decimals else set()
-    features |= {"quotients"} if quotients else set()
+    features |= {"quotients", "decimals"} if quotients else set()  # an exact quotient is a Decimal or a Fraction
     code_systems = sorted({f.type.system for f in policy.facts if isinstance(f.type, model.Code | model.Codes)})
     return TEMPLATES.get_template("evaluator.py.j2").render(
         policy=policy,
@@ -103,6 +109,12 @@ def render(policy: model.Policy) -> str:
         effective_type="str" if all(r.start or len(revisions) == 1 for r in policy.revisions) else "str | None",
         values=computed,
         slots=quantified,
+        terms=[value for _, _, value in terms],
+        term_table={
+            o.name: tuple((t.name, term_attribute(o.name, t.name), t.unit) for t in o.terms)
+            for o in policy.outcomes
+            if o.terms
+        },
         checked=[c for f in facts for c in (f, *f.fields)],
         decimals=[(decimal_name(d), str(d)) for d in sorted(values.decimals)],
         dates=[(date_name(d), d) for d in sorted(values.dates)],
@@ -149,12 +161,13 @@ def _provision(lowering: Lowering, p: model.Provision) -> _Provision:
 def _computed(values: Values, value: model.Computed) -> _Value:
     ratio = values.ratio(value.operand)
     if ratio.denominator is not None:
-        values.helpers.add("quotient")
+        values.helpers |= {"quotient", "exact"}  # _quotient writes its digits in the exact context
         code: pyir.Expr = pyir.call("_quotient", ratio.numerator, ratio.denominator)
         annotation = "Decimal | Fraction"
     else:
         code, annotation = ratio.numerator, "int" if value.whole else "Decimal"
         if shifts(value.operand):
+            values.helpers.add("calendar")  # where _date_or_text is
             code, annotation = pyir.call("_date_or_text", code), "datetime.date | str"
         elif values.is_date(value.operand):
             annotation = "datetime.date"
@@ -164,6 +177,11 @@ def _computed(values: Values, value: model.Computed) -> _Value:
         statements.append(pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),)))
     statements.append(pyir.Return(code))
     return _Value(value.name, value.description, value.line, annotation, block(statements, 8))
+
+
+def term_attribute(outcome: str, term: str) -> str:
+    """The property of `Facts` that computes a term an outcome carries."""
+    return f"_{outcome}__{term}"
 
 
 def _slot(lowering: Lowering, slot: records.Slot) -> _Value:

@@ -68,7 +68,14 @@ def hoist(policy: model.Policy) -> tuple[model.Policy, dict[str, Slot]]:
         dataclasses.replace(r, rules=tuple(dataclasses.replace(u, condition=condition(u.condition)) for u in r.rules))
         for r in policy.revisions
     )
-    return dataclasses.replace(policy, provisions=provisions, computed=computed, revisions=revisions), slots
+    outcomes = tuple(
+        dataclasses.replace(o, terms=tuple(dataclasses.replace(t, operand=operand(t.operand)) for t in o.terms))
+        for o in policy.outcomes
+    )
+    hoisted = dataclasses.replace(
+        policy, provisions=provisions, computed=computed, revisions=revisions, outcomes=outcomes
+    )
+    return hoisted, slots
 
 
 def free_records(e: Records) -> set[str]:
