@@ -9,9 +9,12 @@ cases made true, false and unknown, so an author sees what no case exercises.
 
 from __future__ import annotations
 
+import decimal
 import difflib
+import re
 import types
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ class Case:
     section: str | None
     missing: tuple[str, ...] | None
     span: Span
+    terms: dict[str, nodes.JsonValue] | None = None  # the terms the decision must carry, as JSON
 
 
 def tests_path(policy_path: Path) -> Path:
@@ -99,11 +103,17 @@ def _case(
             if fact.name not in facts:
                 message = f"'{fact.name}' is not a fact of {policy.policy_id}: the evaluator will reject the request"
                 diagnostics.append(warning("W701", message, fact.span, "expect invalid, if that is the point"))
+    carried = next((o.terms for o in policy.outcomes if o.name == item.expect.name), ())
+    for term in item.terms or ():
+        if term.name not in [t.name for t in carried]:
+            names = [t.name for t in carried]
+            unknown("E707", f"a term of outcome '{item.expect.name}'", nodes.Name(term.span, term.name), names)
     if not ok:
         return None
     missing = None if item.missing is None else tuple(sorted(n.name for n in item.missing))
     section = None if item.section is None else item.section.name
-    return Case(item.title, request, item.expect.name, section, missing, item.span)
+    terms = None if item.terms is None else {t.name: t.value for t in item.terms}
+    return Case(item.title, request, item.expect.name, section, missing, item.span, terms)
 
 
 # -- Running ---------------------------------------------------------------------------------
@@ -130,6 +140,7 @@ def run(policy: model.Policy, cases: list[Case], evaluator: types.ModuleType) ->
             ours = (decision.outcome, decision.section, tuple(decision.missing))
         except evaluator.InvalidRequest as exc:
             rejected = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        oracle: dict[str, Any] | None = None
         try:
             oracle = interpret.evaluate(policy, case.request)
             theirs = (oracle["outcome"], oracle["section"], tuple(oracle["missing"]))
@@ -151,8 +162,30 @@ def run(policy: model.Policy, cases: list[Case], evaluator: types.ModuleType) ->
                 problems.append(f"expected section {case.section}, got {section}")
             if case.missing is not None and missing != case.missing:
                 problems.append(f"expected missing [{', '.join(case.missing)}], got [{', '.join(missing)}]")
+            assert decision is not None
+            carried = decision.to_dict()["terms"]
+            if oracle is not None and _exact(carried) != _exact(oracle["terms"]):
+                problems.append(f"the evaluator carried {carried}, the reference interpreter {oracle['terms']}")
+            for name, value in (case.terms or {}).items():
+                if _exact(carried.get(name)) != _exact(value):
+                    problems.append(f"expected {name} {_text(value)}, got {_text(carried.get(name))}")
         results.append(Result(case, problems, decision))
     return results
+
+
+def _exact(value: Any) -> Any:
+    """A JSON value compared as a value: 1, 1.0 and "2/2" are one number; a date is its text."""
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, (int, float, decimal.Decimal, Fraction)) and not isinstance(value, bool):
+        return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+/[0-9]+", value):
+        return Fraction(value)
+    return value
+
+
+def _text(value: Any) -> str:
+    return "unknown" if value is None else str(value)
 
 
 # -- Coverage --------------------------------------------------------------------------------

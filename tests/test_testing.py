@@ -200,3 +200,24 @@ def test_a_policy_without_tests_is_reported(tmp_path: Path) -> None:
     done = policyc("test", ".", "--min-coverage", "50", cwd=tmp_path)
     assert "MP-MM-1308: no test cases (P.tests does not exist)" in done.stdout
     assert done.returncode == 1  # nothing covered
+
+
+ACUPUNCTURE = ROOT / "policies" / "CMS-NCD-30.3.3.policy"
+
+
+def test_a_case_states_the_terms_its_decision_must_carry() -> None:
+    policy = load(ACUPUNCTURE)
+    evaluator = python.load_module(policy)
+    first = (
+        'case "x" expect covered_initial_course carries {\n    sessions_left_in_year: 19\n    initial_left: %s\n} {\n'
+        '    service_date: "2024-06-03"\n    condition: "low_back_pain"\n    pain_onset_date: "2024-01-15"\n'
+        '    systemic_cause: "none_identified"\n    associated_with_surgery: false\n'
+        '    associated_with_pregnancy: false\n    provider_type: "physician"\n    meets_state_requirements: true\n'
+        "    sessions: []\n    assessments: []\n}\n"
+    )
+    cases, diagnostics = testing.load_cases(policy, first % "11", "t.tests")
+    assert not diagnostics and testing.run(policy, cases, evaluator)[0].passed
+    cases, _ = testing.load_cases(policy, first % "10", "t.tests")
+    assert testing.run(policy, cases, evaluator)[0].problems == ["expected initial_left 10, got 11"]
+    _, diagnostics = testing.load_cases(policy, first.replace("initial_left", "initial_lft") % "11", "t.tests")
+    assert [d.code for d in diagnostics] == ["E707"] and "did you mean 'initial_left'" in str(diagnostics[0].hint)

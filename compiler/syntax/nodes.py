@@ -487,6 +487,7 @@ class Case(Node):
     section: Name | None  # a section label, or `applicability`
     missing: tuple[Name, ...] | None
     facts: tuple[ExampleFact, ...]
+    terms: tuple[ExampleFact, ...] | None = None  # the terms the decision must carry
 
 
 @dataclass(frozen=True, slots=True)

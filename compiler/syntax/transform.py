@@ -361,7 +361,7 @@ class _Declarations(_Tokens):
         return nodes.Request(self._span(meta), str(name), tuple(facts))
 
     def case(self, meta: LarkMeta, children: list[Any]) -> nodes.Case:
-        title, base, expect, section, missing, *facts = children
+        title, base, expect, section, missing, terms, *facts = children
         return nodes.Case(
             self._span(meta),
             self._string(title),
@@ -370,7 +370,11 @@ class _Declarations(_Tokens):
             None if section is None else self._name(section),
             missing,
             tuple(facts),
+            terms,
         )
+
+    def expected_terms(self, meta: LarkMeta, children: list[nodes.ExampleFact]) -> tuple[nodes.ExampleFact, ...]:
+        return tuple(children)
 
     def missing(self, meta: LarkMeta, children: list[Token | None]) -> tuple[nodes.Name, ...]:
         return tuple(self._name(name) for name in children if name is not None)
