@@ -7,6 +7,7 @@ reads the scope and writes only to the `Report`.
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -120,6 +121,18 @@ class _Declarations:
                 named.append((item.name, item.span))
             if isinstance(item, nodes.Fact) and isinstance(item.type, (nodes.EnumType, nodes.SetType)):
                 named.extend((value.name, value.span) for value in item.type.values)
+            identifiers = [item.name] if isinstance(item, (nodes.Fact, nodes.Computed)) else []
+            if isinstance(item, nodes.Fact) and isinstance(item.type, nodes.ListType):
+                identifiers += [f.name for f in item.type.fields]
+            for name in identifiers:  # each names an attribute of the evaluator's classes
+                if keyword.iskeyword(name) or name.startswith("_"):
+                    self.error(
+                        "E107",
+                        f"'{name}' cannot name a fact, value or field: "
+                        + ("it is a keyword of Python" if keyword.iskeyword(name) else "it begins with '_'"),
+                        item.span,
+                        hint="the evaluator reads it as an attribute: choose another name, such as 'drug_class'",
+                    )
         for name, span in named:
             if len(name) > MAX_NAME_LENGTH:
                 self.error("E106", f"'{name[:20]}...' is {len(name)} characters long; at most {MAX_NAME_LENGTH}", span)

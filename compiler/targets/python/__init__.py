@@ -171,10 +171,10 @@ def _computed(values: Values, value: model.Computed) -> _Value:
             code, annotation = pyir.call("_date_or_text", code), "datetime.date | str"
         elif values.is_date(value.operand):
             annotation = "datetime.date"
-    statements: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self"))]
+    statements: list[pyir.Stmt] = []
     facts = model.facts_read(value.operand)  # hoisted quantifiers and aggregates among them
-    if facts:
-        statements.append(pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),)))
+    if facts:  # a constant (a term such as `period_days = 180`) reads none
+        statements += [pyir.Assign("f", pyir.Name("self")), pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),))]
     statements.append(pyir.Return(code))
     return _Value(value.name, value.description, value.line, annotation, block(statements, 8))
 
