@@ -627,6 +627,9 @@ class _Value(model.ExprVisitor[Any]):
         start, end = values
         if node.function == "days_between":
             return day_number(end) - day_number(start)
+        if node.function == "calendar_months_between":  # "the months following the month in which ..."
+            (start_year, start_month, _), (end_year, end_month, _) = _parts(start), _parts(end)
+            return (end_year - start_year) * 12 + end_month - start_month
         months = months_between(start, end)
         if node.function == "months_between":
             return months

@@ -43,6 +43,7 @@ FUNCTIONS = {
     "days_between": "the whole days from the first date to the second",
     "months_between": "the whole calendar months from the first date to the second",
     "years_between": "the whole years from the first date to the second (an age, from a date of birth)",
+    "calendar_months_between": "the months from the first date's month to the second's, the days aside",
     "count": "how many members a set (or a claim's list of codes) has",
 }
 

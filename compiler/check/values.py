@@ -400,7 +400,7 @@ class ValueCheck(Pass):
             return model.Call("count", operands, span=expr.span), Quantity(
                 "number", None, Fraction(0), arguments[0][1].high
             )
-        unit = name.removesuffix("_between")
+        unit = name.removesuffix("_between").removeprefix("calendar_")
         return model.Call(model.FUNCTIONS[name], operands, span=expr.span), Quantity("number", unit)
 
     def compare_quantities(self, expr: nodes.Comparison) -> model.Expr | None:

@@ -19,7 +19,7 @@ from compiler.diagnostics import Span
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 ArithOp = Literal["+", "-", "*", "/"]
 CombineKind = Literal["all", "any", "at_least"]
-Function = Literal["days_between", "months_between", "years_between", "count"]
+Function = Literal["days_between", "months_between", "years_between", "calendar_months_between", "count"]
 TimeUnit = Literal["days", "months"]  # weeks and years are turned into these
 QuantifierKind = Literal["any", "every", "no", "at_least"]
 AggregateFunction = Literal["count", "sum", "min", "max", "latest", "earliest"]

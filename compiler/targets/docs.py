@@ -125,6 +125,9 @@ class _Words(model.ExprVisitor[str]):
     def visit_Call(self, node: model.Call) -> str:
         if node.function == "count":
             return f"the number of {self.visit(node.arguments[0])}"
+        if node.function == "calendar_months_between":
+            start, end = (self.visit(a) for a in node.arguments)
+            return f"months from the month of {start} to that of {end}"
         unit = node.function.removesuffix("_between")
         return f"whole {unit} from {self.visit(node.arguments[0])} to {self.visit(node.arguments[1])}"
 

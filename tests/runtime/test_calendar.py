@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from compiler import interpret, model
 from compiler.runtime import calendar
 
 dates = st.dates(datetime.date(1, 1, 1), datetime.date(9999, 12, 31))
@@ -52,3 +54,17 @@ def test_a_date_past_either_end_is_text() -> None:
     assert calendar._date_or_text(0) == "0000-12-31"
     assert calendar._date_or_text(calendar._LAST_DAY + 1) == "10000-01-01"
     assert calendar._date_or_text(1) == datetime.date(1, 1, 1)
+
+
+@given(dates, dates)
+def test_calendar_months_count_months_whatever_the_days(start: datetime.date, end: datetime.date) -> None:
+    """"At least 11 months have passed following the month of" an FOBT on 2023-01-20: from 2024-01-01."""
+    months = calendar._calendar_months_between(start.toordinal(), end.toordinal())
+    assert months == (end.year - start.year) * 12 + end.month - start.month
+    assert interpret_months(start, end) == months
+
+
+def interpret_months(start: datetime.date, end: datetime.date) -> int:
+    """The interpreter's count, an operand of two constants: it reads no fact and no policy."""
+    call = model.Call("calendar_months_between", (model.Const(start), model.Const(end)))
+    return int(interpret.Evaluation(cast(model.Policy, None), {}).operand(call))

@@ -141,6 +141,9 @@ class Lowering:
             return pyir.Compare("not in", element, collection)
         if isinstance(inner, model.Compare):
             return self.values.comparison(inner, _NEGATED[inner.op])
+        if isinstance(inner, model.Intersects) and not isinstance(inner.right, model.CodeSetRef):
+            left, right = self.values.operand(inner.left), self.values.operand(inner.right)
+            return pyir.Call(pyir.Attr(left, "isdisjoint"), (right,))  # not `not not a.isdisjoint(b)`
         return pyir.Not(self.two_valued(operand, known, refs, block))
 
     def test(self, expr: model.Compare | model.Member | model.Intersects | model.Empty | model.Known) -> Expr:
