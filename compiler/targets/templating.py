@@ -23,13 +23,14 @@ TEMPLATES = jinja2.Environment(
 WIDTH = 88  # generated lines stay within this, as black's do, leaving room to ruff's 120 for a table's key
 
 
-def literal(value: object, indent: int = 0) -> str:
-    """A Python literal for `value` (str, int, None, or tuples and lists of them), wrapped to fit the line.
+def literal(value: object, indent: int = 0, taken: int = 0) -> str:
+    """A Python literal for `value` (str, int, None, or tuples and lists of them), wrapped to fit the line
+    that is indented by `indent` and has `taken` more columns before it.
 
     Only repr() makes text into code, so a policy's strings stay strings.
     """
     flat = repr(value)
-    if indent + len(flat) <= WIDTH:
+    if indent + taken + len(flat) <= WIDTH:
         return flat
     pad, inner = " " * indent, " " * (indent + 4)
     if isinstance(value, str):

@@ -94,7 +94,14 @@ class Request(BaseModel):
     procedure: ProcedureValue | None = Field(
         default=None,
         description='What is requested.',
-        json_schema_extra={"x-policy-sections": ['D.I', 'D.II', 'D.III', 'P.I', 'P.II', 'P.III']},
+        json_schema_extra={"x-policy-sections": [
+            'D.I',
+            'D.II',
+            'D.III',
+            'P.I',
+            'P.II',
+            'P.III',
+        ]},
     )
 
     indication: IndicationValue | None = Field(

@@ -289,7 +289,13 @@ class Request(BaseModel):
     age: AgeValue | None = Field(
         default=None,
         description='Age in whole years on the date of service.',
-        json_schema_extra={"x-policy-sections": ['N.B.1.A', 'N.B.2.A', 'N.B.3.B', 'R.D.1', 'R.H.2']},
+        json_schema_extra={"x-policy-sections": [
+            'N.B.1.A',
+            'N.B.2.A',
+            'N.B.3.B',
+            'R.D.1',
+            'R.H.2',
+        ]},
     )
 
     risk_factors: RiskFactorsValue | None = Field(

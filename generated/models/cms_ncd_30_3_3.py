@@ -143,7 +143,15 @@ class Request(BaseModel):
     service_date: ServiceDateValue | None = Field(
         default=None,
         description='Date of the requested acupuncture session.',
-        json_schema_extra={"x-policy-sections": ['A.1', 'B.1.A', 'B.3', 'B.4', 'B.5', 'B.6', 'B.7']},
+        json_schema_extra={"x-policy-sections": [
+            'A.1',
+            'B.1.A',
+            'B.3',
+            'B.4',
+            'B.5',
+            'B.6',
+            'B.7',
+        ]},
     )
 
     condition: ConditionValue | None = Field(

@@ -184,7 +184,14 @@ class Request(BaseModel):
     contraindications: ContraindicationsValue | None = Field(
         default=None,
         description='Contraindications present; may be empty.',
-        json_schema_extra={"x-policy-sections": ['D.IV.A', 'D.IV.B', 'D.IV.C', 'D.IV.D', 'D.IV.E', 'D.IV.F']},
+        json_schema_extra={"x-policy-sections": [
+            'D.IV.A',
+            'D.IV.B',
+            'D.IV.C',
+            'D.IV.D',
+            'D.IV.E',
+            'D.IV.F',
+        ]},
     )
 
     prior_achalasia_therapies: PriorAchalasiaTherapiesValue | None = Field(

@@ -296,13 +296,27 @@ class Request(BaseModel):
     request_date: RequestDateValue | None = Field(
         default=None,
         description='Date of the prior authorization request.',
-        json_schema_extra={"x-policy-sections": ['A.1', 'R.1', 'C.1', 'D.1', 'E.1', 'F.1']},
+        json_schema_extra={"x-policy-sections": [
+            'A.1',
+            'R.1',
+            'C.1',
+            'D.1',
+            'E.1',
+            'F.1',
+        ]},
     )
 
     drug: DrugValue | None = Field(
         default=None,
         description='The drug requested.',
-        json_schema_extra={"x-policy-sections": ['A.2', 'R.1', 'C.1', 'C.2', 'D.1', 'Q.1']},
+        json_schema_extra={"x-policy-sections": [
+            'A.2',
+            'R.1',
+            'C.1',
+            'C.2',
+            'D.1',
+            'Q.1',
+        ]},
     )
 
     regimen: RegimenValue | None = Field(
