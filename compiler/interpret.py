@@ -270,8 +270,15 @@ class Evaluation:
                     found |= self.missing(operand)
             return found
         unknown = {f for f in model.facts_read(expr) if self.facts[f] is None}
-        # Known facts, yet unknown: a record's field is; what is asked for is the list, complete.
-        return unknown or {r.records.fact for r in model.records_read(expr)}
+        # Known facts, yet unknown: a record's field is; what is asked for is each list, complete,
+        # that an unknown quantifier or aggregate reads.
+        return unknown or {
+            r.records.fact for node in _outermost_records(expr) if self.operand_or_value(node) is None
+            for r in model.records_read(node)
+        }  # fmt: skip
+
+    def operand_or_value(self, node: model.Quantify | model.Aggregate) -> Any:
+        return self.value(node) if isinstance(node, model.Quantify) else self.operand(node)
 
 
 # Dates moved by a duration are day numbers (date.toordinal(): 0001-01-01 is 1), which run past
@@ -315,6 +322,19 @@ def months_between(start: Day, end: Day) -> int:
     return months if shift_months(start, months) <= day_number(end) else months - 1
 
 
+def _outermost_records(expr: model.Expr | model.Operand) -> list[model.Quantify | model.Aggregate]:
+    """The quantifiers and aggregates in an expression that no other one holds (through computed values)."""
+    found: list[model.Quantify | model.Aggregate] = []
+    stack: list[model.Expr | model.Operand] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, model.Quantify | model.Aggregate):
+            found.append(e)
+        else:
+            stack.extend(model.children(e))
+    return found
+
+
 def _order(value: Any) -> Fraction:
     """Dates (as day numbers, as moved dates are) and numbers, in one exact order."""
     return Fraction(day_number(value) if isinstance(value, datetime.date) else value)
@@ -345,8 +365,8 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
     criteria: list[dict[str, Any]] = []
     evaluated: list[str] = []
 
-    def explain(label: str) -> None:
-        for p in policy.explained(label):
+    def explain(rule: model.Rule) -> None:
+        for p in policy.rule_explained(rule):
             assert p.condition is not None
             value = ev.value(p.condition)
             evaluated.append(p.label)
@@ -379,16 +399,18 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
             effective = revision.start.isoformat() if revision.start else None
     if revision is not None:
         outcome, section = revision.otherwise, revision.otherwise_section
+        cited: tuple[str, ...] = (section,)
         for position, rule in enumerate(revision.rules):
-            explain(rule.section)
+            explain(rule)
             value = ev.value(rule.condition)
             if value is None:
                 outcome, section, missing = policy.unknown, rule.section, ev.missing(rule.condition)
+                cited = rule.cited
                 requested = dict.fromkeys(sorted(missing))
                 requested.update(_still_open(ev, revision.rules[position + 1 :]))
                 break
             if value:
-                outcome, section = rule.outcome, rule.section
+                outcome, section, cited = rule.outcome, rule.section, rule.cited
                 break
 
     return {
@@ -396,6 +418,7 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
         "effective_date": effective,
         "outcome": outcome,
         "section": section,
+        "sections": list(cited if revision is not None else (section,)),
         "missing": sorted(missing),
         "requested_information": [
             {"fact": name, "description": policy.fact(name).description, "sections": list(policy.fact(name).sections)}

@@ -244,11 +244,22 @@ def coverage(policy: model.Policy, results: list[Result]) -> Coverage:
         for label, value in values.items():
             provisions[label].counts[_side(value)] += 1
         for rule, item in zip(policy.rules, rules, strict=True):
-            if rule.section in values:
-                value = values[rule.section]
-                negated = isinstance(rule.condition, model.Not)
-                item.counts[_side(None if value is None else value != negated)] += 1
+            if all(label in values for label in rule.cited):
+                item.counts[_side(_rule_value(rule.condition, values))] += 1
     return Coverage([*rules, *provisions.values()])
+
+
+def _rule_value(condition: model.Expr, values: dict[str, bool | None]) -> bool | None:
+    """A rule's condition, from the values of the provisions it names (Kleene logic)."""
+    if isinstance(condition, model.ProvisionRef):
+        return values[condition.label]
+    if isinstance(condition, model.Not):
+        inner = _rule_value(condition.operand, values)
+        return None if inner is None else not inner
+    assert isinstance(condition, model.Combine)
+    found = [_rule_value(o, values) for o in condition.operands]
+    true, unknown = found.count(True), found.count(None)
+    return True if true >= condition.count else False if true + unknown < condition.count else None
 
 
 def _side(value: bool | None) -> str:

@@ -61,3 +61,67 @@ def test_every_request_lists_the_same_as_the_interpreter() -> None:
                 decided = MODULE.evaluate(request).to_dict()
                 assert interpret.evaluate(POLICY, request) == decided
                 assert MODULE.evaluate(request, explain=False).outcome == decided["outcome"]
+
+
+COMBINED = """\
+policy "T-COMBINED" {
+    title: "A rule that combines provisions"
+    effective: 2025-01-01
+}
+
+fact age: integer 0..120
+    "Age in years."
+fact referred: boolean
+    "A specialist referred the member."
+fact excluded: boolean
+    "An exclusion applies."
+
+section B "Coverage" {
+    criterion B.1 "The member is 18 or older."
+        when age >= 18
+    criterion B.7 "A specialist referred the member."
+        when referred
+    rule B.9 "Exclusions."
+        when excluded
+}
+
+outcome covered "Covered."
+outcome not_covered "Not covered."
+outcome unsure "More information needed."
+
+decide {
+    covered when B.1 and B.7 and not B.9
+    otherwise not_covered by B.1
+    unknown unsure
+}
+"""
+
+
+def test_a_rule_that_combines_provisions_cites_them_all() -> None:
+    policy, diagnostics = compile_source(COMBINED, "combined.policy")
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    for age in (None, 17, 18):
+        for referred in (None, False, True):
+            for excluded in (None, False, True):
+                request = {"age": age, "referred": referred, "excluded": excluded}
+                ours, oracle = module.evaluate(request), interpret.evaluate(policy, request)
+                as_dict = ours.to_dict()
+                for key in ("outcome", "section", "sections", "missing", "criteria", "requested_information"):
+                    assert as_dict[key] == oracle[key], (request, key)
+                holds = age == 18 and referred is True and excluded is False
+                assert (ours.outcome == "covered") == holds
+                if holds:
+                    assert ours.sections == ("B.1", "B.7", "B.9") and ours.section == "B.1"
+                    assert [c["section"] for c in as_dict["criteria"]] == ["B.1", "B.7", "B.9"]
+                    assert "decided by B.1, B.7, B.9" in module.explain(ours)
+                elif ours.outcome == "not_covered":
+                    assert ours.sections == ("B.1",)  # the fallback's own basis
+    unknown = module.evaluate({"age": 40, "referred": True})
+    assert (unknown.outcome, unknown.missing) == ("unsure", ("excluded",))
+
+
+def test_a_rule_combines_provisions_only() -> None:
+    source = COMBINED.replace("covered when B.1 and B.7 and not B.9", "covered when B.1 and age > 20")
+    _, diagnostics = compile_source(source, "combined.policy")
+    assert [d.code for d in diagnostics] == ["E404"]

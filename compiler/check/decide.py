@@ -102,8 +102,8 @@ class DecideCheck(Pass):
         for rule in decide.rules:
             ok = self.check_outcome_name(rule.outcome) and ok
             condition = self.conditions.check_condition(rule.condition)
-            section = self.cited_section(rule.condition)
-            if condition is None or section is None:
+            cited = self.cited_sections(rule.condition)
+            if condition is None or not cited:
                 ok = False
                 continue
             if decided_at is not None:
@@ -127,7 +127,8 @@ class DecideCheck(Pass):
             if condition == model.Const(True) and decided_at is None:
                 decided_at = rule.span.line
             seen_conditions.setdefault(condition, rule.span.line)
-            rules.append(model.Rule(rule.outcome.name, condition, section, rule.span.line, span=rule.span))
+            several = cited if len(cited) > 1 else ()
+            rules.append(model.Rule(rule.outcome.name, condition, cited[0], rule.span.line, several, span=rule.span))
         if decide.otherwise is None:
             self.error(
                 "E405",
@@ -164,24 +165,37 @@ class DecideCheck(Pass):
                 ok = False  # an unreal date, reported by the parser
         if not ok or decide.otherwise is None:
             return None
-        cited = decide.otherwise.basis.label if decide.otherwise.basis else model.OTHERWISE
-        revision = model.Revision(start, end, tuple(rules), decide.otherwise.outcome.name, cited, decide.span.line)
+        fallback = decide.otherwise.basis.label if decide.otherwise.basis else model.OTHERWISE
+        revision = model.Revision(start, end, tuple(rules), decide.otherwise.outcome.name, fallback, decide.span.line)
         return revision, decide.unknown.name
 
-    def cited_section(self, expr: nodes.Expr) -> str | None:
-        """The provision a rule's decision cites: `when D.III`, `when not D.IV`, `when not applicable`."""
-        inner = expr.operand if isinstance(expr, nodes.Negation) else expr
-        if isinstance(inner, nodes.SectionRef):
-            return inner.label
-        if isinstance(inner, nodes.Name) and inner.name == "applicable" and self.has_applicability:
-            return APPLICABILITY
+    def cited_sections(self, expr: nodes.Expr) -> tuple[str, ...]:
+        """The provisions a rule's decision cites: `when D.III`, `when not D.IV`, `when not applicable`,
+        or several combined (`when B.6 and B.7`), each once, in order."""
+        found: list[str] = []
+
+        def walk(e: nodes.Expr) -> bool:
+            if isinstance(e, nodes.SectionRef):
+                found.append(e.label)
+                return True
+            if isinstance(e, nodes.Name) and e.name == "applicable" and self.has_applicability:
+                found.append(APPLICABILITY)
+                return True
+            if isinstance(e, nodes.Negation):
+                return walk(e.operand)
+            if isinstance(e, nodes.Conjunction | nodes.Disjunction | nodes.Quantified):
+                return all([walk(o) for o in e.operands])
+            return False
+
+        if walk(expr):
+            return tuple(dict.fromkeys(found))
         self.error(
             "E404",
-            "a rule's condition must name the one provision it applies, so the decision can cite it",
+            "a rule's condition must name the provisions it applies, so the decision can cite them",
             expr.span,
-            hint="put the condition in a provision of section D and write `when D.X`",
+            hint="put the condition in a provision and write `when D.X` (or combine provisions: `when B.1 and B.7`)",
         )
-        return None
+        return ()
 
     def check_outcome_name(self, name: nodes.Name) -> bool:
         self.report.used_outcomes.add(name.name)

@@ -7,7 +7,7 @@ import decimal
 from dataclasses import dataclass, field
 
 from compiler.diagnostics import Span
-from compiler.model.expr import Expr, Not
+from compiler.model.expr import Combine, Expr, Not, ProvisionRef
 from compiler.model.types import CodeSet, Computed, Fact
 from compiler.model.walk import provisions_referenced
 
@@ -99,17 +99,33 @@ APPLICABILITY = "applicability"  # the label of the provision made from `applies
 
 @dataclass(frozen=True, slots=True)
 class Rule:
+    """A rule of the order of decision: an outcome when a condition on provisions holds.
+
+    Its condition names one provision (`D.III`, `not D.IV`) or combines several (`B.6 and B.7`);
+    the decision cites them all, `section` first."""
+
     outcome: str
     condition: Expr
-    section: str  # the provision the decision cites
+    section: str  # the provision the decision cites first
     line: int
+    sections: tuple[str, ...] = ()  # every provision the condition names, in order, when it names several
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
     @property
+    def cited(self) -> tuple[str, ...]:
+        """The provisions a decision by this rule cites."""
+        return self.sections or (self.section,)
+
+    @property
+    def single(self) -> bool:
+        """Whether the condition is one provision, or its negation."""
+        inner = self.condition.operand if isinstance(self.condition, Not) else self.condition
+        return isinstance(inner, ProvisionRef)
+
+    @property
     def condition_text(self) -> str:
-        """The condition as written: `D.III`, `not D.IV`, `not applicable`."""
-        name = "applicable" if self.section == APPLICABILITY else self.section
-        return ("not " if isinstance(self.condition, Not) else "") + name
+        """The condition as written: `D.III`, `not D.IV`, `not applicable`, `B.6 and B.7`."""
+        return _provisions_text(self.condition)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +182,22 @@ class Revision:
         return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
 
 
+def _provisions_text(expr: Expr) -> str:
+    if isinstance(expr, ProvisionRef):
+        return "applicable" if expr.label == APPLICABILITY else expr.label
+    if isinstance(expr, Not):
+        inner = _provisions_text(expr.operand)
+        return f"not {inner}" if isinstance(expr.operand, ProvisionRef) else f"not ({inner})"
+    if isinstance(expr, Combine) and expr.kind in ("all", "any"):
+        joined = f" {'and' if expr.kind == 'all' else 'or'} "
+        return joined.join(
+            f"({_provisions_text(o)})" if isinstance(o, Combine) else _provisions_text(o) for o in expr.operands
+        )
+    if isinstance(expr, Combine):
+        return f"at least {expr.count} of (" + ", ".join(_provisions_text(o) for o in expr.operands) + ")"
+    raise TypeError(f"a rule's condition names provisions, not {type(expr).__name__}")
+
+
 OTHERWISE = "otherwise"  # the section a fallback cites when the policy names no provision for it
 REVISION = "revision"  # the section a decision cites when the date that picks the revision is unknown
 
@@ -220,6 +252,11 @@ class Policy:
             return (provision, *(p for child in provision.children for p in walk(child)))
 
         return walk(self.provision(label))
+
+    def rule_explained(self, rule: Rule) -> tuple[Provision, ...]:
+        """What a decision by a rule lists: what each provision it cites lists, each provision once."""
+        listed = {p.label: p for label in rule.cited for p in self.explained(label)}
+        return tuple(listed.values())
 
     def explained(self, label: str) -> tuple[Provision, ...]:
         """What a decision by `label` lists: its subtree, then the subtree of each provision a condition

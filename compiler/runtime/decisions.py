@@ -104,6 +104,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -152,6 +158,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -167,6 +174,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -200,6 +209,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -213,6 +223,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -325,7 +336,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

@@ -77,7 +77,14 @@ def decision_schema(policy: model.Policy) -> dict[str, Any]:
                     "description": "; ".join(f"{o.name}: {o.description}" for o in spec.outcomes),
                     "enum": [o.name for o in spec.outcomes],
                 },
-                "section": {"description": "The provision that decided.", "enum": labels},
+                "section": {"description": "The provision that decided (a rule's first).", "enum": labels},
+                "sections": {
+                    "description": "Every provision the decision cites: its section, or each one its rule combines.",
+                    "type": "array",
+                    "items": {"enum": labels},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
                 "missing": {
                     "description": "The unknown facts that block the decision, sorted.",
                     "type": "array",

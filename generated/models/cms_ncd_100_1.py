@@ -218,6 +218,7 @@ class Decision(_Strict):
     effective_date: Literal['2013-09-24']
     outcome: Outcome
     section: Section
+    sections: list[Section] = Field(min_length=1, description="Every provision the decision cites.")
     missing: list[FactName]
     requested_information: list[RequestedFact]
     advisories: list[Advisory]

@@ -113,6 +113,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -161,6 +167,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -176,6 +183,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -620,6 +629,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             ('D.IV',),
             '2024-01-16',
             _PENDING_from_2024_01_16[0],
+            (),
         )
     if d_i:
         return Decision(
@@ -668,6 +678,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             ('D.IV',),
             '2024-01-16',
             _PENDING_from_2024_01_16[1],
+            (),
         )
     if d_ii:
         return Decision(
@@ -698,6 +709,7 @@ def _decide_from_2024_01_16(f: Facts) -> Decision:
             ('D.IV',),
             '2024-01-16',
             _PENDING_from_2024_01_16[2],
+            (),
         )
     if d_iii:
         return Decision(
@@ -762,6 +774,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 ('D.IV',),
                 '2024-01-16',
                 _PENDING_from_2024_01_16[0],
+                (),
             )
         if d_i:
             return Decision(
@@ -821,6 +834,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 ('D.IV',),
                 '2024-01-16',
                 _PENDING_from_2024_01_16[1],
+                (),
             )
         if d_ii:
             return Decision(
@@ -869,6 +883,7 @@ def _decide_lean_from_2024_01_16(f: Facts) -> Decision:
                 ('D.IV',),
                 '2024-01-16',
                 _PENDING_from_2024_01_16[2],
+                (),
             )
         if d_iii:
             return Decision(
@@ -923,6 +938,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             ('P.IV',),
             None,
             _PENDING_before_2024_01_16[0],
+            (),
         )
     if p_i:
         return Decision(
@@ -967,6 +983,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             ('P.IV',),
             None,
             _PENDING_before_2024_01_16[1],
+            (),
         )
     if p_ii:
         return Decision(
@@ -997,6 +1014,7 @@ def _decide_before_2024_01_16(f: Facts) -> Decision:
             ('P.IV',),
             None,
             _PENDING_before_2024_01_16[2],
+            (),
         )
     if p_iii:
         return Decision(
@@ -1052,6 +1070,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 ('P.IV',),
                 None,
                 _PENDING_before_2024_01_16[0],
+                (),
             )
         if p_i:
             return Decision(
@@ -1086,6 +1105,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 ('P.IV',),
                 None,
                 _PENDING_before_2024_01_16[1],
+                (),
             )
         if p_ii:
             return Decision(
@@ -1125,6 +1145,7 @@ def _decide_lean_before_2024_01_16(f: Facts) -> Decision:
                 ('P.IV',),
                 None,
                 _PENDING_before_2024_01_16[2],
+                (),
             )
         if p_iii:
             return Decision(
@@ -1199,6 +1220,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1212,6 +1234,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -1304,7 +1327,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

@@ -176,6 +176,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -224,6 +230,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -239,6 +246,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -790,6 +799,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[0],
+            (),
         )
     if d_i:
         return Decision(
@@ -834,6 +844,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[1],
+            (),
         )
     if d_ii:
         return Decision(
@@ -883,6 +894,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[2],
+            (),
         )
     if not b_i:
         return Decision(
@@ -917,6 +929,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[3],
+            (),
         )
     if b_ii:
         return Decision(
@@ -951,6 +964,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[4],
+            (),
         )
     if c_i:
         return Decision(
@@ -1006,6 +1020,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[0],
+                (),
             )
         if d_i:
             return Decision(
@@ -1047,6 +1062,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[1],
+                (),
             )
         if d_ii:
             return Decision(
@@ -1090,6 +1106,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[2],
+                (),
             )
         if not b_i:
             return Decision(
@@ -1120,6 +1137,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[3],
+                (),
             )
         if b_ii:
             return Decision(
@@ -1159,6 +1177,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[4],
+                (),
             )
         if c_i:
             return Decision(
@@ -1216,6 +1235,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1229,6 +1249,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -1325,7 +1346,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

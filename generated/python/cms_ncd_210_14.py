@@ -211,6 +211,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -259,6 +265,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -274,6 +281,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -1098,14 +1107,16 @@ def _missing_B_II(f: Facts) -> set[str]:
                 if f.service_date is None:
                     missing.add('service_date')
                 if f.prior_services is not None and f.service_date is not None:
-                    missing.update(('prior_services',))
+                    if f._prior_services_1 is None:
+                        missing.update(('prior_services',))
             if f._prior_services_2 is None:
                 if f.prior_services is None:
                     missing.add('prior_services')
                 if f.service_date is None:
                     missing.add('service_date')
                 if f.prior_services is not None and f.service_date is not None:
-                    missing.update(('prior_services',))
+                    if f._prior_services_2 is None:
+                        missing.update(('prior_services',))
     return missing
 
 
@@ -1259,14 +1270,16 @@ def _missing_C_II(f: Facts) -> set[str]:
                 if f.service_date is None:
                     missing.add('service_date')
                 if f.prior_services is not None and f.service_date is not None:
-                    missing.update(('prior_services',))
+                    if f._prior_services_1 is None:
+                        missing.update(('prior_services',))
             if f._prior_services_2 is None:
                 if f.prior_services is None:
                     missing.add('prior_services')
                 if f.service_date is None:
                     missing.add('service_date')
                 if f.prior_services is not None and f.service_date is not None:
-                    missing.update(('prior_services',))
+                    if f._prior_services_2 is None:
+                        missing.update(('prior_services',))
     return missing
 
 
@@ -1391,6 +1404,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             (),
             '2022-02-10',
             _PENDING_from_2022_02_10[0],
+            (),
         )
     if not b_i:
         return Decision(
@@ -1438,6 +1452,7 @@ def _decide_from_2022_02_10(f: Facts) -> Decision:
             (),
             '2022-02-10',
             _PENDING_from_2022_02_10[1],
+            (),
         )
     if b_ii:
         return Decision(
@@ -1570,6 +1585,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 (),
                 '2022-02-10',
                 _PENDING_from_2022_02_10[0],
+                (),
             )
         if not b_i:
             return Decision(
@@ -1610,6 +1626,7 @@ def _decide_lean_from_2022_02_10(f: Facts) -> Decision:
                 (),
                 '2022-02-10',
                 _PENDING_from_2022_02_10[1],
+                (),
             )
         if b_ii:
             return Decision(
@@ -1639,6 +1656,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             (),
             None,
             _PENDING_before_2022_02_10[0],
+            (),
         )
     if not a_i:
         return Decision(
@@ -1748,6 +1766,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             (),
             None,
             _PENDING_before_2022_02_10[1],
+            (),
         )
     if not c_i:
         return Decision(
@@ -1795,6 +1814,7 @@ def _decide_before_2022_02_10(f: Facts) -> Decision:
             (),
             None,
             _PENDING_before_2022_02_10[2],
+            (),
         )
     if c_ii:
         return Decision(
@@ -1846,6 +1866,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 (),
                 None,
                 _PENDING_before_2022_02_10[0],
+                (),
             )
         if not a_i:
             return Decision(
@@ -1953,6 +1974,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 (),
                 None,
                 _PENDING_before_2022_02_10[1],
+                (),
             )
         if not c_i:
             return Decision(
@@ -1991,6 +2013,7 @@ def _decide_lean_before_2022_02_10(f: Facts) -> Decision:
                 (),
                 None,
                 _PENDING_before_2022_02_10[2],
+                (),
             )
         if c_ii:
             return Decision(POLICY_ID, None, 'covered', 'C.II', (), (), (), (), (), f)
@@ -2064,6 +2087,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -2077,6 +2101,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -2179,7 +2204,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

@@ -610,6 +610,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -658,6 +664,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -673,6 +680,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -2082,7 +2091,8 @@ def _missing_N_B_1_C(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_1 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2177,7 +2187,8 @@ def _missing_N_B_2_C(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_2 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2323,7 +2334,8 @@ def _missing_N_B_3_D(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_3 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2406,7 +2418,8 @@ def _missing_R_E_2(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_4 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2431,7 +2444,8 @@ def _missing_R_E_3(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_5 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2465,7 +2479,8 @@ def _missing_R_K(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_6 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2493,7 +2508,8 @@ def _missing_R_G_1(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_5 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2521,7 +2537,8 @@ def _missing_R_G_2(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_7 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2549,7 +2566,8 @@ def _missing_R_G_3(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_8 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2660,7 +2678,8 @@ def _missing_R_I_1(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_4 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2691,7 +2710,8 @@ def _missing_R_I_2(f: Facts) -> set[str]:
         if f.service_date is None:
             missing.add('service_date')
         if f.prior_services is not None and f.service_date is not None:
-            missing.update(('prior_services',))
+            if f._prior_services_7 is None:
+                missing.update(('prior_services',))
     return missing
 
 
@@ -2761,6 +2781,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[0],
+            (),
         )
     if not a_1:
         return Decision(
@@ -2795,6 +2816,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[1],
+            (),
         )
     if c_1:
         return Decision(
@@ -2833,6 +2855,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[2],
+            (),
         )
     if not n_b_1_a:
         return Decision(
@@ -2875,6 +2898,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[3],
+            (),
         )
     if not n_b_1_b:
         return Decision(
@@ -2916,6 +2940,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[4],
+            (),
         )
     if not n_b_2_a:
         return Decision(
@@ -2957,6 +2982,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[5],
+            (),
         )
     if not n_b_2_b:
         return Decision(
@@ -3008,6 +3034,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[6],
+            (),
         )
     if not n_b_3_a:
         return Decision(
@@ -3049,6 +3076,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[7],
+            (),
         )
     if not n_b_3_b:
         return Decision(
@@ -3109,6 +3137,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[8],
+            (),
         )
     if not n_b_3_c:
         return Decision(
@@ -3146,6 +3175,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[9],
+            (),
         )
     if not r_d_1:
         return Decision(
@@ -3192,6 +3222,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[10],
+            (),
         )
     if not r_d_2:
         return Decision(
@@ -3229,6 +3260,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[11],
+            (),
         )
     if not r_f_1:
         return Decision(
@@ -3295,6 +3327,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[12],
+            (),
         )
     if not r_h_1:
         return Decision(
@@ -3348,6 +3381,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[13],
+            (),
         )
     if not r_h_2:
         return Decision(
@@ -3386,6 +3420,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[14],
+            (),
         )
     if not n_b_1_c:
         return Decision(
@@ -3420,6 +3455,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[15],
+            (),
         )
     if not n_b_2_c:
         return Decision(
@@ -3457,6 +3493,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[16],
+            (),
         )
     if not n_b_3_d:
         return Decision(
@@ -3494,6 +3531,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[17],
+            (),
         )
     if not r_e_2:
         return Decision(
@@ -3532,6 +3570,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[18],
+            (),
         )
     if not r_e_3:
         return Decision(
@@ -3578,6 +3617,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[19],
+            (),
         )
     if not r_g_1:
         return Decision(
@@ -3622,6 +3662,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[20],
+            (),
         )
     if not r_g_2:
         return Decision(
@@ -3666,6 +3707,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[21],
+            (),
         )
     if not r_g_3:
         return Decision(
@@ -3709,6 +3751,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[22],
+            (),
         )
     if not r_i_1:
         return Decision(
@@ -3756,6 +3799,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[23],
+            (),
         )
     if not r_i_2:
         return Decision(
@@ -3823,6 +3867,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[0],
+                (),
             )
         if not a_1:
             return Decision(
@@ -3871,6 +3916,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[1],
+                (),
             )
         if c_1:
             return Decision(
@@ -3920,6 +3966,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[2],
+                (),
             )
         if not n_b_1_a:
             return Decision(
@@ -3973,6 +4020,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[3],
+                (),
             )
         if not n_b_1_b:
             return Decision(
@@ -4025,6 +4073,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[4],
+                (),
             )
         if not n_b_2_a:
             return Decision(
@@ -4077,6 +4126,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[5],
+                (),
             )
         if not n_b_2_b:
             return Decision(
@@ -4143,6 +4193,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[6],
+                (),
             )
         if not n_b_3_a:
             return Decision(
@@ -4195,6 +4246,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[7],
+                (),
             )
         if not n_b_3_b:
             return Decision(
@@ -4266,6 +4318,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[8],
+                (),
             )
         if not n_b_3_c:
             return Decision(
@@ -4314,6 +4367,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[9],
+                (),
             )
         if not r_d_1:
             return Decision(
@@ -4366,6 +4420,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[10],
+                (),
             )
         if not r_d_2:
             return Decision(
@@ -4396,6 +4451,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[11],
+                (),
             )
         if not r_f_1:
             return Decision(
@@ -4455,6 +4511,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[12],
+                (),
             )
         if not r_h_1:
             return Decision(
@@ -4509,6 +4566,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[13],
+                (),
             )
         if not r_h_2:
             return Decision(
@@ -4558,6 +4616,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[14],
+                (),
             )
         if not n_b_1_c:
             return Decision(
@@ -4603,6 +4662,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[15],
+                (),
             )
         if not n_b_2_c:
             return Decision(
@@ -4651,6 +4711,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[16],
+                (),
             )
         if not n_b_3_d:
             return Decision(
@@ -4699,6 +4760,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[17],
+                (),
             )
         if not r_e_2:
             return Decision(
@@ -4761,6 +4823,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[18],
+                (),
             )
         if not r_e_3:
             return Decision(
@@ -4827,6 +4890,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[19],
+                (),
             )
         if not r_g_1:
             return Decision(
@@ -4893,6 +4957,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[20],
+                (),
             )
         if not r_g_2:
             return Decision(
@@ -4959,6 +5024,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[21],
+                (),
             )
         if not r_g_3:
             return Decision(
@@ -5022,6 +5088,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[22],
+                (),
             )
         if not r_i_1:
             return Decision(
@@ -5089,6 +5156,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[23],
+                (),
             )
         if not r_i_2:
             return Decision(
@@ -5171,6 +5239,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -5184,6 +5253,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -5286,7 +5356,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

@@ -170,6 +170,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -218,6 +224,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -233,6 +240,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -1014,6 +1023,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[0],
+            (),
         )
     if not a_i:
         return Decision(
@@ -1044,6 +1054,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[1],
+            (),
         )
     if not a_ii:
         return Decision(
@@ -1112,6 +1123,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[2],
+            (),
         )
     if not b_i:
         return Decision(
@@ -1146,6 +1158,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[3],
+            (),
         )
     if b_ii:
         return Decision(
@@ -1210,6 +1223,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[4],
+            (),
         )
     if b_iii:
         return Decision(
@@ -1270,6 +1284,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[0],
+                (),
             )
         if not a_i:
             return Decision(
@@ -1314,6 +1329,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[1],
+                (),
             )
         if not a_ii:
             return Decision(
@@ -1386,6 +1402,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[2],
+                (),
             )
         if not b_i:
             return Decision(
@@ -1425,6 +1442,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[3],
+                (),
             )
         if b_ii:
             return Decision(
@@ -1501,6 +1519,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[4],
+                (),
             )
         if b_iii:
             return Decision(
@@ -1573,6 +1592,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1586,6 +1606,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -1680,7 +1701,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

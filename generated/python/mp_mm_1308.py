@@ -160,6 +160,12 @@ class Decision(NamedTuple):
     clarifications: tuple[str, ...]
     facts: Facts
     pending: tuple[_Rules, ...] = ()  # the rules after the one that stopped: what else to ask for (made on demand)
+    cited: tuple[str, ...] = ()  # every provision a rule that combines several cites (else `section` alone)
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The provisions the decision cites: its section, or each one its rule combines."""
+        return self.cited or (self.section,)
 
     @property
     def requested(self) -> tuple[str, ...]:
@@ -208,6 +214,7 @@ class Decision(NamedTuple):
             "effective_date": self.effective_date,
             "outcome": self.outcome,
             "section": self.section,
+            "sections": list(self.sections),
             "missing": list(self.missing),
             "requested_information": [
                 {"fact": name, "description": FACTS[name], "sections": list(_READ_BY[name])}
@@ -223,6 +230,8 @@ class Decision(NamedTuple):
         key: tuple[Any, ...] = self[:6]  # policy, effective date, outcome, section, missing, advisories
         if self.pending:  # what else to ask for depends on the facts
             key = (*key, self.requested)
+        if self.cited:
+            key = (*key, self.cited)
         summary = _SUMMARY_JSON.get(key)
         if summary is None:
             summary = _ENCODE(self._summary())[:-1] + ', "criteria": ['
@@ -1075,6 +1084,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[0],
+            (),
         )
     if not applicability:
         return Decision(
@@ -1105,6 +1115,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             (),
             EFFECTIVE_DATE,
             _PENDING[1],
+            (),
         )
     if d_iii:
         return Decision(
@@ -1175,6 +1186,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             ('D.V',),
             EFFECTIVE_DATE,
             _PENDING[2],
+            (),
         )
     if d_iv:
         return Decision(
@@ -1205,6 +1217,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             ('D.V',),
             EFFECTIVE_DATE,
             _PENDING[3],
+            (),
         )
     if d_ii:
         return Decision(
@@ -1277,6 +1290,7 @@ def decide(f: Facts, explain: bool = True) -> Decision:
             ('D.V',),
             EFFECTIVE_DATE,
             _PENDING[4],
+            (),
         )
     if d_i:
         return Decision(
@@ -1360,6 +1374,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[0],
+                (),
             )
         if not applicability:
             return Decision(
@@ -1404,6 +1419,7 @@ def _decide_lean(f: Facts) -> Decision:
                 (),
                 EFFECTIVE_DATE,
                 _PENDING[1],
+                (),
             )
         if d_iii:
             return Decision(
@@ -1486,6 +1502,7 @@ def _decide_lean(f: Facts) -> Decision:
                 ('D.V',),
                 EFFECTIVE_DATE,
                 _PENDING[2],
+                (),
             )
         if d_iv:
             return Decision(
@@ -1530,6 +1547,7 @@ def _decide_lean(f: Facts) -> Decision:
                 ('D.V',),
                 EFFECTIVE_DATE,
                 _PENDING[3],
+                (),
             )
         if d_ii:
             return Decision(
@@ -1614,6 +1632,7 @@ def _decide_lean(f: Facts) -> Decision:
                 ('D.V',),
                 EFFECTIVE_DATE,
                 _PENDING[4],
+                (),
             )
         if d_i:
             return Decision(
@@ -1701,6 +1720,7 @@ def _decision(
     clarifications: tuple[str, ...],
     effective_date: EffectiveDate = EFFECTIVE_DATE,
     pending: tuple[_Rules, ...] = (),
+    cited: tuple[str, ...] = (),
 ) -> Decision:
     return Decision(
         POLICY_ID,
@@ -1714,6 +1734,7 @@ def _decision(
         clarifications,
         f,
         pending,
+        cited,
     )
 
 
@@ -1806,7 +1827,7 @@ def explain(decision: Decision) -> str:
     """The decision as text: outcome, deciding section, criteria with wording and facts."""
     lines = [
         f"{POLICY_ID} {TITLE} (effective {EFFECTIVE_DATE})",
-        f"Outcome: {decision.outcome} (decided by {decision.section})",
+        f"Outcome: {decision.outcome} (decided by {', '.join(decision.sections)})",
         f"  {OUTCOMES[decision.outcome]}",
     ]
     if decision.requested:

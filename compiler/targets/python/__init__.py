@@ -23,7 +23,7 @@ import compiler
 from compiler import contract, model, runtime
 from compiler.targets import shared
 from compiler.targets.python import pyir, records
-from compiler.targets.python.decide import Decide
+from compiler.targets.python.decide import Decide, rule_function_name
 from compiler.targets.python.lower import Lowering, function_name, missing_function_name
 from compiler.targets.python.printer import block, expression
 from compiler.targets.python.requests import fact_code
@@ -71,6 +71,7 @@ def render(policy: model.Policy) -> str:
     lowering = Lowering(policy, values, slots)
     facts = [fact_code(field) for field in contract.request(policy)]
     provisions = [_provision(lowering, p) for p in policy.provisions if p.condition is not None]
+    provisions += [_combination(lowering, rule) for rule in policy.rules if not rule.single]
     computed = [_computed(values, c) for c in policy.computed]
     terms = [
         (o.name, t, _computed(values, dataclasses.replace(t, name=term_attribute(o.name, t.name))))
@@ -86,7 +87,7 @@ def render(policy: model.Policy) -> str:
     for revision in policy.revisions:
         listed: list[str] = []
         for rule in revision.rules:
-            listed += [p.label for p in policy.explained(rule.section)]
+            listed += [p.label for p in policy.rule_explained(rule)]
             evaluated.append(tuple(listed))
         revisions.append(decide.revision(revision, len(evaluated) - len(revision.rules)))
     quotients = any(v.annotation == "Decimal | Fraction" for v in [*computed, *(value for _, _, value in terms)])
@@ -155,6 +156,17 @@ def _provision(lowering: Lowering, p: model.Provision) -> _Provision:
     return _Provision(
         p.label, p.kind, p.line, function_name(p.label), missing_function_name(p.label),
         expression(value, 4, len("return ")), missing,
+    )  # fmt: skip
+
+
+def _combination(lowering: Lowering, rule: model.Rule) -> _Provision:
+    """A rule that combines provisions (`covered when B.6 and B.7`): its value and missing facts, as a provision's."""
+    name = rule_function_name(rule)
+    value = lowering.condition(rule.condition, frozenset(), "call")
+    missing = block(lowering.missing(rule.condition), 4)
+    return _Provision(
+        f"{rule.outcome} when {rule.condition_text}", "rule of decide", rule.line, name,
+        name.replace("_", "_missing_", 1), expression(value, 4, len("return ")), missing,
     )  # fmt: skip
 
 

@@ -48,11 +48,23 @@ class _Rule:
 
     @property
     def local(self) -> pyir.Name:
-        return pyir.Name(local_name(self.rule.section))
+        """Where its condition's value is: its provision's local, or its own for a combination."""
+        return pyir.Name(local_name(self.rule.section) if self.rule.single else f"rule_{self.position + 1}")
 
     @property
     def holds(self) -> Expr:
-        return pyir.Not(self.local) if isinstance(self.rule.condition, model.Not) else self.local
+        negated = self.rule.single and isinstance(self.rule.condition, model.Not)
+        return pyir.Not(self.local) if negated else self.local
+
+    @property
+    def cited(self) -> tuple[str, ...]:
+        """The provisions a decision by it cites, when it combines several (else its section says it)."""
+        return () if self.rule.single else self.rule.cited
+
+    @property
+    def function(self) -> str:
+        """Its value's function for `requested`: its provision's, or its own for a combination."""
+        return function_name(self.rule.section) if self.rule.single else rule_function_name(self.rule)
 
 
 @dataclass
@@ -79,9 +91,9 @@ class Decide:
         table = pyir.Name("_RULES" if single else f"_RULES_{suffix}")
         pending = pyir.Name("_PENDING" if single else f"_PENDING_{suffix}")
         for i, rule in enumerate(revision.rules):
-            explains = tuple(p.label for p in self.policy.explained(rule.section))
+            explains = tuple(p.label for p in self.policy.rule_explained(rule))
             evaluated += explains
-            reads = self.lowering.reads(model.ProvisionRef(rule.section))
+            reads = self.lowering.reads(rule.condition)
             said = f"{doc_line(self.policy.source_name)} line {rule.line}: {rule.outcome} when {rule.condition_text}"
             comment = pyir.Comment(said, blank_before=True)
             clarifications = self.clarifications(evaluated)
@@ -117,6 +129,10 @@ class Decide:
         for label in r.explains:  # the explanation lists them all, so compute them all
             self.lowering.compute(label, kleene)
             self.lowering.compute(label, known)
+        if not r.rule.single:  # a combination of provisions: its value from their locals
+            for block in (kleene, known):
+                value = self.lowering.condition(r.rule.condition, block.known, "local", block)
+                block.statements.append(pyir.Assign(r.local.id, value))
         function.computed |= kleene.computed
         statements: list[Stmt] = [r.comment]
         if r.reads and len(kleene.statements) > 1:
@@ -128,7 +144,7 @@ class Decide:
             statements.append(pyir.Do(pyir.Call(pyir.Attr(_RESULTS, "append"), values)))
         else:
             statements.append(pyir.AugAssign("results", "+=", pyir.Tuple(values)))
-        decided = self.decision(r.rule.outcome, r.rule.section, r, explained=True)
+        decided = self.decision(r.rule.outcome, r.rule.section, r, True, r.cited)
         return [
             *statements,
             pyir.If(pyir.is_none(r.local), self.undecided(r, explained=True)),
@@ -137,12 +153,16 @@ class Decide:
 
     def lean(self, r: _Rule, function: _Function) -> list[Stmt]:
         """A rule in the lean twin: its whole condition in place while its facts are known."""
-        decided = pyir.Return(self.decision(r.rule.outcome, r.rule.section, r, explained=False))
+        decided = pyir.Return(self.decision(r.rule.outcome, r.rule.section, r, False, r.cited))
         whole = self.lowering.condition(r.rule.condition, frozenset(r.reads), "inline")
         if not r.reads:
             return [r.comment, pyir.If(whole, (decided,))]
         kleene = Block(frozenset(), function.temps)  # no other rule's branch ran: compute afresh
-        self.lowering.compute(r.rule.section, kleene)
+        if r.rule.single:
+            self.lowering.compute(r.rule.section, kleene)
+        else:
+            value = self.lowering.condition(r.rule.condition, frozenset(), "local", kleene)
+            kleene.statements.append(pyir.Assign(r.local.id, value))
         unknown = (
             *kleene.statements,
             pyir.If(pyir.is_none(r.local), self.undecided(r, explained=False)),
@@ -150,12 +170,13 @@ class Decide:
         )
         return [r.comment, pyir.If(pyir.all_known(r.reads), (pyir.If(whole, (decided,)),), unknown)]
 
-    def decision(self, outcome: str, section: str, r: _Rule, explained: bool) -> Expr:
+    def decision(self, outcome: str, section: str, r: _Rule, explained: bool, cited: tuple[str, ...] = ()) -> Expr:
         """A decided Decision; with `explained`, the provisions `decide` evaluated up to `r`, and their values."""
         head = [pyir.Name("POLICY_ID"), r.effective, pyir.Lit(outcome), pyir.Lit(section), _NONE_YET]
         advisories = pyir.Lit(self.policy.outcome(outcome).advisories)
         listed = self._listed(r) if explained else [_NONE_YET, _NONE_YET]
-        return call("Decision", *head, advisories, *listed, pyir.Lit(r.clarifications), pyir.F)
+        tail: list[Expr] = [_NONE_YET, pyir.Lit(cited)] if cited else []  # nothing pending; all it cites
+        return call("Decision", *head, advisories, *listed, pyir.Lit(r.clarifications), pyir.F, *tail)
 
     def undecided(self, r: _Rule, explained: bool) -> tuple[Stmt, ...]:
         """The Decision when a rule's condition is unknown: the facts it misses, and all that is worth asking for."""
@@ -164,8 +185,12 @@ class Decide:
         pending = pyir.Subscript(r.pending, r.position)  # the rules after this one, for what else to ask for
         listed: Sequence[Expr] = [self._listed(r)[0], _RESULTS] if explained else [_NONE_YET, pyir.List(())]
         unknown, cited, clarifications = (pyir.Lit(v) for v in (self.policy.unknown, section, r.clarifications))
-        decision = call("_decision", pyir.F, unknown, cited, missing, *listed, clarifications, r.effective, pending)
-        return (pyir.Assign("missing", call(missing_function_name(section), pyir.F)), pyir.Return(decision))
+        sections = pyir.Lit(r.rule.cited) if not r.rule.single else pyir.Tuple(())
+        decision = call(
+            "_decision", pyir.F, unknown, cited, missing, *listed, clarifications, r.effective, pending, sections
+        )
+        missing_of = r.function.replace("_", "_missing_", 1)
+        return (pyir.Assign("missing", call(missing_of, pyir.F)), pyir.Return(decision))
 
     @staticmethod
     def _listed(r: _Rule) -> list[Expr]:
@@ -176,7 +201,16 @@ class Decide:
 
 
 def _rule_entry(rule: model.Rule) -> pyir.Tuple:
-    """`(_D_III, _missing_D_III, False)`: a rule's provision, what it misses, and whether it is negated."""
+    """`(_D_III, _missing_D_III, False)`: a rule's provision, what it misses, and whether it is negated
+    (a combination of provisions has functions of its own, never negated)."""
+    if not rule.single:
+        name = rule_function_name(rule)
+        return pyir.Tuple((pyir.Name(name), pyir.Name(name.replace("_", "_missing_", 1)), pyir.Lit(False)))
     negated = isinstance(rule.condition, model.Not)
     names = (pyir.Name(function_name(rule.section)), pyir.Name(missing_function_name(rule.section)))
     return pyir.Tuple((*names, pyir.Lit(negated)))
+
+
+def rule_function_name(rule: model.Rule) -> str:
+    """`_rule_42`: the function of a rule that combines provisions, by its line in the policy."""
+    return f"_rule_{rule.line}"

@@ -239,11 +239,13 @@ class Lowering:
         # Through its records: the unknown facts it reads; if none, a record's field is: ask for the lists.
         expanded = (self.slots[name].facts if name in self.slots else (name,) for name in names)
         real = tuple(dict.fromkeys(n for found in expanded for n in found))
-        lists = tuple(dict.fromkeys(n for slot in slots for n in slot.lists))
         each = [pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in real]
-        update = pyir.Do(pyir.Call(pyir.Attr(pyir.Name("missing"), "update"), (pyir.Lit(lists),)))
+        update = pyir.Attr(pyir.Name("missing"), "update")
+        lists: list[Stmt] = [  # the lists of the quantifiers and aggregates that are unknown
+            pyir.If(is_none(fact(slot.name)), (pyir.Do(pyir.Call(update, (pyir.Lit(slot.lists),))),)) for slot in slots
+        ]
         unknown = is_none(self.condition(expr, frozenset(), "call"))
-        return [pyir.If(unknown, (*each, pyir.If(pyir.all_known(real), (update,))))]
+        return [pyir.If(unknown, (*each, pyir.If(pyir.all_known(real), tuple(lists))))]
 
 
 def _fields_read(expr: model.Expr | model.Operand) -> list[model.FieldRef]:
