@@ -112,3 +112,25 @@ def test_the_models_and_the_page_state_the_negative_bounds() -> None:
         request.model_validate({"delta": -11})
     page = next(text for path, text in targets.emit("docs", POLICY).items() if path.suffix == ".md")
     assert "-100.0 to 200.5" in page and "-10 to 10" in page
+
+
+def test_a_revision_may_be_dated_to_its_month_and_nothing_else_may() -> None:
+    """Issue 15, item 7: "08-2022", as a policy states a version, is written 2022-08."""
+    head = 'policy "T-M" {\n    title: "m"\n    effective: 2024-01-01\n}\nfact x: boolean "x"\n'
+    tail = 'outcome yes "y"\noutcome no "n"\ndecide {\n    yes when A.1\n    otherwise no by A.1\n    unknown no\n}\n'
+    history = 'section A "a" {\n    rule A.1 "x" when x\n    revision issued 2022-08\n    revision revised 2023-02-14\n'
+    good = head + history + '    revision effective 2024-01\n}\n' + tail
+    policy, diagnostics = compile_source(good, "m.policy")
+    assert policy is not None, diagnostics
+    from compiler import model
+
+    history = [i for i in policy.sections[0].items if isinstance(i, model.HistoryEntry)]
+    assert [e.date for e in history] == ["2022-08", "2023-02-14", "2024-01"]
+    formatted = format_source(good, "m.policy")[0]
+    assert formatted is not None and "revision issued 2022-08\n" in formatted and "effective 2024-01\n" in formatted
+    backwards = good.replace("revision revised 2023-02-14", "revision revised 2022-07-31")
+    assert [d.code for d in compile_source(backwards, "m.policy")[1]] == ["E501"]
+    same_month = good.replace("revision revised 2023-02-14", "revision revised 2022-08-01")
+    assert compile_source(same_month, "m.policy")[0] is not None  # within the month given: not before it
+    for bad in (good.replace("effective: 2024-01-01", "effective: 2024-01"), good.replace("2022-08", "2022-13")):
+        assert "E003" in [d.code for d in compile_source(bad, "m.policy")[1]]

@@ -167,14 +167,16 @@ class HeaderCheck(Pass):
             if revision.date is None or revision.date.value is None:
                 continue
             if previous is not None and previous.date is not None and previous.date.value is not None:
-                if revision.date.value < previous.date.value:
+                if _when(revision.date, previous.date) < _when(previous.date, revision.date):
                     self.error(
                         "E501",
                         f"revision history goes back in time: {revision.date.text} after {previous.date.text}",
                         revision.date.span,
                     )
             previous = revision
-            if revision.kind == "effective" and header is not None and revision.date.value != header.effective:
+            if revision.kind == "effective" and header is not None and _when(revision.date, None) != _when(
+                nodes.DateLit(revision.date.span, header.effective, header.effective.isoformat()), revision.date
+            ):
                 self.error(
                     "E501",
                     f"revision history says effective {revision.date.text}, "
@@ -194,3 +196,10 @@ class HeaderCheck(Pass):
                     f"revision history says issued {revision.date.text}, the header says {meta['issued']}",
                     revision.date.span,
                 )
+
+
+def _when(date: nodes.DateLit, other: nodes.DateLit | None) -> tuple[int, ...]:
+    """A date to compare with another: to the month when either is given only to its month."""
+    assert date.value is not None
+    exact = (date.value.year, date.value.month, date.value.day)
+    return exact[:2] if date.month_only or (other is not None and other.month_only) else exact

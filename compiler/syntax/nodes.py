@@ -55,6 +55,11 @@ class DateLit(Node):
     value: datetime.date | None  # None when the text is not a real date (reported by the parser)
     text: str
 
+    @property
+    def month_only(self) -> bool:
+        """Given to the month (`2022-08`), as a policy may state a version: `value` is its first day."""
+        return len(self.text) == 7
+
 
 @dataclass(frozen=True, slots=True)
 class StrLit(Node):

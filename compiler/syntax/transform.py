@@ -117,14 +117,19 @@ class _Tokens(Transformer[Token, Any]):
             text = "0"
         return nodes.DecimalLit(span_of(self.file, token), decimal.Decimal(text), text)
 
-    def _date(self, token: Token) -> nodes.DateLit:
+    def _date(self, token: Token, month_allowed: bool = False) -> nodes.DateLit:
         span = span_of(self.file, token)
+        text = str(token)
+        if len(text) == 7 and not month_allowed:
+            self.diagnostics.append(error("E003", f"'{text}' is a month: a date here needs its day", span))
+            return nodes.DateLit(span, None, text)
         try:
-            value: datetime.date | None = datetime.date.fromisoformat(str(token))
+            value: datetime.date | None = datetime.date.fromisoformat(text if len(text) == 10 else text + "-01")
         except ValueError:
             value = None
-            self.diagnostics.append(error("E003", f"'{token}' is not a real date", span))
-        return nodes.DateLit(span, value, str(token))
+            what = "date" if len(text) == 10 else "month"
+            self.diagnostics.append(error("E003", f"'{text}' is not a real {what}", span))
+        return nodes.DateLit(span, value, text)
 
     def _prose(self, token: Token) -> nodes.Prose:
         span = span_of(self.file, token)
@@ -406,7 +411,7 @@ class PolicyTransformer(_Declarations):
         return nodes.Revision(
             self._span(meta),
             str(kind),
-            None if date is None else self._date(date),
+            None if date is None else self._date(date, month_allowed=True),
             None if action is None else self._string(action),
         )
 
