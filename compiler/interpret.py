@@ -158,7 +158,9 @@ def _validate_value(t: model.FactType, name: str, value: object, errors: list[tu
             if not isinstance(item, str):
                 errors.append((field, f"expected a string, got {json_type(item)}"))
             elif not re.fullmatch(pattern, item):
-                errors.append((field, f"{quote(item)} is not {description.split(' (')[0]} code"))
+                system = description.split(" (")[0]
+                article = "an" if system[0] in "AEFHILMNORSX" else "a"  # an ICD-10-CM, a CPT: as said aloud
+                errors.append((field, f"{quote(item)} is not {article} {system} code"))
             elif item in codes:
                 errors.append((field, f"{quote(item)} is repeated"))
             else:

@@ -148,6 +148,11 @@ def _pool(policy: Policy, t: model.FactType, constants: list[Any]) -> tuple[list
     if isinstance(t, model.Date):
         days = {c + datetime.timedelta(days=d) for c in constants if isinstance(c, datetime.date) for d in (-1, 0, 1)}
         return sorted(d.isoformat() for d in days) or ["2025-01-01"], ["2026-02-30", "20260101"]
+    if isinstance(t, model.Code | model.Codes):  # the codes its code sets name, and one they do not
+        codes = sorted({c for s in policy.codesets if s.system == t.system for c in s.exact})
+        other = {"CPT": "99999", "HCPCS": "V9999", "ICD10CM": "Z99.9"}[t.system]
+        singles = [*codes, other]
+        return (singles, ["TX", 3]) if isinstance(t, model.Code) else ([[], *([c] for c in singles)], ["TX", [3]])
     if isinstance(t, model.RecordList):  # histories of up to three records, one with a field unknown
         fields = {f.name: _pool(policy, f.type, constants)[0] for f in t.fields}
         records = [{name: values[i % len(values)] for name, values in fields.items()} for i in range(6)]
