@@ -126,8 +126,11 @@ def _wordings(policy: model.Policy) -> dict[str, str]:
 
 
 def _outcomes(policy: model.Policy) -> dict[str, str]:
+    """Each outcome's meaning, advisories and the terms it carries, by their formulas."""
     return {
-        o.name: repr(o.description) + (f", advise {', '.join(o.advisories)}" if o.advisories else "")
+        o.name: repr(o.description)
+        + (f", advise {', '.join(o.advisories)}" if o.advisories else "")
+        + "".join(f", carries {t.name} = {condition(t.operand)}" for t in o.terms)
         for o in policy.outcomes
     }
 
@@ -180,12 +183,13 @@ def impact(
 
 
 def _decide(policy: model.Policy, evaluator: types.ModuleType, request: dict[str, Any]) -> str:
-    """`outcome (section)`; each revision reads only the facts it declares."""
+    """`outcome (section)`, and the terms it carries; each revision reads only the facts it declares."""
     try:
         decision = evaluator.evaluate(_own(policy, request), explain=False)
     except evaluator.InvalidRequest as exc:
         return f"invalid ({exc})"
-    return f"{decision.outcome} ({decision.section})"
+    terms = "".join(f", {name} = {value}" for name, value in decision.terms)
+    return f"{decision.outcome} ({', '.join(decision.sections)}{terms})"
 
 
 def _evaluated(policy: model.Policy, evaluator: types.ModuleType, request: dict[str, Any]) -> tuple[str, ...]:

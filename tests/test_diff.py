@@ -212,3 +212,22 @@ def test_a_threshold_on_a_computed_value_is_searched_on_both_sides(tmp_path: Pat
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert "exhaustive" not in done.stdout and "a sample, not a proof" in done.stdout, done.stdout
+
+
+def test_a_changed_term_is_a_change_and_shows_in_the_decisions() -> None:
+    source = (ROOT / "policies" / "ODM-UPDL-MIGRAINE.policy").read_text(encoding="utf-8")
+    old, _ = compile_source(source, "ODM-UPDL-MIGRAINE.policy")
+    new, _ = compile_source(
+        source.replace("period_days unit \"days\" = 180", "period_days unit \"days\" = 200"), "ODM-UPDL-MIGRAINE.policy"
+    )
+    assert old is not None and new is not None
+    texts = [c.text for c in diff.changes(old, new)]
+    assert any("carries period_days = 180" in t and "carries period_days = 200" in t for t in texts), texts
+    request = {
+        "request_date": "2024-03-01", "drug": "emgality", "regimen": "emgality_120mg_monthly", "doses_requested": 1,
+        "days_supply": 30, "per_fda_labeling": True, "medical_necessity_reasons": ["intolerance"],
+        "medication_trials": [], "prior_authorizations": [], "paid_claims": [],
+    }  # fmt: skip
+    before = diff._decide(old, python.load_module(old), request)
+    after = diff._decide(new, python.load_module(new), request)
+    assert before.startswith("approved_initial (B.1, period_days = 180") and "period_days = 200" in after
