@@ -595,6 +595,10 @@ class _Value(model.ExprVisitor[Any]):
     def visit_FieldRef(self, node: model.FieldRef) -> Any:
         return self.evaluation.bound[node.record][node.name]
 
+    def visit_Lookup(self, node: model.Lookup) -> Any:
+        key = self.visit(node.key)
+        return None if key is None else next(c.value for value, c in node.rows if value == key)
+
     def visit_Aggregate(self, node: model.Aggregate) -> Any:
         each = self.evaluation.each(node.records)
         if each is None or any(t is None for _, t in each):

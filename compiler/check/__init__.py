@@ -26,7 +26,7 @@ from compiler.check.provisions import ProvisionCheck
 from compiler.check.report import Report
 from compiler.check.scope import check_singletons, declare
 from compiler.check.usage import UsageCheck
-from compiler.check.values import declare_computed, outcome_terms
+from compiler.check.values import declare_computed, declare_tables, outcome_terms
 from compiler.diagnostics import Diagnostic, has_errors
 from compiler.syntax import nodes
 
@@ -36,6 +36,7 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     items = tree.items
     check_singletons(tree, report)
     scope = declare(tree, report)
+    scope = declare_tables(scope, [i for i in items if isinstance(i, nodes.Table)], report)
     scope = declare_computed(scope, [i for i in items if isinstance(i, nodes.Computed)], report, ConditionCheck)
 
     headers = HeaderCheck(scope, report)

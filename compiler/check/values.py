@@ -49,6 +49,73 @@ def declare_computed(
     return scope
 
 
+def declare_tables(scope: Scope, tables: list[nodes.Table], report: Report) -> Scope:
+    """Lookup tables, each a value read by its fact's value: one number for every value of an enum
+    fact, or `else` for the rest (E213); named like the values, so read like them. A table with a
+    mistake is declared all the same, so that its uses are not reported too."""
+    for table in tables:
+        if table.name in scope.facts or table.name in scope.computed or table.name in scope.codesets:
+            report.error("E116", f"'{table.name}' is already declared", table.span)
+            continue
+        key_type = scope.fact_types.get(table.key.name)
+        values: tuple[str, ...] = ()
+        if key_type is not None:
+            report.used_facts.add(table.key.name)
+        if isinstance(key_type, model.Enum):
+            values = key_type.values
+        else:
+            what = "not declared" if key_type is None else f"{a(key_type.kind)} fact"
+            report.error("E213", f"a table is read by an enum fact; '{table.key.name}' is {what}", table.key.span)
+        rows = _table_rows(table, values, report) if values else {}
+        numbers = [Fraction(c.value) for c in rows.values()] or [Fraction(0)]  # type: ignore[arg-type]  # numbers
+        whole = all(n.denominator == 1 for n in numbers)
+        key = model.FactRef(table.key.name, span=table.key.span)
+        lookup = model.Lookup(table.name, key, tuple(rows.items()), whole, span=table.span)
+        quantity = Quantity("number", table.unit, min(numbers), max(numbers), whole=whole)
+        formula = "by " + table.key.name + ": " + ", ".join(f"{v} {c.value}" for v, c in rows.items())
+        computed = model.Computed(
+            table.name, table.unit, formula, table.source, (table.key.name,), table.span.line, lookup, whole,
+            span=table.span,
+        )  # fmt: skip
+        declared = {**scope.computed, table.name: ComputedValue(computed, lookup, quantity, table.span)}
+        scope = dataclasses.replace(scope, computed=MappingProxyType(declared))
+    return scope
+
+
+def _table_rows(table: nodes.Table, values: tuple[str, ...], report: Report) -> dict[str, model.Const]:
+    """A table's number for each value of its fact, in the fact's order; `else` fills the rest."""
+    rows: dict[str, model.Const] = {}
+    fallback: nodes.TableRow | None = None
+    for row in table.rows:
+        if row.key is None:
+            fallback = row
+        elif row.key not in values:
+            hint = suggest(row.key, values) or f"its values are {', '.join(values)}"
+            report.error("E202", f"'{row.key}' is not a value of '{table.key.name}'", row.span, hint)
+        elif row.key in rows:
+            report.error("E213", f"table '{table.name}' gives '{row.key}' twice", row.span)
+        else:
+            rows[row.key] = _number(row.value)
+    missing = [v for v in values if v not in rows]
+    if fallback is None and missing:
+        report.error(
+            "E213",
+            f"table '{table.name}' has no row for {', '.join(repr(v) for v in missing)}",
+            table.span,
+            hint="give each value a row, or the rest one row `else: NUMBER`",
+        )
+    elif fallback is not None and not missing:
+        report.warning("W106", f"the 'else' row of table '{table.name}' is never read", fallback.span)
+    elif fallback is not None:
+        rows.update(dict.fromkeys(missing, _number(fallback.value)))
+    return {v: rows[v] for v in values if v in rows}
+
+
+def _number(literal: nodes.DecimalLit) -> model.Const:
+    exact = Fraction(literal.value)
+    return model.Const(int(exact) if exact.denominator == 1 else literal.value, span=literal.span)
+
+
 def outcome_terms(
     scope: Scope, outcome: nodes.Outcome, report: Report, checker: type[ValueCheck]
 ) -> tuple[model.Computed, ...]:

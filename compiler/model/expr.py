@@ -122,6 +122,17 @@ class Aggregate:
 
 
 @dataclass(frozen=True, slots=True)
+class Lookup:
+    """A table of the policy read by a fact's value: `quantity_limit`, one number per value of `drug`."""
+
+    table: str
+    key: FactRef
+    rows: tuple[tuple[str, Const], ...]  # every value of the key fact, with its number
+    whole: bool = True
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Const:
     value: Value  # a set constant is a sorted tuple
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
@@ -157,7 +168,7 @@ def is_whole(operand: Operand) -> bool:
     """Whether a number is always whole: integer facts and literals, counts, and sums and products of them."""
     if isinstance(operand, Const):
         return not isinstance(operand.value, decimal.Decimal)
-    if isinstance(operand, (Arith, ValueRef, Aggregate)):
+    if isinstance(operand, (Arith, ValueRef, Aggregate, Lookup)):
         return operand.whole
     return not isinstance(operand, (FactRef, FieldRef)) or operand.decimal is False
 
@@ -254,7 +265,7 @@ class ProvisionRef:
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
-Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate
+Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate | Lookup
 Expr = (
     FactRef | FieldRef | Const | Compare | Member | Intersects | Empty | Known | Not | Combine | ProvisionRef | Quantify
 )

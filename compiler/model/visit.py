@@ -58,6 +58,8 @@ class ExprVisitor(Generic[T]):
             return self.visit_Quantify(node)
         if isinstance(node, e.Aggregate):
             return self.visit_Aggregate(node)
+        if isinstance(node, e.Lookup):
+            return self.visit_Lookup(node)
         assert_never(node)
 
     def unsupported(self, node: e.Expr | e.Operand) -> NoReturn:
@@ -117,4 +119,7 @@ class ExprVisitor(Generic[T]):
         self.unsupported(node)
 
     def visit_Aggregate(self, node: e.Aggregate) -> T:
+        self.unsupported(node)
+
+    def visit_Lookup(self, node: e.Lookup) -> T:
         self.unsupported(node)

@@ -20,6 +20,7 @@ from compiler.model.expr import (
     FieldRef,
     Intersects,
     Known,
+    Lookup,
     Member,
     Not,
     Operand,
@@ -45,6 +46,8 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return e.arguments
     if isinstance(e, Combine):
         return e.operands
+    if isinstance(e, Lookup):
+        return (e.key,)
     if isinstance(e, Quantify):
         return tuple(x for x in (e.distinct, e.records.where) if x is not None)
     if isinstance(e, Aggregate):
@@ -103,7 +106,7 @@ def values_read(expr: Expr | Operand) -> tuple[str, ...]:
 Node = Expr | Operand
 _NODES = (
     *(Aggregate, Arith, Call, CodeSetRef, Combine, Compare, Const, Empty, FactRef, FieldRef, Intersects, Known),
-    *(Member, Not, ProvisionRef, Quantify, Shift, ValueRef),
+    *(Lookup, Member, Not, ProvisionRef, Quantify, Shift, ValueRef),
 )
 
 

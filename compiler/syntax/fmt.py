@@ -155,6 +155,10 @@ class _Printer:
         elif isinstance(item, nodes.Example):
             expect = f" expect {item.expect.name}" if item.expect else ""
             self.block(f"example {quote(item.title)}{expect}", item, item.facts, self.example_fact)
+        elif isinstance(item, nodes.Table):
+            unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
+            head = f"table {item.name}{unit} {quote(item.source)} by {item.key.name}"
+            self.block(head, item, item.rows, lambda row: self.emit(f"{row.key or 'else'}: {row.value.text}"))
         else:
             self.block(f"section {item.label} {quote(item.title)}", item, item.items, self.section_item)
 

@@ -333,6 +333,23 @@ class Computed(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class TableRow(Node):
+    key: str | None  # a value of the table's fact; None for `else`
+    value: DecimalLit
+
+
+@dataclass(frozen=True, slots=True)
+class Table(Node):
+    """`table NAME [unit] "source" by FACT { VALUE: NUMBER ... [else: NUMBER] }`: a value looked up by a fact."""
+
+    name: str
+    unit: str | None
+    source: str
+    key: Name
+    rows: tuple[TableRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class CodeEntry(Node):
     code: str  # "E11.9", or "E10.*" for every code under E10
     label: str | None
@@ -463,7 +480,7 @@ class Example(Node):
     facts: tuple[ExampleFact, ...]
 
 
-Item = Policy | AppliesTo | Fact | Computed | CodeSet | Outcome | Section | Decide | Example
+Item = Policy | AppliesTo | Fact | Computed | Table | CodeSet | Outcome | Section | Decide | Example
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,6 +235,14 @@ class _Declarations(_Tokens):
         name, unit, expr, description = children
         return nodes.Computed(self._span(meta), str(name), unit, expr, description)
 
+    def table(self, meta: LarkMeta, children: list[Any]) -> nodes.Table:
+        name, unit, source, key, *rows = children
+        return nodes.Table(self._span(meta), str(name), unit, self._string(source), self._name(key), tuple(rows))
+
+    def table_row(self, meta: LarkMeta, children: list[Any]) -> nodes.TableRow:
+        key, value = children
+        return nodes.TableRow(self._span(meta), None if key.type == "ELSE" else str(key), value)
+
     def codeset(self, meta: LarkMeta, children: list[Any]) -> nodes.CodeSet:
         name, system, title, *entries = children
         for before, after in itertools.pairwise(entries):

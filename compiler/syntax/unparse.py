@@ -228,6 +228,10 @@ class _Condition(model.ExprVisitor[str]):
     def visit_FieldRef(self, node: model.FieldRef) -> str:
         return node.dotted
 
+    def visit_Lookup(self, node: model.Lookup) -> str:  # with its rows: a changed row is a changed condition
+        rows = ", ".join(f"{key}: {constant(c.value)}" for key, c in node.rows)
+        return f"{node.table}[{node.key.fact}]{{{rows}}}"
+
     def visit_Quantify(self, node: model.Quantify) -> str:
         head = node.kind if node.kind != "at_least" else f"at least {node.count}"
         if node.distinct is not None:

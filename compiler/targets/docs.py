@@ -142,6 +142,9 @@ class _Words(model.ExprVisitor[str]):
         simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))
         return f"not {operand}" if simple else f"not ({operand})"
 
+    def visit_Lookup(self, node: model.Lookup) -> str:
+        return f"[`{node.table}`](#value-{node.table}) of {fact_link(node.key.fact)}"
+
     def visit_FieldRef(self, node: model.FieldRef) -> str:
         return f"`{node.dotted}`"
 

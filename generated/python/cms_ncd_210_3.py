@@ -145,6 +145,8 @@ _PRIOR_SERVICES_PURPOSE_VALUES_SET: Final = frozenset(_PRIOR_SERVICES_PURPOSE_VA
 _PRIOR_SERVICES_RESULT_VALUES_SET: Final = frozenset(_PRIOR_SERVICES_RESULT_VALUES)
 _DATE_2023_01_01: Final = datetime.date(2023, 1, 1)
 _DATE_2024_12_31: Final = datetime.date(2024, 12, 31)
+_DECIMAL_0: Final = Decimal('0')
+_DECIMAL_100: Final = Decimal('100')
 _SET_1: Final = frozenset(
     {
         'attending_physician',
@@ -170,8 +172,6 @@ _SET_4: Final = frozenset(
     {'barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy'}
 )
 _SET_5: Final = frozenset({'barium_enema_double', 'barium_enema_single', 'colonoscopy'})
-_DECIMAL_0: Final = Decimal('0')
-_DECIMAL_100: Final = Decimal('100')
 EffectiveDate: TypeAlias = str
 
 

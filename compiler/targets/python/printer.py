@@ -144,7 +144,8 @@ def _one_line(e: Expr) -> str:
     if isinstance(e, pyir.Attr):
         return f"{_operand(e.value, e)}.{e.attr}"
     if isinstance(e, pyir.Subscript):
-        return f"{_operand(e.value, e)}[{e.index}]"
+        index = e.index if isinstance(e.index, int) else _flat(e.index)
+        return f"{_operand(e.value, e)}[{index}]"
     if isinstance(e, pyir.Call):
         args = [_item(a) for a in e.args] if len(e.args) > 1 else [_flat(a) for a in e.args]
         return f"{_operand(e.func, e)}({', '.join(args)})"

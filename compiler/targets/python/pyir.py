@@ -30,7 +30,7 @@ class Attr:
 @dataclass(frozen=True, slots=True)
 class Subscript:
     value: Expr
-    index: int
+    index: int | Expr
 
 
 @dataclass(frozen=True, slots=True)

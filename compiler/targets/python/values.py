@@ -92,6 +92,9 @@ class Values:
             return pyir.Attr(pyir.Name(operand.record), operand.name)
         if isinstance(operand, model.Aggregate):
             raise TypeError("an aggregate is a property of Facts, which records.hoist makes: never lowered in place")
+        if isinstance(operand, model.Lookup):  # a module constant: {value: number} of the table, read by the fact
+            pairs = tuple(pyir.Tuple((pyir.Lit(key), self.constant(c.value))) for key, c in operand.rows)
+            return pyir.Subscript(self._hoisted(call("dict", pyir.Tuple(pairs)), "_TABLE"), fact(operand.key.fact))
         assert_never(operand)
 
     def function(self, operand: model.Call) -> Expr:
