@@ -97,8 +97,8 @@ def test_eval_never_loses_a_line(
     assert records == [r for r in records if "outcome" in r or r["error"] in ("malformed_json", "invalid_request")]
     if one_pretty_printed_object(lines):
         assert len(records) == 1
-    else:  # JSON Lines: a record for every line that is not blank, in order
-        expected = [n for n, line in enumerate(lines, start=1) if line.strip()]
+    else:  # JSON Lines: a record for every line that is not blank (JSON's whitespace only), in order
+        expected = [n for n, line in enumerate(lines, start=1) if line.strip(" \t\r\n")]
         assert len(records) == len(expected)
         assert [r["line"] for r in records if "line" in r] == [
             n for n, r in zip(expected, records, strict=True) if "line" in r

@@ -176,20 +176,6 @@ def _moves(operand: model.Operand) -> bool:
     return isinstance(operand, model.Shift)
 
 
-def _reads_name(expr: nodes.Expr, record: str) -> bool:
-    """Whether an expression of the syntax tree names a field of `record` (`record.field`)."""
-    stack: list[object] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, nodes.Name) and node.name.startswith(record + "."):
-            return True
-        if isinstance(node, nodes.Node):
-            stack.extend(getattr(node, f) for f in node.__dataclass_fields__)
-        elif isinstance(node, tuple):
-            stack.extend(node)
-    return False
-
-
 def _unit_of(scope: Scope, fact: str) -> str | None:
     fact_type = scope.fact_types.get(fact)
     return fact_type.unit if isinstance(fact_type, (model.Integer, model.Decimal)) else None
@@ -301,16 +287,6 @@ class ValueCheck(Pass):
             shape = "count(x in LIST such that ...)" if expr.value is None else "FUNCTION(x.FIELD for x in LIST ...)"
             hint = suggest(expr.function.name, names) or f"{shape}, FUNCTION one of {', '.join(names)}"
             self.error("E210", f"'{expr.function.name}' does not take records this way", expr.function.span, hint)
-            return None
-        outer = [n for n in self.fact_types if "." in n]  # the fields of records named around this one
-        if outer and any(_reads_name(expr, n.split(".", 1)[0]) for n in outer):
-            record = next(n.split(".", 1)[0] for n in outer if _reads_name(expr, n.split(".", 1)[0]))
-            self.error(
-                "E212",
-                f"{function}() inside `such that` reads '{record}', the record around it: not supported yet",
-                expr.span,
-                hint="a quantifier (`any ... such that`) may read it; an aggregate reads its own records and facts",
-            )
             return None
         bound = self.bind(expr.binding)
         if bound is None:

@@ -297,7 +297,10 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (_PROCEDURE_VALUES, _INDICATION_VALUES)
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
+    _PROCEDURE_VALUES,
+    _INDICATION_VALUES,
+)
 
 # -- Validation ------------------------------------------------------------------
 

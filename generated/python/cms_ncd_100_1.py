@@ -354,7 +354,7 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (_COMORBIDITIES_VALUES,)
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (_COMORBIDITIES_VALUES,)
 
 # -- Validation ------------------------------------------------------------------
 

@@ -442,7 +442,11 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (_SERVICE_VALUES, _SMOKING_STATUS_VALUES)
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
+    _SERVICE_VALUES,
+    _SMOKING_STATUS_VALUES,
+    _PRIOR_SERVICES_SERVICE_VALUES,
+)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -513,7 +517,7 @@ def validate(request: object) -> Facts:
     if (v := get('written_order')) is not None and v is not True and v is not False:
         return _validate_fully(request)
     written_order = v
-    if (v := get('prior_services')) is not None:
+    if get('prior_services') is not None:
         return _validate_fully(request)
     prior_services = None
     return Facts(

@@ -453,7 +453,7 @@ class Facts(NamedTuple):
                                     t.covered,
                                     (
                                         None
-                                        if s.date is None or t.date is None
+                                        if t.date is None or s.date is None
                                         else t.date > s.date
                                     ),
                                     (
@@ -479,7 +479,7 @@ class Facts(NamedTuple):
                                     ),
                                     (
                                         None
-                                        if s.date is None or c.date is None
+                                        if c.date is None or s.date is None
                                         else c.date > s.date
                                     ),
                                     (
@@ -1365,12 +1365,15 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
     _TEST_VALUES,
     _RISK_FACTORS_VALUES,
     _SYMPTOMS_VALUES,
     _ORDERER_VALUES,
     _PERFORMER_VALUES,
+    _PRIOR_SERVICES_SERVICE_VALUES,
+    _PRIOR_SERVICES_PURPOSE_VALUES,
+    _PRIOR_SERVICES_RESULT_VALUES,
 )
 
 # -- Validation ------------------------------------------------------------------
@@ -1468,7 +1471,7 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     double_contrast_not_tolerated = v
-    if (v := get('prior_services')) is not None:
+    if get('prior_services') is not None:
         return _validate_fully(request)
     prior_services = None
     return Facts(

@@ -417,7 +417,11 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate([*FACTS, *VALUES])}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (_SLEEP_TEST_TYPE_VALUES, _SYMPTOMS_VALUES, _COMORBIDITIES_VALUES)
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
+    _SLEEP_TEST_TYPE_VALUES,
+    _SYMPTOMS_VALUES,
+    _COMORBIDITIES_VALUES,
+)
 
 # -- Validation ------------------------------------------------------------------
 

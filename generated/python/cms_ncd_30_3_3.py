@@ -273,7 +273,7 @@ class Facts(NamedTuple):
                                 _all(
                                     (
                                         None
-                                        if a.date is None or b.date is None
+                                        if b.date is None or a.date is None
                                         else b.date > a.date
                                     ),
                                     (
@@ -794,13 +794,14 @@ _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
     ),
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
     _CONDITION_VALUES,
     _SYSTEMIC_CAUSE_VALUES,
     _PROVIDER_TYPE_VALUES,
     _ACUPUNCTURE_DEGREE_VALUES,
     _ACUPUNCTURE_LICENSE_VALUES,
     _LICENSE_JURISDICTION_VALUES,
+    _ASSESSMENTS_STATUS_VALUES,
 )
 
 # -- Validation ------------------------------------------------------------------
@@ -901,10 +902,10 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     supervised_per_410_26_410_27 = v
-    if (v := get('sessions')) is not None:
+    if get('sessions') is not None:
         return _validate_fully(request)
     sessions = None
-    if (v := get('assessments')) is not None:
+    if get('assessments') is not None:
         return _validate_fully(request)
     assessments = None
     return Facts(

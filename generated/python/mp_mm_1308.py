@@ -442,7 +442,7 @@ _FACT_INDEX: Final = {name: i for i, name in enumerate(FACTS)}
 _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
     _DIAGNOSIS_VALUES,
     _ACHALASIA_TYPE_VALUES,
     _CONTRAINDICATIONS_VALUES,

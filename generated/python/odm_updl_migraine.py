@@ -352,7 +352,7 @@ class Facts(NamedTuple):
                                 t.end_date is not None,
                                 (
                                     None
-                                    if t.end_date is None or t.start_date is None
+                                    if t.start_date is None or t.end_date is None
                                     else (t.end_date - t.start_date).days >= 29
                                 ),
                             ),
@@ -392,7 +392,7 @@ class Facts(NamedTuple):
                             t.end_date is not None,
                             (
                                 None
-                                if t.end_date is None or t.start_date is None
+                                if t.start_date is None or t.end_date is None
                                 else (t.end_date - t.start_date).days >= 29
                             ),
                         ),
@@ -427,7 +427,7 @@ class Facts(NamedTuple):
                             t.end_date is not None,
                             (
                                 None
-                                if t.end_date is None or t.start_date is None
+                                if t.start_date is None or t.end_date is None
                                 else (t.end_date - t.start_date).days >= 59
                             ),
                         ),
@@ -461,7 +461,7 @@ class Facts(NamedTuple):
                             t.end_date is not None,
                             (
                                 None
-                                if t.end_date is None or t.start_date is None
+                                if t.start_date is None or t.end_date is None
                                 else (t.end_date - t.start_date).days >= 89
                             ),
                         ),
@@ -813,7 +813,16 @@ _TERMS: Final[dict[str, tuple[tuple[str, str, str | None], ...]]] = {
     ),
 }
 # Every enum value, encoded once.
-_ENUM_TABLES: Final = (_DRUG_VALUES, _REGIMEN_VALUES, _MEDICAL_NECESSITY_REASONS_VALUES)
+_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = (
+    _DRUG_VALUES,
+    _REGIMEN_VALUES,
+    _MEDICAL_NECESSITY_REASONS_VALUES,
+    _MEDICATION_TRIALS_DRUG_CLASS_VALUES,
+    _MEDICATION_TRIALS_OUTCOME_VALUES,
+    _MEDICATION_TRIALS_SOURCE_VALUES,
+    _PRIOR_AUTHORIZATIONS_DRUG_VALUES,
+    _PAID_CLAIMS_DRUG_VALUES,
+)
 
 # -- Validation ------------------------------------------------------------------
 
@@ -887,13 +896,13 @@ def validate(request: object) -> Facts:
     ):
         return _validate_fully(request)
     clinical_response_documented = v
-    if (v := get('medication_trials')) is not None:
+    if get('medication_trials') is not None:
         return _validate_fully(request)
     medication_trials = None
-    if (v := get('prior_authorizations')) is not None:
+    if get('prior_authorizations') is not None:
         return _validate_fully(request)
     prior_authorizations = None
-    if (v := get('paid_claims')) is not None:
+    if get('paid_claims') is not None:
         return _validate_fully(request)
     paid_claims = None
     return Facts(

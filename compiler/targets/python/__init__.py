@@ -103,7 +103,7 @@ def render(policy: model.Policy) -> str:
         version=compiler.__version__,
         facts=facts,
         evaluated=evaluated,
-        enum_tables=_names(tuple(f.values_name for f in facts if f.values is not None)),
+        enum_tables=_names(tuple(f.values_name for c in facts for f in (c, *c.fields) if f.values is not None)),
         provisions=provisions,
         clarifications=[p for p in policy.provisions if p.kind == "clarification"],
         revisions=revisions,
@@ -146,7 +146,8 @@ def render(policy: model.Policy) -> str:
 
 def _names(names: tuple[str, ...]) -> str:
     """A tuple of module names, wrapped to fit."""
-    return expression(pyir.Tuple(tuple(pyir.Name(n) for n in names)), 0, len("_ENUM_TABLES: Final = "))
+    taken = len("_ENUM_TABLES: Final[tuple[tuple[str, ...], ...]] = ")
+    return expression(pyir.Tuple(tuple(pyir.Name(n) for n in names)), 0, taken)
 
 
 def _provision(lowering: Lowering, p: model.Provision) -> _Provision:

@@ -97,12 +97,21 @@ class Lowering:
             decisive, other = (False, True) if expr.kind == "all" else (True, False)
             undecided = pyir.IfExp(pyir.Compare("in", NONE, values), NONE, pyir.Lit(other))
             return pyir.IfExp(pyir.Compare("in", pyir.Lit(decisive), values), pyir.Lit(decisive), undecided)
+        aggregates = _aggregates_in_place(expr)
+        if aggregates:  # one that reads the record around it: its value bound first, unknown when None
+            names = [self.values.in_place(a, records.in_place(self, a)) for a in aggregates]
+            facts_unknown = self.any_unknown(expr, known)
+            tests: list[Expr] = [] if facts_unknown == pyir.Lit(False) else [facts_unknown]
+            tests += [is_none(n) for n in names]
+            unknown = tests[0] if len(tests) == 1 else pyir.BoolOp("or", tuple(tests))
+            return pyir.IfExp(unknown, NONE, self.test(expr))
         return pyir.IfExp(self.any_unknown(expr, known), NONE, self.test(expr))
 
     def any_unknown(self, expr: model.Expr | model.Operand, known: frozenset[str]) -> Expr:
         """Whether a fact or a record's field that `expr` reads, and that is not known here, is unknown."""
-        unknown: list[Expr] = [fact(name) for name in model.facts_read(expr) if name not in known]
-        unknown += [self.values.operand(f) for f in _fields_read(expr)]
+        fields, facts = _read_outside_records(expr)  # what an aggregate reads, it answers for itself
+        unknown: list[Expr] = [fact(name) for name in facts if name not in known]
+        unknown += [self.values.operand(f) for f in fields]
         tests = tuple(is_none(value) for value in unknown)
         return (tests[0] if len(tests) == 1 else pyir.BoolOp("or", tests)) if tests else pyir.Lit(False)
 
@@ -199,7 +208,7 @@ class Lowering:
         if known is not None and known[0] is expr:
             return known[1]
         found = dict.fromkeys(model.facts_read(expr))
-        found.update(dict.fromkeys(f.dotted for f in _fields_read(expr)))  # never known: three-valued
+        found.update(dict.fromkeys(f.dotted for f in _read_outside_records(expr)[0]))  # never known: three-valued
         for label in model.provisions_referenced(expr):
             condition = self.policy.provision(label).condition
             if condition is not None:
@@ -248,17 +257,26 @@ class Lowering:
         return [pyir.If(unknown, (*each, pyir.If(pyir.all_known(real), tuple(lists))))]
 
 
-def _fields_read(expr: model.Expr | model.Operand) -> list[model.FieldRef]:
-    """The fields of records that `expr` reads itself, not inside a quantifier or aggregate of its own."""
-    found: list[model.FieldRef] = []
+def _aggregates_in_place(expr: model.Expr | model.Operand) -> list[model.Aggregate]:
+    """The aggregates in a test that were not made properties of Facts: they read an enclosing record."""
+    return [e for e in model.preorder(expr) if isinstance(e, model.Aggregate)]
+
+
+def _read_outside_records(expr: model.Expr | model.Operand) -> tuple[list[model.FieldRef], list[str]]:
+    """The fields of records and the facts that `expr` reads itself, not inside a quantifier or
+    aggregate of its own (which is unknown exactly when what it reads leaves it so)."""
+    fields: dict[str, model.FieldRef] = {}
+    facts: dict[str, None] = {}
     stack: list[model.Expr | model.Operand] = [expr]
     while stack:
         e = stack.pop()
         if isinstance(e, model.FieldRef):
-            found.append(e)
+            fields.setdefault(e.dotted, e)
+        elif isinstance(e, model.FactRef):
+            facts[e.fact] = None
         elif not isinstance(e, model.Quantify | model.Aggregate) or e is expr:
-            stack.extend(model.children(e))
-    return list({f.dotted: f for f in found}.values())
+            stack.extend(reversed(model.children(e)))
+    return list(fields.values()), list(facts)
 
 
 def counter() -> Iterator[int]:

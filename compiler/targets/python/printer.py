@@ -224,6 +224,8 @@ def _broken(e: Expr, indent: int) -> str:
     elif isinstance(e, pyir.Lambda):
         head = f"lambda {', '.join(e.params)}: "
         return head + _broken(e.body, indent)
+    elif isinstance(e, pyir.Walrus):
+        return f"({e.target} := " + _broken(e.value, indent) + ")"
     elif isinstance(e, pyir.Lit) and isinstance(e.value, str):
         return literal(e.value, indent)  # a long text: pieces a line, joined by Python
     else:

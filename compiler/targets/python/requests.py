@@ -109,7 +109,8 @@ def fact_code(field: contract.Field, key: str | None = None) -> FactCode:
         )
         record = pyir.Name(field.record_class)
         check = call("_records", request, name, record, pyir.Tuple(checks), errors)
-        fast = (pyir.If(got, (_SLOW,)), pyir.Assign(field.name, NONE))
+        given = pyir.Compare("is not", pyir.Call(pyir.Name("get"), (name,)), NONE)
+        fast = (pyir.If(given, (_SLOW,)), pyir.Assign(field.name, NONE))  # a list given: checked in full
         return FactCode(
             field.name, field.python_type, check, fast, _json(field), fields=fields, record_class=field.record_class
         )

@@ -57,6 +57,9 @@ class Values:
     decimals: set[decimal.Decimal] = field(default_factory=set)
     helpers: set[str] = field(default_factory=set)  # runtime features the code calls: exact, calendar...
     constants: dict[Expr, str] = field(default_factory=dict)  # a long set or text, and its module name
+    # An aggregate that reads an enclosing record, by id: the name its value is bound to, where it is
+    # tested (`(a1 := _count([...]))`), then read (`a1 < 3`).
+    bound: dict[int, tuple[model.Aggregate, pyir.Name]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in self.policy.facts:
@@ -91,7 +94,10 @@ class Values:
         if isinstance(operand, model.FieldRef):
             return pyir.Attr(pyir.Name(operand.record), operand.name)
         if isinstance(operand, model.Aggregate):
-            raise TypeError("an aggregate is a property of Facts, which records.hoist makes: never lowered in place")
+            found = self.bound.get(id(operand))
+            if found is None or found[0] is not operand:
+                raise TypeError("an aggregate is a property of Facts (records.hoist) or bound by in_place()")
+            return found[1]
         if isinstance(operand, model.Lookup):  # a module constant: {value: number} of the table, read by the fact
             pairs = tuple(pyir.Tuple((pyir.Lit(key), self.constant(c.value))) for key, c in operand.rows)
             return pyir.Subscript(self._hoisted(call("dict", pyir.Tuple(pairs)), "_TABLE"), fact(operand.key.fact))
@@ -108,6 +114,12 @@ class Values:
             return pyir.BinOp("-", end, start)
         self.helpers.add("calendar")
         return call(f"_{operand.function}", start, end)
+
+    def in_place(self, aggregate: model.Aggregate, code: Expr) -> pyir.Walrus:
+        """`(aN := code)`: an aggregate's value bound where its test first reads it."""
+        name = pyir.Name(f"a{len(self.bound) + 1}")
+        self.bound[id(aggregate)] = (aggregate, name)
+        return pyir.Walrus(name.id, code)
 
     def constant(self, value: model.Value) -> Expr:
         if isinstance(value, datetime.date):
