@@ -357,6 +357,7 @@ def _errors(condition: str) -> list[str]:
         ("mean(s.minutes for s in sessions) else 0 > 1", "E210 'mean' does not take records this way"),
         ("sum(s.status for s in sessions) > 1", "E203"),
         ("max(s.date for s in sessions) else (service_date + 1 day) <= service_date", "E211"),
+        ("max(s.date + 1 day for s in sessions) else service_date <= service_date", "E211"),
     ],
 )
 def test_the_checker_reports_a_mistake_with_records_once_and_clearly(condition: str, expected: str) -> None:

@@ -335,12 +335,13 @@ class ValueCheck(Pass):
             message = f"the value when no record is selected is {qf.describe()}, not like {q.describe()}"
             self.error("E203", message, expr.fallback.span)
             return None
-        if q.kind == "date" and _moves(other):
+        if q.kind == "date" and (_moves(other) or _moves(value)):
+            moved = expr.fallback if _moves(other) else expr.value
             self.error(
                 "E211",
-                f"the date when no record is selected is a moved date: not supported yet in {function}()",
-                expr.fallback.span,
-                hint="name a date fact or a date, or compare the moved date outside the aggregate",
+                f"{function}() of dates takes dates as they are: a moved date is not supported yet",
+                moved.span,
+                hint="name a date field, fact or date, and move the result outside: `max(...) else d + 30 days`",
             )
             return None
         low = None if q.low is None or qf.low is None else min(q.low, qf.low)
