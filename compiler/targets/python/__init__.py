@@ -23,7 +23,7 @@ import compiler
 from compiler import contract, model, runtime
 from compiler.targets import shared
 from compiler.targets.python import pyir, records
-from compiler.targets.python.decide import Decide, rule_function_name
+from compiler.targets.python.decide import Decide, rule_function_name, rule_missing_function_name
 from compiler.targets.python.lower import Lowering, function_name, missing_function_name
 from compiler.targets.python.printer import block, expression
 from compiler.targets.python.requests import fact_code
@@ -167,7 +167,7 @@ def _combination(lowering: Lowering, rule: model.Rule) -> _Provision:
     missing = block(lowering.missing(rule.condition), 4)
     return _Provision(
         f"{rule.outcome} when {rule.condition_text}", "rule of decide", rule.line, name,
-        name.replace("_", "_missing_", 1), expression(value, 4, len("return ")), missing,
+        rule_missing_function_name(rule), expression(value, 4, len("return ")), missing,
     )  # fmt: skip
 
 

@@ -62,9 +62,9 @@ class _Rule:
         return () if self.rule.single else self.rule.cited
 
     @property
-    def function(self) -> str:
-        """Its value's function for `requested`: its provision's, or its own for a combination."""
-        return function_name(self.rule.section) if self.rule.single else rule_function_name(self.rule)
+    def missing_function(self) -> str:
+        """The function of the facts it misses: its provision's, or its own for a combination."""
+        return missing_function_name(self.rule.section) if self.rule.single else rule_missing_function_name(self.rule)
 
 
 @dataclass
@@ -129,10 +129,8 @@ class Decide:
         for label in r.explains:  # the explanation lists them all, so compute them all
             self.lowering.compute(label, kleene)
             self.lowering.compute(label, known)
-        if not r.rule.single:  # a combination of provisions: its value from their locals
-            for block in (kleene, known):
-                value = self.lowering.condition(r.rule.condition, block.known, "local", block)
-                block.statements.append(pyir.Assign(r.local.id, value))
+        self.compute(r, kleene)
+        self.compute(r, known)
         function.computed |= kleene.computed
         statements: list[Stmt] = [r.comment]
         if r.reads and len(kleene.statements) > 1:
@@ -158,17 +156,21 @@ class Decide:
         if not r.reads:
             return [r.comment, pyir.If(whole, (decided,))]
         kleene = Block(frozenset(), function.temps)  # no other rule's branch ran: compute afresh
-        if r.rule.single:
-            self.lowering.compute(r.rule.section, kleene)
-        else:
-            value = self.lowering.condition(r.rule.condition, frozenset(), "local", kleene)
-            kleene.statements.append(pyir.Assign(r.local.id, value))
+        self.compute(r, kleene)
         unknown = (
             *kleene.statements,
             pyir.If(pyir.is_none(r.local), self.undecided(r, explained=False)),
             pyir.If(r.holds, (decided,)),
         )
         return [r.comment, pyir.If(pyir.all_known(r.reads), (pyir.If(whole, (decided,)),), unknown)]
+
+    def compute(self, r: _Rule, block: Block) -> None:
+        """A rule's value into `r.local`: its provision's, or that of the combination of provisions it names."""
+        if r.rule.single:
+            self.lowering.compute(r.rule.section, block)
+        else:
+            value = self.lowering.condition(r.rule.condition, block.known, "local", block)
+            block.statements.append(pyir.Assign(r.local.id, value))
 
     def decision(self, outcome: str, section: str, r: _Rule, explained: bool, cited: tuple[str, ...] = ()) -> Expr:
         """A decided Decision; with `explained`, the provisions `decide` evaluated up to `r`, and their values."""
@@ -189,8 +191,7 @@ class Decide:
         decision = call(
             "_decision", pyir.F, unknown, cited, missing, *listed, clarifications, r.effective, pending, sections
         )
-        missing_of = r.function.replace("_", "_missing_", 1)
-        return (pyir.Assign("missing", call(missing_of, pyir.F)), pyir.Return(decision))
+        return (pyir.Assign("missing", call(r.missing_function, pyir.F)), pyir.Return(decision))
 
     @staticmethod
     def _listed(r: _Rule) -> list[Expr]:
@@ -204,8 +205,8 @@ def _rule_entry(rule: model.Rule) -> pyir.Tuple:
     """`(_D_III, _missing_D_III, False)`: a rule's provision, what it misses, and whether it is negated
     (a combination of provisions has functions of its own, never negated)."""
     if not rule.single:
-        name = rule_function_name(rule)
-        return pyir.Tuple((pyir.Name(name), pyir.Name(name.replace("_", "_missing_", 1)), pyir.Lit(False)))
+        names = (pyir.Name(rule_function_name(rule)), pyir.Name(rule_missing_function_name(rule)))
+        return pyir.Tuple((*names, pyir.Lit(False)))
     negated = isinstance(rule.condition, model.Not)
     names = (pyir.Name(function_name(rule.section)), pyir.Name(missing_function_name(rule.section)))
     return pyir.Tuple((*names, pyir.Lit(negated)))
@@ -214,3 +215,7 @@ def _rule_entry(rule: model.Rule) -> pyir.Tuple:
 def rule_function_name(rule: model.Rule) -> str:
     """`_rule_42`: the function of a rule that combines provisions, by its line in the policy."""
     return f"_rule_{rule.line}"
+
+
+def rule_missing_function_name(rule: model.Rule) -> str:
+    return "_missing" + rule_function_name(rule)

@@ -9,7 +9,7 @@ provision's function, the local that holds its value, or its condition written i
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, assert_never
 
@@ -97,22 +97,17 @@ class Lowering:
             decisive, other = (False, True) if expr.kind == "all" else (True, False)
             undecided = pyir.IfExp(pyir.Compare("in", NONE, values), NONE, pyir.Lit(other))
             return pyir.IfExp(pyir.Compare("in", pyir.Lit(decisive), values), pyir.Lit(decisive), undecided)
-        aggregates = _aggregates_in_place(expr)
-        if aggregates:  # one that reads the record around it: its value bound first, unknown when None
-            names = [self.values.in_place(a, records.in_place(self, a)) for a in aggregates]
-            facts_unknown = self.any_unknown(expr, known)
-            tests: list[Expr] = [] if facts_unknown == pyir.Lit(False) else [facts_unknown]
-            tests += [is_none(n) for n in names]
-            unknown = tests[0] if len(tests) == 1 else pyir.BoolOp("or", tuple(tests))
-            return pyir.IfExp(unknown, NONE, self.test(expr))
-        return pyir.IfExp(self.any_unknown(expr, known), NONE, self.test(expr))
+        # An aggregate that reads the record around it: its value bound where it is first tested.
+        bound = [self.values.in_place(a, records.in_place(self, a)) for a in _aggregates_in_place(expr)]
+        return pyir.IfExp(self.any_unknown(expr, known, bound), NONE, self.test(expr))
 
-    def any_unknown(self, expr: model.Expr | model.Operand, known: frozenset[str]) -> Expr:
-        """Whether a fact or a record's field that `expr` reads, and that is not known here, is unknown."""
+    def any_unknown(self, expr: model.Expr | model.Operand, known: frozenset[str], also: Sequence[Expr] = ()) -> Expr:
+        """Whether a fact or a record's field that `expr` reads, and that is not known here, is unknown
+        (or one of the values `also` given)."""
         fields, facts = _read_outside_records(expr)  # what an aggregate reads, it answers for itself
         unknown: list[Expr] = [fact(name) for name in facts if name not in known]
         unknown += [self.values.operand(f) for f in fields]
-        tests = tuple(is_none(value) for value in unknown)
+        tests = tuple(is_none(value) for value in [*unknown, *also])
         return (tests[0] if len(tests) == 1 else pyir.BoolOp("or", tests)) if tests else pyir.Lit(False)
 
     def record_value(self, operand: model.Operand) -> Expr:
