@@ -170,12 +170,6 @@ def check_formula(
     return ComputedValue(computed, operand, quantity, value.span)
 
 
-def _moves(operand: model.Operand) -> bool:
-    while isinstance(operand, model.ValueRef):
-        operand = operand.operand
-    return isinstance(operand, model.Shift)
-
-
 def _unit_of(scope: Scope, fact: str) -> str | None:
     fact_type = scope.fact_types.get(fact)
     return fact_type.unit if isinstance(fact_type, (model.Integer, model.Decimal)) else None
@@ -335,8 +329,8 @@ class ValueCheck(Pass):
             message = f"the value when no record is selected is {qf.describe()}, not like {q.describe()}"
             self.error("E203", message, expr.fallback.span)
             return None
-        if q.kind == "date" and (_moves(other) or _moves(value)):
-            moved = expr.fallback if _moves(other) else expr.value
+        if q.kind == "date" and (model.shifts(other) or model.shifts(value)):
+            moved = expr.fallback if model.shifts(other) else expr.value
             self.error(
                 "E211",
                 f"{function}() of dates takes dates as they are: a moved date is not supported yet",

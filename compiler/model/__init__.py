@@ -51,6 +51,7 @@ from compiler.model.expr import (
     ValueRef,
     finite_decimal,
     is_whole,
+    shifts,
     sorted_set,
 )
 from compiler.model.policy import (
@@ -107,7 +108,7 @@ from compiler.model.walk import (
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
-    "rewrite", "Lookup",
+    "rewrite", "Lookup", "shifts",
     "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",

@@ -164,6 +164,13 @@ class ValueRef:
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
+def shifts(operand: Operand) -> bool:
+    """Whether a date is moved by a duration (so it may fall outside datetime.date's years)."""
+    while isinstance(operand, ValueRef):
+        operand = operand.operand
+    return isinstance(operand, Shift)
+
+
 def is_whole(operand: Operand) -> bool:
     """Whether a number is always whole: integer facts and literals, counts, and sums and products of them."""
     if isinstance(operand, Const):

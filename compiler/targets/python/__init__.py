@@ -27,7 +27,7 @@ from compiler.targets.python.decide import Decide, rule_function_name, rule_miss
 from compiler.targets.python.lower import Lowering, function_name, missing_function_name
 from compiler.targets.python.printer import block, expression
 from compiler.targets.python.requests import fact_code
-from compiler.targets.python.values import Values, codeset_name, date_name, decimal_name, shifts
+from compiler.targets.python.values import Values, codeset_name, date_name, decimal_name
 from compiler.targets.shared import Built, Files, module_name
 from compiler.targets.templating import TEMPLATES, doc_line
 
@@ -179,7 +179,7 @@ def _computed(values: Values, value: model.Computed) -> _Value:
         annotation = "Decimal | Fraction"
     else:
         code, annotation = ratio.numerator, "int" if value.whole else "Decimal"
-        if shifts(value.operand):
+        if model.shifts(value.operand):
             values.helpers.add("calendar")  # where _date_or_text is
             code, annotation = pyir.call("_date_or_text", code), "datetime.date | str"
         elif values.is_date(value.operand):

@@ -106,7 +106,7 @@ class Values:
     def function(self, operand: model.Call) -> Expr:
         if operand.function == "count":
             return call("len", self.operand(operand.arguments[0]))
-        if operand.function == "days_between" and not any(map(shifts, operand.arguments)):
+        if operand.function == "days_between" and not any(map(model.shifts, operand.arguments)):
             start, end = (self.operand(a) for a in operand.arguments)
             return pyir.Attr(pyir.BinOp("-", end, start), "days")
         start, end = (self.day_number(a) for a in operand.arguments)
@@ -151,7 +151,7 @@ class Values:
         the checker has proved the sign of every divisor from the declared ranges.
         """
         op = op or expr.op
-        if shifts(expr.left) or shifts(expr.right):  # dates, one of them moved: compare day numbers
+        if model.shifts(expr.left) or model.shifts(expr.right):  # dates, one of them moved: compare day numbers
             return pyir.Compare(op, self.day_number(expr.left), self.day_number(expr.right))
         left, right = self.ratio(expr.left), self.ratio(expr.right)
         if left.sign * right.sign < 0:
@@ -230,13 +230,6 @@ class Values:
         if isinstance(operand, model.Const):
             return isinstance(operand.value, datetime.date)
         return isinstance(operand, model.Shift)
-
-
-def shifts(operand: model.Operand) -> bool:
-    """Whether a date is moved by a duration (so it may fall outside datetime.date's years)."""
-    while isinstance(operand, model.ValueRef):
-        operand = operand.operand
-    return isinstance(operand, model.Shift)
 
 
 def divides(operand: model.Operand) -> bool:
