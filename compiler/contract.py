@@ -9,6 +9,7 @@ fact types, so the knowledge of a fact kind lives here, in `field()`, and in eac
 
 from __future__ import annotations
 
+import dataclasses
 import decimal
 import enum
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One fact of the request: absent or null means unknown."""
+    """One fact of the request: left out or null means unknown."""
 
     name: str
     description: str
@@ -65,6 +66,7 @@ class Field:
     code_system: str | None = None
     code_description: str | None = None  # how the system's codes look: "CPT (five characters: ...)"
     fields: tuple[Field, ...] = ()  # a record's, for a list of records
+    absent: bool = False  # a request may give {"absent": true}: known not to exist
 
     @property
     def record_class(self) -> str:
@@ -86,7 +88,8 @@ def request(policy: model.Policy) -> tuple[Field, ...]:
 
 
 def field(fact: model.Fact) -> Field:
-    return _field(fact.name, fact.description, fact.sections, fact.type)
+    found = _field(fact.name, fact.description, fact.sections, fact.type)
+    return dataclasses.replace(found, absent=True) if fact.absent else found
 
 
 def _field(name: str, description: str, sections: tuple[str, ...], t: model.FactType) -> Field:
@@ -110,7 +113,9 @@ def _field(name: str, description: str, sections: tuple[str, ...], t: model.Fact
     if isinstance(t, model.String):
         return Field(*head, Shape.STRING, pattern=t.pattern)
     if isinstance(t, model.RecordList):
-        fields = tuple(_field(f.name, f.description or "", (), f.type) for f in t.fields)
+        fields = tuple(
+            dataclasses.replace(_field(f.name, f.description or "", (), f.type), absent=f.absent) for f in t.fields
+        )
         return Field(*head, Shape.RECORDS, fields=fields)
     assert_never(t)
 
@@ -165,10 +170,19 @@ def term_schema(term: model.Computed) -> dict[str, Any]:
 # -- The request in JSON Schema: the emitted schema and the pydantic models both say this ------------
 
 
+# What a request gives for a fact or field declared `or absent` that is known not to exist.
+ABSENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"absent": {"const": True}},
+    "required": ["absent"],
+    "additionalProperties": False,
+}
+
+
 def field_schema(field: Field) -> dict[str, Any]:
     """The schema of one fact's value; null is allowed, meaning unknown."""
     value = value_schema(field)
-    schema: dict[str, Any] = {"description": field.description, "x-policy-sections": list(field.sections)}
+    schema: dict[str, Any] = {}
     if field.many:
         schema.update({"type": ["array", "null"], "items": value, "uniqueItems": True})
     elif field.shape is Shape.RECORDS:
@@ -177,6 +191,9 @@ def field_schema(field: Field) -> dict[str, Any]:
         schema["enum"] = [*value["enum"], None]
     else:
         schema.update(value, type=[value["type"], "null"])
+    if field.absent:  # or {"absent": true}: known not to exist
+        schema = {"anyOf": [schema, ABSENT_SCHEMA]}
+    schema = {"description": field.description, "x-policy-sections": list(field.sections), **schema}
     if field.unit:
         schema["x-unit"] = field.unit
     if field.code_system:

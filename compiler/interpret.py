@@ -23,6 +23,16 @@ from compiler.diagnostics import Diagnostic, Span, error
 Truth = bool | None  # Kleene: True, False or None for unknown
 
 
+class _Absent:
+    """A fact or field the request says does not exist: known, yet with no value to read."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
+
+
 class InvalidRequest(ValueError):
     def __init__(self, errors: list[tuple[str, str]]) -> None:
         self.errors = sorted(errors)
@@ -91,19 +101,18 @@ def validate(policy: model.Policy, request: object) -> dict[str, Any]:
             errors.append((str(key), "not a fact of this policy" + hint))
     facts: dict[str, Any] = {}
     for fact in policy.facts:
-        value = request.get(fact.name)
-        facts[fact.name] = None if value is None else _validate_value(fact.type, fact.name, value, errors)
+        facts[fact.name] = _validate_given(fact.type, fact.absent, fact.name, request.get(fact.name), errors)
     if errors:
         raise InvalidRequest(errors)
     return facts
 
 
 def _records(t: model.RecordList, name: str, value: object, errors: list[tuple[str, str]]) -> Any:
-    """A list of records: each a JSON object of the list's fields, any of them absent or null (unknown)."""
+    """A list of records: each a JSON object of the list's fields, any of them left out or null (unknown)."""
     if not isinstance(value, (list, tuple)):
         errors.append((name, f"expected an array of objects, got {json_type(value)}"))
         return None
-    fields = {f.name: f.type for f in t.fields}
+    fields = {f.name for f in t.fields}
     records = []
     for i, item in enumerate(value):
         where = f"{name}[{i}]"
@@ -112,12 +121,26 @@ def _records(t: model.RecordList, name: str, value: object, errors: list[tuple[s
             continue
         errors.extend((f"{where}.{key}", "not a field of these records") for key in item if key not in fields)
         records.append(
-            {
-                field: None if item.get(field) is None else _validate_value(ft, f"{where}.{field}", item[field], errors)
-                for field, ft in fields.items()
-            }
+            {f.name: _validate_given(f.type, f.absent, f"{where}.{f.name}", item.get(f.name), errors) for f in t.fields}
         )
     return tuple(records)
+
+
+def _validate_given(
+    t: model.FactType, may_be_absent: bool, name: str, value: object, errors: list[tuple[str, str]]
+) -> Any:
+    """A fact's or field's value: None when unknown, ABSENT when the request says it does not exist."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping) and "absent" in value:
+        if len(value) != 1 or value["absent"] is not True:
+            errors.append((name, 'an absent value is written {"absent": true}'))
+        elif not may_be_absent:
+            errors.append((name, "cannot be absent: the policy gives no meaning to its absence"))
+        else:
+            return ABSENT
+        return None
+    return _validate_value(t, name, value, errors)
 
 
 def _validate_value(t: model.FactType, name: str, value: object, errors: list[tuple[str, str]]) -> Any:
@@ -237,6 +260,10 @@ class Evaluation:
     def value(self, expr: model.Expr) -> Truth:
         return _Truth(self).visit(expr)
 
+    def given(self, ref: model.FactRef | model.FieldRef) -> Any:
+        """What the request gives for a fact or field: a value, ABSENT, or None (unknown)."""
+        return self.facts[ref.fact] if isinstance(ref, model.FactRef) else self.bound[ref.record][ref.name]
+
     def operand(self, operand: model.Operand) -> Any:
         """The value of an operand; None (unknown) when any fact it reads is unknown."""
         return _Value(self).visit(operand)
@@ -355,6 +382,8 @@ def to_json(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, tuple):  # a list of records
         return [{k: to_json(v) for k, v in record.items()} for record in value]
+    if value is ABSENT:
+        return {"absent": True}
     if isinstance(value, Fraction):
         exact = model.finite_decimal(value)
         return exact if exact is not None else f"{value.numerator}/{value.denominator}"
@@ -488,7 +517,7 @@ class _Truth(model.ExprVisitor[Truth]):
         return node.value
 
     def visit_FactRef(self, node: model.FactRef) -> Truth:
-        fact_value = self.evaluation.facts[node.fact]
+        fact_value = self.value(node)
         return None if fact_value is None else bool(fact_value)
 
     def visit_ProvisionRef(self, node: model.ProvisionRef) -> Truth:
@@ -542,7 +571,14 @@ class _Truth(model.ExprVisitor[Truth]):
         return any(item in right for item in left)
 
     def visit_Known(self, node: model.Known) -> Truth:
-        return self.value(node.operand) is not None
+        """Known: a value, or said to be absent; of a computed value, every fact it reads."""
+        if isinstance(node.operand, model.ValueRef):
+            return all(self.evaluation.facts[f] is not None for f in model.facts_read(node.operand))
+        return self.evaluation.given(node.operand) is not None
+
+    def visit_Present(self, node: model.Present) -> Truth:
+        given = self.evaluation.given(node.operand)
+        return None if given is None else given is not ABSENT
 
     def visit_Empty(self, node: model.Empty) -> Truth:
         operand = self.value(node.operand)
@@ -581,7 +617,8 @@ class _Value(model.ExprVisitor[Any]):
         self.evaluation = evaluation
 
     def visit_FactRef(self, node: model.FactRef) -> Any:
-        return self.evaluation.facts[node.fact]
+        given = self.evaluation.facts[node.fact]
+        return None if given is ABSENT else given  # no value to read: unknown, as the language says
 
     def visit_Const(self, node: model.Const) -> Any:
         return node.value
@@ -593,7 +630,8 @@ class _Value(model.ExprVisitor[Any]):
         return self.visit(node.operand)
 
     def visit_FieldRef(self, node: model.FieldRef) -> Any:
-        return self.evaluation.bound[node.record][node.name]
+        given = self.evaluation.bound[node.record][node.name]
+        return None if given is ABSENT else given
 
     def visit_Lookup(self, node: model.Lookup) -> Any:
         key = self.visit(node.key)
@@ -620,7 +658,7 @@ class _Value(model.ExprVisitor[Any]):
             return pick(values, key=_order)
         assert node.order is not None
         times = [inner.bound[node.records.record][node.order] for inner in selected]
-        if any(t is None for t in times):
+        if any(t is None or t is ABSENT for t in times):
             return None
         last = (max if node.function == "latest" else min)(times)
         at_last = {_order(v) for v, t in zip(values, times, strict=True) if t == last}

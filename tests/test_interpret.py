@@ -128,7 +128,14 @@ POLICY_FACTS = {f.name: f for f in POLICY.facts}
 def value_pools(policy: Policy) -> dict[str, tuple[list[Any], list[Any]]]:
     """(valid, invalid) values of each fact, at and around the policy's thresholds."""
     constants = [c.value for p in policy.provisions if p.condition for c in _constants(p.condition)]
-    return {fact.name: _pool(policy, fact.type, constants) for fact in policy.facts}
+    return {fact.name: _given(_pool(policy, fact.type, constants), fact.absent) for fact in policy.facts}
+
+
+def _given(pools: tuple[list[Any], list[Any]], absent: bool) -> tuple[list[Any], list[Any]]:
+    """A pool with the absence marker: valid where declared `or absent`, invalid elsewhere; a bad marker too."""
+    valid, invalid = pools
+    marker = {"absent": True}
+    return ([*valid, marker], [*invalid, {"absent": 1}]) if absent else (valid, [*invalid, marker])
 
 
 def _pool(policy: Policy, t: model.FactType, constants: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -154,7 +161,7 @@ def _pool(policy: Policy, t: model.FactType, constants: list[Any]) -> tuple[list
         singles = [*codes, other]
         return (singles, ["TX", 3]) if isinstance(t, model.Code) else ([[], *([c] for c in singles)], ["TX", [3]])
     if isinstance(t, model.RecordList):  # histories of up to three records, one with a field unknown
-        fields = {f.name: _pool(policy, f.type, constants)[0] for f in t.fields}
+        fields = {f.name: _given(_pool(policy, f.type, constants), f.absent)[0] for f in t.fields}
         records = [{name: values[i % len(values)] for name, values in fields.items()} for i in range(6)]
         gap = {**records[0], t.fields[-1].name: None}
         return [[], records[:1], records[1:3], records[3:6], [gap, records[1]]], ["x", [3], [{"bogus": 1}]]

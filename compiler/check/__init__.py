@@ -9,6 +9,7 @@ provision, and looks for the mistakes a policy author makes. It runs as passes, 
     header       id, dates, metadata, applies_to, revision history   (E102-E105, E120-E122, E501)
     provisions   criteria, groups, clarifications; wording numbers   (E205-E207, E407, W104, W105)
     decide       rules, revisions, reachability                      (E401-E408)
+    presence     reads of values that may be absent, unguarded       (W107)
     usage        unused declarations, advisories, examples           (W101-W103, E406, E601)
 
 Every pass reads the frozen `Scope` and appends to one `Report`, so the author sees every
@@ -21,6 +22,7 @@ from compiler import model
 from compiler.check.conditions import ConditionCheck
 from compiler.check.decide import DecideCheck
 from compiler.check.header import HeaderCheck
+from compiler.check.presence import check_guards
 from compiler.check.prose import prose
 from compiler.check.provisions import ProvisionCheck
 from compiler.check.report import Report
@@ -51,6 +53,10 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     headers.check_history(sections, header)
     decides = [i for i in items if isinstance(i, nodes.Decide)]
     decision = DecideCheck(scope, report).check_revisions(decides, effective) if decides else None
+    conditions = [p.condition for p in provisions if p.condition is not None]
+    conditions += [r.condition for revision in (decision.revisions if decision else ()) for r in revision.rules]
+    absent = frozenset(name for name, fact in scope.facts.items() if fact.absent)
+    check_guards(conditions, absent, report)
     terms = {o.name: outcome_terms(scope, o, report, ConditionCheck) for o in scope.outcomes.values()}
 
     usage = UsageCheck(scope, report)

@@ -74,6 +74,8 @@ class ConditionCheck(ValueCheck):
             return self.check_emptiness(expr)
         if isinstance(expr, nodes.Knownness):
             return self.check_knownness(expr)
+        if isinstance(expr, nodes.Presence):
+            return self.check_presence(expr)
         if isinstance(expr, nodes.Intersection):
             return self.check_intersection(expr)
         if isinstance(expr, nodes.RecordsQuantified):
@@ -152,6 +154,27 @@ class ConditionCheck(ValueCheck):
         if self.lookup_fact(subject) is None:
             return None
         return model.Known(self.ref(subject), span=expr.span)
+
+    def check_presence(self, expr: nodes.Presence) -> model.Expr | None:
+        """`x is present` (or `is absent`): of a fact or record field declared `or absent`."""
+        subject = expr.operand
+        if not isinstance(subject, nodes.Name) or subject.name in self.computed:
+            self.error(
+                "E214", "'is present' and 'is absent' test a fact or a record's field", subject.span,
+                hint="test the facts the value reads, or whether it `is known`",
+            )  # fmt: skip
+            return None
+        if self.lookup_fact(subject) is None:
+            return None
+        if not self.may_be_absent(subject.name):
+            self.error(
+                "E214",
+                f"'{subject.name}' is not declared `or absent`: when it is known, it is present",
+                subject.span,
+                hint="declare it `... or absent` if a request may say it does not exist, or test `is known`",
+            )
+            return None
+        return model.Present(self.ref(subject), span=expr.span)
 
     def check_comparison(self, expr: nodes.Comparison) -> model.Expr | None:
         if self.needs_quantity(expr.left) or self.needs_quantity(expr.right):

@@ -72,6 +72,17 @@ def declare(tree: nodes.PolicyFile, report: Report) -> Scope:
     )
 
 
+def _reserved(name: str) -> str | None:
+    """Why a fact, value or field may not have this name: the evaluator's classes use it, or Python does."""
+    if keyword.iskeyword(name):
+        return "it is a keyword of Python"
+    if name.startswith("_"):
+        return "it begins with '_'"
+    if name == "absent":
+        return "the evaluator lists the facts a request says are absent under that name"
+    return None
+
+
 def check_singletons(tree: nodes.PolicyFile, report: Report) -> None:
     """One header, one `decide` (or one per revision), at most one `applies_to` (E101)."""
     items = tree.items
@@ -125,11 +136,11 @@ class _Declarations:
             if isinstance(item, nodes.Fact) and isinstance(item.type, nodes.ListType):
                 identifiers += [f.name for f in item.type.fields]
             for name in identifiers:  # each names an attribute of the evaluator's classes
-                if keyword.iskeyword(name) or name.startswith("_"):
+                reason = _reserved(name)
+                if reason is not None:
                     self.error(
                         "E107",
-                        f"'{name}' cannot name a fact, value or field: "
-                        + ("it is a keyword of Python" if keyword.iskeyword(name) else "it begins with '_'"),
+                        f"'{name}' cannot name a fact, value or field: {reason}",
                         item.span,
                         hint="the evaluator reads it as an attribute: choose another name, such as 'drug_class'",
                     )
@@ -142,6 +153,16 @@ class _Declarations:
             if fact.name in self.facts:
                 self.error("E110", f"fact '{fact.name}' is declared twice", fact.span)
                 continue
+            many = {nodes.ListType: "a list", nodes.SetType: "a set"}.get(type(fact.type))
+            if isinstance(fact.type, nodes.CodeType) and fact.type.multiple:
+                many = "a list of codes"
+            if fact.absent and many:
+                self.error(
+                    "E123",
+                    f"'{fact.name}' is {many}, which may be empty: `or absent` is for a single value",
+                    fact.span,
+                    hint="drop `or absent`: a request gives [] when there is none",
+                )
             fact_type = self.check_fact_type(fact)
             if fact_type is not None:
                 self.facts[fact.name] = fact
@@ -164,7 +185,7 @@ class _Declarations:
                 continue
             field_type = self.check_scalar_type(f.type, f"{name}.{f.name}")
             if field_type is not None:
-                fields[f.name] = model.RecordField(f.name, field_type, f.description)
+                fields[f.name] = model.RecordField(f.name, field_type, f.description, f.absent)
         return model.RecordList(tuple(fields.values())) if len(fields) == len(t.fields) else None
 
     def check_scalar_type(self, t: nodes.FactType, name: str) -> model.ScalarType | None:

@@ -27,7 +27,10 @@ class UsageCheck(Pass):
             if name == revision_fact:
                 sections = (model.REVISION, *sections)
             description = fold(fact.description)
-            facts.append(model.Fact(name, self.fact_types[name], description, sections, fact.span.line, span=fact.span))
+            fact_type = self.fact_types[name]
+            facts.append(
+                model.Fact(name, fact_type, description, sections, fact.span.line, fact.absent, span=fact.span)
+            )
 
         for name, value in self.computed.items():
             if name not in self.report.used_computed:

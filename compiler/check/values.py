@@ -206,11 +206,20 @@ class ValueCheck(Pass):
         """A condition: typed by `ConditionCheck`, which extends this pass."""
         raise NotImplementedError
 
+    def may_be_absent(self, name: str) -> bool:
+        """Whether a fact, or a bound record's field (`trial.end_date`), is declared `or absent`."""
+        declaration = self.facts[name]
+        if "." not in name:
+            return declaration.absent
+        assert isinstance(declaration.type, nodes.ListType)
+        field_name = name.split(".", 1)[1]
+        return any(f.absent for f in declaration.type.fields if f.name == field_name)
+
     def ref(self, name: nodes.Name, decimal: bool = False) -> model.FactRef | model.FieldRef:
         """A fact, or a field of a record that a quantifier names (`trial.drug`)."""
         if "." in name.name:
             record, field_name = name.name.split(".", 1)
-            return model.FieldRef(record, field_name, decimal, span=name.span)
+            return model.FieldRef(record, field_name, decimal, self.may_be_absent(name.name), span=name.span)
         return model.FactRef(name.name, decimal, span=name.span)
 
     def bind(self, binding: nodes.Binding) -> tuple[ValueCheck, model.RecordList] | None:

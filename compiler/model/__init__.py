@@ -40,6 +40,7 @@ from compiler.model.expr import (
     Member,
     Not,
     Operand,
+    Present,
     ProvisionRef,
     QuantifierKind,
     Quantify,
@@ -108,7 +109,7 @@ from compiler.model.walk import (
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
-    "rewrite", "Lookup", "shifts",
+    "rewrite", "Lookup", "shifts", "Present",
     "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",

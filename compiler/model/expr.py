@@ -73,6 +73,7 @@ class FieldRef:
     record: str
     name: str
     decimal: bool = False  # a decimal field: its value is a `decimal.Decimal`, or an int
+    absent: bool = False  # declared `or absent`: a record may say it has none
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
     @property
@@ -251,6 +252,19 @@ class Known:
 
 
 @dataclass(frozen=True, slots=True)
+class Present:
+    """Whether a fact or field declared `or absent` has a value: false when the request says it is
+    absent, unknown when it says nothing."""
+
+    operand: FactRef | FieldRef
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    @property
+    def name(self) -> str:
+        return self.operand.dotted if isinstance(self.operand, FieldRef) else self.operand.fact
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     operand: Expr
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
@@ -274,6 +288,18 @@ class ProvisionRef:
 
 Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate | Lookup
 Expr = (
-    FactRef | FieldRef | Const | Compare | Member | Intersects | Empty | Known | Not | Combine | ProvisionRef | Quantify
+    FactRef
+    | FieldRef
+    | Const
+    | Compare
+    | Member
+    | Intersects
+    | Empty
+    | Known
+    | Present
+    | Not
+    | Combine
+    | ProvisionRef
+    | Quantify
 )
 LEAVES = (Compare, Member, Intersects, Empty)  # the tests whose operands are values, not conditions

@@ -81,6 +81,7 @@ class RecordField:
     name: str
     type: ScalarType
     description: str | None
+    absent: bool = False  # `or absent`: a record may say it has none ({"absent": true}), which is not unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,5 +150,6 @@ class Fact:
     description: str
     sections: tuple[str, ...]  # the provisions whose conditions read it, in policy order
     line: int
+    absent: bool = False  # `or absent`: a request may say it is known not to exist, which is not unknown
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 

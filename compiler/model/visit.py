@@ -36,6 +36,8 @@ class ExprVisitor(Generic[T]):
             return self.visit_Empty(node)
         if isinstance(node, e.Known):
             return self.visit_Known(node)
+        if isinstance(node, e.Present):
+            return self.visit_Present(node)
         if isinstance(node, e.Not):
             return self.visit_Not(node)
         if isinstance(node, e.Combine):
@@ -85,6 +87,9 @@ class ExprVisitor(Generic[T]):
         self.unsupported(node)
 
     def visit_Known(self, node: e.Known) -> T:
+        self.unsupported(node)
+
+    def visit_Present(self, node: e.Present) -> T:
         self.unsupported(node)
 
     def visit_Not(self, node: e.Not) -> T:

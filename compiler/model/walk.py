@@ -24,6 +24,7 @@ from compiler.model.expr import (
     Member,
     Not,
     Operand,
+    Present,
     ProvisionRef,
     Quantify,
     Records,
@@ -38,7 +39,7 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return (e.left, e.right)
     if isinstance(e, Member):
         return (e.element, e.collection)
-    if isinstance(e, (Empty, Known, Not, ValueRef)):
+    if isinstance(e, (Empty, Known, Present, Not, ValueRef)):
         return (e.operand,)
     if isinstance(e, Shift):
         return (e.date,)
@@ -106,7 +107,7 @@ def values_read(expr: Expr | Operand) -> tuple[str, ...]:
 Node = Expr | Operand
 _NODES = (
     *(Aggregate, Arith, Call, CodeSetRef, Combine, Compare, Const, Empty, FactRef, FieldRef, Intersects, Known),
-    *(Lookup, Member, Not, ProvisionRef, Quantify, Shift, ValueRef),
+    *(Lookup, Member, Not, Present, ProvisionRef, Quantify, Shift, ValueRef),
 )
 
 

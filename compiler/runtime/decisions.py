@@ -145,7 +145,7 @@ class Decision(NamedTuple):
                     "section": label,
                     "wording": _PROVISIONS[label][1],
                     "clarifies": _CLARIFIES[label],
-                    "facts": {name: _json(getattr(self.facts, name)) for name in _PROVISIONS[label][2]},
+                    "facts": {name: _json(_given(self.facts, name)) for name in _PROVISIONS[label][2]},
                 }
                 for label in self.clarifications
             ],
@@ -194,9 +194,25 @@ class Decision(NamedTuple):
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
+class _Absent:
+    """A fact or field the request says does not exist (`{"absent": true}`), as explanations show it."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+
+
+def _given(f: Facts, name: str) -> Any:
+    """A fact as the request gave it: its value, None when unknown, or ABSENT."""
+    value = getattr(f, name)
+    return ABSENT if value is None and name in getattr(f, "absent", ()) else value
+
+
 def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
     kind, wording, names = _PROVISIONS[label]
-    return Criterion(label, kind, wording, tuple((name, getattr(f, name)) for name in names), _RESULTS[value])
+    return Criterion(label, kind, wording, tuple((name, _given(f, name)) for name in names), _RESULTS[value])
 
 
 def _decision(
@@ -250,9 +266,19 @@ def _value_json(value: Any) -> str:
 
 
 def _records_json(records: tuple[Any, ...]) -> str:
-    """A list of records as JSON: each record an object of its fields, exact numbers as written."""
-    objects = [", ".join(f"{_ENCODE(k)}: {_value_json(v)}" for k, v in r._asdict().items()) for r in records]
+    """A list of records as JSON: each record an object of its fields, exact numbers as written, and
+    {"absent": true} for a field the record says it has none of."""
+    objects = []
+    for r in records:
+        fields = r._asdict()
+        absent = fields.pop("absent", ())
+        objects.append(
+            ", ".join(f"{_ENCODE(k)}: {_ABSENT_JSON if k in absent else _value_json(v)}" for k, v in fields.items())
+        )
     return "[" + ", ".join("{" + o + "}" for o in objects) + "]"
+
+
+_ABSENT_JSON: Final = '{"absent": true}'
 ###}
 
 
@@ -318,9 +344,11 @@ def _json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if value is ABSENT:
+        return {"absent": True}
 ###{?list
-    if isinstance(value, tuple):  # a list of records
-        return [{k: _json(v) for k, v in r._asdict().items()} for r in value]
+    if isinstance(value, tuple):  # a list of records, each field as given
+        return [{k: _json(_given(r, k)) for k in r._fields if k != "absent"} for r in value]
 ###}
 ###{?quotients
     if isinstance(value, Fraction):
@@ -356,7 +384,7 @@ def explain(decision: Decision) -> str:
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:
-        facts = ", ".join(_shown(name, getattr(decision.facts, name)) for name in _PROVISIONS[label][2])
+        facts = ", ".join(_shown(name, _given(decision.facts, name)) for name in _PROVISIONS[label][2])
         lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
         lines.append(f"      facts: {facts}")
     return "\n".join(lines)
@@ -364,13 +392,13 @@ def explain(decision: Decision) -> str:
 
 def _shown(name: str, value: Any) -> str:
     """`bmi = 35 kg/m2`: a fact or computed value, exactly, with its unit."""
-    unit = _UNITS.get(name) if value is not None else None
+    unit = _UNITS.get(name) if value is not None and value is not ABSENT else None
     return f"{name} = {_show(value)}" + (f" {unit}" if unit else "")
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "unknown"
+    if value is None or value is ABSENT:
+        return "unknown" if value is None else "absent"
 ###{?decimals ?quotients
     if isinstance(value, Decimal):
         return str(value)

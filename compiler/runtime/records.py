@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeAlias
 
 from compiler.runtime.conditions import _ADD
-from compiler.runtime.requests import FieldError, _json_type
+from compiler.runtime.requests import FieldError, _absences, _json_type
 
 ###{validators
 
@@ -25,9 +25,11 @@ def _records(
     name: str,
     record: Callable[..., Any],
     fields: tuple[tuple[str, _Check], ...],
+    absentable: frozenset[str] | None,
     errors: list[FieldError],
 ) -> tuple[Any, ...] | None:
-    """A list of JSON objects as a tuple of `record`s; a field absent or null is unknown."""
+    """A list of JSON objects as a tuple of `record`s; a field left out or null is unknown. A record
+    class with fields declared `or absent` (`absentable`) takes the set of those said absent last."""
     value = request.get(name)
     if value is None:
         return None
@@ -42,9 +44,10 @@ def _records(
             errors.append(FieldError(where, f"expected an object, got {_json_type(item)}"))
             continue
         found = [FieldError(str(key), "not a field of these records") for key in item if key not in names]
+        item, absent = _absences(item, names, absentable or frozenset(), found)
         values = [check(item, found) for _, check in fields]
         errors += [FieldError(f"{where}.{e.field}", e.message) for e in found]
-        records.append(record(*values))
+        records.append(record(*values) if absentable is None else record(*values, absent))
     return tuple(records)
 ###}
 ###{quantifiers

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any, Final, NamedTuple
 
@@ -56,6 +56,26 @@ def _json_type(value: object) -> str:
 
 def _quote(text: str) -> str:
     return '"' + (text if len(text) <= 40 else text[:40] + "...") + '"'
+
+
+def _absences(
+    request: Mapping[Any, object], names: Collection[str], allowed: frozenset[str], errors: list[FieldError]
+) -> tuple[Mapping[Any, object], frozenset[str]]:
+    """The facts (or a record's fields) a request says are absent, `{"absent": true}`, and the request
+    without those markers, whose other values the validators then read."""
+    marked = [k for k, v in request.items() if k in names and isinstance(v, Mapping) and "absent" in v]
+    if not marked:
+        return request, frozenset()
+    absent = []
+    for key in marked:
+        marker: Any = request[key]
+        if len(marker) != 1 or marker["absent"] is not True:
+            errors.append(FieldError(key, 'an absent value is written {"absent": true}'))
+        elif key not in allowed:
+            errors.append(FieldError(key, "cannot be absent: the policy gives no meaning to its absence"))
+        else:
+            absent.append(key)
+    return {k: v for k, v in request.items() if k not in marked}, frozenset(absent)
 ###{?boolean
 
 

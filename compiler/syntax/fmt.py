@@ -173,7 +173,7 @@ class _Printer:
         self.emit(f"{j.code} {quote(j.name)}" + "".join(dates))
 
     def fact(self, fact: nodes.Fact) -> None:
-        lines = self.type_lines(f"fact {fact.name}: ", fact.type, "")
+        lines = self.type_lines(f"fact {fact.name}: ", fact.type, " or absent" if fact.absent else "")
         for line in lines:
             self.emit(line)
         self.depth += 1
@@ -186,6 +186,7 @@ class _Printer:
             lines = [head + "list of {"]
             for f in t.fields:
                 described = f" {quote(f.description)}," if f.description is not None else ","
+                described = (" or absent" if f.absent else "") + described
                 lines += [INDENT + line for line in self.type_lines(f"{f.name}: ", f.type, described)]
             return [*lines, "}" + tail]
         if isinstance(t, (nodes.EnumType, nodes.SetType)):

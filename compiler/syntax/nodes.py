@@ -102,6 +102,13 @@ class Knownness(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Presence(Node):
+    """`abg_po2 is present`: true for a value, false when the request says it is absent, else unknown."""
+
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Intersection(Node):
     """`a intersects b`: the two sets (or a claim's codes and a code set) share a member."""
 
@@ -196,6 +203,7 @@ Expr = (
     | Intersection
     | Emptiness
     | Knownness
+    | Presence
     | Arithmetic
     | Call
     | Negation
@@ -303,6 +311,7 @@ class RecordField(Node):
     name: str
     type: FactType
     description: str | None
+    absent: bool = False  # `or absent`: a record may say it has none
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +329,7 @@ class Fact(Node):
     name: str
     type: FactType
     description: Prose
+    absent: bool = False  # `or absent`: a request may say it is known not to exist
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,8 +197,11 @@ class _Declarations(_Tokens):
     # Facts
 
     def fact(self, meta: LarkMeta, children: list[Any]) -> nodes.Fact:
-        name, fact_type, description = children
-        return nodes.Fact(self._span(meta), str(name), fact_type, description)
+        name, fact_type, absent, description = children
+        return nodes.Fact(self._span(meta), str(name), fact_type, description, absent is not None)
+
+    def or_absent(self, meta: LarkMeta, children: list[Any]) -> bool:
+        return True
 
     def boolean_type(self, meta: LarkMeta, children: list[Any]) -> nodes.BooleanType:
         return nodes.BooleanType(self._span(meta))
@@ -268,10 +271,9 @@ class _Declarations(_Tokens):
         return nodes.ListType(self._span(meta), tuple(children))
 
     def record_field(self, meta: LarkMeta, children: list[Any]) -> nodes.RecordField:
-        name, fact_type, description = children
-        return nodes.RecordField(
-            self._span(meta), str(name), fact_type, None if description is None else self._string(description)
-        )
+        name, fact_type, absent, description = children
+        text = None if description is None else self._string(description)
+        return nodes.RecordField(self._span(meta), str(name), fact_type, text, absent is not None)
 
     def string_type(self, meta: LarkMeta, children: list[Token | None]) -> nodes.StringType:
         pattern = children[0]
@@ -495,6 +497,12 @@ class PolicyTransformer(_Declarations):
 
     def unknownness(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
         return nodes.Negation(self._span(meta), self.knownness(meta, children))
+
+    def presence(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Presence:
+        return nodes.Presence(self._span(meta), children[0])
+
+    def absence(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Negation:
+        return nodes.Negation(self._span(meta), self.presence(meta, children))
 
     def quantified(self, meta: LarkMeta, children: list[Any]) -> nodes.Quantified:
         quantifier, *operands = children

@@ -75,6 +75,8 @@ def expression(expr: nodes.Expr) -> str:
             return f"{expression(inner.operand)} is not empty"
         if isinstance(inner, nodes.Knownness):
             return f"{expression(inner.operand)} is not known"
+        if isinstance(inner, nodes.Presence):
+            return f"{expression(inner.operand)} is absent"
         return "not " + _bracketed(inner, nodes.Disjunction, nodes.Conjunction)
     if isinstance(expr, nodes.Comparison):
         return f"{_term(expr.left)} {expr.op} {_term(expr.right)}"
@@ -97,6 +99,8 @@ def expression(expr: nodes.Expr) -> str:
         return f"{expression(expr.operand)} is empty"
     if isinstance(expr, nodes.Knownness):
         return f"{expression(expr.operand)} is known"
+    if isinstance(expr, nodes.Presence):
+        return f"{expression(expr.operand)} is present"
     if isinstance(expr, nodes.Quantified):
         q = expr.quantifier
         return f"{quantifier(q.kind, q.count or 0)} (" + ", ".join(expression(o) for o in expr.operands) + ")"
@@ -139,7 +143,14 @@ def _term(expr: nodes.Expr, arithmetic: tuple[str, ...] = ()) -> str:
     if isinstance(expr, nodes.Arithmetic) and expr.op in arithmetic:
         return f"({expression(expr)})"
     conditions = (nodes.Disjunction, nodes.Conjunction, nodes.Negation, nodes.Comparison, nodes.Membership)
-    tests = (nodes.Intersection, nodes.Emptiness, nodes.Knownness, nodes.Quantified, nodes.RecordsQuantified)
+    tests = (
+        nodes.Intersection,
+        nodes.Emptiness,
+        nodes.Knownness,
+        nodes.Presence,
+        nodes.Quantified,
+        nodes.RecordsQuantified,
+    )
     return _bracketed(expr, *conditions, *tests)
 
 
@@ -168,7 +179,8 @@ def model_type(t: model.FactType) -> str:
     if isinstance(t, model.Boolean | model.Date):
         return t.kind
     if isinstance(t, model.RecordList):
-        return "list of { " + ", ".join(f"{f.name}: {model_type(f.type)}" for f in t.fields) + " }"
+        fields = (f"{f.name}: {model_type(f.type)}" + (" or absent" if f.absent else "") for f in t.fields)
+        return "list of { " + ", ".join(fields) + " }"
     assert_never(t)
 
 
@@ -218,7 +230,12 @@ class _Condition(model.ExprVisitor[str]):
     def visit_Known(self, node: model.Known) -> str:
         return f"{node.name} is known"
 
+    def visit_Present(self, node: model.Present) -> str:
+        return f"{node.name} is present"
+
     def visit_Not(self, node: model.Not) -> str:
+        if isinstance(node.operand, model.Present):
+            return f"{node.operand.name} is absent"
         inner = self.visit(node.operand)
         return f"not {inner}" if isinstance(node.operand, model.FactRef | model.ProvisionRef) else f"not ({inner})"
 

@@ -137,7 +137,12 @@ class _Words(model.ExprVisitor[str]):
     def visit_Known(self, node: model.Known) -> str:
         return f"{self.visit(node.operand)} is known"
 
+    def visit_Present(self, node: model.Present) -> str:
+        return f"{self.visit(node.operand)} is present"
+
     def visit_Not(self, node: model.Not) -> str:
+        if isinstance(node.operand, model.Present):
+            return f"{self.visit(node.operand.operand)} is absent"
         operand = self.visit(node.operand)
         simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))
         return f"not {operand}" if simple else f"not ({operand})"
@@ -187,7 +192,12 @@ def _constant(value: model.Value) -> str:
 
 
 def type_of(field: contract.Field) -> tuple[str, str]:
-    """A fact's type and its allowed values, for the dictionary table."""
+    """A fact's type and its allowed values, for the dictionary table; "or absent" when a request may say so."""
+    kind, values = _kind_of(field)
+    return (f"{kind} or absent", values) if field.absent else (kind, values)
+
+
+def _kind_of(field: contract.Field) -> tuple[str, str]:
     shape, unit = field.shape, f" {md(field.unit)}" if field.unit else ""
     if shape is Shape.BOOLEAN:
         return "boolean", "true, false"

@@ -66,7 +66,8 @@ def value_aliases(field: contract.Field) -> list[_Alias]:
         for f in field.fields:
             aliases = value_aliases(dataclasses.replace(f, name=f"{field.name}_{f.name}"))
             found += aliases
-            lines += ["", f"    {f.name}: {aliases[-1].name} | None = Field(", "        default=None,"]
+            absent = " | Absent" if f.absent else ""
+            lines += ["", f"    {f.name}: {aliases[-1].name}{absent} | None = Field(", "        default=None,"]
             lines += [f"        description={literal(f.description, 8)},"] if f.description else []
             lines.append("    )")
         record = _Alias(field.record_class, "\n".join(lines), record=True)
@@ -119,6 +120,7 @@ def render(policy: model.Policy) -> str:
         aliases=aliases,
         alias_code="\n".join(alias.code for found in aliases.values() for alias in found),  # what to import
         kinds={f.shape.value for field in fields for f in (field, *field.fields)},
+        absent=any(f.absent for field in fields for f in (field, *field.fields)),
         value_name=lambda fact: f"{_camel(fact.name)}Value",
         literal_type=literal_type,
         request_id=schema_id(policy.policy_id, "request"),

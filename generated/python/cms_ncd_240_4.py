@@ -4,7 +4,7 @@
 
 Import it and call `evaluate(request)` with a mapping of facts (JSON types);
 it returns a `Decision`, or raises `InvalidRequest` naming every bad field.
-A fact that is absent or null is unknown: it never becomes a yes or a no.
+A fact that is left out or null is unknown: it never becomes a yes or a no.
 Only the standard library is used.
 """
 
@@ -15,7 +15,7 @@ import decimal
 import json
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -76,6 +76,8 @@ _SLEEP_TEST_TYPE_VALUES: Final = ('psg_facility', 'hst_type_ii', 'hst_type_iii',
 _SYMPTOMS_VALUES: Final = ('excessive_daytime_sleepiness', 'impaired_cognition', 'mood_disorder', 'insomnia')
 _COMORBIDITIES_VALUES: Final = ('hypertension', 'ischemic_heart_disease', 'history_of_stroke')
 _NAMES: Final = frozenset(FACTS)
+# The facts a request may say are absent ({"absent": true}): declared `or absent`.
+_ABSENT_ALLOWED: Final[frozenset[str]] = frozenset()
 _ISO_DATE: Final = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SLEEP_TEST_TYPE_VALUES_SET: Final = frozenset(_SLEEP_TEST_TYPE_VALUES)
 _SYMPTOMS_VALUES_SET: Final = frozenset(_SYMPTOMS_VALUES)
@@ -211,7 +213,7 @@ class Decision(NamedTuple):
                     "section": label,
                     "wording": _PROVISIONS[label][1],
                     "clarifies": _CLARIFIES[label],
-                    "facts": {name: _json(getattr(self.facts, name)) for name in _PROVISIONS[label][2]},
+                    "facts": {name: _json(_given(self.facts, name)) for name in _PROVISIONS[label][2]},
                 }
                 for label in self.clarifications
             ],
@@ -526,6 +528,7 @@ def _validate_fully(request: object) -> Facts:
     if not isinstance(request, Mapping):
         raise InvalidRequest([FieldError("$", f"expected a JSON object, got {_json_type(request)}")])
     errors: list[FieldError] = []
+    request, absent = _absences(request, FACTS, _ABSENT_ALLOWED, errors)
     for key in request:
         if key not in FACTS:
             import difflib  # only a misspelt key needs it: keep it out of the import of this module
@@ -576,6 +579,26 @@ def _json_type(value: object) -> str:
 
 def _quote(text: str) -> str:
     return '"' + (text if len(text) <= 40 else text[:40] + "...") + '"'
+
+
+def _absences(
+    request: Mapping[Any, object], names: Collection[str], allowed: frozenset[str], errors: list[FieldError]
+) -> tuple[Mapping[Any, object], frozenset[str]]:
+    """The facts (or a record's fields) a request says are absent, `{"absent": true}`, and the request
+    without those markers, whose other values the validators then read."""
+    marked = [k for k, v in request.items() if k in names and isinstance(v, Mapping) and "absent" in v]
+    if not marked:
+        return request, frozenset()
+    absent = []
+    for key in marked:
+        marker: Any = request[key]
+        if len(marker) != 1 or marker["absent"] is not True:
+            errors.append(FieldError(key, 'an absent value is written {"absent": true}'))
+        elif key not in allowed:
+            errors.append(FieldError(key, "cannot be absent: the policy gives no meaning to its absence"))
+        else:
+            absent.append(key)
+    return {k: v for k, v in request.items() if k not in marked}, frozenset(absent)
 
 
 def _boolean(request: Mapping[Any, object], name: str, errors: list[FieldError]) -> bool | None:
@@ -1581,9 +1604,25 @@ def _facts_json(f: Facts) -> list[str]:
 _RESULTS: Final = {True: "met", False: "not_met", None: "unknown"}
 
 
+class _Absent:
+    """A fact or field the request says does not exist (`{"absent": true}`), as explanations show it."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT: Final = _Absent()
+
+
+def _given(f: Facts, name: str) -> Any:
+    """A fact as the request gave it: its value, None when unknown, or ABSENT."""
+    value = getattr(f, name)
+    return ABSENT if value is None and name in getattr(f, "absent", ()) else value
+
+
 def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
     kind, wording, names = _PROVISIONS[label]
-    return Criterion(label, kind, wording, tuple((name, getattr(f, name)) for name in names), _RESULTS[value])
+    return Criterion(label, kind, wording, tuple((name, _given(f, name)) for name in names), _RESULTS[value])
 
 
 def _decision(
@@ -1695,6 +1734,8 @@ def _json(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, frozenset):
         return sorted(value)
+    if value is ABSENT:
+        return {"absent": True}
     return value
 
 
@@ -1725,7 +1766,7 @@ def explain(decision: Decision) -> str:
     for label in decision.advisories:
         lines.append(f"Advisory {label}: {_PROVISIONS[label][1]}")
     for label in decision.clarifications:
-        facts = ", ".join(_shown(name, getattr(decision.facts, name)) for name in _PROVISIONS[label][2])
+        facts = ", ".join(_shown(name, _given(decision.facts, name)) for name in _PROVISIONS[label][2])
         lines.append(f"Considered {label}: {_PROVISIONS[label][1]}")
         lines.append(f"      facts: {facts}")
     return "\n".join(lines)
@@ -1733,13 +1774,13 @@ def explain(decision: Decision) -> str:
 
 def _shown(name: str, value: Any) -> str:
     """`bmi = 35 kg/m2`: a fact or computed value, exactly, with its unit."""
-    unit = _UNITS.get(name) if value is not None else None
+    unit = _UNITS.get(name) if value is not None and value is not ABSENT else None
     return f"{name} = {_show(value)}" + (f" {unit}" if unit else "")
 
 
 def _show(value: Any) -> str:
-    if value is None:
-        return "unknown"
+    if value is None or value is ABSENT:
+        return "unknown" if value is None else "absent"
     if isinstance(value, Decimal):
         return str(value)
     return json.dumps(_json(value), ensure_ascii=False)

@@ -102,6 +102,7 @@ def render(policy: model.Policy) -> str:
         policy=policy,
         version=compiler.__version__,
         facts=facts,
+        absent_facts=tuple(f.name for f in facts if f.absent),
         evaluated=evaluated,
         enum_tables=_names(tuple(f.values_name for c in facts for f in (c, *c.fields) if f.values is not None)),
         provisions=provisions,

@@ -61,6 +61,7 @@ class Lowering:
         self.policy = policy
         self.values = values
         self.slots = slots or {}  # the quantifiers and aggregates over records, by the name they stand under
+        self.absent = frozenset(f.name for f in policy.facts if f.absent)  # facts declared `or absent`
         self._reads: dict[int, tuple[model.Expr, tuple[str, ...]]] = {}  # by id, with the node, which stays alive
 
     # -- Conditions ----------------------------------------------------------------------------
@@ -79,6 +80,13 @@ class Lowering:
             return records.in_place(self, expr)
         if isinstance(expr, model.Known):  # true or false, never unknown
             return self.test(expr)
+        negated = isinstance(expr, model.Not) and isinstance(expr.operand, model.Present)
+        present = expr.operand if isinstance(expr, model.Not) and negated else expr
+        if isinstance(present, model.Present) and not self.is_known(expr, known):  # unknown unless given
+            value, not_said = self.values.operand(present.operand), self.said_absent(present.operand, "not in")
+            assert not_said is not None  # the checker allows `is present` only of what may be absent
+            unknown = pyir.BoolOp("and", (is_none(value), not_said))
+            return pyir.IfExp(unknown, NONE, pyir.Compare("is" if negated else "is not", value, NONE))
         if self.is_known(expr, known):
             return self.two_valued(expr, known, refs, block)
         if isinstance(expr, model.Not):
@@ -150,7 +158,9 @@ class Lowering:
             return pyir.Call(pyir.Attr(left, "isdisjoint"), (right,))  # not `not not a.isdisjoint(b)`
         return pyir.Not(self.two_valued(operand, known, refs, block))
 
-    def test(self, expr: model.Compare | model.Member | model.Intersects | model.Empty | model.Known) -> Expr:
+    def test(
+        self, expr: model.Compare | model.Member | model.Intersects | model.Empty | model.Known | model.Present
+    ) -> Expr:
         """A comparison, membership or emptiness test, on values that are known.
 
         Typed by the tests the model has: a new one fails type checking where it is lowered."""
@@ -165,11 +175,35 @@ class Lowering:
             return pyir.Not(pyir.Call(pyir.Attr(left, "isdisjoint"), (right,)))
         if isinstance(expr, model.Empty):
             return pyir.Not(self.values.operand(expr.operand))
-        if isinstance(expr, model.Known):
-            if isinstance(expr.operand, model.FieldRef):
-                return pyir.Compare("is not", self.values.operand(expr.operand), NONE)
-            return pyir.all_known(model.facts_read(expr))
+        if isinstance(expr, model.Known):  # a value, or said to be absent
+            refs = (
+                [expr.operand]
+                if isinstance(expr.operand, model.FieldRef)
+                else map(model.FactRef, model.facts_read(expr))
+            )
+            tests = tuple(self.given(ref) for ref in refs)
+            return (tests[0] if len(tests) == 1 else pyir.BoolOp("and", tests)) if tests else pyir.Lit(True)
+        if isinstance(expr, model.Present):  # where it is known: it has a value
+            return pyir.Compare("is not", self.values.operand(expr.operand), NONE)
         assert_never(expr)
+
+    def said_absent(self, ref: model.FactRef | model.FieldRef, op: Literal["in", "not in"] = "in") -> Expr | None:
+        """`'x' in f.absent` for a fact or field declared `or absent` (or `not in`); None for any other."""
+        if isinstance(ref, model.FieldRef):
+            return (
+                pyir.Compare(op, pyir.Lit(ref.name), pyir.Attr(pyir.Name(ref.record), "absent")) if ref.absent else None
+            )
+        return pyir.Compare(op, pyir.Lit(ref.fact), pyir.Attr(pyir.F, "absent")) if ref.fact in self.absent else None
+
+    def given(self, ref: model.FactRef | model.FieldRef) -> Expr:
+        """Whether the request gives a fact or field: a value, or that it is absent."""
+        has_value, said = pyir.Compare("is not", self.values.operand(ref), NONE), self.said_absent(ref)
+        return has_value if said is None else pyir.BoolOp("or", (has_value, said))
+
+    def unknown(self, name: str) -> Expr:
+        """Whether a fact is unknown: no value, and not said to be absent."""
+        not_said = self.said_absent(model.FactRef(name), "not in")
+        return is_none(fact(name)) if not_said is None else pyir.BoolOp("and", (is_none(fact(name)), not_said))
 
     def reference(self, label: str, known: frozenset[str], refs: Refs, block: Block | None) -> Expr:
         if refs == "call":
@@ -239,11 +273,11 @@ class Lowering:
         names = model.facts_read(expr)
         slots = [self.slots[name] for name in names if name in self.slots]
         if not slots:
-            return [pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in names]
+            return [pyir.If(self.unknown(name), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in names]
         # Through its records: the unknown facts it reads; if none, a record's field is: ask for the lists.
         expanded = (self.slots[name].facts if name in self.slots else (name,) for name in names)
         real = tuple(dict.fromkeys(n for found in expanded for n in found))
-        each = [pyir.If(is_none(fact(name)), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in real]
+        each = [pyir.If(self.unknown(name), (pyir.Do(pyir.Call(add, (pyir.Lit(name),))),)) for name in real]
         update = pyir.Attr(pyir.Name("missing"), "update")
         lists: list[Stmt] = [  # the lists of the quantifiers and aggregates that are unknown
             pyir.If(is_none(fact(slot.name)), (pyir.Do(pyir.Call(update, (pyir.Lit(slot.lists),))),)) for slot in slots

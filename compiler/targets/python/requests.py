@@ -33,6 +33,12 @@ class FactCode:
     pattern: str | None = None  # a string fact's pattern
     fields: tuple[FactCode, ...] = ()  # a list's: each field of its records, named `list_field`
     record_class: str | None = None  # a list's: the class of one record
+    absent: bool = False  # declared `or absent`: the request may say it does not exist
+
+    @property
+    def absent_fields(self) -> tuple[str, ...]:
+        """A list's fields declared `or absent`: its record class holds the set of those a record says are."""
+        return tuple(f.name.removeprefix(f"{self.name}_") for f in self.fields if f.absent)
 
     @property
     def values_name(self) -> str:
@@ -42,6 +48,10 @@ class FactCode:
 def fact_code(field: contract.Field, key: str | None = None) -> FactCode:
     """A fact's annotation, validator, fast path and JSON, from the contract; `key` names it in its
     JSON object when that is not its name (a record's field, whose name has the list's in front)."""
+    return dataclasses.replace(_fact_code(field, key), absent=field.absent)
+
+
+def _fact_code(field: contract.Field, key: str | None) -> FactCode:
     shape, name = field.shape, pyir.Lit(key or field.name)
     values, got = (
         pyir.Name(f"_{field.name.upper()}_VALUES"),
@@ -108,7 +118,9 @@ def fact_code(field: contract.Field, key: str | None = None) -> FactCode:
             for f, sub in zip(field.fields, fields, strict=True)
         )
         record = pyir.Name(field.record_class)
-        check = call("_records", request, name, record, pyir.Tuple(checks), errors)
+        absentable = tuple(pyir.Lit(f.name) for f in field.fields if f.absent)
+        may_be_absent: Expr = call("frozenset", pyir.Tuple(absentable)) if absentable else NONE
+        check = call("_records", request, name, record, pyir.Tuple(checks), may_be_absent, errors)
         given = pyir.Compare("is not", pyir.Call(pyir.Name("get"), (name,)), NONE)
         fast = (pyir.If(given, (_SLOW,)), pyir.Assign(field.name, NONE))  # a list given: checked in full
         return FactCode(
@@ -175,4 +187,8 @@ def _json(field: contract.Field) -> Expr:
         known = call("_records_json", value)
     else:
         assert_never(shape)
-    return pyir.IfExp(pyir.is_none(value), pyir.Lit("null"), known)
+    unknown: Expr = pyir.Lit("null")
+    if field.absent:  # or said to be absent
+        said = pyir.Compare("in", pyir.Lit(field.name), pyir.Attr(pyir.F, "absent"))
+        unknown = pyir.IfExp(said, pyir.Lit('{"absent": true}'), unknown)
+    return pyir.IfExp(pyir.is_none(value), unknown, known)
