@@ -109,7 +109,7 @@ def _states(policy: model.Policy) -> dict[str, str]:
 
 
 def _facts(policy: model.Policy) -> dict[str, str]:
-    return {f.name: model_type(f.type) for f in policy.facts}
+    return {f.name: model_type(f.type) + (" or absent" if f.absent else "") for f in policy.facts}
 
 
 def _provisions(policy: model.Policy) -> dict[str, str]:
@@ -275,7 +275,7 @@ def _pools(old: model.Policy, new: model.Policy) -> dict[str, list[Any]]:
     for policy in (old, new):
         for fact in policy.facts:
             values = pools.setdefault(fact.name, [None])
-            for value in _values(fact.type, constants.get(fact.name, set())):
+            for value in [*_values(fact.type, constants.get(fact.name, set())), *([ABSENT] if fact.absent else [])]:
                 if value not in values:
                     values.append(value)
     for policy in (old, new):
@@ -378,6 +378,9 @@ def _collect(expr: model.Expr, constants: dict[str, set[Any]], policy: model.Pol
                     constants.setdefault(fact.fact, set()).update(values)
 
 
+ABSENT: dict[str, Any] = {"absent": True}  # what a request gives for a fact or field known not to exist
+
+
 def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
     if isinstance(t, model.Boolean):
         return [True, False]
@@ -402,7 +405,7 @@ def _values(t: model.FactType, constants: set[Any]) -> list[Any]:
         days = {c + datetime.timedelta(days=d) for c in constants if isinstance(c, datetime.date) for d in (-1, 0)}
         return [d.isoformat() for d in sorted(days)] or ["2000-01-01"]
     if isinstance(t, model.RecordList):  # none, and one record of the first or the last values tried for each field
-        tried = {f.name: _values(f.type, constants) for f in t.fields}
+        tried = {f.name: [*_values(f.type, constants), *([ABSENT] if f.absent else [])] for f in t.fields}
         return [[], *([{name: values[i] for name, values in tried.items()}] for i in (0, -1))]
     strings = sorted(c for c in constants if isinstance(c, str))
     return [*strings, "ZZ" if t.pattern is None or not strings else _other(strings)]

@@ -292,3 +292,23 @@ def test_the_formatter_keeps_or_absent() -> None:
 def test_the_checker_on_absence(change: tuple[str, str], code: str, message: str) -> None:
     _, diagnostics = compile_source(ABSENT_SOURCE.replace(*change), "absent.policy")
     assert message in [d.message for d in diagnostics if d.code == code]
+
+
+def test_diff_reports_a_fact_that_may_now_be_absent_and_what_it_changes() -> None:
+    from compiler import diff
+
+    old, _ = compile_source(
+        ABSENT_SOURCE.replace(" or absent\n    \"Arterial", "\n    \"Arterial").replace(
+            "abg_po2 is present and abg_po2 <= 55\n            or abg_po2 is absent and oximetry <= 88",
+            "abg_po2 is known and abg_po2 <= 55\n            or abg_po2 is not known and oximetry <= 88",
+        ),
+        "old.policy",
+    )
+    assert old is not None and ABSENT_POLICY is not None
+    assert [c.text for c in diff.changes(old, ABSENT_POLICY) if c.kind == "fact"] == [
+        "fact abg_po2: integer 0..200 unit \"mmHg\" -> integer 0..200 unit \"mmHg\" or absent"
+    ]
+    impact = diff.impact(old, ABSENT_POLICY, python.load_module(old), python.load_module(ABSENT_POLICY))
+    changed = {(before.split(" ")[0], after.split(" ")[0]) for _, before, after in impact.examples}
+    assert ("invalid", "covered") in changed  # {"absent": true} is new
+    assert ("covered", "unsure") in changed  # an unreported gas no longer reads as "not done"
