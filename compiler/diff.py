@@ -122,7 +122,11 @@ def _provisions(policy: model.Policy) -> dict[str, str]:
 
 
 def _wordings(policy: model.Policy) -> dict[str, str]:
-    return {p.label: repr(p.wording) for p in policy.provisions if p.label != model.APPLICABILITY}
+    return {
+        p.label: (f"as {p.cited_as!r} " if p.cited_as else "") + repr(p.wording)
+        for p in policy.provisions
+        if p.label != model.APPLICABILITY
+    }
 
 
 def _outcomes(policy: model.Policy) -> dict[str, str]:

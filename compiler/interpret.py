@@ -404,6 +404,7 @@ def evaluate(policy: model.Policy, request: object) -> dict[str, Any]:
             criteria.append(
                 {
                     "section": p.label,
+                    "cited_as": p.citation,
                     "kind": p.kind,
                     "wording": p.wording,
                     "facts": {

@@ -125,3 +125,50 @@ def test_a_rule_combines_provisions_only() -> None:
     source = COMBINED.replace("covered when B.1 and B.7 and not B.9", "covered when B.1 and age > 20")
     _, diagnostics = compile_source(source, "combined.policy")
     assert [d.code for d in diagnostics] == ["E404"]
+
+
+# -- The policy's own labels (issue 15, item 7) ------------------------------------------------
+
+LABELLED = SOURCE.replace('criterion B.1 "The member', 'criterion B.1 as "410.37(e)(3)" "The member').replace(
+    'criterion B.2 "Indication', 'criterion B.2 as "Step Therapy" "Indication'
+)
+
+
+def test_a_decision_cites_a_provision_by_the_policys_own_label() -> None:
+    import json
+
+    import jsonschema
+
+    from compiler.targets import schema
+
+    policy, diagnostics = compile_source(LABELLED, "ref.policy")
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    request: dict[str, Any] = {"age": 40, "referred": True, "indication": "a"}
+    decision = module.evaluate(request)
+    criteria = decision.to_dict()["criteria"]
+    assert [(c["section"], c["cited_as"]) for c in criteria] == [("B.2", "Step Therapy"), ("B.1", "410.37(e)(3)")]
+    assert interpret.evaluate(policy, request)["criteria"] == criteria
+    assert json.loads(decision.to_json())["criteria"] == criteria  # the fast JSON says the same
+    jsonschema.validate(decision.to_dict(), schema.decision_schema(policy))
+    assert "[met] B.1 (410.37(e)(3)): The member is 18 or older" in module.explain(decision)
+    assert [(c["section"], c["cited_as"]) for c in MODULE.evaluate(request).to_dict()["criteria"]] == [
+        ("B.2", "B.2"),
+        ("B.1", "B.1"),
+    ]  # a provision without a label of its own is cited by its section
+
+
+def test_a_label_of_the_policys_own_is_formatted_diffed_and_never_shared() -> None:
+    from compiler import diff
+    from compiler.syntax.fmt import format_source
+
+    assert format_source(LABELLED, "ref.policy")[0] == LABELLED
+    policy, _ = compile_source(LABELLED, "ref.policy")
+    assert policy is not None and POLICY is not None
+    assert {c.subject for c in diff.changes(POLICY, policy)} == {"B.1", "B.2"}
+    _, diagnostics = compile_source(LABELLED.replace('as "Step Therapy"', 'as "410.37(e)(3)"'), "ref.policy")
+    assert [(d.code, d.message) for d in diagnostics] == [
+        ("E304", "'B.2' is cited as '410.37(e)(3)', which already cites 'B.1'")
+    ]
+    _, diagnostics = compile_source(LABELLED.replace('as "Step Therapy"', 'as "B.1"'), "ref.policy")
+    assert [d.code for d in diagnostics] == ["E304"]

@@ -23,7 +23,24 @@ class ProvisionCheck(Pass):
                 if isinstance(item, nodes.Provision):
                     order.extend(_preorder(self.check_provision(item)))
         self.check_clarifications(order)
+        self.check_citations(order)
         return tuple(order)
+
+    def check_citations(self, provisions: list[model.Provision]) -> None:
+        """A decision cites a provision by the policy's own label: no two may share one (E304)."""
+        cited: dict[str, str] = {p.label: p.label for p in provisions}
+        for p in provisions:
+            if p.cited_as is None:
+                continue
+            other = cited.get(p.cited_as)
+            if other is not None and other != p.label:
+                self.error(
+                    "E304",
+                    f"'{p.label}' is cited as '{p.cited_as}', which already cites '{other}'",
+                    self.provisions[p.label].span,
+                    hint="give the label in full, with its section: `as \"B(1)\"`",
+                )
+            cited.setdefault(p.cited_as, p.label)
 
     def check_provision(self, provision: nodes.Provision) -> model.Provision:
         children: tuple[model.Provision, ...] = ()
@@ -90,6 +107,7 @@ class ProvisionCheck(Pass):
             clarifies,
             tuple(values),
             body.wording_differs if isinstance(body, nodes.Condition) else None,
+            provision.cited_as,
             span=provision.span,
         )
 

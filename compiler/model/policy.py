@@ -82,7 +82,13 @@ class Provision:
     clarifies: str | None = None
     values: tuple[str, ...] = ()  # every computed value the condition reads, likewise
     wording_differs: str | None = None  # why the wording states other numbers than the condition, if it does
+    cited_as: str | None = None  # the policy's own label for it, when that is not `label`: "410.37(e)(3)"
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
+
+    @property
+    def citation(self) -> str:
+        """How decisions and docs cite it: the policy's own label, else ours."""
+        return self.cited_as or self.label
 
 
 @dataclass(frozen=True, slots=True)

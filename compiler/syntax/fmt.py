@@ -252,7 +252,8 @@ class _Printer:
             self.emit("}")
 
     def provision(self, p: nodes.Provision) -> None:
-        self.emit(f"{p.kind} {p.label} {quote(p.wording)}")
+        cited_as = f" as {quote(p.cited_as)}" if p.cited_as is not None else ""
+        self.emit(f"{p.kind} {p.label}{cited_as} {quote(p.wording)}")
         body = p.body
         if isinstance(body, nodes.Condition):
             for line in self.condition_lines(f"{INDENT}when ", body.expr, INDENT):

@@ -460,6 +460,7 @@ class Provision(Node):
     label: str
     wording: str
     body: ProvisionBody | None
+    cited_as: str | None = None  # the policy's own label for it: "410.37(e)(3)", "Step Therapy"
 
 
 SectionItem = Prose | Term | Provision | Revision | Reference

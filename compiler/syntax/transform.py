@@ -436,8 +436,11 @@ class PolicyTransformer(_Declarations):
         )
 
     def provision(self, meta: LarkMeta, children: list[Any]) -> nodes.Provision:
-        kind, label, wording, body = children
-        return nodes.Provision(self._span(meta), str(kind), str(label), self._string(wording), body)
+        kind, label, cited_as, wording, body = children
+        return nodes.Provision(self._span(meta), str(kind), str(label), self._string(wording), body, cited_as)
+
+    def cited_as(self, meta: LarkMeta, children: list[Token]) -> str:
+        return self._string(children[0])
 
     def condition(self, meta: LarkMeta, children: list[Any]) -> nodes.Condition:
         expr, differs = children

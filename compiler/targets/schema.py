@@ -116,6 +116,10 @@ def decision_schema(policy: model.Policy) -> dict[str, Any]:
                     "items": _object(
                         {
                             "section": {"enum": labels},
+                            "cited_as": {
+                                "type": "string",
+                                "description": "The policy's own label for the provision, or its section.",
+                            },
                             "kind": {"type": "string"},
                             "wording": {"type": "string"},
                             "facts": fact_values,

@@ -305,6 +305,7 @@ class Advisory(_Strict):
 
 class Criterion(_Strict):
     section: Section
+    cited_as: str  # the policy's own label for the provision, or its section
     kind: str
     wording: str
     facts: dict[FactName, Any]

@@ -407,6 +407,7 @@ class Facts(NamedTuple):
 
 class Criterion(NamedTuple):
     section: str
+    cited_as: str  # the policy's own label for it, or `section`
     kind: str
     wording: str
     facts: tuple[tuple[str, Any], ...]
@@ -415,6 +416,7 @@ class Criterion(NamedTuple):
     def to_dict(self) -> dict[str, Any]:
         return {
             "section": self.section,
+            "cited_as": self.cited_as,
             "kind": self.kind,
             "wording": self.wording,
             "facts": {name: _json(value) for name, value in self.facts},
@@ -655,6 +657,9 @@ _PROVISIONS: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
         ),
         ('condition',),
     ),
+}
+# The policy's own label of each provision that has one, by which decisions cite it.
+_CITED_AS: Final[dict[str, str]] = {
 }
 _READ_BY: Final[dict[str, tuple[str, ...]]] = {
     'service_date': ('A.1', 'B.1.A', 'B.3', 'B.4', 'B.5', 'B.6', 'B.7'),
@@ -2766,7 +2771,8 @@ def _given(f: Facts, name: str) -> Any:
 
 def _criterion(f: Facts, label: str, value: bool | None) -> Criterion:
     kind, wording, names = _PROVISIONS[label]
-    return Criterion(label, kind, wording, tuple((name, _given(f, name)) for name in names), _RESULTS[value])
+    facts = tuple((name, _given(f, name)) for name in names)
+    return Criterion(label, _CITED_AS.get(label, label), kind, wording, facts, _RESULTS[value])
 
 
 def _decision(
@@ -2844,7 +2850,8 @@ def _criteria_form(labels: tuple[str, ...]) -> tuple[list[str], Callable[[list[s
     pieces, picks = [""], []
     for i, label in enumerate(labels):
         kind, wording, names = _PROVISIONS[label]
-        pieces[-1] += (", " if i else "") + _ENCODE({"section": label, "kind": kind, "wording": wording})[:-1]
+        head = {"section": label, "cited_as": _CITED_AS.get(label, label), "kind": kind, "wording": wording}
+        pieces[-1] += (", " if i else "") + _ENCODE(head)[:-1]
         pieces[-1] += ', "facts": {'
         for j, name in enumerate(names):
             pieces[-1] += (", " if j else "") + _ENCODE(name) + ": "
@@ -2876,7 +2883,7 @@ def _criteria_json(decision: Decision, facts: list[str]) -> str:
 
 
 def _criterion_json(c: Criterion) -> str:
-    head = _ENCODE({"section": c.section, "kind": c.kind, "wording": c.wording})[:-1]
+    head = _ENCODE({"section": c.section, "cited_as": c.cited_as, "kind": c.kind, "wording": c.wording})[:-1]
     facts = ", ".join([_ENCODE(name) + ": " + _value_json(value) for name, value in c.facts])
     return "".join((head, ', "facts": {', facts, '}, "result": ', _ENCODE(c.result), "}"))
 
@@ -2916,7 +2923,8 @@ def explain(decision: Decision) -> str:
     if decision.criteria:
         lines.append("Criteria:")
         for c in decision.criteria:
-            lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}: {c.wording}")
+            cited = f" ({c.cited_as})" if c.cited_as != c.section else ""
+            lines.append(f"  [{c.result.replace('_', ' ')}] {c.section}{cited}: {c.wording}")
             facts = ", ".join(_shown(name, value) for name, value in c.facts)
             lines.append(f"      facts: {facts}")
     if decision.terms:

@@ -300,6 +300,7 @@ def test_criteria_carry_section_wording_facts_and_result(decide: Decide) -> None
     ]  # fmt: skip
     assert by_section["D.I.C"] == {
         "section": "D.I.C",
+        "cited_as": "D.I.C",  # the policy numbers it so itself
         "kind": "criterion",
         "wording": "Eckardt symptom score is greater than or equal to 3.",
         "facts": {"eckardt_score": 2},

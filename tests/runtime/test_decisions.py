@@ -45,7 +45,7 @@ def test_an_unknown_fact_is_asked_for_with_what_reads_it() -> None:
     ]
     assert decision.missing == ("age",)
     text = decisions.explain(decision)
-    assert "[unknown] A: The member is 18 or older." in text and "age: Age in years (read by A)" in text
+    assert "[unknown] A ((a)): The member is 18 or older." in text and "age: Age in years (read by A)" in text
     assert "Considered B: BMI is read from the chart." in text
 
 
