@@ -635,8 +635,8 @@ class _Value(model.ExprVisitor[Any]):
         return None if given is ABSENT else given
 
     def visit_Lookup(self, node: model.Lookup) -> Any:
-        key = self.visit(node.key)
-        return None if key is None else next(c.value for value, c in node.rows if value == key)
+        values = tuple(self.visit(key) for key in node.keys)
+        return None if None in values else node.row(values).value
 
     def visit_Aggregate(self, node: model.Aggregate) -> Any:
         each = self.evaluation.each(node.records)

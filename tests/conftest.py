@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+LINTERS = [["ruff", "check", "--no-cache"], ["mypy", "--strict", "--no-incremental"]]
+
+
+def lint_generated(tool: list[str], policies: list[Policy], directory: Path) -> None:
+    """Run ruff or mypy over each policy's evaluator and models, written into `directory`."""
+    from compiler.targets import pydantic_models, python
+
+    names = []
+    for policy in policies:
+        name = policy.policy_id.lower().replace("-", "_")
+        (directory / f"{name}.py").write_text(python.render(policy), encoding="utf-8")
+        (directory / f"{name}_models.py").write_text(pydantic_models.render(policy), encoding="utf-8")
+        names += [f"{name}.py", f"{name}_models.py"]
+    config = ["--config", str(ROOT / "pyproject.toml")] if tool[0] == "ruff" else []
+    executable = Path(sys.executable).parent / tool[0]
+    done = subprocess.run([str(executable), *tool[1:], *config, *names], capture_output=True, text=True, cwd=directory)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def import_file(path: Path, name: str) -> ModuleType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from compiler import compile_source, interpret
 from compiler.syntax.fmt import format_source
 from compiler.targets import python
+from tests.conftest import LINTERS, lint_generated
 
 SOURCE = """\
 policy "T-KNOWN" {
@@ -312,3 +314,9 @@ def test_diff_reports_a_fact_that_may_now_be_absent_and_what_it_changes() -> Non
     changed = {(before.split(" ")[0], after.split(" ")[0]) for _, before, after in impact.examples}
     assert ("invalid", "covered") in changed  # {"absent": true} is new
     assert ("covered", "unsure") in changed  # an unreported gas no longer reads as "not done"
+
+
+@pytest.mark.parametrize("tool", LINTERS)
+def test_evaluators_and_models_of_absence_pass_ruff_and_mypy(tool: list[str], tmp_path: Path) -> None:
+    assert ABSENT_POLICY is not None
+    lint_generated(tool, [ABSENT_POLICY], tmp_path)

@@ -12,8 +12,6 @@ import datetime
 import decimal
 import itertools
 import json
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,7 @@ from hypothesis import strategies as st
 from compiler import compile_source, contract, interpret
 from compiler.syntax.fmt import format_source
 from compiler.targets import pydantic_models, python, shared
-from tests.conftest import ROOT
+from tests.conftest import LINTERS, lint_generated
 
 SOURCE = """\
 policy "T-RECORDS" {
@@ -449,16 +447,7 @@ def test_a_count_inside_a_quantifier_reads_the_record_around_it(found: list[dict
         assert (generated["outcome"] == "adherent") == (best >= 21 and starts_ok) or generated["outcome"] != "adherent"
 
 
-@pytest.mark.parametrize("tool", [["ruff", "check", "--no-cache"], ["mypy", "--strict", "--no-incremental"]])
+@pytest.mark.parametrize("tool", LINTERS)
 def test_evaluators_and_models_of_histories_pass_ruff_and_mypy(tool: list[str], tmp_path: Path) -> None:
     """Histories of every shape, the quantifier in a quantifier and the count in one among them."""
-    names = []
-    for policy in (POLICY, Q_POLICY, W_POLICY):
-        name = policy.policy_id.lower().replace("-", "_")
-        (tmp_path / f"{name}.py").write_text(python.render(policy), encoding="utf-8")
-        (tmp_path / f"{name}_models.py").write_text(pydantic_models.render(policy), encoding="utf-8")
-        names += [f"{name}.py", f"{name}_models.py"]
-    config = ["--config", str(ROOT / "pyproject.toml")] if tool[0] == "ruff" else []
-    executable = Path(sys.executable).parent / tool[0]
-    done = subprocess.run([str(executable), *tool[1:], *config, *names], capture_output=True, text=True, cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    lint_generated(tool, [POLICY, Q_POLICY, W_POLICY], tmp_path)

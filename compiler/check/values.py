@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import itertools
 import re
 from fractions import Fraction
 from types import MappingProxyType
@@ -29,7 +30,7 @@ from compiler.check.quantities import (
 from compiler.check.report import Report, a, describe, fold, suggest
 from compiler.check.scope import ComputedValue, Pass, Scope
 from compiler.syntax import nodes
-from compiler.syntax.unparse import expression
+from compiler.syntax.unparse import expression, table_keys
 
 
 def declare_computed(
@@ -50,65 +51,123 @@ def declare_computed(
 
 
 def declare_tables(scope: Scope, tables: list[nodes.Table], report: Report) -> Scope:
-    """Lookup tables, each a value read by its fact's value: one number for every value of an enum
-    fact, or `else` for the rest (E213); named like the values, so read like them. A table with a
-    mistake is declared all the same, so that its uses are not reported too."""
+    """Lookup tables, each a value read by its facts' values (enums, or integers by ranges): the first
+    row that matches, `else` matching any value; a row must match every combination (E213), and each
+    row some combination before the rows above it do (W106). Named like the values, so read like
+    them. A table with a mistake is declared all the same, so that its uses are not reported too."""
     for table in tables:
         if table.name in scope.facts or table.name in scope.computed or table.name in scope.codesets:
             report.error("E116", f"'{table.name}' is already declared", table.span)
             continue
-        key_type = scope.fact_types.get(table.key.name)
-        values: tuple[str, ...] = ()
-        if key_type is not None:
-            report.used_facts.add(table.key.name)
-        if isinstance(key_type, model.Enum):
-            values = key_type.values
-        else:
-            what = "not declared" if key_type is None else f"{a(key_type.kind)} fact"
-            report.error("E213", f"a table is read by an enum fact; '{table.key.name}' is {what}", table.key.span)
-        rows = _table_rows(table, values, report) if values else {}
-        numbers = [Fraction(c.value) for c in rows.values()] or [Fraction(0)]  # type: ignore[arg-type]  # numbers
+        domains = [_key_domain(scope, key, report) for key in table.keys]
+        rows = _table_rows(table, domains, report) if all(d is not None for d in domains) else ()
+        numbers = [Fraction(c.value) for _, c in rows] or [Fraction(0)]  # type: ignore[arg-type]  # numbers
         whole = all(n.denominator == 1 for n in numbers)
-        key = model.FactRef(table.key.name, span=table.key.span)
-        lookup = model.Lookup(table.name, key, tuple(rows.items()), whole, span=table.span)
+        keys = tuple(model.FactRef(key.name, span=key.span) for key in table.keys)
+        lookup = model.Lookup(table.name, keys, rows, whole, span=table.span)
         quantity = Quantity("number", table.unit, min(numbers), max(numbers), whole=whole)
-        formula = "by " + table.key.name + ": " + ", ".join(f"{v} {c.value}" for v, c in rows.items())
+        names = tuple(key.name for key in table.keys)
+        formula = f"by {', '.join(names)}: " + "; ".join(f"{table_keys(k)} {c.value}" for k, c in rows)
         computed = model.Computed(
-            table.name, table.unit, formula, table.source, (table.key.name,), table.span.line, lookup, whole,
-            span=table.span,
-        )  # fmt: skip
+            table.name, table.unit, formula, table.source, names, table.span.line, lookup, whole, span=table.span
+        )
         declared = {**scope.computed, table.name: ComputedValue(computed, lookup, quantity, table.span)}
         scope = dataclasses.replace(scope, computed=MappingProxyType(declared))
     return scope
 
 
-def _table_rows(table: nodes.Table, values: tuple[str, ...], report: Report) -> dict[str, model.Const]:
-    """A table's number for each value of its fact, in the fact's order; `else` fills the rest."""
-    rows: dict[str, model.Const] = {}
-    fallback: nodes.TableRow | None = None
+# The values of a table's fact, as cells that each row's key matches whole or not at all: an enum's
+# values, or an integer's declared range cut into intervals where some row's range starts or ends.
+_Cell = str | tuple[int, int]
+_Domain = tuple[model.Enum | model.Integer, list[_Cell]]
+
+
+def _key_domain(scope: Scope, key: nodes.Name, report: Report) -> _Domain | None:
+    key_type = scope.fact_types.get(key.name)
+    if key_type is not None:
+        report.used_facts.add(key.name)
+    if isinstance(key_type, model.Enum):
+        return key_type, list[_Cell](key_type.values)
+    if isinstance(key_type, model.Integer):
+        return key_type, [(key_type.low, key_type.high)]
+    what = "not declared" if key_type is None else f"{a(key_type.kind)} fact"
+    report.error("E213", f"a table is read by enum or integer facts; '{key.name}' is {what}", key.span)
+    return None
+
+
+def _table_rows(
+    table: nodes.Table, domains: list[_Domain | None], report: Report
+) -> tuple[tuple[tuple[model.TableKey, ...], model.Const], ...]:
+    """The rows as written, each key checked against its fact; then every combination of the facts'
+    values must meet a row (E213), and every row must be the first to meet one (W106)."""
+    rows: list[tuple[tuple[model.TableKey, ...], model.Const, nodes.TableRow]] = []
     for row in table.rows:
-        if row.key is None:
-            fallback = row
-        elif row.key not in values:
-            hint = suggest(row.key, values) or f"its values are {', '.join(values)}"
-            report.error("E202", f"'{row.key}' is not a value of '{table.key.name}'", row.span, hint)
-        elif row.key in rows:
-            report.error("E213", f"table '{table.name}' gives '{row.key}' twice", row.span)
-        else:
-            rows[row.key] = _number(row.value)
-    missing = [v for v in values if v not in rows]
-    if fallback is None and missing:
+        keys = row.keys * len(table.keys) if row.keys == (None,) else row.keys  # a lone `else`: any values
+        if len(keys) != len(table.keys):
+            report.error("E213", f"a row of '{table.name}' needs {len(table.keys)} keys, one per fact", row.span)
+            continue
+        if any(keys == earlier for earlier, _, _ in rows):
+            report.error("E213", f"table '{table.name}' gives '{table_keys(keys)}' twice", row.span)
+            continue
+        checks = zip(keys, table.keys, domains, strict=True)
+        if all([_key_fits(table.name, key, fact, domain, row, report) for key, fact, domain in checks]):  # every one
+            rows.append((keys, _number(row.value), row))
+    cells = [_cells(domain, [r[0][i] for r in rows]) for i, domain in enumerate(domains) if domain is not None]
+    first: set[int] = set()
+    for combination in itertools.product(*cells):
+        found = next((i for i, r in enumerate(rows) if all(map(_covers, r[0], combination))), None)
+        if found is None:
+            shown = ", ".join(c if isinstance(c, str) else f"{c[0]}..{c[1]}" for c in combination)
+            report.error(
+                "E213", f"table '{table.name}' has no row for {shown}", table.span,
+                hint="add a row for it, or one with `else` for any value",
+            )  # fmt: skip
+            return ()
+        first.add(found)
+    for i, (keys, _, row) in enumerate(rows):
+        if i not in first:
+            report.warning("W106", f"the row '{table_keys(keys)}' of table '{table.name}' is never read", row.span)
+    return tuple((keys, number) for keys, number, _ in rows)
+
+
+def _key_fits(
+    table: str, key: model.TableKey, fact: nodes.Name, domain: _Domain | None, row: nodes.TableRow, report: Report
+) -> bool:
+    if domain is None or key is None:
+        return True
+    fact_type = domain[0]
+    if isinstance(fact_type, model.Enum) and isinstance(key, str):
+        if key in fact_type.values:
+            return True
+        hint = suggest(key, fact_type.values) or f"its values are {', '.join(fact_type.values)}"
+        report.error("E202", f"'{key}' is not a value of '{fact.name}'", row.span, hint)
+    elif isinstance(fact_type, model.Integer) and isinstance(key, tuple):
+        if fact_type.low <= key[0] <= key[1] <= fact_type.high:
+            return True
         report.error(
-            "E213",
-            f"table '{table.name}' has no row for {', '.join(repr(v) for v in missing)}",
-            table.span,
-            hint="give each value a row, or the rest one row `else: NUMBER`",
-        )
-    elif fallback is not None and not missing:
-        report.warning("W106", f"the 'else' row of table '{table.name}' is never read", fallback.span)
-    elif fallback is not None:
-        rows.update(dict.fromkeys(missing, _number(fallback.value)))
-    return {v: rows[v] for v in values if v in rows}
+            "E213", f"the range {key[0]}..{key[1]} is not within '{fact.name}' ({fact_type.low}..{fact_type.high})",
+            row.span,
+        )  # fmt: skip
+    else:
+        wanted = "a value" if isinstance(fact_type, model.Enum) else "a range such as 18..64"
+        report.error("E213", f"the key for '{fact.name}' in table '{table}' must be {wanted}", row.span)
+    return False
+
+
+def _cells(domain: _Domain, keys: list[model.TableKey]) -> list[_Cell]:
+    fact_type, values = domain
+    if isinstance(fact_type, model.Enum):
+        return values
+    cuts = {fact_type.low, fact_type.high + 1}
+    cuts.update(edge for key in keys if isinstance(key, tuple) for edge in (key[0], key[1] + 1))
+    ordered = sorted(cuts)
+    return [(low, high - 1) for low, high in itertools.pairwise(ordered)]
+
+
+def _covers(key: model.TableKey, cell: _Cell) -> bool:
+    if key is None or isinstance(cell, str):
+        return key is None or key == cell
+    return isinstance(key, tuple) and key[0] <= cell[0] and cell[1] <= key[1]
 
 
 def _number(literal: nodes.DecimalLit) -> model.Const:

@@ -124,13 +124,30 @@ class Aggregate:
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
-    """A table of the policy read by a fact's value: `quantity_limit`, one number per value of `drug`."""
+    """A table of the policy read by facts' values: the number of the first row whose keys match
+    them (`quantity_limit` by `drug`; an interval by test and risk class). The checker has made
+    sure that a row matches every combination of values."""
 
     table: str
-    key: FactRef
-    rows: tuple[tuple[str, Const], ...]  # every value of the key fact, with its number
+    keys: tuple[FactRef, ...]
+    rows: tuple[tuple[tuple[TableKey, ...], Const], ...]  # in the policy's order, one key per fact
     whole: bool = True
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+    def row(self, values: tuple[Scalar, ...]) -> Const:
+        """The number for these values of the keys: the first row that matches them."""
+        return next(c for keys, c in self.rows if all(map(key_matches, keys, values)))
+
+
+TableKey = str | tuple[int, int] | None  # an enum value, an integer range (both ends in), or any value
+
+
+def key_matches(key: TableKey, value: Scalar) -> bool:
+    if key is None:
+        return True
+    if isinstance(key, tuple):
+        return isinstance(value, int) and key[0] <= value <= key[1]
+    return key == value
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
     if isinstance(e, Combine):
         return e.operands
     if isinstance(e, Lookup):
-        return (e.key,)
+        return e.keys
     if isinstance(e, Quantify):
         return tuple(x for x in (e.distinct, e.records.where) if x is not None)
     if isinstance(e, Aggregate):

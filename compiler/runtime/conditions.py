@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal
 from decimal import Decimal
 from fractions import Fraction
-from typing import Final
+from typing import Any, Final, TypeVar
 
 ###{codeset
 
@@ -88,4 +88,18 @@ def _quotient(numerator: Decimal | int, denominator: Decimal | int) -> Decimal |
         return exact
     places = max(factors.values())
     return Decimal(exact.numerator * 10**places // exact.denominator).scaleb(-places, _EXACT)
+###}
+###{tables ?ranges
+
+_Number = TypeVar("_Number")
+
+
+def _look_up(rows: tuple[tuple[tuple[Any, ...], _Number], ...], values: tuple[Any, ...]) -> _Number:
+    """A table's number for these values: the first row whose keys match them, a key being a value,
+    a range (low, high) with both ends in, or None for any value."""
+    for keys, number in rows:
+        pairs = zip(keys, values, strict=True)
+        if all(k is None or (k[0] <= v <= k[1] if type(k) is tuple else k == v) for k, v in pairs):
+            return number
+    raise LookupError(f"no row for {values}")  # never: the checker makes sure that a row matches
 ###}

@@ -21,7 +21,7 @@ from typing import Any
 from compiler.diagnostics import Diagnostic
 from compiler.syntax import nodes
 from compiler.syntax.parse import parse
-from compiler.syntax.unparse import expression, fact_type, quantifier, quote
+from compiler.syntax.unparse import expression, fact_type, quantifier, quote, table_keys
 
 WIDTH = 88
 INDENT = "    "
@@ -157,8 +157,8 @@ class _Printer:
             self.block(f"example {quote(item.title)}{expect}", item, item.facts, self.example_fact)
         elif isinstance(item, nodes.Table):
             unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
-            head = f"table {item.name}{unit} {quote(item.source)} by {item.key.name}"
-            self.block(head, item, item.rows, lambda row: self.emit(f"{row.key or 'else'}: {row.value.text}"))
+            head = f"table {item.name}{unit} {quote(item.source)} by {', '.join(k.name for k in item.keys)}"
+            self.block(head, item, item.rows, lambda row: self.emit(f"{table_keys(row.keys)}: {row.value.text}"))
         else:
             self.block(f"section {item.label} {quote(item.title)}", item, item.items, self.section_item)
 

@@ -344,18 +344,21 @@ class Computed(Node):
 
 @dataclass(frozen=True, slots=True)
 class TableRow(Node):
-    key: str | None  # a value of the table's fact; None for `else`
+    keys: tuple[TableKey, ...]  # one per fact of the table, or a lone `else`
     value: DecimalLit
+
+
+TableKey = str | tuple[int, int] | None  # an enum value, an integer range (both ends in), or `else`: any value
 
 
 @dataclass(frozen=True, slots=True)
 class Table(Node):
-    """`table NAME [unit] "source" by FACT { VALUE: NUMBER ... [else: NUMBER] }`: a value looked up by a fact."""
+    """`table NAME [unit] "source" by FACT, ... { KEY, ...: NUMBER ... }`: a value looked up by facts."""
 
     name: str
     unit: str | None
     source: str
-    key: Name
+    keys: tuple[Name, ...]
     rows: tuple[TableRow, ...]
 
 

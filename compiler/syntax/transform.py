@@ -239,12 +239,23 @@ class _Declarations(_Tokens):
         return nodes.Computed(self._span(meta), str(name), unit, expr, description)
 
     def table(self, meta: LarkMeta, children: list[Any]) -> nodes.Table:
-        name, unit, source, key, *rows = children
-        return nodes.Table(self._span(meta), str(name), unit, self._string(source), self._name(key), tuple(rows))
+        name, unit, source, *rest = children
+        keys = tuple(self._name(c) for c in rest if isinstance(c, Token))
+        rows = tuple(c for c in rest if isinstance(c, nodes.TableRow))
+        return nodes.Table(self._span(meta), str(name), unit, self._string(source), keys, rows)
 
     def table_row(self, meta: LarkMeta, children: list[Any]) -> nodes.TableRow:
-        key, value = children
-        return nodes.TableRow(self._span(meta), None if key.type == "ELSE" else str(key), value)
+        *keys, value = children
+        return nodes.TableRow(self._span(meta), tuple(keys), value)
+
+    def key_value(self, meta: LarkMeta, children: list[Token]) -> nodes.TableKey:
+        return str(children[0])
+
+    def key_any(self, meta: LarkMeta, children: list[Token]) -> nodes.TableKey:
+        return None
+
+    def key_range(self, meta: LarkMeta, children: list[int]) -> nodes.TableKey:
+        return (children[0], children[1])
 
     def codeset(self, meta: LarkMeta, children: list[Any]) -> nodes.CodeSet:
         name, system, title, *entries = children

@@ -44,6 +44,11 @@ OneLineType = (
 )
 
 
+def table_keys(keys: tuple[nodes.TableKey, ...]) -> str:
+    """A table row's keys: `colonoscopy, else`, `18..64, female`."""
+    return ", ".join("else" if k is None else k if isinstance(k, str) else f"{k[0]}..{k[1]}" for k in keys)
+
+
 def fact_type(t: OneLineType) -> str:
     """A fact type on one line; an enum or a set is written by `fact`, which may break its values."""
     if isinstance(t, nodes.IntegerType):
@@ -246,8 +251,8 @@ class _Condition(model.ExprVisitor[str]):
         return node.dotted
 
     def visit_Lookup(self, node: model.Lookup) -> str:  # with its rows: a changed row is a changed condition
-        rows = ", ".join(f"{key}: {constant(c.value)}" for key, c in node.rows)
-        return f"{node.table}[{node.key.fact}]{{{rows}}}"
+        rows = "; ".join(f"{table_keys(keys)}: {constant(c.value)}" for keys, c in node.rows)
+        return f"{node.table}[{', '.join(k.fact for k in node.keys)}]{{{rows}}}"
 
     def visit_Quantify(self, node: model.Quantify) -> str:
         head = node.kind if node.kind != "at_least" else f"at least {node.count}"

@@ -148,7 +148,7 @@ class _Words(model.ExprVisitor[str]):
         return f"not {operand}" if simple else f"not ({operand})"
 
     def visit_Lookup(self, node: model.Lookup) -> str:
-        return f"[`{node.table}`](#value-{node.table}) of {fact_link(node.key.fact)}"
+        return f"[`{node.table}`](#value-{node.table}) of {' and '.join(fact_link(k.fact) for k in node.keys)}"
 
     def visit_FieldRef(self, node: model.FieldRef) -> str:
         return f"`{node.dotted}`"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import itertools
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -98,10 +99,33 @@ class Values:
             if found is None or found[0] is not operand:
                 raise TypeError("an aggregate is a property of Facts (records.hoist) or bound by in_place()")
             return found[1]
-        if isinstance(operand, model.Lookup):  # a module constant: {value: number} of the table, read by the fact
-            pairs = tuple(pyir.Tuple((pyir.Lit(key), self.constant(c.value))) for key, c in operand.rows)
-            return pyir.Subscript(self._hoisted(call("dict", pyir.Tuple(pairs)), "_TABLE"), fact(operand.key.fact))
+        if isinstance(operand, model.Lookup):
+            return self.look_up(operand)
         assert_never(operand)
+
+    def look_up(self, lookup: model.Lookup) -> Expr:
+        """A table read by its facts: a module constant {values: number} where every fact is an enum,
+        else the rows themselves, which `_look_up` reads in order (an integer by ranges)."""
+        keys = [fact(k.fact) for k in lookup.keys]
+
+        def number(c: model.Const) -> Expr:  # of one type throughout: a table with a fraction is all Decimals
+            assert isinstance(c.value, int | decimal.Decimal)
+            return self.constant(c.value if lookup.whole else decimal.Decimal(c.value))
+
+        enums = [self.policy.fact(k.fact).type for k in lookup.keys]
+        if all(isinstance(t, model.Enum) for t in enums):
+            pairs = []
+            for values in itertools.product(*(t.values for t in enums if isinstance(t, model.Enum))):
+                key = pyir.Lit(values[0]) if len(values) == 1 else pyir.Tuple(tuple(map(pyir.Lit, values)))
+                pairs.append(pyir.Tuple((key, number(lookup.row(values)))))
+            table = self._hoisted(call("dict", pyir.Tuple(tuple(pairs))), "_TABLE")
+            return pyir.Subscript(table, keys[0] if len(keys) == 1 else pyir.Tuple(tuple(keys)))
+        self.helpers.add("ranges")
+        rows = tuple(
+            pyir.Tuple((pyir.Tuple(tuple(_table_key(k) for k in row_keys)), number(c)))
+            for row_keys, c in lookup.rows
+        )
+        return call("_look_up", self._hoisted(pyir.Tuple(rows), "_TABLE"), pyir.Tuple(tuple(keys)))
 
     def function(self, operand: model.Call) -> Expr:
         if operand.function == "count":
@@ -230,6 +254,12 @@ class Values:
         if isinstance(operand, model.Const):
             return isinstance(operand.value, datetime.date)
         return isinstance(operand, model.Shift)
+
+
+def _table_key(key: model.TableKey) -> Expr:
+    if isinstance(key, tuple):
+        return pyir.Tuple((pyir.Lit(key[0]), pyir.Lit(key[1])))
+    return pyir.Lit(key)
 
 
 def divides(operand: model.Operand) -> bool:
