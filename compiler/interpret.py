@@ -279,7 +279,7 @@ class Evaluation:
                 operand = operand.fallback
             else:
                 operand = operand.operand
-        if isinstance(operand, model.Shift) and isinstance(result, int):
+        if model.shifts(operand) and isinstance(result, int):
             in_range = 1 <= result <= datetime.date.max.toordinal()
             return datetime.date.fromordinal(result) if in_range else calendar_text(result)
         return result
@@ -680,11 +680,13 @@ class _Value(model.ExprVisitor[Any]):
 
     def visit_Shift(self, node: model.Shift) -> Any:
         day = self.visit(node.date)
-        if day is None:
+        count = 1 if node.count is None else self.visit(node.count)
+        if day is None or count is None:
             return None
+        amount = node.amount * int(count)
         if node.unit == "days":
-            return day_number(day) + node.amount
-        return shift_months(day, node.amount)
+            return day_number(day) + amount
+        return shift_months(day, amount)
 
     def visit_Call(self, node: model.Call) -> Any:
         values = [self.visit(a) for a in node.arguments]
@@ -692,6 +694,8 @@ class _Value(model.ExprVisitor[Any]):
             return None
         if node.function == "count":
             return len(values[0])
+        if node.function == "month_start":  # a day number, as a moved date is
+            return day_number(values[0]) - _parts(values[0])[2] + 1
         start, end = values
         if node.function == "days_between":
             return day_number(end) - day_number(start)

@@ -19,7 +19,7 @@ import pytest
 from compiler import compile_source, find_sources, interpret, load
 from compiler.cli import main
 from compiler.targets import python
-from tests.conftest import ROOT
+from tests.conftest import LINTERS, ROOT, lint_generated
 
 EDGES = [
     "0001-01-01", "0001-01-31", "0001-02-28", "0001-03-01", "0001-12-31", "0004-02-29",
@@ -136,3 +136,75 @@ def test_policyc_eval_and_test_at_the_end_of_the_calendar(tmp_path: Path, capsys
         'case "3000 years before" from base expect yes by D.II { start: "1000-01-01" service_date: "2020-03-31" }\n'
     )
     assert main(["test", str(tmp_path / "M-1.policy")]) == 0, capsys.readouterr().out
+
+
+BY_TABLE = textwrap.dedent(
+    """
+    policy "M-2" { title: "Moved by a value" effective: 2025-01-01 }
+    fact test: enum { short, long, back } "The test."
+    fact service_date: date "Service."
+    table interval unit "months" "An interval table" by test { short: 11  long: 119  back: -13 }
+    value weeks unit "weeks" = 3 "Three weeks."
+    outcome yes "Yes." carries {
+        next_from = month_start(service_date + interval + 1 month) "The first day of the month after the interval."
+        moved = service_date - weeks "Three weeks before."
+    }
+    outcome unk "Unknown."
+    section D "Dates" {
+        rule D.I "Always." when test == short or test != short
+    }
+    decide {
+        yes when D.I
+        otherwise yes
+        unknown unk
+    }
+    """
+)
+
+
+def _month_start_after(day: datetime.date, months: int) -> str:
+    """By hand: the first day of the month `months` after `day`'s, as text (years past 9999 included)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return f"{year:04d}-{month + 1:02d}-01" if year > 0 else f"{year:05d}-{month + 1:02d}-01"
+
+
+def test_a_date_moves_by_a_number_of_months_and_month_start_finds_the_first_day() -> None:
+    policy, diagnostics = compile_source(BY_TABLE, "M-2.policy")
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    months = {"short": 11, "long": 119, "back": -13}
+    chooser = random.Random(11)
+    days = [datetime.date.fromisoformat(d) for d in EDGES] + [
+        datetime.date.fromordinal(chooser.randint(1, datetime.date.max.toordinal())) for _ in range(300)
+    ]
+    for day in days:
+        for test, count in months.items():
+            request = {"test": test, "service_date": day.isoformat()}
+            decision = module.evaluate(request).to_dict()
+            assert decision == interpret.evaluate(policy, request)
+            shown = decision["terms"]["next_from"]
+            if day.year * 12 + day.month + count > 12:  # a year 1 or later: the oracle writes it
+                assert shown == _month_start_after(day, count + 1), (day, test)
+            if day.toordinal() > 21:  # three weeks before, by datetime
+                assert decision["terms"]["moved"] == (day - datetime.timedelta(weeks=3)).isoformat()
+    assert module.evaluate({"test": "short"}).to_dict()["terms"] == {"next_from": None, "moved": None}
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("service_date + interval + 1 month", "service_date + test"), "E203"),
+        (("{ short: 11 ", "{ short: 11.5 "), "E203 a date moves by a whole number of months"),
+        (("month_start(service_date + interval + 1 month)", "month_start(interval)"),
+         "E203 month_start() takes one date"),
+    ],
+)  # fmt: skip
+def test_the_checker_on_moving_by_a_value(edit: tuple[str, str], message: str) -> None:
+    _, diagnostics = compile_source(BY_TABLE.replace(*edit), "M-2.policy")
+    assert any(f"{d.code} {d.message}".startswith(message) for d in diagnostics), [str(d) for d in diagnostics]
+
+
+@pytest.mark.parametrize("tool", LINTERS)
+def test_evaluators_that_move_dates_by_values_pass_ruff_and_mypy(tool: list[str], tmp_path: Path) -> None:
+    policies = [compile_source(text, f"{name}.policy")[0] for name, text in (("M-1", MOVED), ("M-2", BY_TABLE))]
+    lint_generated(tool, [p for p in policies if p is not None], tmp_path)

@@ -45,6 +45,7 @@ FUNCTIONS = {
     "years_between": "the whole years from the first date to the second (an age, from a date of birth)",
     "calendar_months_between": "the months from the first date's month to the second's, the days aside",
     "count": "how many members a set (or a claim's list of codes) has",
+    "month_start": "the first day of a date's month",
 }
 
 

@@ -451,6 +451,12 @@ class ValueCheck(Pass):
             assert isinstance(b, model.Const) and isinstance(b.value, int)
             amount = b.value * factor * (1 if op == "+" else -1)
             return model.Shift(a, amount, base, span=expr.span), Quantity("date")
+        if qa.kind == "date" and qb.kind == "number" and qb.unit in TIME_UNITS and op in "+-":
+            if not qb.whole:
+                self.error("E203", f"a date moves by a whole number of {qb.unit}", expr.right.span)
+                return None
+            base, factor = TIME_UNITS[qb.unit or "days"]
+            return model.Shift(a, factor * (1 if op == "+" else -1), base, b, span=expr.span), Quantity("date")
         if qa.kind == "date" and qb.kind == "date" and op == "-":
             self.error(
                 "E203",
@@ -492,13 +498,13 @@ class ValueCheck(Pass):
         if name not in FUNCTIONS:
             self.error("E210", f"'{name}' is not a function", expr.function.span, suggest(name, FUNCTIONS))
             return None
-        wanted = ("collection",) if name == "count" else ("date", "date")
+        wanted = {"count": ("collection",), "month_start": ("date",)}.get(name, ("date", "date"))
         checked = [self.quantity(a) for a in expr.arguments]
         arguments = [a for a in checked if a is not None]
         if len(arguments) != len(checked):
             return None
         if tuple(q.kind for _, q in arguments) != wanted:
-            shown = "a set fact or a list of codes" if name == "count" else "two dates"
+            shown = {"count": "a set fact or a list of codes", "month_start": "one date"}.get(name, "two dates")
             self.error("E203", f"{name}() takes {shown}", expr.span, hint=FUNCTIONS[name])
             return None
         operands = tuple(o for o, _ in arguments)
@@ -506,6 +512,8 @@ class ValueCheck(Pass):
             return model.Call("count", operands, span=expr.span), Quantity(
                 "number", None, Fraction(0), arguments[0][1].high
             )
+        if name == "month_start":
+            return model.Call("month_start", operands, span=expr.span), Quantity("date")
         unit = name.removesuffix("_between").removeprefix("calendar_")
         return model.Call(model.FUNCTIONS[name], operands, span=expr.span), Quantity("number", unit)
 

@@ -19,7 +19,9 @@ from compiler.diagnostics import Span
 CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 ArithOp = Literal["+", "-", "*", "/"]
 CombineKind = Literal["all", "any", "at_least"]
-Function = Literal["days_between", "months_between", "years_between", "calendar_months_between", "count"]
+Function = Literal[
+    "days_between", "months_between", "years_between", "calendar_months_between", "count", "month_start"
+]
 TimeUnit = Literal["days", "months"]  # weeks and years are turned into these
 QuantifierKind = Literal["any", "every", "no", "at_least"]
 AggregateFunction = Literal["count", "sum", "min", "max", "latest", "earliest"]
@@ -183,10 +185,11 @@ class ValueRef:
 
 
 def shifts(operand: Operand) -> bool:
-    """Whether a date is moved by a duration (so it may fall outside datetime.date's years)."""
+    """Whether a date is moved by a duration (so it may fall outside datetime.date's years): a day
+    number, as is the first day of a month that `month_start` finds."""
     while isinstance(operand, ValueRef):
         operand = operand.operand
-    return isinstance(operand, Shift)
+    return isinstance(operand, Shift) or isinstance(operand, Call) and operand.function == "month_start"
 
 
 def is_whole(operand: Operand) -> bool:
@@ -201,11 +204,13 @@ def is_whole(operand: Operand) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Shift:
-    """A date moved by a duration: `therapy_start_date + 12 weeks` is Shift(.., 84, "days")."""
+    """A date moved by a duration: `therapy_start_date + 12 weeks` is Shift(.., 84, "days"); by a
+    number of a time unit, `service_date + interval` (months) is Shift(.., 1, "months", interval)."""
 
     date: Operand
-    amount: int  # negative to move back
+    amount: int  # negative to move back; times `count` when there is one
     unit: TimeUnit
+    count: Operand | None = None  # a whole number, of `unit`s times `amount`
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 

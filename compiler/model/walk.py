@@ -42,7 +42,7 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
     if isinstance(e, (Empty, Known, Present, Not, ValueRef)):
         return (e.operand,)
     if isinstance(e, Shift):
-        return (e.date,)
+        return (e.date,) if e.count is None else (e.date, e.count)
     if isinstance(e, Call):
         return e.arguments
     if isinstance(e, Combine):

@@ -48,6 +48,11 @@ def _shift_months(number: int, months: int) -> int:
     return _day_number(year, month + 1, min(day, _month_length(year, month + 1)))
 
 
+def _month_start(number: int) -> int:
+    """The first day of the month of day number `number`."""
+    return number - _calendar_date(number)[2] + 1
+
+
 def _calendar_months_between(start: int, end: int) -> int:
     """Months from the month of day number start to the month of end, whatever the days of the month."""
     (start_year, start_month, _), (end_year, end_month, _) = _calendar_date(start), _calendar_date(end)

@@ -215,7 +215,8 @@ class _Condition(model.ExprVisitor[str]):
 
     def visit_Shift(self, node: model.Shift) -> str:
         sign = "+" if node.amount >= 0 else "-"
-        return f"{self.visit(node.date)} {sign} {abs(node.amount)} {node.unit}"
+        times = "" if node.count is None else f"({self.visit(node.count)}) * "
+        return f"{self.visit(node.date)} {sign} {times}{abs(node.amount)} {node.unit}"
 
     def visit_Call(self, node: model.Call) -> str:
         return f"{node.function}(" + ", ".join(self.visit(a) for a in node.arguments) + ")"

@@ -120,11 +120,18 @@ class _Words(model.ExprVisitor[str]):
         amount, unit = abs(node.amount), str(node.unit)
         if unit == "days" and amount % 7 == 0 and amount:
             amount, unit = amount // 7, "weeks"
-        return f"{self.visit(node.date)} {'+' if node.amount >= 0 else '−'} {amount} {unit}"
+        if unit == "months" and amount % 12 == 0 and amount:
+            amount, unit = amount // 12, "years"
+        by = f"{amount} {unit}" if node.count is None else f"{self.visit(node.count)} {unit}"
+        if node.count is not None and amount != 1:
+            by = f"{amount} × {self.visit(node.count)} {unit}"
+        return f"{self.visit(node.date)} {'+' if node.amount >= 0 else '−'} {by}"
 
     def visit_Call(self, node: model.Call) -> str:
         if node.function == "count":
             return f"the number of {self.visit(node.arguments[0])}"
+        if node.function == "month_start":
+            return f"the first day of the month of {self.visit(node.arguments[0])}"
         if node.function == "calendar_months_between":
             start, end = (self.visit(a) for a in node.arguments)
             return f"months from the month of {start} to that of {end}"

@@ -130,6 +130,9 @@ class Values:
     def function(self, operand: model.Call) -> Expr:
         if operand.function == "count":
             return call("len", self.operand(operand.arguments[0]))
+        if operand.function == "month_start":  # a day number, as a moved date is
+            self.helpers.add("calendar")
+            return call("_month_start", self.day_number(operand.arguments[0]))
         if operand.function == "days_between" and not any(map(model.shifts, operand.arguments)):
             start, end = (self.operand(a) for a in operand.arguments)
             return pyir.Attr(pyir.BinOp("-", end, start), "days")
@@ -236,13 +239,20 @@ class Values:
         """A date as its day number (0001-01-01 is 1): moved past 9999-12-31, it is still later than every date."""
         while isinstance(operand, model.ValueRef):
             operand = operand.operand
+        if isinstance(operand, model.Call) and operand.function == "month_start":  # a day number already
+            return self.function(operand)
         if not isinstance(operand, model.Shift):
             return pyir.Call(pyir.Attr(self.operand(operand), "toordinal"))
+        amount: Expr = pyir.Lit(abs(operand.amount) if operand.unit == "days" else operand.amount)
+        if operand.count is not None:  # `amount` of the unit, `count` times
+            count = self.operand(operand.count)
+            by = abs(operand.amount) if operand.unit == "days" else operand.amount
+            amount = count if by == 1 else pyir.BinOp("*", pyir.Lit(by), count)
         if operand.unit == "days":
             op = "+" if operand.amount >= 0 else "-"
-            return pyir.BinOp(op, self.day_number(operand.date), pyir.Lit(abs(operand.amount)))
+            return pyir.BinOp(op, self.day_number(operand.date), amount)
         self.helpers.add("calendar")
-        return call("_shift_months", self.day_number(operand.date), pyir.Lit(operand.amount))
+        return call("_shift_months", self.day_number(operand.date), amount)
 
     def is_date(self, operand: model.Operand) -> bool:
         while isinstance(operand, model.ValueRef):
