@@ -7,7 +7,7 @@ provision, and looks for the mistakes a policy author makes. It runs as passes, 
     values       computed values and the typing of numbers and dates (E203, E204, E208-E210)
     conditions   conditions, typed as `model.Expr`                    (E201-E207)
     header       id, dates, metadata, applies_to, revision history   (E102-E105, E120-E122, E501)
-    provisions   criteria, groups, clarifications; wording numbers   (E205-E207, E407, W104, W105)
+    provisions   criteria, groups, clarifications, cycles, citations (E205-E207, E215, E304, E407, W104, W105)
     decide       rules, revisions, reachability                      (E401-E408)
     presence     reads of values that may be absent, unguarded       (W107)
     usage        unused declarations, advisories, examples           (W101-W103, E406, E601)

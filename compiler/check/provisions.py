@@ -1,4 +1,4 @@
-"""Provisions: each section's criteria, groups and clarifications, as `model.Provision`s (E205-E207, E407)."""
+"""Provisions: criteria, groups and clarifications, as `model.Provision`s (E205-E207, E215, E304, E407)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from compiler.check.report import Report, a, suggest
 from compiler.check.scope import Pass, Scope
 from compiler.check.wording import check_wording_numbers
 from compiler.syntax import nodes
+
+MAX_REFERENCE_DEPTH = 100  # provisions reading provisions: an input limit, as nesting is
 
 
 class ProvisionCheck(Pass):
@@ -24,7 +26,46 @@ class ProvisionCheck(Pass):
                     order.extend(_preorder(self.check_provision(item)))
         self.check_clarifications(order)
         self.check_citations(order)
+        self.check_cycles(order)
         return tuple(order)
+
+    def check_cycles(self, provisions: list[model.Provision]) -> None:
+        """A provision that refers to itself, through others or not, has no value (E215): each cycle once."""
+        refers = {p.label: model.provisions_referenced(p.condition) if p.condition else () for p in provisions}
+        done: set[str] = set()
+        depth: dict[str, int] = {}  # the longest chain of references from each, itself counted
+        reported: set[frozenset[str]] = set()
+        for start in refers:
+            path: list[str] = []  # the provisions being followed, each with the references left to follow
+            pending: list[list[str]] = []
+            label: str | None = start
+            while label is not None or pending:
+                if label is not None and label in path:
+                    cycle = path[path.index(label) :]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        self.error(
+                            "E215", f"'{label}' refers to itself: {' -> '.join(_shortened([*cycle, label]))}",
+                            self.provisions[label].span,
+                            hint="a provision's condition may read other provisions, never itself",
+                        )  # fmt: skip
+                elif label is not None and label not in done and label in refers:
+                    path.append(label)
+                    pending.append(list(refers[label]))
+                label = None
+                while pending and not pending[-1]:  # every reference of the last one followed
+                    finished = path.pop()
+                    pending.pop()
+                    done.add(finished)
+                    depth[finished] = 1 + max((depth.get(r, 0) for r in refers[finished]), default=0)
+                if pending:
+                    label = pending[-1].pop(0)
+        deepest = max(depth, key=depth.__getitem__, default=None)
+        if deepest is not None and depth[deepest] > MAX_REFERENCE_DEPTH:
+            self.error(
+                "E005", f"'{deepest}' begins a chain of {depth[deepest]} provisions, each read by the one before; "
+                f"at most {MAX_REFERENCE_DEPTH}", self.provisions[deepest].span,
+            )  # fmt: skip
 
     def check_citations(self, provisions: list[model.Provision]) -> None:
         """A decision cites a provision by the policy's own label: no two may share one (E304)."""
@@ -151,6 +192,11 @@ def _provision_facts(condition: model.Expr | None, children: tuple[model.Provisi
     for child in children:
         found.update(dict.fromkeys(child.facts))
     return tuple(found)
+
+
+def _shortened(labels: list[str]) -> list[str]:
+    """A long cycle by its first and last steps."""
+    return labels if len(labels) <= 8 else [*labels[:4], "...", *labels[-3:]]
 
 
 def _preorder(root: model.Provision) -> list[model.Provision]:

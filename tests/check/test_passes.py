@@ -101,3 +101,25 @@ def test_units_of_products_and_quotients() -> None:
     assert unit_product("kg", "kg", -1) is None and unit_product("%", None, 1) == "%"
     assert unit_product("pack-years", None, 1) == "packs*years/day"
     assert fmt_range(Quantity("number", "kg", Fraction(1, 3), None)) == "0.333333..inf kg"
+
+
+@pytest.mark.parametrize(("length", "refused"), [(100, False), (101, True)])
+def test_a_chain_of_provisions_reading_one_another_is_limited(length: int, refused: bool) -> None:
+    """Each provision reading the next, a hundred deep at most: deeper, the compiler would recurse
+    past Python's limit; it says so instead (E005), as it does for deeply nested expressions."""
+    from compiler import compile_source
+    from compiler.targets import python
+
+    chain = "\n".join(f'    criterion B.{i} "Next." when B.{i + 1} or a' for i in range(1, length))
+    source = (
+        'policy "T" { title: "t" effective: 2025-01-01 }\nfact a: boolean "a."\nsection B "b" {\n'
+        f'{chain}\n    criterion B.{length} "Last." when a\n}}\n'
+        'outcome y "y."\noutcome u "u."\ndecide {\n    y when B.1\n    otherwise u\n    unknown u\n}\n'
+    )
+    policy, diagnostics = compile_source(source, "chain.policy")
+    if refused:
+        assert [(d.code, d.message) for d in diagnostics] == [
+            ("E005", f"'B.1' begins a chain of {length} provisions, each read by the one before; at most 100")
+        ]
+    else:
+        assert policy is not None and python.load_module(policy).evaluate({"a": True}).outcome == "y"
