@@ -32,13 +32,15 @@ def snapshot(*directories: Path) -> dict[str, bytes]:
 def children(pid: int) -> list[int]:
     """The processes whose parent is `pid`, from /proc."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for entry in os.listdir("/proc"):  # not Path.glob: a process that ends meanwhile makes it raise
+        if not entry.isdigit():
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            fields = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile (ProcessLookupError is one)
             continue
         if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
+            found.append(int(entry))
     return found
 
 
