@@ -667,6 +667,10 @@ class _Value(model.ExprVisitor[Any]):
             return None
         return next(v for v, t in zip(values, times, strict=True) if t == last)
 
+    def visit_Choice(self, node: model.Choice) -> Any:
+        chosen = self.evaluation.value(node.condition)
+        return None if chosen is None else self.visit(node.then if chosen else node.otherwise)
+
     def visit_Arith(self, node: model.Arith) -> Any:
         left, right = self.visit(node.left), self.visit(node.right)
         if left is None or right is None:

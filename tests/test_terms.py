@@ -155,3 +155,94 @@ def test_a_term_is_checked_as_a_value_is(terms: str, code: str) -> None:
     source = head + "    carries {\n        " + terms + "\n    }\n" + tail
     _, diagnostics = compile_source(source, "terms.policy")
     assert code in [d.code for d in diagnostics], [str(d) for d in diagnostics]
+
+
+# -- A term chosen by a condition: `a when CONDITION otherwise b` ----------------------------------
+
+CHOSEN = """\
+policy "T-CHOSEN" {
+    title: "An approval whose period depends on the member"
+    effective: 2024-01-01
+}
+
+fact request_date: date
+    "Date of the request."
+fact high_risk: boolean
+    "The member is at high risk."
+fact tier: integer 1..3
+    "The drug's tier."
+fact strength: decimal 0..10
+    "The strength of the drug, per unit."
+
+section A "Criteria" {
+    criterion A.1 "High risk."
+        when high_risk
+}
+
+outcome approved "Approved."
+    carries {
+        approved_to = request_date + 89 days when A.1 otherwise request_date + 179 days
+            "The last day of the approval: 90 days at high risk, else 180."
+        doses unit "doses" = 2 when tier == 1 otherwise 1 when tier == 2 otherwise 0
+            "Doses per fill, by tier."
+        dose = 5 when tier == 1 otherwise strength * 0.1
+            "The dose."
+    }
+outcome unknown "More information needed."
+
+decide {
+    approved when A.1
+    otherwise approved by A.1
+    unknown unknown
+}
+"""
+
+
+def test_a_term_is_chosen_by_its_condition_and_is_unknown_with_it() -> None:
+    import datetime
+
+    policy, diagnostics = compile_source(CHOSEN, "chosen.policy")
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    for high_risk, tier, strength in [(True, 1, 7), (False, 2, 7.5), (True, 3, None), (False, 1, None)]:
+        request: dict[str, Any] = {
+            "request_date": "2024-03-01", "high_risk": high_risk, "tier": tier, "strength": strength
+        }  # fmt: skip
+        terms = module.evaluate(request).to_dict()["terms"]
+        assert terms == interpret.evaluate(policy, request)["terms"]
+        end = datetime.date(2024, 3, 1) + datetime.timedelta(days=89 if high_risk else 179)
+        assert terms["approved_to"] == end.isoformat()
+        assert terms["doses"] == {1: 2, 2: 1, 3: 0}[tier]
+        # the strength is read only when the tier does not choose 5; unknown where it is read
+        expected = 5 if tier == 1 else None if strength is None else Fraction(str(strength)) / 10
+        assert (None if terms["dose"] is None else Fraction(str(terms["dose"]))) == expected
+    unknown = module.evaluate({"request_date": "2024-03-01", "high_risk": True}).to_dict()["terms"]
+    assert unknown["approved_to"] == "2024-05-29" and unknown["doses"] is None  # the tier chooses: unknown
+    assert format_source(CHOSEN, "chosen.policy")[0] == CHOSEN
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("otherwise strength * 0.1", "otherwise request_date"),
+         "E203 a choice is between two numbers or two dates, not a number and a date"),
+        (("= 5 when tier == 1 otherwise strength * 0.1", "= strength when tier == 1 otherwise tier"), None),
+        (("otherwise strength * 0.1", "otherwise strength / tier"), "E203 a value chosen by a condition cannot divide"),
+        (("= 5 when tier == 1 otherwise strength * 0.1", "= 5 when tier otherwise 1"), "E206"),
+        (("doses unit \"doses\" = 2 when", "doses unit \"doses\" = days_between(request_date, request_date) when"),
+         "E208"),
+    ],
+)  # fmt: skip
+def test_the_checker_on_a_chosen_term(edit: tuple[str, str], message: str | None) -> None:
+    _, diagnostics = compile_source(CHOSEN.replace(*edit), "chosen.policy")
+    errors = [f"{d.code} {d.message}" for d in diagnostics if d.code.startswith("E")]
+    assert (not errors) if message is None else any(e.startswith(message) for e in errors), errors
+
+
+def test_evaluators_and_models_of_chosen_terms_pass_ruff_and_mypy(tmp_path: Any) -> None:
+    from tests.conftest import LINTERS, lint_generated
+
+    policy, _ = compile_source(CHOSEN, "chosen.policy")
+    assert policy is not None
+    for tool in LINTERS:
+        lint_generated(tool, [policy], tmp_path)

@@ -338,8 +338,38 @@ class ValueCheck(Pass):
             return self.call(expr)
         if isinstance(expr, nodes.RecordsAggregate):
             return self.aggregate(expr)
+        if isinstance(expr, nodes.Choice):
+            return self.choice(expr)
         self.error("E203", f"expected a number or a date, found {describe(expr)}", expr.span)
         return None
+
+    def choice(self, expr: nodes.Choice) -> tuple[model.Operand, Quantity] | None:
+        """`a when CONDITION otherwise b`, a term: two numbers of one unit, or two dates, that never divide."""
+        condition = self.check_condition(expr.condition)
+        then, otherwise = self.quantity(expr.then), self.quantity(expr.otherwise)
+        if condition is None or then is None or otherwise is None:
+            return None
+        (a, qa), (b, qb) = then, otherwise
+        if qa.kind != qb.kind or qa.kind not in ("number", "date"):
+            self.error(
+                "E203", f"a choice is between two numbers or two dates, not {qa.describe()} and {qb.describe()}",
+                expr.span,
+            )  # fmt: skip
+            return None
+        if qa.unit is not None and qb.unit is not None and qa.unit != qb.unit:
+            self.error("E208", f"a choice between {qa.unit} and {qb.unit}", expr.span)
+            return None
+        if any(isinstance(n, model.Arith) and n.op == "/" for side in (a, b) for n in model.preorder(side)):
+            self.error(
+                "E203", "a value chosen by a condition cannot divide", expr.span,
+                hint="compare the quotient in a condition, or choose between values that do not divide",
+            )  # fmt: skip
+            return None
+        low = None if qa.low is None or qb.low is None else min(qa.low, qb.low)
+        high = None if qa.high is None or qb.high is None else max(qa.high, qb.high)
+        whole = qa.whole and qb.whole
+        quantity = Quantity(qa.kind, qa.unit or qb.unit, low, high, whole=whole)
+        return model.Choice(condition, a, b, whole or qa.kind == "date", span=expr.span), quantity
 
     def aggregate(self, expr: nodes.RecordsAggregate) -> tuple[model.Operand, Quantity] | None:
         """count, sum, min, max, latest or earliest over the records of a list that a condition selects."""

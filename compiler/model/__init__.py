@@ -23,6 +23,7 @@ from compiler.model.expr import (
     Arith,
     ArithOp,
     Call,
+    Choice,
     CodeSetRef,
     Combine,
     CombineKind,
@@ -111,7 +112,7 @@ from compiler.model.walk import (
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
-    "rewrite", "Lookup", "shifts", "Present", "TableKey", "key_matches",
+    "rewrite", "Lookup", "shifts", "Present", "Choice", "TableKey", "key_matches",
     "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",

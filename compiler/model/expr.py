@@ -153,6 +153,18 @@ def key_matches(key: TableKey, value: Scalar) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A term an outcome carries, chosen by a condition: `then` when it holds, else `otherwise`;
+    unknown when the condition is, or when what it chooses is."""
+
+    condition: Expr
+    then: Operand
+    otherwise: Operand
+    whole: bool = True
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Const:
     value: Value  # a set constant is a sorted tuple
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
@@ -189,6 +201,8 @@ def shifts(operand: Operand) -> bool:
     number, as is the first day of a month that `month_start` finds."""
     while isinstance(operand, ValueRef):
         operand = operand.operand
+    if isinstance(operand, Choice):  # a day number if either may be one
+        return shifts(operand.then) or shifts(operand.otherwise)
     return isinstance(operand, Shift) or isinstance(operand, Call) and operand.function == "month_start"
 
 
@@ -196,7 +210,7 @@ def is_whole(operand: Operand) -> bool:
     """Whether a number is always whole: integer facts and literals, counts, and sums and products of them."""
     if isinstance(operand, Const):
         return not isinstance(operand.value, decimal.Decimal)
-    if isinstance(operand, (Arith, ValueRef, Aggregate, Lookup)):
+    if isinstance(operand, (Arith, ValueRef, Aggregate, Lookup, Choice)):
         return operand.whole
     return not isinstance(operand, (FactRef, FieldRef)) or operand.decimal is False
 
@@ -308,7 +322,7 @@ class ProvisionRef:
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
 
 
-Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate | Lookup
+Operand = FactRef | FieldRef | Const | Arith | Shift | Call | CodeSetRef | ValueRef | Aggregate | Lookup | Choice
 Expr = (
     FactRef
     | FieldRef

@@ -62,6 +62,8 @@ class ExprVisitor(Generic[T]):
             return self.visit_Aggregate(node)
         if isinstance(node, e.Lookup):
             return self.visit_Lookup(node)
+        if isinstance(node, e.Choice):
+            return self.visit_Choice(node)
         assert_never(node)
 
     def unsupported(self, node: e.Expr | e.Operand) -> NoReturn:
@@ -127,4 +129,7 @@ class ExprVisitor(Generic[T]):
         self.unsupported(node)
 
     def visit_Lookup(self, node: e.Lookup) -> T:
+        self.unsupported(node)
+
+    def visit_Choice(self, node: e.Choice) -> T:
         self.unsupported(node)

@@ -10,6 +10,7 @@ from compiler.model.expr import (
     Aggregate,
     Arith,
     Call,
+    Choice,
     CodeSetRef,
     Combine,
     Compare,
@@ -49,6 +50,8 @@ def children(e: Expr | Operand) -> tuple[Expr | Operand, ...]:
         return e.operands
     if isinstance(e, Lookup):
         return e.keys
+    if isinstance(e, Choice):
+        return (e.condition, e.then, e.otherwise)
     if isinstance(e, Quantify):
         return tuple(x for x in (e.distinct, e.records.where) if x is not None)
     if isinstance(e, Aggregate):
@@ -106,7 +109,7 @@ def values_read(expr: Expr | Operand) -> tuple[str, ...]:
 
 Node = Expr | Operand
 _NODES = (
-    *(Aggregate, Arith, Call, CodeSetRef, Combine, Compare, Const, Empty, FactRef, FieldRef, Intersects, Known),
+    *(Aggregate, Arith, Call, Choice, CodeSetRef, Combine, Compare, Const, Empty, FactRef, FieldRef, Intersects, Known),
     *(Lookup, Member, Not, Present, ProvisionRef, Quantify, Shift, ValueRef),
 )
 

@@ -188,6 +188,15 @@ class RecordsAggregate(Node):
     fallback: Expr | None  # the value when no record is selected
 
 
+@dataclass(frozen=True, slots=True)
+class Choice(Node):
+    """`a when CONDITION otherwise b`: a term an outcome carries, chosen by a condition."""
+
+    then: Expr
+    condition: Expr
+    otherwise: Expr
+
+
 Expr = (
     Name
     | SectionRef
@@ -212,6 +221,7 @@ Expr = (
     | Quantified
     | RecordsQuantified
     | RecordsAggregate
+    | Choice
 )
 
 

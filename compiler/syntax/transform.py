@@ -310,6 +310,10 @@ class _Declarations(_Tokens):
     def carried(self, meta: LarkMeta, children: list[Any]) -> nodes.Computed:
         return self.computed(meta, children)
 
+    def choice(self, meta: LarkMeta, children: list[nodes.Expr]) -> nodes.Choice:
+        then, condition, otherwise = children
+        return nodes.Choice(self._span(meta), then, condition, otherwise)
+
     def advise(self, meta: LarkMeta, children: list[Token]) -> tuple[nodes.SectionRef, ...]:
         return tuple(nodes.SectionRef(span_of(self.file, t), str(t)) for t in children)
 

@@ -96,8 +96,8 @@ def expression(expr: nodes.Expr) -> str:
         return f"{expr.function.name}(" + ", ".join(expression(a) for a in expr.arguments) + ")"
     if isinstance(expr, nodes.DecimalLit):
         return expr.text
-    if isinstance(expr, nodes.DurationLit):
-        return f"{expr.amount} {expr.unit}"
+    if isinstance(expr, nodes.DurationLit):  # `1 month`, `2 months`
+        return f"{expr.amount} {expr.unit.removesuffix('s') if expr.amount == 1 else expr.unit}"
     if isinstance(expr, nodes.Membership):
         return f"{expression(expr.element)} in {expression(expr.collection)}"
     if isinstance(expr, nodes.Emptiness):
@@ -119,6 +119,8 @@ def expression(expr: nodes.Expr) -> str:
         where = "" if expr.where is None else f" such that {_condition(expr.where)}"
         fallback = "" if expr.fallback is None else f" else {_term(expr.fallback, ('+', '-', '*', '/'))}"
         return f"{expr.function.name}({value}{_binding(expr.binding)}{where}){fallback}"
+    if isinstance(expr, nodes.Choice):
+        return f"{expression(expr.then)} when {expression(expr.condition)} otherwise {expression(expr.otherwise)}"
     if isinstance(expr, nodes.SetLit):
         return "{" + ", ".join(expression(i) for i in expr.items) + "}"
     if isinstance(expr, nodes.Name):
@@ -250,6 +252,9 @@ class _Condition(model.ExprVisitor[str]):
 
     def visit_FieldRef(self, node: model.FieldRef) -> str:
         return node.dotted
+
+    def visit_Choice(self, node: model.Choice) -> str:
+        return f"({self.visit(node.then)} when {self.visit(node.condition)} otherwise {self.visit(node.otherwise)})"
 
     def visit_Lookup(self, node: model.Lookup) -> str:  # with its rows: a changed row is a changed condition
         rows = "; ".join(f"{table_keys(keys)}: {constant(c.value)}" for keys, c in node.rows)

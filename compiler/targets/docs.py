@@ -154,6 +154,9 @@ class _Words(model.ExprVisitor[str]):
         simple = isinstance(node.operand, (model.FactRef, model.ProvisionRef))
         return f"not {operand}" if simple else f"not ({operand})"
 
+    def visit_Choice(self, node: model.Choice) -> str:
+        return f"{self.visit(node.then)} when {self.visit(node.condition)}, otherwise {self.visit(node.otherwise)}"
+
     def visit_Lookup(self, node: model.Lookup) -> str:
         return f"[`{node.table}`](#value-{node.table}) of {' and '.join(fact_link(k.fact) for k in node.keys)}"
 

@@ -74,7 +74,7 @@ def render(policy: model.Policy) -> str:
     provisions += [_combination(lowering, rule) for rule in policy.rules if not rule.single]
     computed = [_computed(values, c) for c in policy.computed]
     terms = [
-        (o.name, t, _computed(values, dataclasses.replace(t, name=term_attribute(o.name, t.name))))
+        (o.name, t, _term(lowering, dataclasses.replace(t, name=term_attribute(o.name, t.name))))
         for o in policy.outcomes
         for t in o.terms
     ]
@@ -191,6 +191,41 @@ def _computed(values: Values, value: model.Computed) -> _Value:
         statements += [pyir.Assign("f", pyir.Name("self")), pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),))]
     statements.append(pyir.Return(code))
     return _Value(value.name, value.description, value.line, annotation, block(statements, 8))
+
+
+def _term(lowering: Lowering, term: model.Computed) -> _Value:
+    """A term an outcome carries: a computed value, or one chosen by a condition (`a when C otherwise b`)."""
+    if not isinstance(term.operand, model.Choice):
+        return _computed(lowering.values, term)
+    moved = model.shifts(term.operand)
+    statements: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self"))]
+    choice: model.Operand = term.operand
+    while isinstance(choice, model.Choice):  # each condition in turn: unknown, then the value it chooses
+        statements.append(pyir.Assign("chosen", lowering.condition(choice.condition, frozenset(), "call")))
+        statements.append(pyir.If(pyir.is_none(pyir.Name("chosen")), (pyir.Return(pyir.NONE),)))
+        then = _chosen(lowering.values, choice.then, moved, term.whole)
+        statements.append(pyir.If(pyir.Name("chosen"), tuple(then)))
+        choice = choice.otherwise
+    statements += _chosen(lowering.values, choice, moved, term.whole)
+    if moved:
+        annotation = "datetime.date | str"
+    else:
+        annotation = "datetime.date" if term.date else "int" if term.whole else "Decimal"
+    return _Value(term.name, term.description, term.line, annotation, block(statements, 8))
+
+
+def _chosen(values: Values, value: model.Operand, moved: bool, whole: bool) -> list[pyir.Stmt]:
+    """Return a chosen value: None when a fact it reads is unknown; a day number written as a date, a
+    whole number as a Decimal where the other may not be whole."""
+    facts = model.facts_read(value)
+    guard: list[pyir.Stmt] = [pyir.If(pyir.any_none(facts), (pyir.Return(pyir.NONE),))] if facts else []
+    if moved:
+        values.helpers.add("calendar")
+        return [*guard, pyir.Return(pyir.call("_date_or_text", values.day_number(value)))]
+    code = values.operand(value)
+    if not whole and model.is_whole(value):
+        code = pyir.call("Decimal", code)
+    return [*guard, pyir.Return(code)]
 
 
 def term_attribute(outcome: str, term: str) -> str:

@@ -101,6 +101,8 @@ class Values:
             return found[1]
         if isinstance(operand, model.Lookup):
             return self.look_up(operand)
+        if isinstance(operand, model.Choice):
+            raise TypeError("a choice is a term an outcome carries, written as statements (python.choose)")
         assert_never(operand)
 
     def look_up(self, lookup: model.Lookup) -> Expr:
