@@ -156,7 +156,9 @@ def term_schema(term: model.Computed) -> dict[str, Any]:
     """A term's value: a date (as text past 9999-12-31), or an exact number (a quotient with no end
     in decimals as the text "p/q"); null when a fact it reads is unknown."""
     schema: dict[str, Any] = {"description": term.description}
-    if term.date:
+    if term.text:
+        schema["type"] = ["string", "null"]
+    elif term.date:
         schema.update(type=["string", "null"], pattern=anchored("-?[0-9]{4,}-[0-9]{2}-[0-9]{2}"))
     elif term.whole:
         schema["type"] = ["integer", "null"]

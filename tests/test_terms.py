@@ -173,6 +173,8 @@ fact tier: integer 1..3
     "The drug's tier."
 fact strength: decimal 0..10
     "The strength of the drug, per unit."
+fact setting: enum { home, facility }
+    "Where the drug is given."
 
 section A "Criteria" {
     criterion A.1 "High risk."
@@ -187,6 +189,10 @@ outcome approved "Approved."
             "Doses per fill, by tier."
         dose = 5 when tier == 1 otherwise strength * 0.1
             "The dose."
+        scope = "sleep only" when A.1 otherwise "any use"
+            "What the approval covers."
+        given_at = setting
+            "Where it is given."
     }
 outcome unknown "More information needed."
 
@@ -216,6 +222,11 @@ def test_a_term_is_chosen_by_its_condition_and_is_unknown_with_it() -> None:
         # the strength is read only when the tier does not choose 5; unknown where it is read
         expected = 5 if tier == 1 else None if strength is None else Fraction(str(strength)) / 10
         assert (None if terms["dose"] is None else Fraction(str(terms["dose"]))) == expected
+        assert terms["scope"] == ("sleep only" if high_risk else "any use") and terms["given_at"] is None
+    decision = module.evaluate({"request_date": "2024-03-01", "high_risk": False, "setting": "home"})
+    assert decision.to_dict()["terms"]["given_at"] == "home"
+    jsonschema.validate(decision.to_dict(), schema.decision_schema(policy))
+    assert 'scope = "any use"' in module.explain(decision)
     unknown = module.evaluate({"request_date": "2024-03-01", "high_risk": True}).to_dict()["terms"]
     assert unknown["approved_to"] == "2024-05-29" and unknown["doses"] is None  # the tier chooses: unknown
     assert format_source(CHOSEN, "chosen.policy")[0] == CHOSEN
@@ -228,6 +239,7 @@ def test_a_term_is_chosen_by_its_condition_and_is_unknown_with_it() -> None:
          "E203 a choice is between two numbers or two dates, not a number and a date"),
         (("= 5 when tier == 1 otherwise strength * 0.1", "= strength when tier == 1 otherwise tier"), None),
         (("otherwise strength * 0.1", "otherwise strength / tier"), "E203 a value chosen by a condition cannot divide"),
+        (('otherwise "any use"', "otherwise 3"), "E203 a term in words is a text or an enum fact, not the number 3"),
         (("= 5 when tier == 1 otherwise strength * 0.1", "= 5 when tier otherwise 1"), "E206"),
         (("doses unit \"doses\" = 2 when", "doses unit \"doses\" = days_between(request_date, request_date) when"),
          "E208"),

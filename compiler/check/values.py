@@ -185,10 +185,27 @@ def outcome_terms(
         if term.name in terms:
             report.error("E119", f"'{outcome.name}' carries '{term.name}' twice", term.span)
             continue
+        if _in_words(scope, term.expr):
+            words = checker(scope, report).words(term.expr)
+            if words is not None:
+                terms[term.name] = model.Computed(
+                    term.name, None, expression(term.expr), fold(term.description), model.facts_read(words),
+                    term.span.line, words, True, text=True, span=term.span,
+                )  # fmt: skip
+            continue
         checked = check_formula(scope, term, report, checker)
         if checked is not None:
             terms[term.name] = checked.value
     return tuple(terms.values())
+
+
+def _in_words(scope: Scope, expr: nodes.Expr) -> bool:
+    """Whether a term is in words: a text, an enum fact, or a choice whose first value is one."""
+    while isinstance(expr, nodes.Choice):
+        expr = expr.then
+    return isinstance(expr, nodes.StrLit) or (
+        isinstance(expr, nodes.Name) and isinstance(scope.fact_types.get(expr.name), model.Enum)
+    )
 
 
 def check_formula(
@@ -341,6 +358,22 @@ class ValueCheck(Pass):
         if isinstance(expr, nodes.Choice):
             return self.choice(expr)
         self.error("E203", f"expected a number or a date, found {describe(expr)}", expr.span)
+        return None
+
+    def words(self, expr: nodes.Expr) -> model.Operand | None:
+        """A term in words: a text (`"sleep only"`), an enum fact's value, or a choice between them."""
+        if isinstance(expr, nodes.StrLit):
+            return model.Const(expr.value, span=expr.span)
+        if isinstance(expr, nodes.Name) and isinstance(self.fact_types.get(expr.name), model.Enum):
+            self.lookup_fact(expr)  # read: not unused
+            return model.FactRef(expr.name, span=expr.span)
+        if isinstance(expr, nodes.Choice):
+            condition = self.check_condition(expr.condition)
+            then, otherwise = self.words(expr.then), self.words(expr.otherwise)
+            if condition is None or then is None or otherwise is None:
+                return None
+            return model.Choice(condition, then, otherwise, span=expr.span)
+        self.error("E203", f"a term in words is a text or an enum fact, not {describe(expr)}", expr.span)
         return None
 
     def choice(self, expr: nodes.Choice) -> tuple[model.Operand, Quantity] | None:

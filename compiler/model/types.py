@@ -140,6 +140,7 @@ class Computed:
     operand: Operand  # the formula, checked
     whole: bool  # whole numbers (or dates) only
     date: bool = False  # a date (or a date moved past the calendar's years), not a number
+    text: bool = False  # a term in words: a text, or an enum fact's value ("sleep only")
     span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)  # where it is declared
 
 

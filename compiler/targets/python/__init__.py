@@ -195,7 +195,7 @@ def _computed(values: Values, value: model.Computed) -> _Value:
 
 def _term(lowering: Lowering, term: model.Computed) -> _Value:
     """A term an outcome carries: a computed value, or one chosen by a condition (`a when C otherwise b`)."""
-    if not isinstance(term.operand, model.Choice):
+    if not isinstance(term.operand, model.Choice) and not term.text:
         return _computed(lowering.values, term)
     moved = model.shifts(term.operand)
     statements: list[pyir.Stmt] = [pyir.Assign("f", pyir.Name("self"))]
@@ -207,8 +207,8 @@ def _term(lowering: Lowering, term: model.Computed) -> _Value:
         statements.append(pyir.If(pyir.Name("chosen"), tuple(then)))
         choice = choice.otherwise
     statements += _chosen(lowering.values, choice, moved, term.whole)
-    if moved:
-        annotation = "datetime.date | str"
+    if moved or term.text:
+        annotation = "str" if term.text else "datetime.date | str"
     else:
         annotation = "datetime.date" if term.date else "int" if term.whole else "Decimal"
     return _Value(term.name, term.description, term.line, annotation, block(statements, 8))
