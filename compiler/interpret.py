@@ -700,6 +700,8 @@ class _Value(model.ExprVisitor[Any]):
             return len(values[0])
         if node.function == "month_start":  # a day number, as a moved date is
             return day_number(values[0]) - _parts(values[0])[2] + 1
+        if node.function in ("max", "min"):  # numbers exactly, dates (some maybe day numbers) by their day
+            return (max if node.function == "max" else min)(values, key=_order)
         start, end = values
         if node.function == "days_between":
             return day_number(end) - day_number(start)

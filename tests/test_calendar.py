@@ -8,6 +8,7 @@ the evaluator (a civil-calendar algorithm) and in the interpreter (400-year cycl
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import json
 import random
@@ -208,3 +209,55 @@ def test_the_checker_on_moving_by_a_value(edit: tuple[str, str], message: str) -
 def test_evaluators_that_move_dates_by_values_pass_ruff_and_mypy(tool: list[str], tmp_path: Path) -> None:
     policies = [compile_source(text, f"{name}.policy")[0] for name, text in (("M-1", MOVED), ("M-2", BY_TABLE))]
     lint_generated(tool, [p for p in policies if p is not None], tmp_path)
+
+
+EXTREMES = textwrap.dedent(
+    """
+    policy "M-3" { title: "Greatest and least" effective: 2025-01-01 }
+    fact a: date "A date."
+    fact b: date "Another."
+    fact x: decimal 0..100 unit "kg" "A weight."
+    fact y: integer 0..100 unit "kg" "Another."
+    outcome yes "Yes." carries {
+        latest_moved = max(a + 1 month, b) "The later of a month after a, and b."
+        earliest = min(a, b) "The earlier date."
+        heaviest unit "kg" = max(x, y, 50) "The greatest weight, or 50."
+        lightest unit "kg" = min(x, y) "The least weight."
+    }
+    outcome unk "Unknown."
+    section D "Dates" {
+        rule D.I "Later than a month after a." when max(a + 1 month, b) > b + 10 days or min(x, y) < 1
+    }
+    decide {
+        yes when D.I
+        otherwise yes
+        unknown unk
+    }
+    """
+)
+
+
+def test_max_and_min_of_dates_and_numbers_are_exact() -> None:
+    from decimal import Decimal
+
+    policy, diagnostics = compile_source(EXTREMES, "M-3.policy")
+    assert policy is not None, diagnostics
+    module = python.load_module(policy)
+    chooser = random.Random(5)
+    for _ in range(400):
+        a, b = (datetime.date.fromordinal(chooser.randint(1, datetime.date.max.toordinal())) for _ in range(2))
+        x, y = chooser.choice([0, 0.5, 49.9, 50, 75.25, 100]), chooser.randint(0, 100)
+        request = {"a": a.isoformat(), "b": b.isoformat(), "x": x, "y": y}
+        decision = module.evaluate(request).to_dict()
+        assert decision == interpret.evaluate(policy, request)
+        terms = decision["terms"]
+        assert terms["earliest"] == min(a, b).isoformat()
+        assert Decimal(str(terms["heaviest"])) == max(Decimal(str(x)), y, 50)
+        assert Decimal(str(terms["lightest"])) == min(Decimal(str(x)), y)
+        if a.year < 9999:  # a month after a, by hand (the 31st becomes the month's last day)
+            year, month = divmod(a.year * 12 + a.month, 12)
+            moved = datetime.date(year, month + 1, min(a.day, calendar.monthrange(year, month + 1)[1]))
+            assert terms["latest_moved"] == max(moved, b).isoformat()
+    for edit, code in [(("max(x, y, 50)", "max(x)"), "E203"), (("min(x, y)", "min(x, a)"), "E203")]:
+        _, found = compile_source(EXTREMES.replace(*edit), "M-3.policy")
+        assert code in [d.code for d in found]

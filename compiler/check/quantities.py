@@ -46,6 +46,8 @@ FUNCTIONS = {
     "calendar_months_between": "the months from the first date's month to the second's, the days aside",
     "count": "how many members a set (or a claim's list of codes) has",
     "month_start": "the first day of a date's month",
+    "max": "the greatest of two or more numbers of one unit, or the latest of two or more dates",
+    "min": "the least of two or more numbers of one unit, or the earliest of two or more dates",
 }
 
 

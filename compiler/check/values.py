@@ -360,6 +360,33 @@ class ValueCheck(Pass):
         self.error("E203", f"expected a number or a date, found {describe(expr)}", expr.span)
         return None
 
+    def extreme(
+        self, expr: nodes.Call, name: str, arguments: list[tuple[model.Operand, Quantity]]
+    ) -> tuple[model.Operand, Quantity] | None:
+        """`max(a, b, ...)`, `min(...)`: of two or more numbers of one unit, or of dates, none dividing."""
+        kinds = {q.kind for _, q in arguments}
+        units = {q.unit for _, q in arguments if q.unit is not None}
+        if len(arguments) < 2 or len(kinds) != 1 or not kinds <= {"number", "date"}:
+            self.error("E203", f"{name}() takes two or more numbers, or two or more dates", expr.span)
+            return None
+        if len(units) > 1:
+            self.error("E208", f"{name}() of {' and '.join(sorted(units))}", expr.span)
+            return None
+        if any(isinstance(n, model.Arith) and n.op == "/" for a, _ in arguments for n in model.preorder(a)):
+            self.error("E203", f"{name}() of a quotient: compare the quotient in a condition instead", expr.span)
+            return None
+        operands = tuple(a for a, _ in arguments)
+        quantities = [q for _, q in arguments]
+        whole = all(q.whole for q in quantities)
+        call = model.Call(model.FUNCTIONS[name], operands, span=expr.span)
+        if kinds == {"date"}:
+            return call, Quantity("date")
+        pick = max if name == "max" else min
+        lows, highs = [q.low for q in quantities], [q.high for q in quantities]
+        low = None if None in lows else pick(q for q in lows if q is not None)
+        high = None if None in highs else pick(q for q in highs if q is not None)
+        return call, Quantity("number", units.pop() if units else None, low, high, whole=whole)
+
     def words(self, expr: nodes.Expr) -> model.Operand | None:
         """A term in words: a text (`"sleep only"`), an enum fact's value, or a choice between them."""
         if isinstance(expr, nodes.StrLit):
@@ -566,6 +593,8 @@ class ValueCheck(Pass):
         arguments = [a for a in checked if a is not None]
         if len(arguments) != len(checked):
             return None
+        if name in ("max", "min"):
+            return self.extreme(expr, name, arguments)
         if tuple(q.kind for _, q in arguments) != wanted:
             shown = {"count": "a set fact or a list of codes", "month_start": "one date"}.get(name, "two dates")
             self.error("E203", f"{name}() takes {shown}", expr.span, hint=FUNCTIONS[name])

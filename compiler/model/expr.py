@@ -20,7 +20,7 @@ CompareOp = Literal["==", "!=", "<", "<=", ">", ">="]
 ArithOp = Literal["+", "-", "*", "/"]
 CombineKind = Literal["all", "any", "at_least"]
 Function = Literal[
-    "days_between", "months_between", "years_between", "calendar_months_between", "count", "month_start"
+    "days_between", "months_between", "years_between", "calendar_months_between", "count", "month_start", "max", "min"
 ]
 TimeUnit = Literal["days", "months"]  # weeks and years are turned into these
 QuantifierKind = Literal["any", "every", "no", "at_least"]
@@ -203,6 +203,8 @@ def shifts(operand: Operand) -> bool:
         operand = operand.operand
     if isinstance(operand, Choice):  # a day number if either may be one
         return shifts(operand.then) or shifts(operand.otherwise)
+    if isinstance(operand, Call) and operand.function in ("max", "min"):  # of dates, one of them moved
+        return any(map(shifts, operand.arguments))
     return isinstance(operand, Shift) or isinstance(operand, Call) and operand.function == "month_start"
 
 
@@ -212,6 +214,8 @@ def is_whole(operand: Operand) -> bool:
         return not isinstance(operand.value, decimal.Decimal)
     if isinstance(operand, (Arith, ValueRef, Aggregate, Lookup, Choice)):
         return operand.whole
+    if isinstance(operand, Call) and operand.function in ("max", "min"):
+        return all(map(is_whole, operand.arguments))
     return not isinstance(operand, (FactRef, FieldRef)) or operand.decimal is False
 
 

@@ -326,10 +326,16 @@ def _broken(prefix: str, expr: nodes.Expr, suffix: str, indent: str, width: int)
         head, _, rest = flat[len(prefix) :].partition(" such that (")
         tail = ")" + rest[len(expression(expr.where)) + 1 :]  # what follows the condition: `)) else x < 3`
         return [f"{prefix}{head} such that (", *_broken(inner, expr.where, "", inner, width), indent + tail]
-    if isinstance(expr, nodes.Choice):  # the value, then `when ...` and `otherwise ...` a line each
+    if isinstance(expr, nodes.Choice):  # the value, then `when ...` and `otherwise ...` a line each, a chain flat
         lines = _broken(prefix, expr.then, "", indent, width)
-        lines += _broken(f"{inner}when ", expr.condition, "", inner, width)
-        return [*lines, *_broken(f"{inner}otherwise ", expr.otherwise, suffix, inner, width)]
+        choice: nodes.Expr = expr
+        while isinstance(choice, nodes.Choice):
+            lines += _broken(f"{inner}when ", choice.condition, "", inner, width)
+            chosen = choice.otherwise
+            value = chosen.then if isinstance(chosen, nodes.Choice) else chosen
+            lines += _broken(f"{inner}otherwise ", value, "" if value is not chosen else suffix, inner, width)
+            choice = chosen
+        return lines
     if isinstance(expr, nodes.Comparison) and isinstance(expr.left, nodes.RecordsAggregate):
         return _broken(prefix, expr.left, f" {expr.op} {expression(expr.right)}{suffix}", indent, width)
     return [flat]

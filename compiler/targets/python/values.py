@@ -135,6 +135,9 @@ class Values:
         if operand.function == "month_start":  # a day number, as a moved date is
             self.helpers.add("calendar")
             return call("_month_start", self.day_number(operand.arguments[0]))
+        if operand.function in ("max", "min"):  # of day numbers where a date is moved, else as they are
+            lower = self.day_number if model.shifts(operand) else self.operand
+            return call(operand.function, *(lower(a) for a in operand.arguments))
         if operand.function == "days_between" and not any(map(model.shifts, operand.arguments)):
             start, end = (self.operand(a) for a in operand.arguments)
             return pyir.Attr(pyir.BinOp("-", end, start), "days")
@@ -241,7 +244,7 @@ class Values:
         """A date as its day number (0001-01-01 is 1): moved past 9999-12-31, it is still later than every date."""
         while isinstance(operand, model.ValueRef):
             operand = operand.operand
-        if isinstance(operand, model.Call) and operand.function == "month_start":  # a day number already
+        if isinstance(operand, model.Call) and model.shifts(operand):  # month_start, or max of moved dates
             return self.function(operand)
         if not isinstance(operand, model.Shift):
             return pyir.Call(pyir.Attr(self.operand(operand), "toordinal"))
