@@ -74,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     schema_cmd.add_argument("--decision", action="store_true", help="the decision's schema, not the request's")
 
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except BrokenPipeError:  # the reader stopped reading (`policyc fmt --check | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exiting flushes nowhere
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         return run_check(args.paths or [DEFAULT_SOURCES])
     if args.command == "build":

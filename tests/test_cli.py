@@ -316,3 +316,17 @@ def test_a_test_title_cannot_drive_the_terminal(tmp_path: Path) -> None:
     done = subprocess.run([*POLICYC, "test", str(tmp_path / "X-1.policy")], capture_output=True, text=True, cwd=ROOT)
     assert "\x1b" not in done.stdout and "\r" not in done.stdout
     assert 'FAIL "x??[2KX-1: 1 passed, 0 failed"' in done.stdout and done.returncode == 1
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`policyc fmt --check | head -1`: no traceback when the pipe closes."""
+    source = POLICY_SOURCE.read_text(encoding="utf-8")
+    for i in range(40):  # diffs longer than a pipe holds
+        (tmp_path / f"P{i}.policy").write_text(source.replace("\n\n", "\n"), encoding="utf-8")
+    command = [*POLICYC, "fmt", "--check", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1 and "Traceback" not in error, error

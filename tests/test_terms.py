@@ -255,6 +255,16 @@ def test_evaluators_and_models_of_chosen_terms_pass_ruff_and_mypy(tmp_path: Any)
     from tests.conftest import LINTERS, lint_generated
 
     policy, _ = compile_source(CHOSEN, "chosen.policy")
-    assert policy is not None
+    # `x or not x` is true where x is known, unknown where it is not: written so that ruff (SIM221) passes it
+    either = CHOSEN.replace(
+        "approved when A.1\n    otherwise approved by A.1", "approved when A.1 or not A.1\n    otherwise unknown by A.1"
+    )
+    tautology, _ = compile_source(either.replace('"T-CHOSEN"', '"T-EITHER"'), "either.policy")
+    assert policy is not None and tautology is not None
+    module = python.load_module(tautology)
+    for high_risk in (None, True, False):
+        request = {"request_date": "2024-03-01", "high_risk": high_risk}
+        assert module.evaluate(request).outcome == ("unknown" if high_risk is None else "approved")
+        assert interpret.evaluate(tautology, request)["outcome"] == module.evaluate(request).outcome
     for tool in LINTERS:
-        lint_generated(tool, [policy], tmp_path)
+        lint_generated(tool, [policy, tautology], tmp_path)

@@ -133,6 +133,8 @@ class Lowering:
         if isinstance(expr, model.Not):
             return self.negation(expr.operand, known, refs, block)
         if isinstance(expr, model.Combine):
+            if expr.kind != "at_least" and any(model.Not(o) in expr.operands for o in expr.operands):
+                return pyir.Lit(expr.kind == "any")  # `x or not x` where x is known: what ruff (SIM221) says
             operands = tuple(self.two_valued(o, known, refs, block) for o in expr.operands)
             if expr.kind == "at_least":  # True + True == 2
                 total = operands[0]
