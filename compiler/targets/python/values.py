@@ -102,7 +102,7 @@ class Values:
         if isinstance(operand, model.Lookup):
             return self.look_up(operand)
         if isinstance(operand, model.Choice):
-            raise TypeError("a choice is a term an outcome carries, written as statements (python.choose)")
+            raise TypeError("a choice is a term an outcome carries, written as statements by the target's _term")
         assert_never(operand)
 
     def look_up(self, lookup: model.Lookup) -> Expr:
@@ -248,10 +248,10 @@ class Values:
             return self.function(operand)
         if not isinstance(operand, model.Shift):
             return pyir.Call(pyir.Attr(self.operand(operand), "toordinal"))
-        amount: Expr = pyir.Lit(abs(operand.amount) if operand.unit == "days" else operand.amount)
-        if operand.count is not None:  # `amount` of the unit, `count` times
+        by = abs(operand.amount) if operand.unit == "days" else operand.amount  # days: the sign is the operator
+        amount: Expr = pyir.Lit(by)
+        if operand.count is not None:  # `by` of the unit, `count` times
             count = self.operand(operand.count)
-            by = abs(operand.amount) if operand.unit == "days" else operand.amount
             amount = count if by == 1 else pyir.BinOp("*", pyir.Lit(by), count)
         if operand.unit == "days":
             op = "+" if operand.amount >= 0 else "-"
