@@ -372,7 +372,7 @@ class ValueCheck(Pass):
         if len(units) > 1:
             self.error("E208", f"{name}() of {' and '.join(sorted(units))}", expr.span)
             return None
-        if any(isinstance(n, model.Arith) and n.op == "/" for a, _ in arguments for n in model.preorder(a)):
+        if any(model.divides(a) for a, _ in arguments):
             self.error("E203", f"{name}() of a quotient: compare the quotient in a condition instead", expr.span)
             return None
         operands = tuple(a for a, _ in arguments)
@@ -419,7 +419,7 @@ class ValueCheck(Pass):
         if qa.unit is not None and qb.unit is not None and qa.unit != qb.unit:
             self.error("E208", f"a choice between {qa.unit} and {qb.unit}", expr.span)
             return None
-        if any(isinstance(n, model.Arith) and n.op == "/" for side in (a, b) for n in model.preorder(side)):
+        if model.divides(a) or model.divides(b):
             self.error(
                 "E203", "a value chosen by a condition cannot divide", expr.span,
                 hint="compare the quotient in a condition, or choose between values that do not divide",

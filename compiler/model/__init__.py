@@ -101,6 +101,7 @@ from compiler.model.types import (
 from compiler.model.visit import ExprVisitor, UnsupportedNode
 from compiler.model.walk import (
     children,
+    divides,
     facts_read,
     preorder,
     provisions_referenced,
@@ -112,7 +113,7 @@ from compiler.model.walk import (
 __all__ = [
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
-    "rewrite", "Lookup", "shifts", "Present", "Choice", "TableKey", "key_matches",
+    "rewrite", "Lookup", "shifts", "Present", "Choice", "TableKey", "key_matches", "divides",
     "APPLICABILITY", "OTHERWISE", "CODE_SYSTEMS", "LEAVES", "MIRRORED", "REVISION", "Applicability", "Arith", "ArithOp",
     "Boolean", "Call", "Citation", "Code", "CodeSet", "CodeSetRef", "Codes", "Combine", "CombineKind", "Compare",
     "CompareOp", "Computed", "Const", "Date", "Decimal", "Empty", "Enum", "EnumSet", "Example", "Expr",

@@ -81,6 +81,19 @@ def facts_read(expr: Expr | Operand) -> tuple[str, ...]:
     )
 
 
+def divides(expr: Expr | Operand) -> bool:
+    """Whether a formula divides anywhere, through the computed values it reads; a quantifier's or
+    aggregate's own values aside (they are computed apart)."""
+    stack: list[Expr | Operand] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Arith) and e.op == "/":
+            return True
+        if not isinstance(e, Quantify | Aggregate) or e is expr:
+            stack.extend(children(e))
+    return False
+
+
 def records_read(expr: Expr | Operand) -> tuple[Quantify | Aggregate, ...]:
     """The quantifiers and aggregates over records in an expression, outermost first."""
     return tuple(e for e in preorder(expr) if isinstance(e, Quantify | Aggregate))

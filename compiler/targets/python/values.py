@@ -196,7 +196,7 @@ class Values:
         """An operand as a quotient of two division-free expressions."""
         while isinstance(operand, model.ValueRef):
             operand = operand.operand
-        if not isinstance(operand, model.Arith) or not divides(operand):
+        if not isinstance(operand, model.Arith) or not model.divides(operand):
             return _Ratio(self.operand(operand), model.is_whole(operand), None, True, 1)
         left, right = self.ratio(operand.left), self.ratio(operand.right)
         if operand.op == "/":  # (a/b) / (c/d) = (a*d) / (b*c); c has the divisor's sign times d's
@@ -277,8 +277,3 @@ def _table_key(key: model.TableKey) -> Expr:
     return pyir.Lit(key)
 
 
-def divides(operand: model.Operand) -> bool:
-    """Whether a number's formula divides anywhere."""
-    if isinstance(operand, model.ValueRef):
-        return divides(operand.operand)
-    return isinstance(operand, model.Arith) and (operand.op == "/" or divides(operand.left) or divides(operand.right))
