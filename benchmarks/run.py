@@ -277,6 +277,55 @@ def import_cost(repeats: int) -> list[tuple[str, float, float]]:
     ]
 
 
+def sql_batch(rows: int, repeats: int, work: Path) -> list[tuple[str, float, float]]:
+    """`policyc batch` on DuckDB, Parquet to Parquet, against DuckDB only copying the same columns
+    (the I/O floor) and against the Python evaluator deciding the same requests."""
+    import duckdb
+    import pyarrow as pa
+
+    from compiler.batch import PRIOR, arrow_schema, decide_file, typed_row
+
+    policy = load(SOURCE)
+    distinct = requests(min(rows, 50_000))
+    typed = [typed_row(policy, i, r) for i, r in enumerate(distinct, start=1)]
+    valid = [row for row in typed if not row[PRIOR]]
+    sample = [r for r, row in zip(distinct, typed, strict=True) if not row[PRIOR]]
+    for row in valid:
+        del row[PRIOR]
+    schema = arrow_schema(policy)
+    table = pa.Table.from_pylist(valid, schema=schema.remove(schema.get_field_index(PRIOR)))
+    source, target = work / "requests.parquet", work / "decisions.parquet"
+    con = duckdb.connect()
+    con.register("sample", table)
+    columns = ", ".join(f'"{name}"' for name in table.column_names if name != "row_id")
+    repeat = -(-rows // len(valid))
+    con.execute(
+        f"COPY (SELECT row_number() OVER () AS row_id, {columns} FROM sample, range({repeat}) LIMIT {rows}) "
+        f"TO '{source}' (FORMAT parquet)"
+    )
+    floor_query = f"COPY (SELECT * FROM read_parquet('{source}')) TO '{target}' (FORMAT parquet)"
+
+    def timed(run: Callable[[], object]) -> float:
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - start)
+        return best / rows * 1e6
+
+    floor = timed(lambda: con.execute(floor_query))
+    lean = timed(lambda: decide_file(policy, source, target))
+    explained = timed(lambda: decide_file(policy, source, target, explain=True))
+    module = python.load_module(policy)
+    evaluator = per_item(lambda r: module.evaluate(r, explain=False), sample[:20_000], repeats)
+    return [
+        ("DuckDB reading and writing the same columns: the I/O floor (µs per row)", floor, 1.0),
+        ("`policyc batch` on DuckDB (µs per row)", lean, lean / floor),
+        ("`policyc batch --explain` on DuckDB (µs per row)", explained, explained / floor),
+        ("the Python evaluator, `explain=False`, one process (µs per decision)", evaluator, evaluator / explained),
+    ]
+
+
 # -- Report ---------------------------------------------------------------------------------------
 
 
@@ -303,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
     decisions, lines = (2_000, 2_000) if quick else (100_000, 1_000_000)
+    sql_rows = 2_000 if quick else 10_000_000
     corpora, repeats = ((4, 8) if quick else (250, 1000)), (1 if quick else 3)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -311,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
             (f"2. Batch, {lines:,} JSON lines", table(batch(lines, repeats, work), "µs per line")),
             ("3. Compilation", table(compilation(corpora, repeats, work), "value")),
             ("4. Importing a generated evaluator", table(import_cost(repeats), "value")),
+            (
+                f"5. SQL on DuckDB, {sql_rows:,} requests, Parquet to Parquet",
+                table(sql_batch(sql_rows, repeats, work), "value"),
+            ),
         ]
     body = "\n\n".join(f"### {title}\n\n{text}" for title, text in sections)
     results = f"<!-- results -->\nMeasured {'(quick run) ' if quick else ''}on {machine()}\n\n{body}\n<!-- /results -->"

@@ -53,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--input", required=True, help="a JSON object or JSON Lines file, or - for stdin")
     evaluate.add_argument("--explain", action="store_true", help="print each decision for a person")
 
+    batch_cmd = commands.add_parser("batch", help="decide a file of requests in a SQL engine (DuckDB)")
+    batch_cmd.add_argument("policy", help="a policy id or source file")
+    batch_cmd.add_argument("--input", required=True, type=Path, help="requests: .parquet, .jsonl or .csv")
+    batch_cmd.add_argument("--output", required=True, type=Path, help="decisions: .parquet or .jsonl")
+    batch_cmd.add_argument("--engine", choices=("duckdb",), default="duckdb")
+    batch_cmd.add_argument("--explain", action="store_true", help="add each criterion's result")
     test_cmd = commands.add_parser("test", help="run the test cases written next to each policy (X.tests)")
     test_cmd.add_argument("paths", nargs="*", type=Path, help="policies, tests or directories (default: policies/)")
     test_cmd.add_argument("--coverage", action="store_true", help="report which rule and provision values were reached")
@@ -88,6 +94,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check, args.jobs)
     if args.command == "schema":
         return run_schema(args.policy, args.decision)
+    if args.command == "batch":
+        return run_batch(args.policy, args.input, args.output, args.engine, args.explain)
     if args.command == "fmt":
         return run_fmt(args.paths or [DEFAULT_SOURCES], args.check)
     if args.command == "diff":
@@ -384,6 +392,28 @@ def run_schema(policy_name: str, decision: bool) -> int:
         return policy
     print(schema.dump(schema.decision_schema(policy) if decision else schema.request_schema(policy)), end="")
     return 0
+
+
+def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain: bool) -> int:
+    """Decide every request of a file in a SQL engine; exit 1 when any was invalid, as `eval` does."""
+    from compiler import batch
+
+    policy = _load_policy("batch", policy_name)
+    if isinstance(policy, int):
+        return policy
+    if not source.is_file():
+        print(f"policyc batch: cannot read {source}: no such file", file=sys.stderr)
+        return 1
+    progress = batch.progress_printer()
+    try:
+        summary = batch.decide_file(policy, source, target, explain, progress)
+    except batch.BatchError as exc:
+        print(f"policyc batch: {exc}", file=sys.stderr)
+        return 1
+    if progress is not None:
+        sys.stderr.write("\n")
+    print(f"{summary.rows:,} requests decided, {summary.invalid:,} invalid: {target}", file=sys.stderr)
+    return 1 if summary.invalid else 0
 
 
 def run_eval(policy_name: str, source: str, explain: bool) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from compiler.model import Policy
-from compiler.targets import docs, pydantic_models, python, schema
+from compiler.targets import docs, pydantic_models, python, schema, sql
 from compiler.targets.shared import Built, Files
 
 OutputFile = tuple[str, PurePosixPath]  # (root: "out" or "docs", path under it)
@@ -30,6 +30,7 @@ TARGETS: dict[str, Target] = {
     "python": Target(python.emit, "out"),
     "schema": Target(schema.emit, "out"),
     "models": Target(pydantic_models.emit, "out"),
+    "sql": Target(sql.emit, "out"),
     "docs": Target(docs.emit, "docs", requires=("python", "schema")),
 }
 

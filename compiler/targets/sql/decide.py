@@ -1,0 +1,354 @@
+"""The decision query: a request table in, one decision per row out.
+
+    checked      each row's errors, from the values the request table holds
+    facts        the facts of rows without errors, cast to their declared types
+    provisions   one step per depth: a provision's column reads only earlier steps' columns
+    decided      the revision in force and the rule that decides (its number, negative when unknown)
+    (select)     outcome, section, sections, missing, terms and, on request, the criteria
+
+Every rule is tested for unknown before it is tested for true: `CASE WHEN NULL` would fall through
+to the next rule, where the evaluator stops and asks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from compiler import model
+from compiler.targets.sql.checks import NONE as NO_ERRORS
+from compiler.targets.sql.checks import Checks, any_error
+from compiler.targets.sql.columns import ABSENT, ROW_ID, fact_type
+from compiler.targets.sql.lower import (
+    Lowering,
+    Number,
+    Unsupported,
+    absent_marked,
+    all_of,
+    any_of,
+    case,
+    is_null,
+    lit,
+    not_null,
+)
+
+TEXTS = exp.DataType.build("ARRAY<STRING>", dialect="spark")
+NO_TEXTS = exp.cast(exp.Array(expressions=[]), TEXTS)
+CRITERION = exp.DataType.build("ARRAY<STRUCT<section: STRING, cited_as: STRING, result: STRING>>", dialect="spark")
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str  # sqlglot's
+    index_base: int  # where a lambda's index starts: DuckDB counts from 1 (Spark, to come, from 0)
+
+
+DIALECTS = {"duckdb": Dialect("duckdb", 1)}  # each with a test that runs its query
+
+
+def texts(names: list[str] | tuple[str, ...]) -> exp.Expr:
+    return exp.Array(expressions=[exp.Literal.string(n) for n in names]) if names else NO_TEXTS
+
+
+def concat(lists: Sequence[exp.Expr]) -> exp.Expr:
+    if not lists:
+        return NO_TEXTS
+    return lists[0] if len(lists) == 1 else exp.ArrayConcat(this=lists[0], expressions=lists[1:])
+
+
+class Query:
+    def __init__(self, policy: model.Policy, dialect: Dialect) -> None:
+        self.policy = policy
+        self.dialect = dialect
+        self.lower = Lowering(policy)
+        self.rules = policy.rules  # numbered from 1 across revisions, latest revision first
+
+    def build(self, source: str, explain: bool, prior: str | None = None) -> exp.Select:
+        errors = Checks(self.policy, self.dialect.index_base).row(prior)
+        checked = exp.select(exp.Star(), errors.as_("errors", copy=False)).from_(source)
+        valid = exp.Not(this=any_error(exp.column("errors")))
+        facts = exp.select(
+            exp.column(ROW_ID),
+            exp.column("errors"),
+            *(self._fact(f, valid) for f in self.policy.facts),
+            case((valid, exp.column(ABSENT)), default=exp.null()).as_(ABSENT, copy=False),
+        ).from_("checked")
+        query = (
+            exp.select(*self.outputs(explain))
+            .from_("decided")
+            .with_("checked", checked, copy=False)
+            .with_("facts", facts, copy=False)
+        )
+        previous = "facts"
+        for depth, labels in enumerate(self._steps(), 1):
+            step = exp.select(exp.Star(), *(self._provision(label) for label in labels)).from_(previous, copy=False)
+            query = query.with_(f"step_{depth}", step, copy=False)
+            previous = f"step_{depth}"
+        decided = exp.select(exp.Star(), self._revision().as_("revision", copy=False)).from_(previous)
+        decided = exp.select(exp.Star(), self._rule().as_("rule", copy=False)).from_(decided.subquery("r"))
+        return query.with_("decided", decided, copy=False)
+
+    def _fact(self, fact: model.Fact, valid: exp.Expr) -> exp.Expr:
+        value: exp.Expr = exp.column(fact.name)
+        if not isinstance(fact.type, model.RecordList):
+            value = exp.cast(value, fact_type(fact.type))
+        return case((valid, value), default=exp.null()).as_(fact.name, copy=False)
+
+    def _steps(self) -> list[list[str]]:
+        """Provisions with a condition, by depth: each reads only provisions of earlier depths."""
+        depth: dict[str, int] = {}
+
+        def of(label: str) -> int:
+            if label not in depth:
+                condition = self.policy.provision(label).condition
+                assert condition is not None
+                depth[label] = 1 + max(map(of, model.provisions_referenced(condition)), default=0)
+            return depth[label]
+
+        labels = [p.label for p in self.policy.provisions if p.condition is not None]
+        steps: list[list[str]] = [[] for _ in range(max(map(of, labels), default=0))]
+        for label in labels:
+            steps[of(label) - 1].append(label)
+        return steps
+
+    def _provision(self, label: str) -> exp.Expr:
+        condition = self.policy.provision(label).condition
+        assert condition is not None
+        return self.lower.condition(condition).as_(label, copy=False)
+
+    # -- The order of decision -------------------------------------------------------------------
+
+    def _revision(self) -> exp.Expr:
+        """The number of the revision in force (0 is the latest); NULL when the date that picks it is unknown."""
+        if self.policy.revision_fact is None:
+            return exp.Literal.number(0)
+        day = exp.column(self.policy.revision_fact)
+        branches: list[tuple[exp.Expr, exp.Expr]] = [(is_null(day), exp.null())]
+        for i, revision in enumerate(self.policy.revisions):
+            tests: list[exp.Expr] = []
+            if revision.start is not None:
+                tests.append(exp.GTE(this=day, expression=lit(revision.start)))
+            if revision.end is not None:
+                tests.append(exp.LT(this=day, expression=lit(revision.end)))
+            branches.append((all_of(tests), exp.Literal.number(i)))
+        return case(*branches)
+
+    def _numbered(self) -> list[tuple[int, int, model.Rule]]:
+        """(revision, number from 1, rule) of every rule."""
+        found, number = [], 0
+        for r, revision in enumerate(self.policy.revisions):
+            for rule in revision.rules:
+                number += 1
+                found.append((r, number, rule))
+        return found
+
+    def _rule(self) -> exp.Expr:
+        """The number of the rule that decides, negative when it is unknown; 0 when none holds."""
+        by_revision = []
+        for r, _ in enumerate(self.policy.revisions):
+            branches = []
+            for _, number, rule in (x for x in self._numbered() if x[0] == r):
+                held = self.lower.condition(rule.condition)
+                branches.append((is_null(held), exp.Literal.number(-number)))
+                branches.append((held, exp.Literal.number(number)))
+            order = case(*branches, default=exp.Literal.number(0)) if branches else exp.Literal.number(0)
+            by_revision.append((exp.EQ(this=exp.column("revision"), expression=exp.Literal.number(r)), order))
+        return case(*by_revision)
+
+    def _by_rule(
+        self, unknown: exp.Expr, otherwise: list[exp.Expr], rules: list[tuple[exp.Expr, exp.Expr]]
+    ) -> exp.Expr:
+        """A column's value: by the rule that decided, known or unknown; by the revision when none did."""
+        rule, revision = exp.column("rule"), exp.column("revision")
+        branches = [(any_error(exp.column("errors")), exp.null()), (is_null(revision), unknown)]
+        for (_, number, _), (held, open_) in zip(self._numbered(), rules, strict=True):
+            branches.append((exp.EQ(this=rule, expression=exp.Literal.number(number)), held))
+            branches.append((exp.EQ(this=rule, expression=exp.Literal.number(-number)), open_))
+        for r, value in enumerate(otherwise):
+            branches.append((exp.EQ(this=revision, expression=exp.Literal.number(r)), value))
+        return case(*branches)
+
+    def outputs(self, explain: bool) -> list[exp.Expr]:
+        policy, numbered = self.policy, self._numbered()
+        unknown = exp.Literal.string(policy.unknown)
+        outcome = self._by_rule(
+            unknown,
+            [exp.Literal.string(r.otherwise) for r in policy.revisions],
+            [(exp.Literal.string(rule.outcome), unknown) for _, _, rule in numbered],
+        )
+        section = self._by_rule(
+            exp.Literal.string(model.REVISION),
+            [exp.Literal.string(r.otherwise_section) for r in policy.revisions],
+            [(exp.Literal.string(rule.section),) * 2 for _, _, rule in numbered],
+        )
+        sections = self._by_rule(
+            texts([model.REVISION]),
+            [texts([r.otherwise_section]) for r in policy.revisions],
+            [(texts(rule.cited),) * 2 for _, _, rule in numbered],
+        )
+        asked = [policy.revision_fact] if policy.revision_fact else []
+        missing = self._by_rule(
+            texts(asked),
+            [NO_TEXTS for _ in policy.revisions],
+            [(NO_TEXTS, self._sorted(self.missing(rule.condition))) for _, _, rule in numbered],
+        )
+        effective = (
+            [lit(r.start.isoformat()) if r.start else exp.null() for r in policy.revisions]
+            if policy.revision_fact
+            else [lit(policy.effective.isoformat())]
+        )
+        effective_date = self._by_rule(
+            lit(policy.effective.isoformat()),
+            effective,
+            [(effective[r], effective[r]) for r, _, _ in numbered],
+        )
+        columns: list[exp.Expr] = [
+            exp.column(ROW_ID),
+            lit(policy.policy_id).as_("policy", copy=False),
+            lit(policy.source_sha256).as_("source_sha256", copy=False),
+            exp.cast(effective_date, exp.DataType.build("VARCHAR")).as_("effective_date", copy=False),
+            outcome.as_("outcome", copy=False),
+            section.as_("section", copy=False),
+            sections.as_("sections", copy=False),
+            missing.as_("missing", copy=False),
+            self.terms(outcome).as_("terms", copy=False),
+            exp.column("errors"),
+        ]
+        if explain:
+            columns.append(self.criteria().as_("criteria", copy=False))
+        return columns
+
+    def _sorted(self, names: exp.Expr) -> exp.Expr:
+        return exp.ArraySort(this=exp.ArrayDistinct(this=names))
+
+    def missing(self, e: model.Expr) -> exp.Expr:
+        """The unknown facts that make an unknown condition unknown, as the evaluator names them."""
+        if isinstance(e, model.ProvisionRef):
+            condition = self.policy.provision(e.label).condition
+            assert condition is not None
+            return self.missing(condition)
+        if isinstance(e, model.Not):
+            return self.missing(e.operand)
+        if isinstance(e, model.Combine):
+            return concat(
+                [case((is_null(self.lower.condition(o)), self.missing(o)), default=NO_TEXTS) for o in e.operands]
+            )
+        unknown = concat([case((self._unknown(f), texts([f])), default=NO_TEXTS) for f in model.facts_read(e)])
+        lists = []
+        for node in _outermost_records(e):
+            value = self.lower.condition(node) if isinstance(node, model.Quantify) else self.lower.operand(node)
+            plain = value.value if isinstance(value, Number) else value
+            lists.append(
+                case(
+                    (is_null(plain), texts(list(dict.fromkeys(r.records.fact for r in model.records_read(node))))),
+                    default=NO_TEXTS,
+                )
+            )
+        if not lists:
+            return unknown
+        return case(
+            (exp.GT(this=exp.ArraySize(this=unknown), expression=exp.Literal.number(0)), unknown), default=concat(lists)
+        )
+
+    def _unknown(self, fact: str) -> exp.Expr:
+        value = is_null(exp.column(fact))
+        if self.policy.fact(fact).absent:
+            return all_of([value, exp.Not(this=absent_marked(model.FactRef(fact)))])
+        return value
+
+    def terms(self, outcome: exp.Expr) -> exp.Expr:
+        """Every term of every outcome, each set only when the decision has an outcome that carries it."""
+        carried: dict[str, list[tuple[str, model.Computed]]] = {}
+        for o in self.policy.outcomes:
+            for term in o.terms:
+                carried.setdefault(term.name, []).append((o.name, term))
+        if not carried:
+            return exp.null()
+        fields = []
+        for name, pairs in carried.items():
+            branches = [(exp.EQ(this=outcome.copy(), expression=lit(o)), self.term(t)) for o, t in pairs]
+            fields.append(exp.PropertyEQ(this=exp.to_identifier(name), expression=case(*branches)))
+        return exp.Struct(expressions=fields)
+
+    def term(self, term: model.Computed) -> exp.Expr:
+        value = self.lower.operand(term.operand)
+        if isinstance(value, Number):
+            return value.value if value.denominator is None else _fraction(term.name, value, value.denominator)
+        if term.date:
+            return exp.cast(value, exp.DataType.build("VARCHAR"))
+        return value
+
+    def criteria(self) -> exp.Expr:
+        """What the evaluator lists: each provision each rule it reached explains, in order."""
+        rule, revision = exp.column("rule"), exp.column("revision")
+        lists = []
+        for r, number, each in self._numbered():
+            reached = all_of(
+                [
+                    exp.EQ(this=revision, expression=exp.Literal.number(r)),
+                    any_of(
+                        [
+                            exp.EQ(this=rule, expression=exp.Literal.number(0)),
+                            exp.GTE(this=exp.Abs(this=rule), expression=exp.Literal.number(number)),
+                        ]
+                    ),
+                ]
+            )
+            items = [self._criterion(p) for p in self.policy.rule_explained(each)]
+            lists.append(
+                case((reached, exp.Array(expressions=items)), default=exp.cast(exp.Array(expressions=[]), CRITERION))
+            )
+        none = exp.cast(exp.Array(expressions=[]), CRITERION)
+        found = (
+            none
+            if not lists
+            else lists[0]
+            if len(lists) == 1
+            else exp.ArrayConcat(this=lists[0], expressions=lists[1:])
+        )
+        return case((any_error(exp.column("errors")), exp.null()), default=found)
+
+    def _criterion(self, p: model.Provision) -> exp.Expr:
+        value = exp.column(p.label)
+        result = case((is_null(value), lit("unknown")), (value, lit("met")), default=lit("not_met"))
+        return exp.Struct(
+            expressions=[
+                exp.PropertyEQ(this=exp.to_identifier("section"), expression=lit(p.label)),
+                exp.PropertyEQ(this=exp.to_identifier("cited_as"), expression=lit(p.citation)),
+                exp.PropertyEQ(this=exp.to_identifier("result"), expression=result),
+            ]
+        )
+
+
+def _fraction(name: str, top: Number, bottom: Number) -> exp.Expr:
+    """A quotient of whole numbers as text: whole when it divides, else "p/q" (not reduced)."""
+    if top.decimal or bottom.decimal:
+        raise Unsupported(f"term {name} is a quotient of decimals, which SQL cannot write exactly")
+    p, q = top.value, bottom.value
+    whole = exp.EQ(this=exp.Mod(this=exp.Paren(this=p), expression=exp.Paren(this=q)), expression=exp.Literal.number(0))
+    as_text = exp.DataType.build("VARCHAR")
+    return case(
+        (whole, exp.cast(exp.IntDiv(this=exp.Paren(this=p.copy()), expression=exp.Paren(this=q.copy())), as_text)),
+        default=exp.DPipe(
+            this=exp.DPipe(this=exp.cast(p.copy(), as_text), expression=lit("/"), safe=True),
+            expression=exp.cast(q.copy(), as_text),
+            safe=True,
+        ),
+    )
+
+
+def _outermost_records(expr: model.Expr | model.Operand) -> list[model.Quantify | model.Aggregate]:
+    found: list[model.Quantify | model.Aggregate] = []
+    stack: list[model.Expr | model.Operand] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, model.Quantify | model.Aggregate):
+            found.append(e)
+        else:
+            stack.extend(model.children(e))
+    return found
+
+
+__all__ = ["DIALECTS", "NO_ERRORS", "Query", "not_null"]
