@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import csv
 import decimal
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -314,19 +312,6 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     found = {k: v for k, v in row.items() if k not in ("errors", "terms")}
     found["terms"] = {k: v for k, v in (row["terms"] or {}).items() if v is not None}
     return found
-
-
-def progress_printer() -> Callable[[int], None] | None:
-    if not sys.stderr.isatty():
-        return None
-    start = time.perf_counter()
-
-    def show(rows: int) -> None:
-        rate = rows / max(time.perf_counter() - start, 1e-9)
-        sys.stderr.write(f"\r{rows:,} requests decided ({rate:,.0f}/s)")
-        sys.stderr.flush()
-
-    return show
 
 
 __all__ = ["BatchError", "Summary", "arrow_schema", "decide_file", "record", "typed_row"]

@@ -404,14 +404,14 @@ def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain
     if not source.is_file():
         print(f"policyc batch: cannot read {source}: no such file", file=sys.stderr)
         return 1
-    progress = batch.progress_printer()
+    progress = _Progress() if sys.stderr.isatty() else None
     try:
-        summary = batch.decide_file(policy, source, target, explain, progress)
+        summary = batch.decide_file(policy, source, target, explain, progress.update if progress else None)
     except batch.BatchError as exc:
         print(f"policyc batch: {exc}", file=sys.stderr)
         return 1
     if progress is not None:
-        sys.stderr.write("\n")
+        progress.finish()
     print(f"{summary.rows:,} requests decided, {summary.invalid:,} invalid: {target}", file=sys.stderr)
     return 1 if summary.invalid else 0
 

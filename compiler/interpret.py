@@ -302,7 +302,7 @@ class Evaluation:
         # Known facts, yet unknown: a record's field is; what is asked for is each list, complete,
         # that an unknown quantifier or aggregate reads.
         return unknown or {
-            r.records.fact for node in _outermost_records(expr) if self.operand_or_value(node) is None
+            r.records.fact for node in model.outermost_records(expr) if self.operand_or_value(node) is None
             for r in model.records_read(node)
         }  # fmt: skip
 
@@ -349,19 +349,6 @@ def months_between(start: Day, end: Day) -> int:
     (start_year, start_month, _), (end_year, end_month, _) = _parts(start), _parts(end)
     months = (end_year - start_year) * 12 + end_month - start_month
     return months if shift_months(start, months) <= day_number(end) else months - 1
-
-
-def _outermost_records(expr: model.Expr | model.Operand) -> list[model.Quantify | model.Aggregate]:
-    """The quantifiers and aggregates in an expression that no other one holds (through computed values)."""
-    found: list[model.Quantify | model.Aggregate] = []
-    stack: list[model.Expr | model.Operand] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, model.Quantify | model.Aggregate):
-            found.append(e)
-        else:
-            stack.extend(model.children(e))
-    return found
 
 
 def _order(value: Any) -> Fraction:

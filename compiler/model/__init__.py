@@ -103,6 +103,7 @@ from compiler.model.walk import (
     children,
     divides,
     facts_read,
+    outermost_records,
     preorder,
     provisions_referenced,
     records_read,
@@ -121,5 +122,5 @@ __all__ = [
     "Known", "Member", "Not", "Operand", "Outcome", "Paragraphs", "Policy", "Prose", "Provision", "ProvisionPlace",
     "ProvisionRef", "Revision", "Rule", "Scalar", "Section", "Shift", "State", "String", "Term",
     "UnsupportedNode", "Value", "ValueRef", "children", "facts_read", "finite_decimal", "is_whole",
-    "preorder", "provisions_referenced", "sorted_set", "values_read",
+    "outermost_records", "preorder", "provisions_referenced", "sorted_set", "values_read",
 ]  # fmt: skip

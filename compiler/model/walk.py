@@ -99,6 +99,19 @@ def records_read(expr: Expr | Operand) -> tuple[Quantify | Aggregate, ...]:
     return tuple(e for e in preorder(expr) if isinstance(e, Quantify | Aggregate))
 
 
+def outermost_records(expr: Expr | Operand) -> list[Quantify | Aggregate]:
+    """The quantifiers and aggregates in an expression that no other one holds (through computed values)."""
+    found: list[Quantify | Aggregate] = []
+    stack: list[Expr | Operand] = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, Quantify | Aggregate):
+            found.append(e)
+        else:
+            stack.extend(children(e))
+    return found
+
+
 def provisions_referenced(expr: Expr) -> tuple[str, ...]:
     """The provisions a condition refers to, in order of first appearance."""
     return tuple(dict.fromkeys(e.label for e in preorder(expr) if isinstance(e, ProvisionRef)))

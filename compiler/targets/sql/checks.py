@@ -8,16 +8,14 @@ the value is fine, and a row's errors are all of them, sorted as the evaluator s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlglot import exp
 
 from compiler import model
 from compiler.targets.sql.columns import ABSENT, SCALE, digits
 from compiler.targets.sql.lower import (
     all_of,
-    any_of,
     case,
+    concat,
     contains,
     either,
     filtered,
@@ -64,14 +62,6 @@ def when(bad: exp.Expr, field: exp.Expr, message: exp.Expr) -> exp.Expr:
     return case((either(bad, False), exp.Array(expressions=[error(field, message)])), default=NONE)
 
 
-def concat(lists: Sequence[exp.Expr]) -> exp.Expr:
-    if not lists:
-        return NONE
-    if len(lists) == 1:
-        return lists[0]
-    return exp.ArrayConcat(this=lists[0], expressions=lists[1:])
-
-
 class Checks:
     """The checks of one policy's request table; `index_base` is where a dialect's lambda index starts."""
 
@@ -96,7 +86,7 @@ class Checks:
                     exp.Literal.string("is both given and absent"),
                 )
             )
-        return exp.ArraySort(this=concat(found))
+        return exp.ArraySort(this=concat(found, NONE))
 
     def absences(self, names: exp.Expr, allowed: list[tuple[str, bool]], where: exp.Expr | None) -> exp.Expr:
         """What a request (or record, at `where`) says is absent: only what the policy allows."""
@@ -183,7 +173,7 @@ class Checks:
             wrong = self.code(t.system, item, at)
         repeated = when(self._repeated(v, item, depth), at, text(quoted(item), " is repeated"))
         null = exp.Array(expressions=[error(at, exp.Literal.string("expected a string, got null"))])
-        return self._each(v, depth, case((is_null(item), null), default=concat([wrong, repeated])))
+        return self._each(v, depth, case((is_null(item), null), default=concat([wrong, repeated], NONE)))
 
     def _repeated(self, v: exp.Expr, item: exp.Expr, depth: int) -> exp.Expr:
         """Whether the item comes earlier in the list: each later copy is reported, as the evaluator does."""
@@ -215,7 +205,7 @@ class Checks:
         names = exp.Dot(this=record, expression=exp.to_identifier(ABSENT))
         found.append(self.absences(names, [(f.name, f.absent) for f in t.fields], at))
         null = exp.Array(expressions=[error(at, exp.Literal.string("expected an object, got null"))])
-        return self._each(v, depth, case((is_null(record), null), default=concat(found)))
+        return self._each(v, depth, case((is_null(record), null), default=concat(found, NONE)))
 
 
 PLACES = f"has more than {SCALE} digits after the decimal point, the most the SQL target reads exactly"
@@ -229,4 +219,4 @@ def any_error(errors: exp.Expr) -> exp.Expr:
     return exp.GT(this=size(errors), expression=exp.Literal.number(0))
 
 
-__all__ = ["Checks", "ERRORS", "NONE", "PLACES", "any_error", "any_of", "error"]
+__all__ = ["Checks", "ERRORS", "NONE", "PLACES", "any_error", "error"]

@@ -12,13 +12,11 @@ to the next rule, where the evaluator stops and asks.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from compiler import model
-from compiler.targets.sql.checks import NONE as NO_ERRORS
 from compiler.targets.sql.checks import Checks, any_error
 from compiler.targets.sql.columns import ABSENT, ROW_ID, fact_type
 from compiler.targets.sql.lower import (
@@ -29,14 +27,15 @@ from compiler.targets.sql.lower import (
     all_of,
     any_of,
     case,
+    concat,
     is_null,
     lit,
-    not_null,
 )
 
 TEXTS = exp.DataType.build("ARRAY<STRING>", dialect="spark")
 NO_TEXTS = exp.cast(exp.Array(expressions=[]), TEXTS)
-CRITERION = exp.DataType.build("ARRAY<STRUCT<section: STRING, cited_as: STRING, result: STRING>>", dialect="spark")
+CRITERIA = exp.DataType.build("ARRAY<STRUCT<section: STRING, cited_as: STRING, result: STRING>>", dialect="spark")
+NO_CRITERIA = exp.cast(exp.Array(expressions=[]), CRITERIA)
 
 
 @dataclass(frozen=True)
@@ -50,12 +49,6 @@ DIALECTS = {"duckdb": Dialect("duckdb", 1)}  # each with a test that runs its qu
 
 def texts(names: list[str] | tuple[str, ...]) -> exp.Expr:
     return exp.Array(expressions=[exp.Literal.string(n) for n in names]) if names else NO_TEXTS
-
-
-def concat(lists: Sequence[exp.Expr]) -> exp.Expr:
-    if not lists:
-        return NO_TEXTS
-    return lists[0] if len(lists) == 1 else exp.ArrayConcat(this=lists[0], expressions=lists[1:])
 
 
 class Query:
@@ -233,11 +226,14 @@ class Query:
             return self.missing(e.operand)
         if isinstance(e, model.Combine):
             return concat(
-                [case((is_null(self.lower.condition(o)), self.missing(o)), default=NO_TEXTS) for o in e.operands]
+                [case((is_null(self.lower.condition(o)), self.missing(o)), default=NO_TEXTS) for o in e.operands],
+                NO_TEXTS,
             )
-        unknown = concat([case((self._unknown(f), texts([f])), default=NO_TEXTS) for f in model.facts_read(e)])
+        unknown = concat(
+            [case((self._unknown(f), texts([f])), default=NO_TEXTS) for f in model.facts_read(e)], NO_TEXTS
+        )
         lists = []
-        for node in _outermost_records(e):
+        for node in model.outermost_records(e):
             value = self.lower.condition(node) if isinstance(node, model.Quantify) else self.lower.operand(node)
             plain = value.value if isinstance(value, Number) else value
             lists.append(
@@ -249,7 +245,8 @@ class Query:
         if not lists:
             return unknown
         return case(
-            (exp.GT(this=exp.ArraySize(this=unknown), expression=exp.Literal.number(0)), unknown), default=concat(lists)
+            (exp.GT(this=exp.ArraySize(this=unknown), expression=exp.Literal.number(0)), unknown),
+            default=concat(lists, NO_TEXTS),
         )
 
     def _unknown(self, fact: str) -> exp.Expr:
@@ -297,18 +294,8 @@ class Query:
                 ]
             )
             items = [self._criterion(p) for p in self.policy.rule_explained(each)]
-            lists.append(
-                case((reached, exp.Array(expressions=items)), default=exp.cast(exp.Array(expressions=[]), CRITERION))
-            )
-        none = exp.cast(exp.Array(expressions=[]), CRITERION)
-        found = (
-            none
-            if not lists
-            else lists[0]
-            if len(lists) == 1
-            else exp.ArrayConcat(this=lists[0], expressions=lists[1:])
-        )
-        return case((any_error(exp.column("errors")), exp.null()), default=found)
+            lists.append(case((reached, exp.Array(expressions=items)), default=NO_CRITERIA.copy()))
+        return case((any_error(exp.column("errors")), exp.null()), default=concat(lists, NO_CRITERIA))
 
     def _criterion(self, p: model.Provision) -> exp.Expr:
         value = exp.column(p.label)
@@ -339,16 +326,4 @@ def _fraction(name: str, top: Number, bottom: Number) -> exp.Expr:
     )
 
 
-def _outermost_records(expr: model.Expr | model.Operand) -> list[model.Quantify | model.Aggregate]:
-    found: list[model.Quantify | model.Aggregate] = []
-    stack: list[model.Expr | model.Operand] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, model.Quantify | model.Aggregate):
-            found.append(e)
-        else:
-            stack.extend(model.children(e))
-    return found
-
-
-__all__ = ["DIALECTS", "NO_ERRORS", "Query", "not_null"]
+__all__ = ["DIALECTS", "Query"]

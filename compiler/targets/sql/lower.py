@@ -199,6 +199,13 @@ def all_of(tests: Sequence[exp.Expr]) -> exp.Expr:
     return result
 
 
+def concat(lists: Sequence[exp.Expr], empty: exp.Expr) -> exp.Expr:
+    """The lists one after another; `empty` (typed: SQL cannot guess an empty list's type) when none."""
+    if not lists:
+        return empty
+    return lists[0] if len(lists) == 1 else exp.ArrayConcat(this=lists[0], expressions=list(lists[1:]))
+
+
 def size(e: exp.Expr) -> exp.Expr:
     return exp.ArraySize(this=e)
 
