@@ -1,4 +1,4 @@
-"""Batch adjudication: a policy's decision query run over a file of requests, on DuckDB.
+"""Batch adjudication: a policy's decision query run over a file of requests, on DuckDB or Spark.
 
 Parquet is read by the engine itself, typed columns and all: the query checks every value and
 decides. JSON Lines and CSV carry JSON values, whose numbers only an exact reader keeps exact, so
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import decimal
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,7 @@ from compiler.targets.sql.checks import PLACES
 from compiler.targets.sql.columns import ABSENT, ROW_ID, SCALE
 
 CHUNK = 50_000  # rows read into memory at once from JSON Lines or CSV
-PRIOR = "request_errors"  # the column of errors found while reading JSON
+PRIOR = "_request_errors"  # the column of errors found while reading JSON
 
 
 class BatchError(Exception):
@@ -172,45 +174,113 @@ class Summary:
     invalid: int = 0
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def decide_file(
     policy: model.Policy,
     source: Path,
     target: Path,
     explain: bool = False,
     progress: Callable[[int], None] | None = None,
+    engine: str = "duckdb",
 ) -> Summary:
-    """Decide every request in `source` and write one decision per row to `target`, on DuckDB."""
+    """Decide every request in `source` and write one decision per row to `target`, on `engine`."""
     kind = _kind(source, ("parquet", "jsonl", "csv"))
-    out_kind = _kind(target, ("parquet", "jsonl"))
+    try:  # JSON's errors are found while reading, and passed to the query in a column of their own
+        query = sql.query(policy, engine, explain=explain, prior=None if kind == "parquet" else PRIOR)
+    except sql.Unsupported as exc:
+        raise BatchError(f"the SQL target cannot decide {policy.policy_id} exactly: {exc}") from None
+    sink = _Sink(_Writer(target, _kind(target, ("parquet", "jsonl"))), progress)
+    try:
+        (_on_spark if engine == "spark" else _on_duckdb)(policy, source, kind, query, sink)
+    finally:
+        sink.writer.close()
+    return sink.summary
+
+
+def _typed_chunks(policy: model.Policy, source: Path, kind: str) -> Iterator[Any]:
+    """JSON Lines or CSV as Arrow tables of the request table's columns, a chunk at a time."""
+    import pyarrow as pa
+
+    schema = arrow_schema(policy)
+    rows = _json_lines(source) if kind == "jsonl" else _csv_rows(source, policy)
+    for chunk in _chunks(_rows(policy, rows), CHUNK):
+        yield pa.Table.from_pylist(chunk, schema=schema)
+
+
+def _on_duckdb(policy: model.Policy, source: Path, kind: str, query: str, sink: _Sink) -> None:
     import duckdb
 
     con = duckdb.connect()
-    summary = Summary()
-    writer = _Writer(target, out_kind)
     try:
         if kind == "parquet":
-            columns = _parquet_columns(con, source, policy)
+            columns = _parquet_columns(source, policy)
             numbered = ROW_ID not in columns  # else the row's number in the file, from 1
             extra = f", file_row_number + 1 AS {ROW_ID}" if numbered else ""
             extra += "" if ABSENT in columns else f", CAST([] AS VARCHAR[]) AS {ABSENT}"
             options = ", file_row_number = true" if numbered else ""
             con.execute(f"CREATE VIEW requests AS SELECT *{extra} FROM read_parquet({_string(source)}{options})")
-            _run(con, sql.query(policy, "duckdb", explain=explain), writer, summary, progress)
-        else:
-            import pyarrow as pa
-
-            schema = arrow_schema(policy)
-            rows = _json_lines(source) if kind == "jsonl" else _csv_rows(source, policy)
-            query = sql.query(policy, "duckdb", explain=explain, prior=PRIOR)
-            for chunk in _chunks(_rows(policy, rows), CHUNK):
-                table = pa.Table.from_pylist(chunk, schema=schema)
-                con.register("requests", table)
-                _run(con, query, writer, summary, progress)
-                con.unregister("requests")
+            sink.write_all(con.sql(query).to_arrow_reader(100_000))
+            return
+        for table in _typed_chunks(policy, source, kind):
+            con.register("requests", table)
+            sink.write_all(con.sql(query).to_arrow_reader(100_000))
+            con.unregister("requests")
     finally:
-        writer.close()
         con.close()
-    return summary
+
+
+def _on_spark(policy: model.Policy, source: Path, kind: str, query: str, sink: _Sink) -> None:
+    """Spark in local mode: it writes its part files to a temporary directory, read back in order."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    spark = spark_session(progress=sink.progress is not None)
+    with tempfile.TemporaryDirectory(prefix="policyc-batch-") as scratch:
+        if kind == "parquet":
+            columns = _parquet_columns(source, policy)
+            requests = spark.read.parquet(str(source))
+            if ROW_ID not in columns:
+                requests = requests.selectExpr("*", f"_metadata.row_index + 1 AS {ROW_ID}")
+            if ABSENT not in columns:
+                requests = requests.selectExpr("*", f"CAST(ARRAY() AS ARRAY<STRING>) AS {ABSENT}")
+        else:
+            typed = Path(scratch) / "requests.parquet"
+            with pq.ParquetWriter(typed, arrow_schema(policy)) as writer:
+                for table in _typed_chunks(policy, source, kind):
+                    writer.write_table(table)
+            requests = spark.read.parquet(str(typed))
+        requests.createOrReplaceTempView("requests")
+        decided = Path(scratch) / "decided"
+        spark.sql(query).write.parquet(str(decided))
+        for part in sorted(decided.glob("part-*.parquet")):
+            sink.write_all(pq.ParquetFile(part).iter_batches(100_000))
+
+
+def spark_session(progress: bool = False) -> Any:
+    """The active Spark session, as under spark-submit, or a local one on loopback with every core."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise BatchError("the Spark engine needs pyspark: pip install 'policyc[spark]'") from None
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise BatchError("the Spark engine needs a Java runtime (17 or newer): apt-get install default-jre-headless")
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    session = (
+        SparkSession.builder.master("local[*]")
+        .appName("policyc batch")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", str(progress).lower())
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def _kind(path: Path, allowed: tuple[str, ...]) -> str:
@@ -221,11 +291,13 @@ def _kind(path: Path, allowed: tuple[str, ...]) -> str:
     return kind
 
 
-def _parquet_columns(con: Any, source: Path, policy: model.Policy) -> dict[str, str]:
+def _parquet_columns(source: Path, policy: model.Policy) -> dict[str, str]:
+    """The file's columns and their types, read by DuckDB from its footer; a mismatch stops the run."""
     import duckdb
 
     try:
-        described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(source)]).fetchall()
+        with duckdb.connect() as con:
+            described = con.execute("DESCRIBE SELECT * FROM read_parquet($1)", [str(source)]).fetchall()
     except duckdb.Error as exc:
         raise BatchError(f"{source}: cannot read as Parquet: {exc}") from None
     columns = {name: type_ for name, type_, *_ in described}
@@ -265,15 +337,19 @@ def _normal(type_: str) -> str:
     return type_.upper().replace('"', "").replace("TEXT", "VARCHAR").replace(", ", ",")
 
 
-def _run(con: Any, query: str, writer: _Writer, summary: Summary, progress: Callable[[int], None] | None) -> None:
-    reader = con.sql(query).to_arrow_reader(100_000)
-    for batch in reader:
-        writer.write(batch)
-        summary.rows += batch.num_rows
-        errors = batch.column("errors").to_pylist()
-        summary.invalid += sum(1 for e in errors if e)
-        if progress is not None:
-            progress(summary.rows)
+class _Sink:
+    """Where decided batches go: the output file, the counts, the progress line."""
+
+    def __init__(self, writer: _Writer, progress: Callable[[int], None] | None) -> None:
+        self.writer, self.progress, self.summary = writer, progress, Summary()
+
+    def write_all(self, batches: Any) -> None:
+        for batch in batches:
+            self.writer.write(batch)
+            self.summary.rows += batch.num_rows
+            self.summary.invalid += sum(1 for e in batch.column("errors").to_pylist() if e)
+            if self.progress is not None:
+                self.progress(self.summary.rows)
 
 
 class _Writer:
@@ -314,4 +390,4 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-__all__ = ["BatchError", "Summary", "arrow_schema", "decide_file", "record", "typed_row"]
+__all__ = ["ENGINES", "BatchError", "Summary", "arrow_schema", "decide_file", "record", "spark_session", "typed_row"]

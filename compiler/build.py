@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from compiler import compile_file, find_sources
-from compiler.diagnostics import Diagnostic, Span, display_path, error
+from compiler.diagnostics import Diagnostic, Span, display_path, error, warning
 from compiler.model import Policy
 from compiler.targets import OutputFile, emit_all, emit_site
 
@@ -46,7 +46,19 @@ def _compile_one(path: Path) -> tuple[str, Policy | None, list[Diagnostic], str,
     """Compile one policy and emit its files; runs in a worker process when building in parallel."""
     name = display_path(path)
     policy, diagnostics, text = compile_file(path, name)
-    return name, policy, diagnostics, text, emit_all(policy) if policy is not None else {}
+    if policy is None:
+        return name, policy, diagnostics, text, {}
+    files, skipped = emit_all(policy)
+    for target, reason in skipped.items():
+        diagnostics.append(
+            warning(
+                "W801",
+                f"the {target} target cannot write this policy exactly ({reason}): it writes no files for it",
+                Span(name, 1, 1, 1, 1),
+                hint="the other targets are written; see the language reference for what each target supports",
+            )
+        )
+    return name, policy, diagnostics, text, files
 
 
 def _end_with_parent(parent: int) -> None:

@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--input", required=True, help="a JSON object or JSON Lines file, or - for stdin")
     evaluate.add_argument("--explain", action="store_true", help="print each decision for a person")
 
-    batch_cmd = commands.add_parser("batch", help="decide a file of requests in a SQL engine (DuckDB)")
+    batch_cmd = commands.add_parser("batch", help="decide a file of requests in a SQL engine (DuckDB or Spark)")
     batch_cmd.add_argument("policy", help="a policy id or source file")
     batch_cmd.add_argument("--input", required=True, type=Path, help="requests: .parquet, .jsonl or .csv")
     batch_cmd.add_argument("--output", required=True, type=Path, help="decisions: .parquet or .jsonl")
-    batch_cmd.add_argument("--engine", choices=("duckdb",), default="duckdb")
+    batch_cmd.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="Spark runs in local mode")
     batch_cmd.add_argument("--explain", action="store_true", help="add each criterion's result")
     test_cmd = commands.add_parser("test", help="run the test cases written next to each policy (X.tests)")
     test_cmd.add_argument("paths", nargs="*", type=Path, help="policies, tests or directories (default: policies/)")
@@ -406,7 +406,7 @@ def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain
         return 1
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        summary = batch.decide_file(policy, source, target, explain, progress.update if progress else None)
+        summary = batch.decide_file(policy, source, target, explain, progress.update if progress else None, engine)
     except batch.BatchError as exc:
         print(f"policyc batch: {exc}", file=sys.stderr)
         return 1

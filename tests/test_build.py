@@ -244,3 +244,52 @@ def test_leftovers_and_odd_output_paths_give_a_message_or_a_clean_build(tmp_path
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
     )  # fmt: skip
     assert cli.returncode == 1 and "Traceback" not in cli.stderr and "cannot write" in cli.stderr
+
+
+NCD_100_1 = ROOT / "policies" / "CMS-NCD-100.1.policy"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (("height_m", "row_id"), "a fact is named row_id, the request table's key"),
+        (
+            (
+                'outcome covered "Covered."',
+                'outcome covered "Covered."\n    carries {\n        body_mass = bmi "The body mass index."\n    }',
+            ),
+            "term body_mass is a quotient of decimals, which SQL cannot write exactly",
+        ),
+    ],
+    ids=["row_id", "decimal-quotient-term"],
+)
+def test_a_policy_the_sql_target_cannot_write_builds_every_other_target_with_a_warning(
+    change: tuple[str, str], reason: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "policies" / "P-1.policy"
+    source.parent.mkdir()
+    text = NCD_100_1.read_text(encoding="utf-8").replace('"CMS-NCD-100.1"', '"P-1"')
+    source.write_text(text.replace(*change), encoding="utf-8")
+    out, docs = tmp_path / "generated", tmp_path / "docs"
+    done = subprocess.run(
+        [*POLICYC, "build", str(source), "--out", str(out), "--docs", str(docs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"warning[W801]: the sql target cannot write this policy exactly ({reason})" in done.stderr
+    assert (out / "python" / "p_1.py").is_file()
+    assert not (out / "sql").exists()
+
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text('{"procedure_code": "43644"}\n', encoding="utf-8")
+    ran = subprocess.run(
+        [*POLICYC, "batch", str(source), "--input", str(requests), "--output", str(tmp_path / "out.jsonl")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 1
+    assert ran.stderr == f"policyc batch: the SQL target cannot decide P-1 exactly: {reason}\n"
+    assert not (tmp_path / "out.jsonl").exists()

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 
 from compiler.model import Policy
 from compiler.targets import docs, pydantic_models, python, schema, sql
-from compiler.targets.shared import Built, Files
+from compiler.targets.shared import Built, Files, Unwritable
 
 OutputFile = tuple[str, PurePosixPath]  # (root: "out" or "docs", path under it)
 
@@ -36,28 +36,42 @@ TARGETS: dict[str, Target] = {
 
 
 def emit(name: str, policy: Policy) -> Files:
-    """One target's files, the targets it requires made first."""
-    return _emit(policy, (name,))[name]
+    """One target's files, the targets it requires made first; `Unwritable` when it cannot write them."""
+    built, skipped = _emit(policy, (name,))
+    if name in skipped:
+        raise Unwritable(skipped[name])
+    return built[name]
 
 
-def emit_all(policy: Policy) -> dict[OutputFile, str]:
-    built = _emit(policy, tuple(TARGETS))
-    return {(TARGETS[name].root, path): text for name, files in built.items() for path, text in files.items()}
+def emit_all(policy: Policy) -> tuple[dict[OutputFile, str], dict[str, str]]:
+    """Every target's files, and why each target that cannot write this policy (nor those that need it) did not."""
+    built, skipped = _emit(policy, tuple(TARGETS))
+    files = {(TARGETS[name].root, path): text for name, files in built.items() for path, text in files.items()}
+    return files, skipped
 
 
-def _emit(policy: Policy, names: tuple[str, ...]) -> dict[str, Files]:
+def _emit(policy: Policy, names: tuple[str, ...]) -> tuple[dict[str, Files], dict[str, str]]:
     built: dict[str, Files] = {}
+    skipped: dict[str, str] = {}
 
     def make(name: str) -> None:
-        if name not in built:
-            target = TARGETS[name]
-            for required in target.requires:
-                make(required)
+        if name in built or name in skipped:
+            return
+        target = TARGETS[name]
+        for required in target.requires:
+            make(required)
+        missing = [required for required in target.requires if required in skipped]
+        if missing:
+            skipped[name] = f"it needs the {missing[0]} target's files"
+            return
+        try:
             built[name] = target.emit(policy, {required: built[required] for required in target.requires})
+        except Unwritable as exc:
+            skipped[name] = str(exc)
 
     for name in names:
         make(name)
-    return built
+    return built, skipped
 
 
 def emit_site(policies: list[Policy]) -> dict[OutputFile, str]:

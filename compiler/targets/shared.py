@@ -10,6 +10,12 @@ import types
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
+
+class Unwritable(Exception):
+    """A valid policy that one target cannot write exactly: the build warns (W801) and writes none of
+    that target's files for it, rather than writing something that decides otherwise."""
+
+
 Files = dict[PurePosixPath, str]  # what a target emits: paths under its root, and their text
 Built = Mapping[str, Files]  # the files of the targets one requires, by name
 

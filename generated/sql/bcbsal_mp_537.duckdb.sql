@@ -49,9 +49,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN ('service_date', 'procedure', 'indication', 'age')
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN ('service_date', 'procedure', 'indication', 'age')
               THEN 'cannot be absent: the policy gives no meaning to its absence'
               ELSE 'not a fact of this policy'
             END}
@@ -90,29 +90,29 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("procedure" AS TEXT)
       ELSE NULL
     END AS "procedure",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("indication" AS TEXT)
       ELSE NULL
     END AS "indication",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -154,201 +154,206 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN "D.I" IS NULL
-        THEN -1
-        WHEN "D.I"
-        THEN 1
-        WHEN "D.II" IS NULL
-        THEN -2
-        WHEN "D.II"
-        THEN 2
-        WHEN "D.III" IS NULL
-        THEN -3
-        WHEN "D.III"
-        THEN 3
-        ELSE 0
-      END
-      WHEN "revision" = 1
-      THEN CASE
-        WHEN "P.I" IS NULL
-        THEN -4
-        WHEN "P.I"
-        THEN 4
-        WHEN "P.II" IS NULL
-        THEN -5
-        WHEN "P.II"
-        THEN 5
-        WHEN "P.III" IS NULL
-        THEN -6
-        WHEN "P.III"
-        THEN 6
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'investigational'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'investigational'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'investigational'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'investigational'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'investigational'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_rule" = 6
+      THEN 'investigational'
+      WHEN "_rule" = -6
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_addressed'
+      WHEN "_revision" = 1
+      THEN 'not_addressed'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
       CASE
-        WHEN "service_date" IS NULL
-        THEN NULL
-        WHEN "service_date" >= CAST('2024-01-16' AS DATE)
-        THEN 0
-        WHEN "service_date" < CAST('2024-01-16' AS DATE)
-        THEN 1
-      END AS "revision"
-    FROM "step_1"
-  ) AS "r"
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN "D.I" IS NULL
+          THEN -1
+          WHEN "D.I"
+          THEN 1
+          WHEN "D.II" IS NULL
+          THEN -2
+          WHEN "D.II"
+          THEN 2
+          WHEN "D.III" IS NULL
+          THEN -3
+          WHEN "D.III"
+          THEN 3
+          ELSE 0
+        END
+        WHEN "_revision" = 1
+        THEN CASE
+          WHEN "P.I" IS NULL
+          THEN -4
+          WHEN "P.I"
+          THEN 4
+          WHEN "P.II" IS NULL
+          THEN -5
+          WHEN "P.II"
+          THEN 5
+          WHEN "P.III" IS NULL
+          THEN -6
+          WHEN "P.III"
+          THEN 6
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        CASE
+          WHEN "service_date" IS NULL
+          THEN NULL
+          WHEN "service_date" >= CAST('2024-01-16' AS DATE)
+          THEN 0
+          WHEN "service_date" < CAST('2024-01-16' AS DATE)
+          THEN 1
+        END AS "_revision"
+      FROM "step_1"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'BCBSAL-MP-537' AS "policy",
   '3cf9cc293219cdd0600f2bd1ca61c1cc648abafdc1bfee823723e18d757450cd' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2024-01-16'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2024-01-16'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2024-01-16'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2024-01-16'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2024-01-16'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2024-01-16'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2024-01-16'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN NULL
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN NULL
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN NULL
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN NULL
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN NULL
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN NULL
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2024-01-16'
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN NULL
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'investigational'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'investigational'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'investigational'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'investigational'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'investigational'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "rule" = 6
-    THEN 'investigational'
-    WHEN "rule" = -6
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_addressed'
-    WHEN "revision" = 1
-    THEN 'not_addressed'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'D.I'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'D.I'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'D.II'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'D.II'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'D.III'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'D.III'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'P.I'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'P.I'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'P.II'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'P.II'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN 'P.III'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN 'P.III'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'otherwise'
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN 'otherwise'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['D.I']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['D.I']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['D.II']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['D.II']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['D.III']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['D.III']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['P.I']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['P.I']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['P.II']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['P.II']
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN ['P.III']
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN ['P.III']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['otherwise']
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN ['otherwise']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['service_date']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -369,9 +374,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -392,15 +397,15 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "procedure" IS NULL THEN ['procedure'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -421,9 +426,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -444,26 +449,26 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "procedure" IS NULL THEN ['procedure'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN CAST([] AS TEXT[])
   END AS "missing",
   NULL AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END}
@@ -471,8 +476,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
@@ -480,8 +485,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'D.III', 'cited_as': 'D.III', 'result': CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END}
@@ -489,8 +494,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'P.I', 'cited_as': 'P.I', 'result': CASE WHEN "P.I" IS NULL THEN 'unknown' WHEN "P.I" THEN 'met' ELSE 'not_met' END}
@@ -498,8 +503,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'P.II', 'cited_as': 'P.II', 'result': CASE WHEN "P.II" IS NULL THEN 'unknown' WHEN "P.II" THEN 'met' ELSE 'not_met' END}
@@ -507,8 +512,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 6
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 6
         )
         THEN [
           {'section': 'P.III', 'cited_as': 'P.III', 'result': CASE WHEN "P.III" IS NULL THEN 'unknown' WHEN "P.III" THEN 'met' ELSE 'not_met' END}

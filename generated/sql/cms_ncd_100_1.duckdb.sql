@@ -42,15 +42,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "comorbidities",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN (
+                      NOT "_item0" IN (
                         'type_2_diabetes',
                         'hypertension',
                         'obstructive_sleep_apnea',
@@ -61,10 +61,10 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: type_2_diabetes, hypertension, obstructive_sleep_apnea, coronary_artery_disease, osteoarthritis, other_obesity_related'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -72,15 +72,15 @@ WITH "checked" AS (
                   CASE
                     WHEN COALESCE(
                       ARRAY_LENGTH(
-                        LIST_FILTER("comorbidities", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")
+                        LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -95,9 +95,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'procedure_code',
                 'weight_kg',
                 'height_m',
@@ -154,38 +154,38 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("procedure_code" AS TEXT)
       ELSE NULL
     END AS "procedure_code",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("weight_kg" AS DECIMAL(9, 6))
       ELSE NULL
     END AS "weight_kg",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("height_m" AS DECIMAL(7, 6))
       ELSE NULL
     END AS "height_m",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("comorbidities" AS TEXT[])
       ELSE NULL
     END AS "comorbidities",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("failed_medical_treatment" AS BOOLEAN)
       ELSE NULL
     END AS "failed_medical_treatment",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -207,7 +207,11 @@ WITH "checked" AS (
         CAST("weight_kg" AS DECIMAL(18, 12)) < CAST(35 AS DECIMAL(2, 0)) * "height_m" * "height_m"
       )
       OR (
-        ARRAY_LENGTH("comorbidities") = 0
+        CASE
+          WHEN "comorbidities" IS NULL
+          THEN NULL
+          ELSE ARRAY_LENGTH("comorbidities") = 0
+        END
       )
     ) AS "D.II"
   FROM "facts"
@@ -228,168 +232,173 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN "D.I" IS NULL
-        THEN -1
-        WHEN "D.I"
-        THEN 1
-        WHEN "D.II" IS NULL
-        THEN -2
-        WHEN "D.II"
-        THEN 2
-        WHEN (
-          NOT (
-            "B.I"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "B.I"
-        )
-        THEN 3
-        WHEN "B.II" IS NULL
-        THEN -4
-        WHEN "B.II"
-        THEN 4
-        WHEN "C.I" IS NULL
-        THEN -5
-        WHEN "C.I"
-        THEN 5
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_covered'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'not_covered'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'not_covered'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'covered'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'contractor_discretion'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_addressed'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_2"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN "D.I" IS NULL
+          THEN -1
+          WHEN "D.I"
+          THEN 1
+          WHEN "D.II" IS NULL
+          THEN -2
+          WHEN "D.II"
+          THEN 2
+          WHEN (
+            NOT (
+              "B.I"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "B.I"
+          )
+          THEN 3
+          WHEN "B.II" IS NULL
+          THEN -4
+          WHEN "B.II"
+          THEN 4
+          WHEN "C.I" IS NULL
+          THEN -5
+          WHEN "C.I"
+          THEN 5
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'CMS-NCD-100.1' AS "policy",
   'c97bbf2bba7a14ed533a4caea0ed6c35d842733fa7cbef56a6846d972304bb54' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2013-09-24'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2013-09-24'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2013-09-24'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2013-09-24'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2013-09-24'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2013-09-24'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2013-09-24'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2013-09-24'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2013-09-24'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2013-09-24'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2013-09-24'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2013-09-24'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_covered'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'not_covered'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'not_covered'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'covered'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'contractor_discretion'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_addressed'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'D.I'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'D.I'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'D.II'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'D.II'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'B.I'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'B.I'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'B.II'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'B.II'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'C.I'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'C.I'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'otherwise'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['D.I']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['D.I']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['D.II']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['D.II']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['B.I']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['B.I']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['B.II']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['B.II']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['C.I']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['C.I']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['otherwise']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -399,9 +408,9 @@ SELECT
         END
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -417,7 +426,11 @@ SELECT
           END,
           CASE
             WHEN (
-              ARRAY_LENGTH("comorbidities") = 0
+              CASE
+                WHEN "comorbidities" IS NULL
+                THEN NULL
+                ELSE ARRAY_LENGTH("comorbidities") = 0
+              END
             ) IS NULL
             THEN CASE WHEN "comorbidities" IS NULL THEN ['comorbidities'] ELSE CAST([] AS TEXT[]) END
             ELSE CAST([] AS TEXT[])
@@ -425,9 +438,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -456,9 +469,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -468,9 +481,9 @@ SELECT
         END
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -480,18 +493,18 @@ SELECT
         END
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   NULL AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END}
@@ -499,8 +512,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
@@ -508,8 +521,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
@@ -520,8 +533,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
@@ -529,8 +542,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'C.I', 'cited_as': 'C.I', 'result': CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END}

@@ -76,59 +76,59 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "prior_services",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
-                    WHEN COALESCE(NOT "item0"."service" IN ('counseling_visit', 'ldct'), FALSE)
+                    WHEN COALESCE(NOT "_item0"."service" IN ('counseling_visit', 'ldct'), FALSE)
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."service") <= 40
-                        THEN "item0"."service"
-                        ELSE SUBSTRING("item0"."service", 1, 40) || '...'
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."service") <= 40
+                        THEN "_item0"."service"
+                        ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
                       END || '"' || ' is not one of: counseling_visit, ldct'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'service'), FALSE)
-                      AND NOT "item0"."service" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
+                      AND NOT "_item0"."service" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'date'), FALSE)
-                      AND NOT "item0"."date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                      AND NOT "_item0"."date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('service', 'date')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('service', 'date')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -143,9 +143,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'service_date',
                 'date_of_birth',
                 'service',
@@ -252,55 +252,55 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("date_of_birth" AS DATE)
       ELSE NULL
     END AS "date_of_birth",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("service" AS TEXT) ELSE NULL END AS "service",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("service" AS TEXT) ELSE NULL END AS "service",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("lung_cancer_symptoms" AS BOOLEAN)
       ELSE NULL
     END AS "lung_cancer_symptoms",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("smoking_status" AS TEXT)
       ELSE NULL
     END AS "smoking_status",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("packs_per_day" AS DECIMAL(8, 6))
       ELSE NULL
     END AS "packs_per_day",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("years_smoked" AS DECIMAL(9, 6))
       ELSE NULL
     END AS "years_smoked",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("quit_date" AS DATE)
       ELSE NULL
     END AS "quit_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("written_order" AS BOOLEAN)
       ELSE NULL
     END AS "written_order",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "prior_services" ELSE NULL END AS "prior_services",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "prior_services" ELSE NULL END AS "prior_services",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -415,12 +415,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'ldct'
+                            "_r_p"."service" = 'ldct'
                           ) AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -431,12 +431,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'ldct'
+                            "_r_p"."service" = 'ldct'
                           ) AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -453,13 +453,13 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'counseling_visit'
+                            "_r_p"."service" = 'counseling_visit'
                           )
                           AND (
-                            "r_p"."date" <= "service_date"
+                            "_r_p"."date" <= "service_date"
                           )
                         ),
                         FALSE
@@ -470,13 +470,13 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'counseling_visit'
+                            "_r_p"."service" = 'counseling_visit'
                           )
                           AND (
-                            "r_p"."date" <= "service_date"
+                            "_r_p"."date" <= "service_date"
                           )
                         ),
                         TRUE
@@ -600,12 +600,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'ldct'
+                            "_r_p"."service" = 'ldct'
                           ) AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -616,12 +616,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'ldct'
+                            "_r_p"."service" = 'ldct'
                           ) AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -638,13 +638,13 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'counseling_visit'
+                            "_r_p"."service" = 'counseling_visit'
                           )
                           AND (
-                            "r_p"."date" <= "service_date"
+                            "_r_p"."date" <= "service_date"
                           )
                         ),
                         FALSE
@@ -655,13 +655,13 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" = 'counseling_visit'
+                            "_r_p"."service" = 'counseling_visit'
                           )
                           AND (
-                            "r_p"."date" <= "service_date"
+                            "_r_p"."date" <= "service_date"
                           )
                         ),
                         TRUE
@@ -707,199 +707,204 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "B.I"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "B.I"
-        )
-        THEN 1
-        WHEN "B.II" IS NULL
-        THEN -2
-        WHEN "B.II"
-        THEN 2
-        ELSE 0
-      END
-      WHEN "revision" = 1
-      THEN CASE
-        WHEN (
-          NOT (
-            "A.I"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "A.I"
-        )
-        THEN 3
-        WHEN (
-          NOT (
-            "C.I"
-          )
-        ) IS NULL
-        THEN -4
-        WHEN NOT (
-          "C.I"
-        )
-        THEN 4
-        WHEN "C.II" IS NULL
-        THEN -5
-        WHEN "C.II"
-        THEN 5
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_covered'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'covered'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'not_applicable'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'not_covered'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'covered'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_covered'
+      WHEN "_revision" = 1
+      THEN 'not_covered'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
       CASE
-        WHEN "service_date" IS NULL
-        THEN NULL
-        WHEN "service_date" >= CAST('2022-02-10' AS DATE)
-        THEN 0
-        WHEN "service_date" < CAST('2022-02-10' AS DATE)
-        THEN 1
-      END AS "revision"
-    FROM "step_2"
-  ) AS "r"
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "B.I"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "B.I"
+          )
+          THEN 1
+          WHEN "B.II" IS NULL
+          THEN -2
+          WHEN "B.II"
+          THEN 2
+          ELSE 0
+        END
+        WHEN "_revision" = 1
+        THEN CASE
+          WHEN (
+            NOT (
+              "A.I"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "A.I"
+          )
+          THEN 3
+          WHEN (
+            NOT (
+              "C.I"
+            )
+          ) IS NULL
+          THEN -4
+          WHEN NOT (
+            "C.I"
+          )
+          THEN 4
+          WHEN "C.II" IS NULL
+          THEN -5
+          WHEN "C.II"
+          THEN 5
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        CASE
+          WHEN "service_date" IS NULL
+          THEN NULL
+          WHEN "service_date" >= CAST('2022-02-10' AS DATE)
+          THEN 0
+          WHEN "service_date" < CAST('2022-02-10' AS DATE)
+          THEN 1
+        END AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'CMS-NCD-210.14' AS "policy",
   '7019a9c91da72b2433e5f77ac67a029060635ed5ff505994899eb540ebb01bbd' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2022-02-10'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2022-02-10'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2022-02-10'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2022-02-10'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2022-02-10'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN NULL
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN NULL
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN NULL
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN NULL
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN NULL
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN NULL
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2022-02-10'
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN NULL
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_covered'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'covered'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'not_applicable'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'not_covered'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'covered'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_covered'
-    WHEN "revision" = 1
-    THEN 'not_covered'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'B.I'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'B.I'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'B.II'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'B.II'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'A.I'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'A.I'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'C.I'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'C.I'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'C.II'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'C.II'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'B.II'
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN 'C.II'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['B.I']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['B.I']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['B.II']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['B.II']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['A.I']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['A.I']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['C.I']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['C.I']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['C.II']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['C.II']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['B.II']
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN ['C.II']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['service_date']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -1064,9 +1069,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -1091,12 +1096,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1107,12 +1112,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             TRUE
@@ -1129,13 +1134,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             FALSE
@@ -1146,13 +1151,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             TRUE
@@ -1180,12 +1185,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1196,12 +1201,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             TRUE
@@ -1218,13 +1223,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             FALSE
@@ -1235,13 +1240,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             TRUE
@@ -1261,12 +1266,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'ldct'
+                                  "_r_p"."service" = 'ldct'
                                 ) AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -1277,12 +1282,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'ldct'
+                                  "_r_p"."service" = 'ldct'
                                 ) AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               TRUE
@@ -1319,12 +1324,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'ldct'
+                                      "_r_p"."service" = 'ldct'
                                     ) AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -1335,12 +1340,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'ldct'
+                                      "_r_p"."service" = 'ldct'
                                     ) AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   TRUE
@@ -1364,13 +1369,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'counseling_visit'
+                                  "_r_p"."service" = 'counseling_visit'
                                 )
                                 AND (
-                                  "r_p"."date" <= "service_date"
+                                  "_r_p"."date" <= "service_date"
                                 )
                               ),
                               FALSE
@@ -1381,13 +1386,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'counseling_visit'
+                                  "_r_p"."service" = 'counseling_visit'
                                 )
                                 AND (
-                                  "r_p"."date" <= "service_date"
+                                  "_r_p"."date" <= "service_date"
                                 )
                               ),
                               TRUE
@@ -1424,13 +1429,13 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'counseling_visit'
+                                      "_r_p"."service" = 'counseling_visit'
                                     )
                                     AND (
-                                      "r_p"."date" <= "service_date"
+                                      "_r_p"."date" <= "service_date"
                                     )
                                   ),
                                   FALSE
@@ -1441,13 +1446,13 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'counseling_visit'
+                                      "_r_p"."service" = 'counseling_visit'
                                     )
                                     AND (
-                                      "r_p"."date" <= "service_date"
+                                      "_r_p"."date" <= "service_date"
                                     )
                                   ),
                                   TRUE
@@ -1472,17 +1477,17 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -1647,9 +1652,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -1674,12 +1679,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1690,12 +1695,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             TRUE
@@ -1712,13 +1717,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             FALSE
@@ -1729,13 +1734,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             TRUE
@@ -1763,12 +1768,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1779,12 +1784,12 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'ldct'
+                                "_r_p"."service" = 'ldct'
                               ) AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             TRUE
@@ -1801,13 +1806,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             FALSE
@@ -1818,13 +1823,13 @@ SELECT
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" = 'counseling_visit'
+                                "_r_p"."service" = 'counseling_visit'
                               )
                               AND (
-                                "r_p"."date" <= "service_date"
+                                "_r_p"."date" <= "service_date"
                               )
                             ),
                             TRUE
@@ -1844,12 +1849,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'ldct'
+                                  "_r_p"."service" = 'ldct'
                                 ) AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -1860,12 +1865,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'ldct'
+                                  "_r_p"."service" = 'ldct'
                                 ) AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               TRUE
@@ -1902,12 +1907,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'ldct'
+                                      "_r_p"."service" = 'ldct'
                                     ) AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -1918,12 +1923,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'ldct'
+                                      "_r_p"."service" = 'ldct'
                                     ) AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   TRUE
@@ -1947,13 +1952,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'counseling_visit'
+                                  "_r_p"."service" = 'counseling_visit'
                                 )
                                 AND (
-                                  "r_p"."date" <= "service_date"
+                                  "_r_p"."date" <= "service_date"
                                 )
                               ),
                               FALSE
@@ -1964,13 +1969,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" = 'counseling_visit'
+                                  "_r_p"."service" = 'counseling_visit'
                                 )
                                 AND (
-                                  "r_p"."date" <= "service_date"
+                                  "_r_p"."date" <= "service_date"
                                 )
                               ),
                               TRUE
@@ -2007,13 +2012,13 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'counseling_visit'
+                                      "_r_p"."service" = 'counseling_visit'
                                     )
                                     AND (
-                                      "r_p"."date" <= "service_date"
+                                      "_r_p"."date" <= "service_date"
                                     )
                                   ),
                                   FALSE
@@ -2024,13 +2029,13 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" = 'counseling_visit'
+                                      "_r_p"."service" = 'counseling_visit'
                                     )
                                     AND (
-                                      "r_p"."date" <= "service_date"
+                                      "_r_p"."date" <= "service_date"
                                     )
                                   ),
                                   TRUE
@@ -2055,20 +2060,20 @@ SELECT
         )
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
-    WHEN "revision" = 1
+    WHEN "_revision" = 1
     THEN CAST([] AS TEXT[])
   END AS "missing",
   NULL AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
@@ -2080,8 +2085,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
@@ -2089,8 +2094,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'A.I', 'cited_as': 'A.I', 'result': CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END}
@@ -2098,8 +2103,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'C.I', 'cited_as': 'C.I', 'result': CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END},
@@ -2111,8 +2116,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 1 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'C.II', 'cited_as': 'C.II', 'result': CASE WHEN "C.II" IS NULL THEN 'unknown' WHEN "C.II" THEN 'met' ELSE 'not_met' END}

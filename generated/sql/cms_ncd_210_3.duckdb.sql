@@ -49,15 +49,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "risk_factors",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'risk_factors' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN (
+                      NOT "_item0" IN (
                         'close_relative_crc_or_adenoma',
                         'other_relative_crc_or_adenoma',
                         'family_fap',
@@ -69,10 +69,10 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'risk_factors' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: close_relative_crc_or_adenoma, other_relative_crc_or_adenoma, family_fap, family_hnpcc, personal_adenomatous_polyps, personal_crc, inflammatory_bowel_disease'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -80,15 +80,15 @@ WITH "checked" AS (
                   CASE
                     WHEN COALESCE(
                       ARRAY_LENGTH(
-                        LIST_FILTER("risk_factors", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")
+                        LIST_FILTER("risk_factors", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'risk_factors' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -104,15 +104,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "symptoms",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN (
+                      NOT "_item0" IN (
                         'lower_gi_pain',
                         'blood_in_stool',
                         'positive_gfobt',
@@ -122,24 +122,26 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: lower_gi_pain, blood_in_stool, positive_gfobt, positive_fit, other_colorectal_sign'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      ARRAY_LENGTH(LIST_FILTER("symptoms", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")) > 0,
+                      ARRAY_LENGTH(
+                        LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                      ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -225,15 +227,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "prior_services",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0"."service" IN (
+                      NOT "_item0"."service" IN (
                         'fobt_guaiac',
                         'fobt_immunoassay',
                         'cologuard',
@@ -249,106 +251,106 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."service") <= 40
-                        THEN "item0"."service"
-                        ELSE SUBSTRING("item0"."service", 1, 40) || '...'
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."service") <= 40
+                        THEN "_item0"."service"
+                        ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
                       END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'service'), FALSE)
-                      AND NOT "item0"."service" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
+                      AND NOT "_item0"."service" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'date'), FALSE)
-                      AND NOT "item0"."date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                      AND NOT "_item0"."date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."purpose" IN ('screening', 'diagnostic'), FALSE)
+                    WHEN COALESCE(NOT "_item0"."purpose" IN ('screening', 'diagnostic'), FALSE)
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.purpose', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."purpose") <= 40
-                        THEN "item0"."purpose"
-                        ELSE SUBSTRING("item0"."purpose", 1, 40) || '...'
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."purpose") <= 40
+                        THEN "_item0"."purpose"
+                        ELSE SUBSTRING("_item0"."purpose", 1, 40) || '...'
                       END || '"' || ' is not one of: screening, diagnostic'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'purpose'), FALSE)
-                      AND NOT "item0"."purpose" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'purpose'), FALSE)
+                      AND NOT "_item0"."purpose" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.purpose', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'covered'), FALSE)
-                      AND NOT "item0"."covered" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
+                      AND NOT "_item0"."covered" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."result" IN ('positive', 'negative', 'unknown'), FALSE)
+                    WHEN COALESCE(NOT "_item0"."result" IN ('positive', 'negative', 'unknown'), FALSE)
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.result', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."result") <= 40
-                        THEN "item0"."result"
-                        ELSE SUBSTRING("item0"."result", 1, 40) || '...'
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."result") <= 40
+                        THEN "_item0"."result"
+                        ELSE SUBSTRING("_item0"."result", 1, 40) || '...'
                       END || '"' || ' is not one of: positive, negative, unknown'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'result'), FALSE)
-                      AND NOT "item0"."result" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'result'), FALSE)
+                      AND NOT "_item0"."result" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.result', 'message': 'is both given and absent'}
+                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'prior_services' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('service', 'date', 'purpose', 'covered', 'result')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('service', 'date', 'purpose', 'covered', 'result')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -363,9 +365,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'service_date',
                 'test',
                 'age',
@@ -519,72 +521,72 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("test" AS TEXT) ELSE NULL END AS "test",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("test" AS TEXT) ELSE NULL END AS "test",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("risk_factors" AS TEXT[])
       ELSE NULL
     END AS "risk_factors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("symptoms" AS TEXT[])
       ELSE NULL
     END AS "symptoms",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("orderer" AS TEXT) ELSE NULL END AS "orderer",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("orderer" AS TEXT) ELSE NULL END AS "orderer",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("written_order" AS BOOLEAN)
       ELSE NULL
     END AS "written_order",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("performer" AS TEXT)
       ELSE NULL
     END AS "performer",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("performer_authorized_by_state" AS BOOLEAN)
       ELSE NULL
     END AS "performer_authorized_by_state",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("lab_clia_certified" AS BOOLEAN)
       ELSE NULL
     END AS "lab_clia_certified",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("fda_crc_screening_authorization" AS BOOLEAN)
       ELSE NULL
     END AS "fda_crc_screening_authorization",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("sensitivity_pct" AS DECIMAL(9, 6))
       ELSE NULL
     END AS "sensitivity_pct",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("specificity_pct" AS DECIMAL(9, 6))
       ELSE NULL
     END AS "specificity_pct",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("double_contrast_not_tolerated" AS BOOLEAN)
       ELSE NULL
     END AS "double_contrast_not_tolerated",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "prior_services" ELSE NULL END AS "prior_services",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "prior_services" ELSE NULL END AS "prior_services",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -643,25 +645,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                    "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 11
                   )
                 ),
@@ -673,25 +675,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                    "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 11
                   )
                 ),
@@ -724,9 +726,10 @@ WITH "checked" AS (
       OR (
         (
           (
-            ARRAY_LENGTH("symptoms") = 0
-          ) AND (
-            ARRAY_LENGTH("risk_factors") = 0
+            CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
+          )
+          AND (
+            CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
           )
         )
       )
@@ -742,25 +745,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'cologuard'
+                    "_r_p"."service" = 'cologuard'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 35
                   )
                 ),
@@ -772,25 +775,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'cologuard'
+                    "_r_p"."service" = 'cologuard'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 35
                   )
                 ),
@@ -838,10 +841,10 @@ WITH "checked" AS (
       OR (
         (
           (
-            ARRAY_LENGTH("symptoms") = 0
+            CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
           )
           AND (
-            ARRAY_LENGTH("risk_factors") = 0
+            CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
           )
           AND (
             "fda_crc_screening_authorization"
@@ -866,25 +869,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'blood_biomarker'
+                    "_r_p"."service" = 'blood_biomarker'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 35
                   )
                 ),
@@ -896,25 +899,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'blood_biomarker'
+                    "_r_p"."service" = 'blood_biomarker'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 35
                   )
                 ),
@@ -932,7 +935,7 @@ WITH "checked" AS (
       ELSE ARRAY_LENGTH(
         LIST_FILTER(
           "risk_factors",
-          LAMBDA "item" : "item" IN (
+          LAMBDA "_item" : "_item" IN (
             'close_relative_crc_or_adenoma',
             'family_fap',
             'family_hnpcc',
@@ -979,25 +982,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1009,25 +1012,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1052,22 +1055,22 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "prior_services",
-          LAMBDA "r_s" : COALESCE(
+          LAMBDA "_r_s" : COALESCE(
             (
               (
-                "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
               )
               AND (
-                "r_s"."purpose" = 'screening'
+                "_r_s"."purpose" = 'screening'
               )
               AND (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."result" = 'positive'
+                "_r_s"."result" = 'positive'
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
               AND (
                 CASE
@@ -1076,22 +1079,22 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                            "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                           )
                           AND (
-                            "r_t"."purpose" = 'screening'
+                            "_r_t"."purpose" = 'screening'
                           )
                           AND (
-                            "r_t"."covered"
+                            "_r_t"."covered"
                           )
                           AND (
-                            "r_t"."date" > "r_s"."date"
+                            "_r_t"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_t"."date" < "service_date"
+                            "_r_t"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1102,22 +1105,22 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                            "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                           )
                           AND (
-                            "r_t"."purpose" = 'screening'
+                            "_r_t"."purpose" = 'screening'
                           )
                           AND (
-                            "r_t"."covered"
+                            "_r_t"."covered"
                           )
                           AND (
-                            "r_t"."date" > "r_s"."date"
+                            "_r_t"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_t"."date" < "service_date"
+                            "_r_t"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -1134,16 +1137,16 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_c" : COALESCE(
+                      LAMBDA "_r_c" : COALESCE(
                         (
                           (
-                            "r_c"."service" = 'colonoscopy'
+                            "_r_c"."service" = 'colonoscopy'
                           )
                           AND (
-                            "r_c"."date" > "r_s"."date"
+                            "_r_c"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_c"."date" < "service_date"
+                            "_r_c"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1154,16 +1157,16 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_c" : COALESCE(
+                      LAMBDA "_r_c" : COALESCE(
                         (
                           (
-                            "r_c"."service" = 'colonoscopy'
+                            "_r_c"."service" = 'colonoscopy'
                           )
                           AND (
-                            "r_c"."date" > "r_s"."date"
+                            "_r_c"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_c"."date" < "service_date"
+                            "_r_c"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -1182,22 +1185,22 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "prior_services",
-          LAMBDA "r_s" : COALESCE(
+          LAMBDA "_r_s" : COALESCE(
             (
               (
-                "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
               )
               AND (
-                "r_s"."purpose" = 'screening'
+                "_r_s"."purpose" = 'screening'
               )
               AND (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."result" = 'positive'
+                "_r_s"."result" = 'positive'
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
               AND (
                 CASE
@@ -1206,22 +1209,22 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                            "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                           )
                           AND (
-                            "r_t"."purpose" = 'screening'
+                            "_r_t"."purpose" = 'screening'
                           )
                           AND (
-                            "r_t"."covered"
+                            "_r_t"."covered"
                           )
                           AND (
-                            "r_t"."date" > "r_s"."date"
+                            "_r_t"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_t"."date" < "service_date"
+                            "_r_t"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1232,22 +1235,22 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                            "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                           )
                           AND (
-                            "r_t"."purpose" = 'screening'
+                            "_r_t"."purpose" = 'screening'
                           )
                           AND (
-                            "r_t"."covered"
+                            "_r_t"."covered"
                           )
                           AND (
-                            "r_t"."date" > "r_s"."date"
+                            "_r_t"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_t"."date" < "service_date"
+                            "_r_t"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -1264,16 +1267,16 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_c" : COALESCE(
+                      LAMBDA "_r_c" : COALESCE(
                         (
                           (
-                            "r_c"."service" = 'colonoscopy'
+                            "_r_c"."service" = 'colonoscopy'
                           )
                           AND (
-                            "r_c"."date" > "r_s"."date"
+                            "_r_c"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_c"."date" < "service_date"
+                            "_r_c"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1284,16 +1287,16 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_c" : COALESCE(
+                      LAMBDA "_r_c" : COALESCE(
                         (
                           (
-                            "r_c"."service" = 'colonoscopy'
+                            "_r_c"."service" = 'colonoscopy'
                           )
                           AND (
-                            "r_c"."date" > "r_s"."date"
+                            "_r_c"."date" > "_r_s"."date"
                           )
                           AND (
-                            "r_c"."date" < "service_date"
+                            "_r_c"."date" < "service_date"
                           )
                         ),
                         TRUE
@@ -1383,25 +1386,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'colonoscopy'
+                    "_r_p"."service" = 'colonoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 119
                   )
                 ),
@@ -1413,25 +1416,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'colonoscopy'
+                    "_r_p"."service" = 'colonoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 119
                   )
                 ),
@@ -1460,25 +1463,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'colonoscopy'
+                    "_r_p"."service" = 'colonoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 119
                   )
                 ),
@@ -1490,25 +1493,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'colonoscopy'
+                    "_r_p"."service" = 'colonoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 119
                   )
                 ),
@@ -1539,25 +1542,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 23
                   )
                 ),
@@ -1569,25 +1572,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 23
                   )
                 ),
@@ -1616,25 +1619,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'flexible_sigmoidoscopy'
+                    "_r_p"."service" = 'flexible_sigmoidoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1646,25 +1649,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" = 'flexible_sigmoidoscopy'
+                    "_r_p"."service" = 'flexible_sigmoidoscopy'
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1705,25 +1708,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1735,25 +1738,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 47
                   )
                 ),
@@ -1783,25 +1786,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 23
                   )
                 ),
@@ -1813,25 +1816,25 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                   AND (
                     (
                       (
-                        YEAR("service_date") - YEAR("r_p"."date")
-                      ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                        YEAR("service_date") - YEAR("_r_p"."date")
+                      ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                     ) - 1 < 23
                   )
                 ),
@@ -1848,680 +1851,685 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "A.1"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "A.1"
-        )
-        THEN 1
-        WHEN "C.1" IS NULL
-        THEN -2
-        WHEN "C.1"
-        THEN 2
-        WHEN (
-          NOT (
-            "N.B.1.A"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "N.B.1.A"
-        )
-        THEN 3
-        WHEN (
-          NOT (
-            "N.B.1.B"
-          )
-        ) IS NULL
-        THEN -4
-        WHEN NOT (
-          "N.B.1.B"
-        )
-        THEN 4
-        WHEN (
-          NOT (
-            "N.B.2.A"
-          )
-        ) IS NULL
-        THEN -5
-        WHEN NOT (
-          "N.B.2.A"
-        )
-        THEN 5
-        WHEN (
-          NOT (
-            "N.B.2.B"
-          )
-        ) IS NULL
-        THEN -6
-        WHEN NOT (
-          "N.B.2.B"
-        )
-        THEN 6
-        WHEN (
-          NOT (
-            "N.B.3.A"
-          )
-        ) IS NULL
-        THEN -7
-        WHEN NOT (
-          "N.B.3.A"
-        )
-        THEN 7
-        WHEN (
-          NOT (
-            "N.B.3.B"
-          )
-        ) IS NULL
-        THEN -8
-        WHEN NOT (
-          "N.B.3.B"
-        )
-        THEN 8
-        WHEN (
-          NOT (
-            "N.B.3.C"
-          )
-        ) IS NULL
-        THEN -9
-        WHEN NOT (
-          "N.B.3.C"
-        )
-        THEN 9
-        WHEN (
-          NOT (
-            "R.D.1"
-          )
-        ) IS NULL
-        THEN -10
-        WHEN NOT (
-          "R.D.1"
-        )
-        THEN 10
-        WHEN (
-          NOT (
-            "R.D.2"
-          )
-        ) IS NULL
-        THEN -11
-        WHEN NOT (
-          "R.D.2"
-        )
-        THEN 11
-        WHEN (
-          NOT (
-            "R.F.1"
-          )
-        ) IS NULL
-        THEN -12
-        WHEN NOT (
-          "R.F.1"
-        )
-        THEN 12
-        WHEN (
-          NOT (
-            "R.H.1"
-          )
-        ) IS NULL
-        THEN -13
-        WHEN NOT (
-          "R.H.1"
-        )
-        THEN 13
-        WHEN (
-          NOT (
-            "R.H.2"
-          )
-        ) IS NULL
-        THEN -14
-        WHEN NOT (
-          "R.H.2"
-        )
-        THEN 14
-        WHEN (
-          NOT (
-            "N.B.1.C"
-          )
-        ) IS NULL
-        THEN -15
-        WHEN NOT (
-          "N.B.1.C"
-        )
-        THEN 15
-        WHEN (
-          NOT (
-            "N.B.2.C"
-          )
-        ) IS NULL
-        THEN -16
-        WHEN NOT (
-          "N.B.2.C"
-        )
-        THEN 16
-        WHEN (
-          NOT (
-            "N.B.3.D"
-          )
-        ) IS NULL
-        THEN -17
-        WHEN NOT (
-          "N.B.3.D"
-        )
-        THEN 17
-        WHEN (
-          NOT (
-            "R.E.2"
-          )
-        ) IS NULL
-        THEN -18
-        WHEN NOT (
-          "R.E.2"
-        )
-        THEN 18
-        WHEN (
-          NOT (
-            "R.E.3"
-          )
-        ) IS NULL
-        THEN -19
-        WHEN NOT (
-          "R.E.3"
-        )
-        THEN 19
-        WHEN (
-          NOT (
-            "R.G.1"
-          )
-        ) IS NULL
-        THEN -20
-        WHEN NOT (
-          "R.G.1"
-        )
-        THEN 20
-        WHEN (
-          NOT (
-            "R.G.2"
-          )
-        ) IS NULL
-        THEN -21
-        WHEN NOT (
-          "R.G.2"
-        )
-        THEN 21
-        WHEN (
-          NOT (
-            "R.G.3"
-          )
-        ) IS NULL
-        THEN -22
-        WHEN NOT (
-          "R.G.3"
-        )
-        THEN 22
-        WHEN (
-          NOT (
-            "R.I.1"
-          )
-        ) IS NULL
-        THEN -23
-        WHEN NOT (
-          "R.I.1"
-        )
-        THEN 23
-        WHEN (
-          NOT (
-            "R.I.2"
-          )
-        ) IS NULL
-        THEN -24
-        WHEN NOT (
-          "R.I.2"
-        )
-        THEN 24
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_applicable'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'noncovered_test'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'not_covered_age'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'not_covered'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'not_covered_age'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_rule" = 6
+      THEN 'not_covered'
+      WHEN "_rule" = -6
+      THEN 'insufficient_information'
+      WHEN "_rule" = 7
+      THEN 'not_covered'
+      WHEN "_rule" = -7
+      THEN 'insufficient_information'
+      WHEN "_rule" = 8
+      THEN 'not_covered_age'
+      WHEN "_rule" = -8
+      THEN 'insufficient_information'
+      WHEN "_rule" = 9
+      THEN 'not_covered'
+      WHEN "_rule" = -9
+      THEN 'insufficient_information'
+      WHEN "_rule" = 10
+      THEN 'not_covered_age'
+      WHEN "_rule" = -10
+      THEN 'insufficient_information'
+      WHEN "_rule" = 11
+      THEN 'not_covered'
+      WHEN "_rule" = -11
+      THEN 'insufficient_information'
+      WHEN "_rule" = 12
+      THEN 'not_covered'
+      WHEN "_rule" = -12
+      THEN 'insufficient_information'
+      WHEN "_rule" = 13
+      THEN 'not_covered'
+      WHEN "_rule" = -13
+      THEN 'insufficient_information'
+      WHEN "_rule" = 14
+      THEN 'not_covered_age'
+      WHEN "_rule" = -14
+      THEN 'insufficient_information'
+      WHEN "_rule" = 15
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -15
+      THEN 'insufficient_information'
+      WHEN "_rule" = 16
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -16
+      THEN 'insufficient_information'
+      WHEN "_rule" = 17
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -17
+      THEN 'insufficient_information'
+      WHEN "_rule" = 18
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -18
+      THEN 'insufficient_information'
+      WHEN "_rule" = 19
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -19
+      THEN 'insufficient_information'
+      WHEN "_rule" = 20
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -20
+      THEN 'insufficient_information'
+      WHEN "_rule" = 21
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -21
+      THEN 'insufficient_information'
+      WHEN "_rule" = 22
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -22
+      THEN 'insufficient_information'
+      WHEN "_rule" = 23
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -23
+      THEN 'insufficient_information'
+      WHEN "_rule" = 24
+      THEN 'not_covered_frequency'
+      WHEN "_rule" = -24
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'covered'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_2"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "A.1"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "A.1"
+          )
+          THEN 1
+          WHEN "C.1" IS NULL
+          THEN -2
+          WHEN "C.1"
+          THEN 2
+          WHEN (
+            NOT (
+              "N.B.1.A"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "N.B.1.A"
+          )
+          THEN 3
+          WHEN (
+            NOT (
+              "N.B.1.B"
+            )
+          ) IS NULL
+          THEN -4
+          WHEN NOT (
+            "N.B.1.B"
+          )
+          THEN 4
+          WHEN (
+            NOT (
+              "N.B.2.A"
+            )
+          ) IS NULL
+          THEN -5
+          WHEN NOT (
+            "N.B.2.A"
+          )
+          THEN 5
+          WHEN (
+            NOT (
+              "N.B.2.B"
+            )
+          ) IS NULL
+          THEN -6
+          WHEN NOT (
+            "N.B.2.B"
+          )
+          THEN 6
+          WHEN (
+            NOT (
+              "N.B.3.A"
+            )
+          ) IS NULL
+          THEN -7
+          WHEN NOT (
+            "N.B.3.A"
+          )
+          THEN 7
+          WHEN (
+            NOT (
+              "N.B.3.B"
+            )
+          ) IS NULL
+          THEN -8
+          WHEN NOT (
+            "N.B.3.B"
+          )
+          THEN 8
+          WHEN (
+            NOT (
+              "N.B.3.C"
+            )
+          ) IS NULL
+          THEN -9
+          WHEN NOT (
+            "N.B.3.C"
+          )
+          THEN 9
+          WHEN (
+            NOT (
+              "R.D.1"
+            )
+          ) IS NULL
+          THEN -10
+          WHEN NOT (
+            "R.D.1"
+          )
+          THEN 10
+          WHEN (
+            NOT (
+              "R.D.2"
+            )
+          ) IS NULL
+          THEN -11
+          WHEN NOT (
+            "R.D.2"
+          )
+          THEN 11
+          WHEN (
+            NOT (
+              "R.F.1"
+            )
+          ) IS NULL
+          THEN -12
+          WHEN NOT (
+            "R.F.1"
+          )
+          THEN 12
+          WHEN (
+            NOT (
+              "R.H.1"
+            )
+          ) IS NULL
+          THEN -13
+          WHEN NOT (
+            "R.H.1"
+          )
+          THEN 13
+          WHEN (
+            NOT (
+              "R.H.2"
+            )
+          ) IS NULL
+          THEN -14
+          WHEN NOT (
+            "R.H.2"
+          )
+          THEN 14
+          WHEN (
+            NOT (
+              "N.B.1.C"
+            )
+          ) IS NULL
+          THEN -15
+          WHEN NOT (
+            "N.B.1.C"
+          )
+          THEN 15
+          WHEN (
+            NOT (
+              "N.B.2.C"
+            )
+          ) IS NULL
+          THEN -16
+          WHEN NOT (
+            "N.B.2.C"
+          )
+          THEN 16
+          WHEN (
+            NOT (
+              "N.B.3.D"
+            )
+          ) IS NULL
+          THEN -17
+          WHEN NOT (
+            "N.B.3.D"
+          )
+          THEN 17
+          WHEN (
+            NOT (
+              "R.E.2"
+            )
+          ) IS NULL
+          THEN -18
+          WHEN NOT (
+            "R.E.2"
+          )
+          THEN 18
+          WHEN (
+            NOT (
+              "R.E.3"
+            )
+          ) IS NULL
+          THEN -19
+          WHEN NOT (
+            "R.E.3"
+          )
+          THEN 19
+          WHEN (
+            NOT (
+              "R.G.1"
+            )
+          ) IS NULL
+          THEN -20
+          WHEN NOT (
+            "R.G.1"
+          )
+          THEN 20
+          WHEN (
+            NOT (
+              "R.G.2"
+            )
+          ) IS NULL
+          THEN -21
+          WHEN NOT (
+            "R.G.2"
+          )
+          THEN 21
+          WHEN (
+            NOT (
+              "R.G.3"
+            )
+          ) IS NULL
+          THEN -22
+          WHEN NOT (
+            "R.G.3"
+          )
+          THEN 22
+          WHEN (
+            NOT (
+              "R.I.1"
+            )
+          ) IS NULL
+          THEN -23
+          WHEN NOT (
+            "R.I.1"
+          )
+          THEN 23
+          WHEN (
+            NOT (
+              "R.I.2"
+            )
+          ) IS NULL
+          THEN -24
+          WHEN NOT (
+            "R.I.2"
+          )
+          THEN 24
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'CMS-NCD-210.3' AS "policy",
   'bd1450ab88649842443f2bb0ca0aed8a645e74164ed740e151d4daee2840a1c7' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2023-01-01'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2023-01-01'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2023-01-01'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2023-01-01'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2023-01-01'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2023-01-01'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2023-01-01'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2023-01-01'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2023-01-01'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2023-01-01'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2023-01-01'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN '2023-01-01'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN '2023-01-01'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN '2023-01-01'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN '2023-01-01'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN '2023-01-01'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN '2023-01-01'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN '2023-01-01'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN '2023-01-01'
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN '2023-01-01'
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN '2023-01-01'
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN '2023-01-01'
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN '2023-01-01'
-    WHEN "rule" = 12
+    WHEN "_rule" = 12
     THEN '2023-01-01'
-    WHEN "rule" = -12
+    WHEN "_rule" = -12
     THEN '2023-01-01'
-    WHEN "rule" = 13
+    WHEN "_rule" = 13
     THEN '2023-01-01'
-    WHEN "rule" = -13
+    WHEN "_rule" = -13
     THEN '2023-01-01'
-    WHEN "rule" = 14
+    WHEN "_rule" = 14
     THEN '2023-01-01'
-    WHEN "rule" = -14
+    WHEN "_rule" = -14
     THEN '2023-01-01'
-    WHEN "rule" = 15
+    WHEN "_rule" = 15
     THEN '2023-01-01'
-    WHEN "rule" = -15
+    WHEN "_rule" = -15
     THEN '2023-01-01'
-    WHEN "rule" = 16
+    WHEN "_rule" = 16
     THEN '2023-01-01'
-    WHEN "rule" = -16
+    WHEN "_rule" = -16
     THEN '2023-01-01'
-    WHEN "rule" = 17
+    WHEN "_rule" = 17
     THEN '2023-01-01'
-    WHEN "rule" = -17
+    WHEN "_rule" = -17
     THEN '2023-01-01'
-    WHEN "rule" = 18
+    WHEN "_rule" = 18
     THEN '2023-01-01'
-    WHEN "rule" = -18
+    WHEN "_rule" = -18
     THEN '2023-01-01'
-    WHEN "rule" = 19
+    WHEN "_rule" = 19
     THEN '2023-01-01'
-    WHEN "rule" = -19
+    WHEN "_rule" = -19
     THEN '2023-01-01'
-    WHEN "rule" = 20
+    WHEN "_rule" = 20
     THEN '2023-01-01'
-    WHEN "rule" = -20
+    WHEN "_rule" = -20
     THEN '2023-01-01'
-    WHEN "rule" = 21
+    WHEN "_rule" = 21
     THEN '2023-01-01'
-    WHEN "rule" = -21
+    WHEN "_rule" = -21
     THEN '2023-01-01'
-    WHEN "rule" = 22
+    WHEN "_rule" = 22
     THEN '2023-01-01'
-    WHEN "rule" = -22
+    WHEN "_rule" = -22
     THEN '2023-01-01'
-    WHEN "rule" = 23
+    WHEN "_rule" = 23
     THEN '2023-01-01'
-    WHEN "rule" = -23
+    WHEN "_rule" = -23
     THEN '2023-01-01'
-    WHEN "rule" = 24
+    WHEN "_rule" = 24
     THEN '2023-01-01'
-    WHEN "rule" = -24
+    WHEN "_rule" = -24
     THEN '2023-01-01'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2023-01-01'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_applicable'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'noncovered_test'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'not_covered_age'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'not_covered'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'not_covered_age'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "rule" = 6
-    THEN 'not_covered'
-    WHEN "rule" = -6
-    THEN 'insufficient_information'
-    WHEN "rule" = 7
-    THEN 'not_covered'
-    WHEN "rule" = -7
-    THEN 'insufficient_information'
-    WHEN "rule" = 8
-    THEN 'not_covered_age'
-    WHEN "rule" = -8
-    THEN 'insufficient_information'
-    WHEN "rule" = 9
-    THEN 'not_covered'
-    WHEN "rule" = -9
-    THEN 'insufficient_information'
-    WHEN "rule" = 10
-    THEN 'not_covered_age'
-    WHEN "rule" = -10
-    THEN 'insufficient_information'
-    WHEN "rule" = 11
-    THEN 'not_covered'
-    WHEN "rule" = -11
-    THEN 'insufficient_information'
-    WHEN "rule" = 12
-    THEN 'not_covered'
-    WHEN "rule" = -12
-    THEN 'insufficient_information'
-    WHEN "rule" = 13
-    THEN 'not_covered'
-    WHEN "rule" = -13
-    THEN 'insufficient_information'
-    WHEN "rule" = 14
-    THEN 'not_covered_age'
-    WHEN "rule" = -14
-    THEN 'insufficient_information'
-    WHEN "rule" = 15
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -15
-    THEN 'insufficient_information'
-    WHEN "rule" = 16
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -16
-    THEN 'insufficient_information'
-    WHEN "rule" = 17
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -17
-    THEN 'insufficient_information'
-    WHEN "rule" = 18
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -18
-    THEN 'insufficient_information'
-    WHEN "rule" = 19
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -19
-    THEN 'insufficient_information'
-    WHEN "rule" = 20
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -20
-    THEN 'insufficient_information'
-    WHEN "rule" = 21
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -21
-    THEN 'insufficient_information'
-    WHEN "rule" = 22
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -22
-    THEN 'insufficient_information'
-    WHEN "rule" = 23
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -23
-    THEN 'insufficient_information'
-    WHEN "rule" = 24
-    THEN 'not_covered_frequency'
-    WHEN "rule" = -24
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'covered'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'A.1'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'A.1'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'C.1'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'C.1'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'N.B.1.A'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'N.B.1.A'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'N.B.1.B'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'N.B.1.B'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'N.B.2.A'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'N.B.2.A'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN 'N.B.2.B'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN 'N.B.2.B'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN 'N.B.3.A'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN 'N.B.3.A'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN 'N.B.3.B'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN 'N.B.3.B'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN 'N.B.3.C'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN 'N.B.3.C'
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN 'R.D.1'
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN 'R.D.1'
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN 'R.D.2'
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN 'R.D.2'
-    WHEN "rule" = 12
+    WHEN "_rule" = 12
     THEN 'R.F.1'
-    WHEN "rule" = -12
+    WHEN "_rule" = -12
     THEN 'R.F.1'
-    WHEN "rule" = 13
+    WHEN "_rule" = 13
     THEN 'R.H.1'
-    WHEN "rule" = -13
+    WHEN "_rule" = -13
     THEN 'R.H.1'
-    WHEN "rule" = 14
+    WHEN "_rule" = 14
     THEN 'R.H.2'
-    WHEN "rule" = -14
+    WHEN "_rule" = -14
     THEN 'R.H.2'
-    WHEN "rule" = 15
+    WHEN "_rule" = 15
     THEN 'N.B.1.C'
-    WHEN "rule" = -15
+    WHEN "_rule" = -15
     THEN 'N.B.1.C'
-    WHEN "rule" = 16
+    WHEN "_rule" = 16
     THEN 'N.B.2.C'
-    WHEN "rule" = -16
+    WHEN "_rule" = -16
     THEN 'N.B.2.C'
-    WHEN "rule" = 17
+    WHEN "_rule" = 17
     THEN 'N.B.3.D'
-    WHEN "rule" = -17
+    WHEN "_rule" = -17
     THEN 'N.B.3.D'
-    WHEN "rule" = 18
+    WHEN "_rule" = 18
     THEN 'R.E.2'
-    WHEN "rule" = -18
+    WHEN "_rule" = -18
     THEN 'R.E.2'
-    WHEN "rule" = 19
+    WHEN "_rule" = 19
     THEN 'R.E.3'
-    WHEN "rule" = -19
+    WHEN "_rule" = -19
     THEN 'R.E.3'
-    WHEN "rule" = 20
+    WHEN "_rule" = 20
     THEN 'R.G.1'
-    WHEN "rule" = -20
+    WHEN "_rule" = -20
     THEN 'R.G.1'
-    WHEN "rule" = 21
+    WHEN "_rule" = 21
     THEN 'R.G.2'
-    WHEN "rule" = -21
+    WHEN "_rule" = -21
     THEN 'R.G.2'
-    WHEN "rule" = 22
+    WHEN "_rule" = 22
     THEN 'R.G.3'
-    WHEN "rule" = -22
+    WHEN "_rule" = -22
     THEN 'R.G.3'
-    WHEN "rule" = 23
+    WHEN "_rule" = 23
     THEN 'R.I.1'
-    WHEN "rule" = -23
+    WHEN "_rule" = -23
     THEN 'R.I.1'
-    WHEN "rule" = 24
+    WHEN "_rule" = 24
     THEN 'R.I.2'
-    WHEN "rule" = -24
+    WHEN "_rule" = -24
     THEN 'R.I.2'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'otherwise'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['A.1']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['A.1']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['C.1']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['C.1']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['N.B.1.A']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['N.B.1.A']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['N.B.1.B']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['N.B.1.B']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['N.B.2.A']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['N.B.2.A']
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN ['N.B.2.B']
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN ['N.B.2.B']
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN ['N.B.3.A']
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN ['N.B.3.A']
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN ['N.B.3.B']
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN ['N.B.3.B']
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN ['N.B.3.C']
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN ['N.B.3.C']
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN ['R.D.1']
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN ['R.D.1']
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN ['R.D.2']
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN ['R.D.2']
-    WHEN "rule" = 12
+    WHEN "_rule" = 12
     THEN ['R.F.1']
-    WHEN "rule" = -12
+    WHEN "_rule" = -12
     THEN ['R.F.1']
-    WHEN "rule" = 13
+    WHEN "_rule" = 13
     THEN ['R.H.1']
-    WHEN "rule" = -13
+    WHEN "_rule" = -13
     THEN ['R.H.1']
-    WHEN "rule" = 14
+    WHEN "_rule" = 14
     THEN ['R.H.2']
-    WHEN "rule" = -14
+    WHEN "_rule" = -14
     THEN ['R.H.2']
-    WHEN "rule" = 15
+    WHEN "_rule" = 15
     THEN ['N.B.1.C']
-    WHEN "rule" = -15
+    WHEN "_rule" = -15
     THEN ['N.B.1.C']
-    WHEN "rule" = 16
+    WHEN "_rule" = 16
     THEN ['N.B.2.C']
-    WHEN "rule" = -16
+    WHEN "_rule" = -16
     THEN ['N.B.2.C']
-    WHEN "rule" = 17
+    WHEN "_rule" = 17
     THEN ['N.B.3.D']
-    WHEN "rule" = -17
+    WHEN "_rule" = -17
     THEN ['N.B.3.D']
-    WHEN "rule" = 18
+    WHEN "_rule" = 18
     THEN ['R.E.2']
-    WHEN "rule" = -18
+    WHEN "_rule" = -18
     THEN ['R.E.2']
-    WHEN "rule" = 19
+    WHEN "_rule" = 19
     THEN ['R.E.3']
-    WHEN "rule" = -19
+    WHEN "_rule" = -19
     THEN ['R.E.3']
-    WHEN "rule" = 20
+    WHEN "_rule" = 20
     THEN ['R.G.1']
-    WHEN "rule" = -20
+    WHEN "_rule" = -20
     THEN ['R.G.1']
-    WHEN "rule" = 21
+    WHEN "_rule" = 21
     THEN ['R.G.2']
-    WHEN "rule" = -21
+    WHEN "_rule" = -21
     THEN ['R.G.2']
-    WHEN "rule" = 22
+    WHEN "_rule" = 22
     THEN ['R.G.3']
-    WHEN "rule" = -22
+    WHEN "_rule" = -22
     THEN ['R.G.3']
-    WHEN "rule" = 23
+    WHEN "_rule" = 23
     THEN ['R.I.1']
-    WHEN "rule" = -23
+    WHEN "_rule" = -23
     THEN ['R.I.1']
-    WHEN "rule" = 24
+    WHEN "_rule" = 24
     THEN ['R.I.2']
-    WHEN "rule" = -24
+    WHEN "_rule" = -24
     THEN ['R.I.2']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['otherwise']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2542,15 +2550,15 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "test" IS NULL THEN ['test'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2573,9 +2581,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2626,9 +2634,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2668,9 +2676,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2684,22 +2692,23 @@ SELECT
           CASE
             WHEN (
               (
-                ARRAY_LENGTH("symptoms") = 0
-              ) AND (
-                ARRAY_LENGTH("risk_factors") = 0
+                CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
+              )
+              AND (
+                CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
               )
             ) IS NULL
             THEN LIST_CONCAT(
               CASE
                 WHEN (
-                  ARRAY_LENGTH("symptoms") = 0
+                  CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
                 ) IS NULL
                 THEN CASE WHEN "symptoms" IS NULL THEN ['symptoms'] ELSE CAST([] AS TEXT[]) END
                 ELSE CAST([] AS TEXT[])
               END,
               CASE
                 WHEN (
-                  ARRAY_LENGTH("risk_factors") = 0
+                  CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
                 ) IS NULL
                 THEN CASE WHEN "risk_factors" IS NULL THEN ['risk_factors'] ELSE CAST([] AS TEXT[]) END
                 ELSE CAST([] AS TEXT[])
@@ -2710,9 +2719,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2755,9 +2764,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2797,9 +2806,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2813,10 +2822,10 @@ SELECT
           CASE
             WHEN (
               (
-                ARRAY_LENGTH("symptoms") = 0
+                CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
               )
               AND (
-                ARRAY_LENGTH("risk_factors") = 0
+                CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
               )
               AND (
                 "fda_crc_screening_authorization"
@@ -2831,14 +2840,14 @@ SELECT
             THEN LIST_CONCAT(
               CASE
                 WHEN (
-                  ARRAY_LENGTH("symptoms") = 0
+                  CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
                 ) IS NULL
                 THEN CASE WHEN "symptoms" IS NULL THEN ['symptoms'] ELSE CAST([] AS TEXT[]) END
                 ELSE CAST([] AS TEXT[])
               END,
               CASE
                 WHEN (
-                  ARRAY_LENGTH("risk_factors") = 0
+                  CASE WHEN "risk_factors" IS NULL THEN NULL ELSE ARRAY_LENGTH("risk_factors") = 0 END
                 ) IS NULL
                 THEN CASE WHEN "risk_factors" IS NULL THEN ['risk_factors'] ELSE CAST([] AS TEXT[]) END
                 ELSE CAST([] AS TEXT[])
@@ -2880,9 +2889,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2903,9 +2912,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2955,9 +2964,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 12
+    WHEN "_rule" = 12
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -12
+    WHEN "_rule" = -12
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2978,9 +2987,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 13
+    WHEN "_rule" = 13
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -13
+    WHEN "_rule" = -13
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3058,9 +3067,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 14
+    WHEN "_rule" = 14
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -14
+    WHEN "_rule" = -14
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3088,9 +3097,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 15
+    WHEN "_rule" = 15
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -15
+    WHEN "_rule" = -15
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3111,25 +3120,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                          "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 11
                         )
                       ),
@@ -3141,25 +3150,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                          "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 11
                         )
                       ),
@@ -3197,25 +3206,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                              "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 11
                             )
                           ),
@@ -3227,25 +3236,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                              "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 11
                             )
                           ),
@@ -3265,9 +3274,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 16
+    WHEN "_rule" = 16
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -16
+    WHEN "_rule" = -16
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3286,25 +3295,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'cologuard'
+                          "_r_p"."service" = 'cologuard'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 35
                         )
                       ),
@@ -3316,25 +3325,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'cologuard'
+                          "_r_p"."service" = 'cologuard'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 35
                         )
                       ),
@@ -3372,25 +3381,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'cologuard'
+                              "_r_p"."service" = 'cologuard'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 35
                             )
                           ),
@@ -3402,25 +3411,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'cologuard'
+                              "_r_p"."service" = 'cologuard'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 35
                             )
                           ),
@@ -3440,9 +3449,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 17
+    WHEN "_rule" = 17
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -17
+    WHEN "_rule" = -17
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3461,25 +3470,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'blood_biomarker'
+                          "_r_p"."service" = 'blood_biomarker'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 35
                         )
                       ),
@@ -3491,25 +3500,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'blood_biomarker'
+                          "_r_p"."service" = 'blood_biomarker'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 35
                         )
                       ),
@@ -3547,25 +3556,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'blood_biomarker'
+                              "_r_p"."service" = 'blood_biomarker'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 35
                             )
                           ),
@@ -3577,25 +3586,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'blood_biomarker'
+                              "_r_p"."service" = 'blood_biomarker'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 35
                             )
                           ),
@@ -3615,9 +3624,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 18
+    WHEN "_rule" = 18
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -18
+    WHEN "_rule" = -18
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3636,25 +3645,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -3666,25 +3675,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -3722,25 +3731,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -3752,25 +3761,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -3790,9 +3799,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 19
+    WHEN "_rule" = 19
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -19
+    WHEN "_rule" = -19
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3816,25 +3825,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'colonoscopy'
+                          "_r_p"."service" = 'colonoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 119
                         )
                       ),
@@ -3846,25 +3855,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'colonoscopy'
+                          "_r_p"."service" = 'colonoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 119
                         )
                       ),
@@ -3902,25 +3911,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'colonoscopy'
+                              "_r_p"."service" = 'colonoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 119
                             )
                           ),
@@ -3932,25 +3941,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'colonoscopy'
+                              "_r_p"."service" = 'colonoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 119
                             )
                           ),
@@ -3970,9 +3979,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 20
+    WHEN "_rule" = 20
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -20
+    WHEN "_rule" = -20
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -4012,22 +4021,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -4036,22 +4045,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4062,22 +4071,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4094,16 +4103,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4114,16 +4123,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4142,22 +4151,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -4166,22 +4175,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4192,22 +4201,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4224,16 +4233,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4244,16 +4253,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4290,25 +4299,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'colonoscopy'
+                          "_r_p"."service" = 'colonoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 119
                         )
                       ),
@@ -4320,25 +4329,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'colonoscopy'
+                          "_r_p"."service" = 'colonoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 119
                         )
                       ),
@@ -4376,25 +4385,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'colonoscopy'
+                              "_r_p"."service" = 'colonoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 119
                             )
                           ),
@@ -4406,25 +4415,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'colonoscopy'
+                              "_r_p"."service" = 'colonoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 119
                             )
                           ),
@@ -4444,9 +4453,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 21
+    WHEN "_rule" = 21
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -21
+    WHEN "_rule" = -21
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -4486,22 +4495,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -4510,22 +4519,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4536,22 +4545,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4568,16 +4577,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4588,16 +4597,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4616,22 +4625,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -4640,22 +4649,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4666,22 +4675,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4698,16 +4707,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4718,16 +4727,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -4768,25 +4777,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 23
                         )
                       ),
@@ -4798,25 +4807,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 23
                         )
                       ),
@@ -4854,25 +4863,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 23
                             )
                           ),
@@ -4884,25 +4893,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 23
                             )
                           ),
@@ -4922,9 +4931,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 22
+    WHEN "_rule" = 22
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -22
+    WHEN "_rule" = -22
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -4964,22 +4973,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -4988,22 +4997,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5014,22 +5023,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -5046,16 +5055,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5066,16 +5075,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -5094,22 +5103,22 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                              "_r_s"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                             )
                             AND (
-                              "r_s"."purpose" = 'screening'
+                              "_r_s"."purpose" = 'screening'
                             )
                             AND (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."result" = 'positive'
+                              "_r_s"."result" = 'positive'
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                             AND (
                               CASE
@@ -5118,22 +5127,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5144,22 +5153,22 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_t" : COALESCE(
+                                    LAMBDA "_r_t" : COALESCE(
                                       (
                                         (
-                                          "r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
+                                          "_r_t"."service" IN ('cologuard', 'fobt_guaiac', 'fobt_immunoassay')
                                         )
                                         AND (
-                                          "r_t"."purpose" = 'screening'
+                                          "_r_t"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_t"."covered"
+                                          "_r_t"."covered"
                                         )
                                         AND (
-                                          "r_t"."date" > "r_s"."date"
+                                          "_r_t"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_t"."date" < "service_date"
+                                          "_r_t"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -5176,16 +5185,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5196,16 +5205,16 @@ SELECT
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_c" : COALESCE(
+                                    LAMBDA "_r_c" : COALESCE(
                                       (
                                         (
-                                          "r_c"."service" = 'colonoscopy'
+                                          "_r_c"."service" = 'colonoscopy'
                                         )
                                         AND (
-                                          "r_c"."date" > "r_s"."date"
+                                          "_r_c"."date" > "_r_s"."date"
                                         )
                                         AND (
-                                          "r_c"."date" < "service_date"
+                                          "_r_c"."date" < "service_date"
                                         )
                                       ),
                                       TRUE
@@ -5242,25 +5251,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'flexible_sigmoidoscopy'
+                          "_r_p"."service" = 'flexible_sigmoidoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -5272,25 +5281,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" = 'flexible_sigmoidoscopy'
+                          "_r_p"."service" = 'flexible_sigmoidoscopy'
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -5328,25 +5337,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'flexible_sigmoidoscopy'
+                              "_r_p"."service" = 'flexible_sigmoidoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -5358,25 +5367,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" = 'flexible_sigmoidoscopy'
+                              "_r_p"."service" = 'flexible_sigmoidoscopy'
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -5396,9 +5405,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 23
+    WHEN "_rule" = 23
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -23
+    WHEN "_rule" = -23
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -5424,25 +5433,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -5454,25 +5463,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 47
                         )
                       ),
@@ -5510,25 +5519,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -5540,25 +5549,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 47
                             )
                           ),
@@ -5578,9 +5587,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 24
+    WHEN "_rule" = 24
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -24
+    WHEN "_rule" = -24
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -5610,25 +5619,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 23
                         )
                       ),
@@ -5640,25 +5649,25 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                         AND (
                           (
                             (
-                              YEAR("service_date") - YEAR("r_p"."date")
-                            ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                              YEAR("service_date") - YEAR("_r_p"."date")
+                            ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                           ) - 1 < 23
                         )
                       ),
@@ -5696,25 +5705,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 23
                             )
                           ),
@@ -5726,25 +5735,25 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single', 'colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                             AND (
                               (
                                 (
-                                  YEAR("service_date") - YEAR("r_p"."date")
-                                ) * 12 + MONTH("service_date") - MONTH("r_p"."date")
+                                  YEAR("service_date") - YEAR("_r_p"."date")
+                                ) * 12 + MONTH("service_date") - MONTH("_r_p"."date")
                               ) - 1 < 23
                             )
                           ),
@@ -5764,236 +5773,36 @@ SELECT
         )
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   {'eligible_from': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'noncovered_test'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_age'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_age'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'not_covered'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'not_covered_age'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'not_covered_age'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'not_covered'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "rule" = 12
-      THEN 'not_covered'
-      WHEN "rule" = -12
-      THEN 'insufficient_information'
-      WHEN "rule" = 13
-      THEN 'not_covered'
-      WHEN "rule" = -13
-      THEN 'insufficient_information'
-      WHEN "rule" = 14
-      THEN 'not_covered_age'
-      WHEN "rule" = -14
-      THEN 'insufficient_information'
-      WHEN "rule" = 15
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -15
-      THEN 'insufficient_information'
-      WHEN "rule" = 16
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -16
-      THEN 'insufficient_information'
-      WHEN "rule" = 17
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -17
-      THEN 'insufficient_information'
-      WHEN "rule" = 18
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -18
-      THEN 'insufficient_information'
-      WHEN "rule" = 19
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -19
-      THEN 'insufficient_information'
-      WHEN "rule" = 20
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -20
-      THEN 'insufficient_information'
-      WHEN "rule" = 21
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -21
-      THEN 'insufficient_information'
-      WHEN "rule" = 22
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -22
-      THEN 'insufficient_information'
-      WHEN "rule" = 23
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -23
-      THEN 'insufficient_information'
-      WHEN "rule" = 24
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -24
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'covered'
-    END = 'not_covered_frequency'
+    WHEN "_outcome" = 'not_covered_frequency'
     THEN CAST(CASE
       WHEN (
         "test" IN ('fobt_guaiac', 'fobt_immunoassay')
       ) IS NULL
       THEN NULL
       WHEN "test" IN ('fobt_guaiac', 'fobt_immunoassay')
-      THEN CAST(CAST(CASE
-        WHEN "prior_services" IS NULL
-        OR ARRAY_LENGTH(
-          LIST_FILTER(
-            "prior_services",
-            LAMBDA "r_p" : (
-              (
-                "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
-              )
-              AND (
-                "r_p"."purpose" = 'screening'
-              )
-              AND (
-                "r_p"."covered"
-              )
-              AND (
-                "r_p"."date" < "service_date"
-              )
-            ) IS NULL
-          )
-        ) > 0
-        OR ARRAY_LENGTH(
-          LIST_FILTER(
-            LIST_TRANSFORM(
-              LIST_FILTER(
-                "prior_services",
-                LAMBDA "r_p" : COALESCE(
-                  (
-                    (
-                      "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
-                    )
-                    AND (
-                      "r_p"."purpose" = 'screening'
-                    )
-                    AND (
-                      "r_p"."covered"
-                    )
-                    AND (
-                      "r_p"."date" < "service_date"
-                    )
-                  ),
-                  FALSE
-                )
-              ),
-              LAMBDA "r_p" : "r_p"."date"
-            ),
-            LAMBDA "v" : "v" IS NULL
-          )
-        ) > 0
-        THEN NULL
-        WHEN ARRAY_LENGTH(
-          LIST_FILTER(
-            "prior_services",
-            LAMBDA "r_p" : COALESCE(
-              (
-                (
-                  "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
-                )
-                AND (
-                  "r_p"."purpose" = 'screening'
-                )
-                AND (
-                  "r_p"."covered"
-                )
-                AND (
-                  "r_p"."date" < "service_date"
-                )
-              ),
-              FALSE
-            )
-          )
-        ) = 0
-        THEN CAST('0001-01-01' AS DATE)
-        ELSE LIST_MAX(
-          LIST_TRANSFORM(
-            LIST_FILTER(
-              "prior_services",
-              LAMBDA "r_p" : COALESCE(
-                (
-                  (
-                    "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
-                  )
-                  AND (
-                    "r_p"."purpose" = 'screening'
-                  )
-                  AND (
-                    "r_p"."covered"
-                  )
-                  AND (
-                    "r_p"."date" < "service_date"
-                  )
-                ),
-                FALSE
-              )
-            ),
-            LAMBDA "r_p" : "r_p"."date"
-          )
-        )
-      END + INTERVAL 12 MONTH AS DATE) + INTERVAL (1 - DAY(
+      THEN CAST(DATE_TRUNC(
+        'MONTH',
         CAST(CASE
           WHEN "prior_services" IS NULL
           OR ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : (
+              LAMBDA "_r_p" : (
                 (
-                  "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                  "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                 )
                 AND (
-                  "r_p"."purpose" = 'screening'
+                  "_r_p"."purpose" = 'screening'
                 )
                 AND (
-                  "r_p"."covered"
+                  "_r_p"."covered"
                 )
                 AND (
-                  "r_p"."date" < "service_date"
+                  "_r_p"."date" < "service_date"
                 )
               ) IS NULL
             )
@@ -6003,46 +5812,46 @@ SELECT
               LIST_TRANSFORM(
                 LIST_FILTER(
                   "prior_services",
-                  LAMBDA "r_p" : COALESCE(
+                  LAMBDA "_r_p" : COALESCE(
                     (
                       (
-                        "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                        "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                       )
                       AND (
-                        "r_p"."purpose" = 'screening'
+                        "_r_p"."purpose" = 'screening'
                       )
                       AND (
-                        "r_p"."covered"
+                        "_r_p"."covered"
                       )
                       AND (
-                        "r_p"."date" < "service_date"
+                        "_r_p"."date" < "service_date"
                       )
                     ),
                     FALSE
                   )
                 ),
-                LAMBDA "r_p" : "r_p"."date"
+                LAMBDA "_r_p" : "_r_p"."date"
               ),
-              LAMBDA "v" : "v" IS NULL
+              LAMBDA "_v" : "_v" IS NULL
             )
           ) > 0
           THEN NULL
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_services",
-              LAMBDA "r_p" : COALESCE(
+              LAMBDA "_r_p" : COALESCE(
                 (
                   (
-                    "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                    "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                 ),
                 FALSE
@@ -6054,151 +5863,54 @@ SELECT
             LIST_TRANSFORM(
               LIST_FILTER(
                 "prior_services",
-                LAMBDA "r_p" : COALESCE(
+                LAMBDA "_r_p" : COALESCE(
                   (
                     (
-                      "r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
+                      "_r_p"."service" IN ('fobt_guaiac', 'fobt_immunoassay')
                     )
                     AND (
-                      "r_p"."purpose" = 'screening'
+                      "_r_p"."purpose" = 'screening'
                     )
                     AND (
-                      "r_p"."covered"
+                      "_r_p"."covered"
                     )
                     AND (
-                      "r_p"."date" < "service_date"
+                      "_r_p"."date" < "service_date"
                     )
                   ),
                   FALSE
                 )
               ),
-              LAMBDA "r_p" : "r_p"."date"
+              LAMBDA "_r_p" : "_r_p"."date"
             )
           )
         END + INTERVAL 12 MONTH AS DATE)
-      )) DAY AS DATE)
+      ) AS DATE)
       ELSE CASE
         WHEN (
           "test" = 'cologuard'
         ) IS NULL
         THEN NULL
         WHEN "test" = 'cologuard'
-        THEN CAST(CAST(CASE
-          WHEN "prior_services" IS NULL
-          OR ARRAY_LENGTH(
-            LIST_FILTER(
-              "prior_services",
-              LAMBDA "r_p" : (
-                (
-                  "r_p"."service" IN ('cologuard')
-                )
-                AND (
-                  "r_p"."purpose" = 'screening'
-                )
-                AND (
-                  "r_p"."covered"
-                )
-                AND (
-                  "r_p"."date" < "service_date"
-                )
-              ) IS NULL
-            )
-          ) > 0
-          OR ARRAY_LENGTH(
-            LIST_FILTER(
-              LIST_TRANSFORM(
-                LIST_FILTER(
-                  "prior_services",
-                  LAMBDA "r_p" : COALESCE(
-                    (
-                      (
-                        "r_p"."service" IN ('cologuard')
-                      )
-                      AND (
-                        "r_p"."purpose" = 'screening'
-                      )
-                      AND (
-                        "r_p"."covered"
-                      )
-                      AND (
-                        "r_p"."date" < "service_date"
-                      )
-                    ),
-                    FALSE
-                  )
-                ),
-                LAMBDA "r_p" : "r_p"."date"
-              ),
-              LAMBDA "v" : "v" IS NULL
-            )
-          ) > 0
-          THEN NULL
-          WHEN ARRAY_LENGTH(
-            LIST_FILTER(
-              "prior_services",
-              LAMBDA "r_p" : COALESCE(
-                (
-                  (
-                    "r_p"."service" IN ('cologuard')
-                  )
-                  AND (
-                    "r_p"."purpose" = 'screening'
-                  )
-                  AND (
-                    "r_p"."covered"
-                  )
-                  AND (
-                    "r_p"."date" < "service_date"
-                  )
-                ),
-                FALSE
-              )
-            )
-          ) = 0
-          THEN CAST('0001-01-01' AS DATE)
-          ELSE LIST_MAX(
-            LIST_TRANSFORM(
-              LIST_FILTER(
-                "prior_services",
-                LAMBDA "r_p" : COALESCE(
-                  (
-                    (
-                      "r_p"."service" IN ('cologuard')
-                    )
-                    AND (
-                      "r_p"."purpose" = 'screening'
-                    )
-                    AND (
-                      "r_p"."covered"
-                    )
-                    AND (
-                      "r_p"."date" < "service_date"
-                    )
-                  ),
-                  FALSE
-                )
-              ),
-              LAMBDA "r_p" : "r_p"."date"
-            )
-          )
-        END + INTERVAL 36 MONTH AS DATE) + INTERVAL (1 - DAY(
+        THEN CAST(DATE_TRUNC(
+          'MONTH',
           CAST(CASE
             WHEN "prior_services" IS NULL
             OR ARRAY_LENGTH(
               LIST_FILTER(
                 "prior_services",
-                LAMBDA "r_p" : (
+                LAMBDA "_r_p" : (
                   (
-                    "r_p"."service" IN ('cologuard')
+                    "_r_p"."service" IN ('cologuard')
                   )
                   AND (
-                    "r_p"."purpose" = 'screening'
+                    "_r_p"."purpose" = 'screening'
                   )
                   AND (
-                    "r_p"."covered"
+                    "_r_p"."covered"
                   )
                   AND (
-                    "r_p"."date" < "service_date"
+                    "_r_p"."date" < "service_date"
                   )
                 ) IS NULL
               )
@@ -6208,46 +5920,46 @@ SELECT
                 LIST_TRANSFORM(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('cologuard')
+                          "_r_p"."service" IN ('cologuard')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                       ),
                       FALSE
                     )
                   ),
-                  LAMBDA "r_p" : "r_p"."date"
+                  LAMBDA "_r_p" : "_r_p"."date"
                 ),
-                LAMBDA "v" : "v" IS NULL
+                LAMBDA "_v" : "_v" IS NULL
               )
             ) > 0
             THEN NULL
             WHEN ARRAY_LENGTH(
               LIST_FILTER(
                 "prior_services",
-                LAMBDA "r_p" : COALESCE(
+                LAMBDA "_r_p" : COALESCE(
                   (
                     (
-                      "r_p"."service" IN ('cologuard')
+                      "_r_p"."service" IN ('cologuard')
                     )
                     AND (
-                      "r_p"."purpose" = 'screening'
+                      "_r_p"."purpose" = 'screening'
                     )
                     AND (
-                      "r_p"."covered"
+                      "_r_p"."covered"
                     )
                     AND (
-                      "r_p"."date" < "service_date"
+                      "_r_p"."date" < "service_date"
                     )
                   ),
                   FALSE
@@ -6259,151 +5971,54 @@ SELECT
               LIST_TRANSFORM(
                 LIST_FILTER(
                   "prior_services",
-                  LAMBDA "r_p" : COALESCE(
+                  LAMBDA "_r_p" : COALESCE(
                     (
                       (
-                        "r_p"."service" IN ('cologuard')
+                        "_r_p"."service" IN ('cologuard')
                       )
                       AND (
-                        "r_p"."purpose" = 'screening'
+                        "_r_p"."purpose" = 'screening'
                       )
                       AND (
-                        "r_p"."covered"
+                        "_r_p"."covered"
                       )
                       AND (
-                        "r_p"."date" < "service_date"
+                        "_r_p"."date" < "service_date"
                       )
                     ),
                     FALSE
                   )
                 ),
-                LAMBDA "r_p" : "r_p"."date"
+                LAMBDA "_r_p" : "_r_p"."date"
               )
             )
           END + INTERVAL 36 MONTH AS DATE)
-        )) DAY AS DATE)
+        ) AS DATE)
         ELSE CASE
           WHEN (
             "test" = 'blood_biomarker'
           ) IS NULL
           THEN NULL
           WHEN "test" = 'blood_biomarker'
-          THEN CAST(CAST(CASE
-            WHEN "prior_services" IS NULL
-            OR ARRAY_LENGTH(
-              LIST_FILTER(
-                "prior_services",
-                LAMBDA "r_p" : (
-                  (
-                    "r_p"."service" IN ('blood_biomarker')
-                  )
-                  AND (
-                    "r_p"."purpose" = 'screening'
-                  )
-                  AND (
-                    "r_p"."covered"
-                  )
-                  AND (
-                    "r_p"."date" < "service_date"
-                  )
-                ) IS NULL
-              )
-            ) > 0
-            OR ARRAY_LENGTH(
-              LIST_FILTER(
-                LIST_TRANSFORM(
-                  LIST_FILTER(
-                    "prior_services",
-                    LAMBDA "r_p" : COALESCE(
-                      (
-                        (
-                          "r_p"."service" IN ('blood_biomarker')
-                        )
-                        AND (
-                          "r_p"."purpose" = 'screening'
-                        )
-                        AND (
-                          "r_p"."covered"
-                        )
-                        AND (
-                          "r_p"."date" < "service_date"
-                        )
-                      ),
-                      FALSE
-                    )
-                  ),
-                  LAMBDA "r_p" : "r_p"."date"
-                ),
-                LAMBDA "v" : "v" IS NULL
-              )
-            ) > 0
-            THEN NULL
-            WHEN ARRAY_LENGTH(
-              LIST_FILTER(
-                "prior_services",
-                LAMBDA "r_p" : COALESCE(
-                  (
-                    (
-                      "r_p"."service" IN ('blood_biomarker')
-                    )
-                    AND (
-                      "r_p"."purpose" = 'screening'
-                    )
-                    AND (
-                      "r_p"."covered"
-                    )
-                    AND (
-                      "r_p"."date" < "service_date"
-                    )
-                  ),
-                  FALSE
-                )
-              )
-            ) = 0
-            THEN CAST('0001-01-01' AS DATE)
-            ELSE LIST_MAX(
-              LIST_TRANSFORM(
-                LIST_FILTER(
-                  "prior_services",
-                  LAMBDA "r_p" : COALESCE(
-                    (
-                      (
-                        "r_p"."service" IN ('blood_biomarker')
-                      )
-                      AND (
-                        "r_p"."purpose" = 'screening'
-                      )
-                      AND (
-                        "r_p"."covered"
-                      )
-                      AND (
-                        "r_p"."date" < "service_date"
-                      )
-                    ),
-                    FALSE
-                  )
-                ),
-                LAMBDA "r_p" : "r_p"."date"
-              )
-            )
-          END + INTERVAL 36 MONTH AS DATE) + INTERVAL (1 - DAY(
+          THEN CAST(DATE_TRUNC(
+            'MONTH',
             CAST(CASE
               WHEN "prior_services" IS NULL
               OR ARRAY_LENGTH(
                 LIST_FILTER(
                   "prior_services",
-                  LAMBDA "r_p" : (
+                  LAMBDA "_r_p" : (
                     (
-                      "r_p"."service" IN ('blood_biomarker')
+                      "_r_p"."service" IN ('blood_biomarker')
                     )
                     AND (
-                      "r_p"."purpose" = 'screening'
+                      "_r_p"."purpose" = 'screening'
                     )
                     AND (
-                      "r_p"."covered"
+                      "_r_p"."covered"
                     )
                     AND (
-                      "r_p"."date" < "service_date"
+                      "_r_p"."date" < "service_date"
                     )
                   ) IS NULL
                 )
@@ -6413,46 +6028,46 @@ SELECT
                   LIST_TRANSFORM(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" IN ('blood_biomarker')
+                            "_r_p"."service" IN ('blood_biomarker')
                           )
                           AND (
-                            "r_p"."purpose" = 'screening'
+                            "_r_p"."purpose" = 'screening'
                           )
                           AND (
-                            "r_p"."covered"
+                            "_r_p"."covered"
                           )
                           AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         FALSE
                       )
                     ),
-                    LAMBDA "r_p" : "r_p"."date"
+                    LAMBDA "_r_p" : "_r_p"."date"
                   ),
-                  LAMBDA "v" : "v" IS NULL
+                  LAMBDA "_v" : "_v" IS NULL
                 )
               ) > 0
               THEN NULL
               WHEN ARRAY_LENGTH(
                 LIST_FILTER(
                   "prior_services",
-                  LAMBDA "r_p" : COALESCE(
+                  LAMBDA "_r_p" : COALESCE(
                     (
                       (
-                        "r_p"."service" IN ('blood_biomarker')
+                        "_r_p"."service" IN ('blood_biomarker')
                       )
                       AND (
-                        "r_p"."purpose" = 'screening'
+                        "_r_p"."purpose" = 'screening'
                       )
                       AND (
-                        "r_p"."covered"
+                        "_r_p"."covered"
                       )
                       AND (
-                        "r_p"."date" < "service_date"
+                        "_r_p"."date" < "service_date"
                       )
                     ),
                     FALSE
@@ -6464,29 +6079,29 @@ SELECT
                 LIST_TRANSFORM(
                   LIST_FILTER(
                     "prior_services",
-                    LAMBDA "r_p" : COALESCE(
+                    LAMBDA "_r_p" : COALESCE(
                       (
                         (
-                          "r_p"."service" IN ('blood_biomarker')
+                          "_r_p"."service" IN ('blood_biomarker')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                       ),
                       FALSE
                     )
                   ),
-                  LAMBDA "r_p" : "r_p"."date"
+                  LAMBDA "_r_p" : "_r_p"."date"
                 )
               )
             END + INTERVAL 36 MONTH AS DATE)
-          )) DAY AS DATE)
+          ) AS DATE)
           ELSE CASE
             WHEN (
               (
@@ -6508,612 +6123,8 @@ SELECT
               )
             )
             THEN CASE
-              WHEN CAST(CAST(CASE
-                WHEN (
-                  CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('flexible_sigmoidoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END
-                ) IS NULL
-                OR (
-                  CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END
-                ) IS NULL
-                THEN NULL
-                ELSE CASE
-                  WHEN CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('flexible_sigmoidoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END IS NULL
-                  OR CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END IS NULL
-                  THEN NULL
-                  ELSE GREATEST(
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END,
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END
-                  )
-                END
-              END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+              WHEN CAST(DATE_TRUNC(
+                'MONTH',
                 CAST(CASE
                   WHEN (
                     CASE
@@ -7121,18 +6132,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -7142,46 +6153,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -7193,25 +6204,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END
@@ -7222,18 +6233,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -7243,46 +6254,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -7294,25 +6305,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END
@@ -7324,18 +6335,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -7345,46 +6356,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -7396,25 +6407,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END IS NULL
@@ -7423,18 +6434,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -7444,46 +6455,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -7495,25 +6506,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END IS NULL
@@ -7524,18 +6535,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -7545,46 +6556,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -7596,25 +6607,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END,
@@ -7623,18 +6634,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -7644,46 +6655,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -7695,148 +6706,51 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END
                     )
                   END
                 END + INTERVAL 48 MONTH AS DATE)
-              )) DAY AS DATE) IS NULL
-              OR CAST(CAST(CASE
-                WHEN "prior_services" IS NULL
-                OR ARRAY_LENGTH(
-                  LIST_FILTER(
-                    "prior_services",
-                    LAMBDA "r_p" : (
-                      (
-                        "r_p"."service" IN ('colonoscopy')
-                      )
-                      AND (
-                        "r_p"."purpose" = 'screening'
-                      )
-                      AND (
-                        "r_p"."covered"
-                      )
-                      AND (
-                        "r_p"."date" < "service_date"
-                      )
-                    ) IS NULL
-                  )
-                ) > 0
-                OR ARRAY_LENGTH(
-                  LIST_FILTER(
-                    LIST_TRANSFORM(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('colonoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      ),
-                      LAMBDA "r_p" : "r_p"."date"
-                    ),
-                    LAMBDA "v" : "v" IS NULL
-                  )
-                ) > 0
-                THEN NULL
-                WHEN ARRAY_LENGTH(
-                  LIST_FILTER(
-                    "prior_services",
-                    LAMBDA "r_p" : COALESCE(
-                      (
-                        (
-                          "r_p"."service" IN ('colonoscopy')
-                        )
-                        AND (
-                          "r_p"."purpose" = 'screening'
-                        )
-                        AND (
-                          "r_p"."covered"
-                        )
-                        AND (
-                          "r_p"."date" < "service_date"
-                        )
-                      ),
-                      FALSE
-                    )
-                  )
-                ) = 0
-                THEN CAST('0001-01-01' AS DATE)
-                ELSE LIST_MAX(
-                  LIST_TRANSFORM(
-                    LIST_FILTER(
-                      "prior_services",
-                      LAMBDA "r_p" : COALESCE(
-                        (
-                          (
-                            "r_p"."service" IN ('colonoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ),
-                        FALSE
-                      )
-                    ),
-                    LAMBDA "r_p" : "r_p"."date"
-                  )
-                )
-              END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+              ) AS DATE) IS NULL
+              OR CAST(DATE_TRUNC(
+                'MONTH',
                 CAST(CASE
                   WHEN "prior_services" IS NULL
                   OR ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : (
+                      LAMBDA "_r_p" : (
                         (
-                          "r_p"."service" IN ('colonoscopy')
+                          "_r_p"."service" IN ('colonoscopy')
                         )
                         AND (
-                          "r_p"."purpose" = 'screening'
+                          "_r_p"."purpose" = 'screening'
                         )
                         AND (
-                          "r_p"."covered"
+                          "_r_p"."covered"
                         )
                         AND (
-                          "r_p"."date" < "service_date"
+                          "_r_p"."date" < "service_date"
                         )
                       ) IS NULL
                     )
@@ -7846,46 +6760,46 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('colonoscopy')
+                                "_r_p"."service" IN ('colonoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_p" : "r_p"."date"
+                        LAMBDA "_r_p" : "_r_p"."date"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) > 0
                   THEN NULL
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "prior_services",
-                      LAMBDA "r_p" : COALESCE(
+                      LAMBDA "_r_p" : COALESCE(
                         (
                           (
-                            "r_p"."service" IN ('colonoscopy')
+                            "_r_p"."service" IN ('colonoscopy')
                           )
                           AND (
-                            "r_p"."purpose" = 'screening'
+                            "_r_p"."purpose" = 'screening'
                           )
                           AND (
-                            "r_p"."covered"
+                            "_r_p"."covered"
                           )
                           AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -7897,637 +6811,33 @@ SELECT
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('colonoscopy')
+                              "_r_p"."service" IN ('colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_p" : "r_p"."date"
+                      LAMBDA "_r_p" : "_r_p"."date"
                     )
                   )
                 END + INTERVAL 120 MONTH AS DATE)
-              )) DAY AS DATE) IS NULL
+              ) AS DATE) IS NULL
               THEN NULL
               ELSE CASE
-                WHEN CAST(CAST(CASE
-                  WHEN (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END
-                  ) IS NULL
-                  OR (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END
-                  ) IS NULL
-                  THEN NULL
-                  ELSE CASE
-                    WHEN CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END IS NULL
-                    OR CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END IS NULL
-                    THEN NULL
-                    ELSE GREATEST(
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END,
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END
-                    )
-                  END
-                END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                WHEN CAST(DATE_TRUNC(
+                  'MONTH',
                   CAST(CASE
                     WHEN (
                       CASE
@@ -8535,18 +6845,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -8556,46 +6866,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -8607,25 +6917,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END
@@ -8636,18 +6946,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -8657,46 +6967,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -8708,25 +7018,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END
@@ -8738,18 +7048,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -8759,46 +7069,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -8810,25 +7120,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END IS NULL
@@ -8837,18 +7147,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -8858,46 +7168,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -8909,25 +7219,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END IS NULL
@@ -8938,18 +7248,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -8959,46 +7269,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -9010,25 +7320,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END,
@@ -9037,18 +7347,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -9058,46 +7368,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -9109,148 +7419,51 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END
                       )
                     END
                   END + INTERVAL 48 MONTH AS DATE)
-                )) DAY AS DATE) IS NULL
-                OR CAST(CAST(CASE
-                  WHEN "prior_services" IS NULL
-                  OR ARRAY_LENGTH(
-                    LIST_FILTER(
-                      "prior_services",
-                      LAMBDA "r_p" : (
-                        (
-                          "r_p"."service" IN ('colonoscopy')
-                        )
-                        AND (
-                          "r_p"."purpose" = 'screening'
-                        )
-                        AND (
-                          "r_p"."covered"
-                        )
-                        AND (
-                          "r_p"."date" < "service_date"
-                        )
-                      ) IS NULL
-                    )
-                  ) > 0
-                  OR ARRAY_LENGTH(
-                    LIST_FILTER(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      ),
-                      LAMBDA "v" : "v" IS NULL
-                    )
-                  ) > 0
-                  THEN NULL
-                  WHEN ARRAY_LENGTH(
-                    LIST_FILTER(
-                      "prior_services",
-                      LAMBDA "r_p" : COALESCE(
-                        (
-                          (
-                            "r_p"."service" IN ('colonoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ),
-                        FALSE
-                      )
-                    )
-                  ) = 0
-                  THEN CAST('0001-01-01' AS DATE)
-                  ELSE LIST_MAX(
-                    LIST_TRANSFORM(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('colonoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      ),
-                      LAMBDA "r_p" : "r_p"."date"
-                    )
-                  )
-                END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+                ) AS DATE) IS NULL
+                OR CAST(DATE_TRUNC(
+                  'MONTH',
                   CAST(CASE
                     WHEN "prior_services" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : (
+                        LAMBDA "_r_p" : (
                           (
-                            "r_p"."service" IN ('colonoscopy')
+                            "_r_p"."service" IN ('colonoscopy')
                           )
                           AND (
-                            "r_p"."purpose" = 'screening'
+                            "_r_p"."purpose" = 'screening'
                           )
                           AND (
-                            "r_p"."covered"
+                            "_r_p"."covered"
                           )
                           AND (
-                            "r_p"."date" < "service_date"
+                            "_r_p"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -9260,46 +7473,46 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_services",
-                        LAMBDA "r_p" : COALESCE(
+                        LAMBDA "_r_p" : COALESCE(
                           (
                             (
-                              "r_p"."service" IN ('colonoscopy')
+                              "_r_p"."service" IN ('colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -9311,637 +7524,33 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('colonoscopy')
+                                "_r_p"."service" IN ('colonoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_p" : "r_p"."date"
+                        LAMBDA "_r_p" : "_r_p"."date"
                       )
                     )
                   END + INTERVAL 120 MONTH AS DATE)
-                )) DAY AS DATE) IS NULL
+                ) AS DATE) IS NULL
                 THEN NULL
                 ELSE GREATEST(
-                  CAST(CAST(CASE
-                    WHEN (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END
-                    ) IS NULL
-                    OR (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END
-                    ) IS NULL
-                    THEN NULL
-                    ELSE CASE
-                      WHEN CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END IS NULL
-                      OR CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END IS NULL
-                      THEN NULL
-                      ELSE GREATEST(
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END,
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      )
-                    END
-                  END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                  CAST(DATE_TRUNC(
+                    'MONTH',
                     CAST(CASE
                       WHEN (
                         CASE
@@ -9949,18 +7558,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -9970,46 +7579,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -10021,25 +7630,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END
@@ -10050,18 +7659,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -10071,46 +7680,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -10122,25 +7731,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END
@@ -10152,18 +7761,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -10173,46 +7782,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -10224,25 +7833,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END IS NULL
@@ -10251,18 +7860,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -10272,46 +7881,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -10323,25 +7932,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END IS NULL
@@ -10352,18 +7961,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -10373,46 +7982,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                          "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -10424,25 +8033,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END,
@@ -10451,18 +8060,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -10472,46 +8081,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -10523,148 +8132,51 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
                         )
                       END
                     END + INTERVAL 48 MONTH AS DATE)
-                  )) DAY AS DATE),
-                  CAST(CAST(CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('colonoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('colonoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+                  ) AS DATE),
+                  CAST(DATE_TRUNC(
+                    'MONTH',
                     CAST(CASE
                       WHEN "prior_services" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('colonoscopy')
+                              "_r_p"."service" IN ('colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -10674,46 +8186,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('colonoscopy')
+                                "_r_p"."service" IN ('colonoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -10725,29 +8237,29 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END + INTERVAL 120 MONTH AS DATE)
-                  )) DAY AS DATE)
+                  ) AS DATE)
                 )
               END
             END
@@ -10757,612 +8269,8 @@ SELECT
               ) IS NULL
               THEN NULL
               WHEN "test" = 'flexible_sigmoidoscopy'
-              THEN CAST(CAST(CASE
-                WHEN (
-                  CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('flexible_sigmoidoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END
-                ) IS NULL
-                OR (
-                  CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END
-                ) IS NULL
-                THEN NULL
-                ELSE CASE
-                  WHEN CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('flexible_sigmoidoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END IS NULL
-                  OR CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END IS NULL
-                  THEN NULL
-                  ELSE GREATEST(
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END,
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END
-                  )
-                END
-              END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+              THEN CAST(DATE_TRUNC(
+                'MONTH',
                 CAST(CASE
                   WHEN (
                     CASE
@@ -11370,18 +8278,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -11391,46 +8299,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -11442,25 +8350,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END
@@ -11471,18 +8379,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -11492,46 +8400,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -11543,25 +8451,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END
@@ -11573,18 +8481,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -11594,46 +8502,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -11645,25 +8553,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END IS NULL
@@ -11672,18 +8580,18 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                              "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -11693,46 +8601,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -11744,25 +8652,25 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END IS NULL
@@ -11773,18 +8681,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -11794,46 +8702,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -11845,25 +8753,25 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END,
@@ -11872,18 +8780,18 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -11893,46 +8801,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -11944,32 +8852,32 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END
                     )
                   END
                 END + INTERVAL 48 MONTH AS DATE)
-              )) DAY AS DATE)
+              ) AS DATE)
               ELSE CASE
                 WHEN (
                   (
@@ -11991,122 +8899,25 @@ SELECT
                   )
                 )
                 THEN CASE
-                  WHEN CAST(CAST(CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('colonoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('colonoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+                  WHEN CAST(DATE_TRUNC(
+                    'MONTH',
                     CAST(CASE
                       WHEN "prior_services" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('colonoscopy')
+                              "_r_p"."service" IN ('colonoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -12116,46 +8927,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('colonoscopy')
+                                "_r_p"."service" IN ('colonoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -12167,145 +8978,48 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END + INTERVAL 120 MONTH AS DATE)
-                  )) DAY AS DATE) IS NULL
-                  OR CAST(CAST(CASE
-                    WHEN "prior_services" IS NULL
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : (
-                          (
-                            "r_p"."service" IN ('flexible_sigmoidoscopy')
-                          )
-                          AND (
-                            "r_p"."purpose" = 'screening'
-                          )
-                          AND (
-                            "r_p"."covered"
-                          )
-                          AND (
-                            "r_p"."date" < "service_date"
-                          )
-                        ) IS NULL
-                      )
-                    ) > 0
-                    OR ARRAY_LENGTH(
-                      LIST_FILTER(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        ),
-                        LAMBDA "v" : "v" IS NULL
-                      )
-                    ) > 0
-                    THEN NULL
-                    WHEN ARRAY_LENGTH(
-                      LIST_FILTER(
-                        "prior_services",
-                        LAMBDA "r_p" : COALESCE(
-                          (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ),
-                          FALSE
-                        )
-                      )
-                    ) = 0
-                    THEN CAST('0001-01-01' AS DATE)
-                    ELSE LIST_MAX(
-                      LIST_TRANSFORM(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        ),
-                        LAMBDA "r_p" : "r_p"."date"
-                      )
-                    )
-                  END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                  ) AS DATE) IS NULL
+                  OR CAST(DATE_TRUNC(
+                    'MONTH',
                     CAST(CASE
                       WHEN "prior_services" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : (
+                          LAMBDA "_r_p" : (
                             (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
+                              "_r_p"."service" IN ('flexible_sigmoidoscopy')
                             )
                             AND (
-                              "r_p"."purpose" = 'screening'
+                              "_r_p"."purpose" = 'screening'
                             )
                             AND (
-                              "r_p"."covered"
+                              "_r_p"."covered"
                             )
                             AND (
-                              "r_p"."date" < "service_date"
+                              "_r_p"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -12315,46 +9029,46 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_services",
-                          LAMBDA "r_p" : COALESCE(
+                          LAMBDA "_r_p" : COALESCE(
                             (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -12366,147 +9080,50 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_p" : "r_p"."date"
+                          LAMBDA "_r_p" : "_r_p"."date"
                         )
                       )
                     END + INTERVAL 48 MONTH AS DATE)
-                  )) DAY AS DATE) IS NULL
+                  ) AS DATE) IS NULL
                   THEN NULL
                   ELSE CASE
-                    WHEN CAST(CAST(CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('colonoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+                    WHEN CAST(DATE_TRUNC(
+                      'MONTH',
                       CAST(CASE
                         WHEN "prior_services" IS NULL
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('colonoscopy')
+                                "_r_p"."service" IN ('colonoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -12516,46 +9133,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -12567,145 +9184,48 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END + INTERVAL 120 MONTH AS DATE)
-                    )) DAY AS DATE) IS NULL
-                    OR CAST(CAST(CASE
-                      WHEN "prior_services" IS NULL
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : (
-                            (
-                              "r_p"."service" IN ('flexible_sigmoidoscopy')
-                            )
-                            AND (
-                              "r_p"."purpose" = 'screening'
-                            )
-                            AND (
-                              "r_p"."covered"
-                            )
-                            AND (
-                              "r_p"."date" < "service_date"
-                            )
-                          ) IS NULL
-                        )
-                      ) > 0
-                      OR ARRAY_LENGTH(
-                        LIST_FILTER(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          ),
-                          LAMBDA "v" : "v" IS NULL
-                        )
-                      ) > 0
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "r_p" : COALESCE(
-                            (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) = 0
-                      THEN CAST('0001-01-01' AS DATE)
-                      ELSE LIST_MAX(
-                        LIST_TRANSFORM(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          ),
-                          LAMBDA "r_p" : "r_p"."date"
-                        )
-                      )
-                    END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                    ) AS DATE) IS NULL
+                    OR CAST(DATE_TRUNC(
+                      'MONTH',
                       CAST(CASE
                         WHEN "prior_services" IS NULL
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : (
+                            LAMBDA "_r_p" : (
                               (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                "_r_p"."service" IN ('flexible_sigmoidoscopy')
                               )
                               AND (
-                                "r_p"."purpose" = 'screening'
+                                "_r_p"."purpose" = 'screening'
                               )
                               AND (
-                                "r_p"."covered"
+                                "_r_p"."covered"
                               )
                               AND (
-                                "r_p"."date" < "service_date"
+                                "_r_p"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -12715,46 +9235,46 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_services",
-                            LAMBDA "r_p" : COALESCE(
+                            LAMBDA "_r_p" : COALESCE(
                               (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -12766,147 +9286,50 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_p" : "r_p"."date"
+                            LAMBDA "_r_p" : "_r_p"."date"
                           )
                         )
                       END + INTERVAL 48 MONTH AS DATE)
-                    )) DAY AS DATE) IS NULL
+                    ) AS DATE) IS NULL
                     THEN NULL
                     ELSE GREATEST(
-                      CAST(CAST(CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END + INTERVAL 120 MONTH AS DATE) + INTERVAL (1 - DAY(
+                      CAST(DATE_TRUNC(
+                        'MONTH',
                         CAST(CASE
                           WHEN "prior_services" IS NULL
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -12916,46 +9339,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -12967,145 +9390,48 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END + INTERVAL 120 MONTH AS DATE)
-                      )) DAY AS DATE),
-                      CAST(CAST(CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('flexible_sigmoidoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                      ) AS DATE),
+                      CAST(DATE_TRUNC(
+                        'MONTH',
                         CAST(CASE
                           WHEN "prior_services" IS NULL
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                  "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -13115,46 +9441,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -13166,29 +9492,29 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END + INTERVAL 48 MONTH AS DATE)
-                      )) DAY AS DATE)
+                      ) AS DATE)
                     )
                   END
                 END
@@ -13198,612 +9524,8 @@ SELECT
                   ) IS NULL
                   THEN NULL
                   WHEN "test" = 'colonoscopy'
-                  THEN CAST(CAST(CASE
-                    WHEN (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END
-                    ) IS NULL
-                    OR (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END
-                    ) IS NULL
-                    THEN NULL
-                    ELSE CASE
-                      WHEN CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('colonoscopy')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END IS NULL
-                      OR CASE
-                        WHEN "prior_services" IS NULL
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : (
-                              (
-                                "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                              )
-                              AND (
-                                "r_p"."purpose" = 'screening'
-                              )
-                              AND (
-                                "r_p"."covered"
-                              )
-                              AND (
-                                "r_p"."date" < "service_date"
-                              )
-                            ) IS NULL
-                          )
-                        ) > 0
-                        OR ARRAY_LENGTH(
-                          LIST_FILTER(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            ),
-                            LAMBDA "v" : "v" IS NULL
-                          )
-                        ) > 0
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "r_p" : COALESCE(
-                              (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) = 0
-                        THEN CAST('0001-01-01' AS DATE)
-                        ELSE LIST_MAX(
-                          LIST_TRANSFORM(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            ),
-                            LAMBDA "r_p" : "r_p"."date"
-                          )
-                        )
-                      END IS NULL
-                      THEN NULL
-                      ELSE GREATEST(
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('colonoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END,
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      )
-                    END
-                  END + INTERVAL 24 MONTH AS DATE) + INTERVAL (1 - DAY(
+                  THEN CAST(DATE_TRUNC(
+                    'MONTH',
                     CAST(CASE
                       WHEN (
                         CASE
@@ -13811,18 +9533,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -13832,46 +9554,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -13883,25 +9605,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END
@@ -13912,18 +9634,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -13933,46 +9655,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -13984,25 +9706,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END
@@ -14014,18 +9736,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('colonoscopy')
+                                  "_r_p"."service" IN ('colonoscopy')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -14035,46 +9757,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -14086,25 +9808,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END IS NULL
@@ -14113,18 +9835,18 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : (
+                              LAMBDA "_r_p" : (
                                 (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                  "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                 )
                                 AND (
-                                  "r_p"."purpose" = 'screening'
+                                  "_r_p"."purpose" = 'screening'
                                 )
                                 AND (
-                                  "r_p"."covered"
+                                  "_r_p"."covered"
                                 )
                                 AND (
-                                  "r_p"."date" < "service_date"
+                                  "_r_p"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -14134,46 +9856,46 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "prior_services",
-                              LAMBDA "r_p" : COALESCE(
+                              LAMBDA "_r_p" : COALESCE(
                                 (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -14185,25 +9907,25 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_p" : "r_p"."date"
+                              LAMBDA "_r_p" : "_r_p"."date"
                             )
                           )
                         END IS NULL
@@ -14214,18 +9936,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -14235,46 +9957,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('colonoscopy')
+                                          "_r_p"."service" IN ('colonoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -14286,25 +10008,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END,
@@ -14313,18 +10035,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -14334,46 +10056,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -14385,32 +10107,32 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
                         )
                       END
                     END + INTERVAL 24 MONTH AS DATE)
-                  )) DAY AS DATE)
+                  ) AS DATE)
                   ELSE CASE
                     WHEN (
                       NOT (
@@ -14421,612 +10143,8 @@ SELECT
                     WHEN NOT (
                       "R.A.3"
                     )
-                    THEN CAST(CAST(CASE
-                      WHEN (
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      ) IS NULL
-                      OR (
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      ) IS NULL
-                      THEN NULL
-                      ELSE CASE
-                        WHEN CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END IS NULL
-                        OR CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ) IS NULL
-                              )
-                            ) > 0
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                LIST_TRANSFORM(
-                                  LIST_FILTER(
-                                    "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
-                                      (
-                                        (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                        )
-                                        AND (
-                                          "r_p"."purpose" = 'screening'
-                                        )
-                                        AND (
-                                          "r_p"."covered"
-                                        )
-                                        AND (
-                                          "r_p"."date" < "service_date"
-                                        )
-                                      ),
-                                      FALSE
-                                    )
-                                  ),
-                                  LAMBDA "r_p" : "r_p"."date"
-                                ),
-                                LAMBDA "v" : "v" IS NULL
-                              )
-                            ) > 0
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) = 0
-                            THEN CAST('0001-01-01' AS DATE)
-                            ELSE LIST_MAX(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              )
-                            )
-                          END,
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : (
-                                  (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ) IS NULL
-                              )
-                            ) > 0
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                LIST_TRANSFORM(
-                                  LIST_FILTER(
-                                    "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
-                                      (
-                                        (
-                                          "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                        )
-                                        AND (
-                                          "r_p"."purpose" = 'screening'
-                                        )
-                                        AND (
-                                          "r_p"."covered"
-                                        )
-                                        AND (
-                                          "r_p"."date" < "service_date"
-                                        )
-                                      ),
-                                      FALSE
-                                    )
-                                  ),
-                                  LAMBDA "r_p" : "r_p"."date"
-                                ),
-                                LAMBDA "v" : "v" IS NULL
-                              )
-                            ) > 0
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) = 0
-                            THEN CAST('0001-01-01' AS DATE)
-                            ELSE LIST_MAX(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              )
-                            )
-                          END
-                        )
-                      END
-                    END + INTERVAL 48 MONTH AS DATE) + INTERVAL (1 - DAY(
+                    THEN CAST(DATE_TRUNC(
+                      'MONTH',
                       CAST(CASE
                         WHEN (
                           CASE
@@ -15034,18 +10152,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -15055,46 +10173,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -15106,25 +10224,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
@@ -15135,18 +10253,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -15156,46 +10274,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                          "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -15207,25 +10325,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
@@ -15237,18 +10355,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -15258,46 +10376,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -15309,25 +10427,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END IS NULL
@@ -15336,18 +10454,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                    "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -15357,46 +10475,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                          "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -15408,25 +10526,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END IS NULL
@@ -15437,18 +10555,18 @@ SELECT
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : (
+                                  LAMBDA "_r_p" : (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -15458,46 +10576,46 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "prior_services",
-                                      LAMBDA "r_p" : COALESCE(
+                                      LAMBDA "_r_p" : COALESCE(
                                         (
                                           (
-                                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                            "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                           )
                                           AND (
-                                            "r_p"."purpose" = 'screening'
+                                            "_r_p"."purpose" = 'screening'
                                           )
                                           AND (
-                                            "r_p"."covered"
+                                            "_r_p"."covered"
                                           )
                                           AND (
-                                            "r_p"."date" < "service_date"
+                                            "_r_p"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_p" : "r_p"."date"
+                                    LAMBDA "_r_p" : "_r_p"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -15509,25 +10627,25 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 )
                               )
                             END,
@@ -15536,18 +10654,18 @@ SELECT
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : (
+                                  LAMBDA "_r_p" : (
                                     (
-                                      "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                      "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -15557,46 +10675,46 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "prior_services",
-                                      LAMBDA "r_p" : COALESCE(
+                                      LAMBDA "_r_p" : COALESCE(
                                         (
                                           (
-                                            "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                            "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                           )
                                           AND (
-                                            "r_p"."purpose" = 'screening'
+                                            "_r_p"."purpose" = 'screening'
                                           )
                                           AND (
-                                            "r_p"."covered"
+                                            "_r_p"."covered"
                                           )
                                           AND (
-                                            "r_p"."date" < "service_date"
+                                            "_r_p"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_p" : "r_p"."date"
+                                    LAMBDA "_r_p" : "_r_p"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                        "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -15608,638 +10726,34 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('flexible_sigmoidoscopy')
+                                          "_r_p"."service" IN ('flexible_sigmoidoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 )
                               )
                             END
                           )
                         END
                       END + INTERVAL 48 MONTH AS DATE)
-                    )) DAY AS DATE)
-                    ELSE CAST(CAST(CASE
-                      WHEN (
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      ) IS NULL
-                      OR (
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('colonoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END
-                      ) IS NULL
-                      THEN NULL
-                      ELSE CASE
-                        WHEN CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END IS NULL
-                        OR CASE
-                          WHEN "prior_services" IS NULL
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : (
-                                (
-                                  "r_p"."service" IN ('colonoscopy')
-                                )
-                                AND (
-                                  "r_p"."purpose" = 'screening'
-                                )
-                                AND (
-                                  "r_p"."covered"
-                                )
-                                AND (
-                                  "r_p"."date" < "service_date"
-                                )
-                              ) IS NULL
-                            )
-                          ) > 0
-                          OR ARRAY_LENGTH(
-                            LIST_FILTER(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('colonoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              ),
-                              LAMBDA "v" : "v" IS NULL
-                            )
-                          ) > 0
-                          THEN NULL
-                          WHEN ARRAY_LENGTH(
-                            LIST_FILTER(
-                              "prior_services",
-                              LAMBDA "r_p" : COALESCE(
-                                (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ),
-                                FALSE
-                              )
-                            )
-                          ) = 0
-                          THEN CAST('0001-01-01' AS DATE)
-                          ELSE LIST_MAX(
-                            LIST_TRANSFORM(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              ),
-                              LAMBDA "r_p" : "r_p"."date"
-                            )
-                          )
-                        END IS NULL
-                        THEN NULL
-                        ELSE GREATEST(
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : (
-                                  (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ) IS NULL
-                              )
-                            ) > 0
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                LIST_TRANSFORM(
-                                  LIST_FILTER(
-                                    "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
-                                      (
-                                        (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                        )
-                                        AND (
-                                          "r_p"."purpose" = 'screening'
-                                        )
-                                        AND (
-                                          "r_p"."covered"
-                                        )
-                                        AND (
-                                          "r_p"."date" < "service_date"
-                                        )
-                                      ),
-                                      FALSE
-                                    )
-                                  ),
-                                  LAMBDA "r_p" : "r_p"."date"
-                                ),
-                                LAMBDA "v" : "v" IS NULL
-                              )
-                            ) > 0
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) = 0
-                            THEN CAST('0001-01-01' AS DATE)
-                            ELSE LIST_MAX(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              )
-                            )
-                          END,
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : (
-                                  (
-                                    "r_p"."service" IN ('colonoscopy')
-                                  )
-                                  AND (
-                                    "r_p"."purpose" = 'screening'
-                                  )
-                                  AND (
-                                    "r_p"."covered"
-                                  )
-                                  AND (
-                                    "r_p"."date" < "service_date"
-                                  )
-                                ) IS NULL
-                              )
-                            ) > 0
-                            OR ARRAY_LENGTH(
-                              LIST_FILTER(
-                                LIST_TRANSFORM(
-                                  LIST_FILTER(
-                                    "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
-                                      (
-                                        (
-                                          "r_p"."service" IN ('colonoscopy')
-                                        )
-                                        AND (
-                                          "r_p"."purpose" = 'screening'
-                                        )
-                                        AND (
-                                          "r_p"."covered"
-                                        )
-                                        AND (
-                                          "r_p"."date" < "service_date"
-                                        )
-                                      ),
-                                      FALSE
-                                    )
-                                  ),
-                                  LAMBDA "r_p" : "r_p"."date"
-                                ),
-                                LAMBDA "v" : "v" IS NULL
-                              )
-                            ) > 0
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "r_p" : COALESCE(
-                                  (
-                                    (
-                                      "r_p"."service" IN ('colonoscopy')
-                                    )
-                                    AND (
-                                      "r_p"."purpose" = 'screening'
-                                    )
-                                    AND (
-                                      "r_p"."covered"
-                                    )
-                                    AND (
-                                      "r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) = 0
-                            THEN CAST('0001-01-01' AS DATE)
-                            ELSE LIST_MAX(
-                              LIST_TRANSFORM(
-                                LIST_FILTER(
-                                  "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
-                                    (
-                                      (
-                                        "r_p"."service" IN ('colonoscopy')
-                                      )
-                                      AND (
-                                        "r_p"."purpose" = 'screening'
-                                      )
-                                      AND (
-                                        "r_p"."covered"
-                                      )
-                                      AND (
-                                        "r_p"."date" < "service_date"
-                                      )
-                                    ),
-                                    FALSE
-                                  )
-                                ),
-                                LAMBDA "r_p" : "r_p"."date"
-                              )
-                            )
-                          END
-                        )
-                      END
-                    END + INTERVAL 24 MONTH AS DATE) + INTERVAL (1 - DAY(
+                    ) AS DATE)
+                    ELSE CAST(DATE_TRUNC(
+                      'MONTH',
                       CAST(CASE
                         WHEN (
                           CASE
@@ -16247,18 +10761,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -16268,46 +10782,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -16319,25 +10833,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
@@ -16348,18 +10862,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -16369,46 +10883,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('colonoscopy')
+                                          "_r_p"."service" IN ('colonoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -16420,25 +10934,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END
@@ -16450,18 +10964,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                    "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -16471,46 +10985,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -16522,25 +11036,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END IS NULL
@@ -16549,18 +11063,18 @@ SELECT
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : (
+                                LAMBDA "_r_p" : (
                                   (
-                                    "r_p"."service" IN ('colonoscopy')
+                                    "_r_p"."service" IN ('colonoscopy')
                                   )
                                   AND (
-                                    "r_p"."purpose" = 'screening'
+                                    "_r_p"."purpose" = 'screening'
                                   )
                                   AND (
-                                    "r_p"."covered"
+                                    "_r_p"."covered"
                                   )
                                   AND (
-                                    "r_p"."date" < "service_date"
+                                    "_r_p"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -16570,46 +11084,46 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('colonoscopy')
+                                          "_r_p"."service" IN ('colonoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_services",
-                                LAMBDA "r_p" : COALESCE(
+                                LAMBDA "_r_p" : COALESCE(
                                   (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -16621,25 +11135,25 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_p" : "r_p"."date"
+                                LAMBDA "_r_p" : "_r_p"."date"
                               )
                             )
                           END IS NULL
@@ -16650,18 +11164,18 @@ SELECT
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : (
+                                  LAMBDA "_r_p" : (
                                     (
-                                      "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                      "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -16671,46 +11185,46 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "prior_services",
-                                      LAMBDA "r_p" : COALESCE(
+                                      LAMBDA "_r_p" : COALESCE(
                                         (
                                           (
-                                            "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                            "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                           )
                                           AND (
-                                            "r_p"."purpose" = 'screening'
+                                            "_r_p"."purpose" = 'screening'
                                           )
                                           AND (
-                                            "r_p"."covered"
+                                            "_r_p"."covered"
                                           )
                                           AND (
-                                            "r_p"."date" < "service_date"
+                                            "_r_p"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_p" : "r_p"."date"
+                                    LAMBDA "_r_p" : "_r_p"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                        "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -16722,25 +11236,25 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
+                                          "_r_p"."service" IN ('barium_enema_double', 'barium_enema_single')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 )
                               )
                             END,
@@ -16749,18 +11263,18 @@ SELECT
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : (
+                                  LAMBDA "_r_p" : (
                                     (
-                                      "r_p"."service" IN ('colonoscopy')
+                                      "_r_p"."service" IN ('colonoscopy')
                                     )
                                     AND (
-                                      "r_p"."purpose" = 'screening'
+                                      "_r_p"."purpose" = 'screening'
                                     )
                                     AND (
-                                      "r_p"."covered"
+                                      "_r_p"."covered"
                                     )
                                     AND (
-                                      "r_p"."date" < "service_date"
+                                      "_r_p"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -16770,46 +11284,46 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "prior_services",
-                                      LAMBDA "r_p" : COALESCE(
+                                      LAMBDA "_r_p" : COALESCE(
                                         (
                                           (
-                                            "r_p"."service" IN ('colonoscopy')
+                                            "_r_p"."service" IN ('colonoscopy')
                                           )
                                           AND (
-                                            "r_p"."purpose" = 'screening'
+                                            "_r_p"."purpose" = 'screening'
                                           )
                                           AND (
-                                            "r_p"."covered"
+                                            "_r_p"."covered"
                                           )
                                           AND (
-                                            "r_p"."date" < "service_date"
+                                            "_r_p"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_p" : "r_p"."date"
+                                    LAMBDA "_r_p" : "_r_p"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "prior_services",
-                                  LAMBDA "r_p" : COALESCE(
+                                  LAMBDA "_r_p" : COALESCE(
                                     (
                                       (
-                                        "r_p"."service" IN ('colonoscopy')
+                                        "_r_p"."service" IN ('colonoscopy')
                                       )
                                       AND (
-                                        "r_p"."purpose" = 'screening'
+                                        "_r_p"."purpose" = 'screening'
                                       )
                                       AND (
-                                        "r_p"."covered"
+                                        "_r_p"."covered"
                                       )
                                       AND (
-                                        "r_p"."date" < "service_date"
+                                        "_r_p"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -16821,32 +11335,32 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "prior_services",
-                                    LAMBDA "r_p" : COALESCE(
+                                    LAMBDA "_r_p" : COALESCE(
                                       (
                                         (
-                                          "r_p"."service" IN ('colonoscopy')
+                                          "_r_p"."service" IN ('colonoscopy')
                                         )
                                         AND (
-                                          "r_p"."purpose" = 'screening'
+                                          "_r_p"."purpose" = 'screening'
                                         )
                                         AND (
-                                          "r_p"."covered"
+                                          "_r_p"."covered"
                                         )
                                         AND (
-                                          "r_p"."date" < "service_date"
+                                          "_r_p"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_p" : "r_p"."date"
+                                  LAMBDA "_r_p" : "_r_p"."date"
                                 )
                               )
                             END
                           )
                         END
                       END + INTERVAL 24 MONTH AS DATE)
-                    )) DAY AS DATE)
+                    ) AS DATE)
                   END
                 END
               END
@@ -16856,110 +11370,7 @@ SELECT
       END
     END AS TEXT)
   END, 'next_eligible_from': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'noncovered_test'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_age'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_age'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'not_covered'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'not_covered_age'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'not_covered_age'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'not_covered'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "rule" = 12
-      THEN 'not_covered'
-      WHEN "rule" = -12
-      THEN 'insufficient_information'
-      WHEN "rule" = 13
-      THEN 'not_covered'
-      WHEN "rule" = -13
-      THEN 'insufficient_information'
-      WHEN "rule" = 14
-      THEN 'not_covered_age'
-      WHEN "rule" = -14
-      THEN 'insufficient_information'
-      WHEN "rule" = 15
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -15
-      THEN 'insufficient_information'
-      WHEN "rule" = 16
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -16
-      THEN 'insufficient_information'
-      WHEN "rule" = 17
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -17
-      THEN 'insufficient_information'
-      WHEN "rule" = 18
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -18
-      THEN 'insufficient_information'
-      WHEN "rule" = 19
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -19
-      THEN 'insufficient_information'
-      WHEN "rule" = 20
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -20
-      THEN 'insufficient_information'
-      WHEN "rule" = 21
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -21
-      THEN 'insufficient_information'
-      WHEN "rule" = 22
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -22
-      THEN 'insufficient_information'
-      WHEN "rule" = 23
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -23
-      THEN 'insufficient_information'
-      WHEN "rule" = 24
-      THEN 'not_covered_frequency'
-      WHEN "rule" = -24
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'covered'
-    END = 'covered'
+    WHEN "_outcome" = 'covered'
     THEN CAST(CASE
       WHEN (
         (
@@ -16978,31 +11389,9 @@ SELECT
           "R.A.3"
         )
       )
-      THEN CAST(CAST("service_date" + INTERVAL 24 MONTH AS DATE) + INTERVAL (1 - DAY(CAST("service_date" + INTERVAL 24 MONTH AS DATE))) DAY AS DATE)
-      ELSE CAST(CAST(CAST("service_date" + INTERVAL (1 * (
-        CASE
-          WHEN "test" IS NULL
-          THEN NULL
-          WHEN "test" = 'fobt_guaiac'
-          THEN 11
-          WHEN "test" = 'fobt_immunoassay'
-          THEN 11
-          WHEN "test" = 'cologuard'
-          THEN 35
-          WHEN "test" = 'blood_biomarker'
-          THEN 35
-          WHEN "test" = 'flexible_sigmoidoscopy'
-          THEN 47
-          WHEN "test" = 'colonoscopy'
-          THEN 119
-          WHEN "test" = 'barium_enema_double'
-          THEN 47
-          WHEN "test" = 'barium_enema_single'
-          THEN 47
-          WHEN TRUE
-          THEN 0
-        END
-      )) MONTH AS DATE) + INTERVAL 1 MONTH AS DATE) + INTERVAL (1 - DAY(
+      THEN CAST(DATE_TRUNC('MONTH', CAST("service_date" + INTERVAL 24 MONTH AS DATE)) AS DATE)
+      ELSE CAST(DATE_TRUNC(
+        'MONTH',
         CAST(CAST("service_date" + INTERVAL (1 * (
           CASE
             WHEN "test" IS NULL
@@ -17027,17 +11416,17 @@ SELECT
             THEN 0
           END
         )) MONTH AS DATE) + INTERVAL 1 MONTH AS DATE)
-      )) DAY AS DATE)
+      ) AS DATE)
     END AS TEXT)
   END} AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
@@ -17045,8 +11434,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'C.1', 'cited_as': 'C.1', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END}
@@ -17054,8 +11443,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'N.B.1.A', 'cited_as': 'N.B.1.A', 'result': CASE
@@ -17069,8 +11458,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'N.B.1.B', 'cited_as': 'N.B.1.B', 'result': CASE
@@ -17084,8 +11473,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'N.B.2.A', 'cited_as': 'N.B.2.A', 'result': CASE
@@ -17099,8 +11488,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 6
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 6
         )
         THEN [
           {'section': 'N.B.2.B', 'cited_as': 'N.B.2.B', 'result': CASE
@@ -17114,8 +11503,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 7
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 7
         )
         THEN [
           {'section': 'N.B.3.A', 'cited_as': 'N.B.3.A', 'result': CASE
@@ -17129,8 +11518,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 8
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 8
         )
         THEN [
           {'section': 'N.B.3.B', 'cited_as': 'N.B.3.B', 'result': CASE
@@ -17144,8 +11533,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 9
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 9
         )
         THEN [
           {'section': 'N.B.3.C', 'cited_as': 'N.B.3.C', 'result': CASE
@@ -17159,8 +11548,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 10
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 10
         )
         THEN [
           {'section': 'R.D.1', 'cited_as': 'R.D.1', 'result': CASE WHEN "R.D.1" IS NULL THEN 'unknown' WHEN "R.D.1" THEN 'met' ELSE 'not_met' END}
@@ -17168,8 +11557,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 11
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 11
         )
         THEN [
           {'section': 'R.D.2', 'cited_as': 'R.D.2', 'result': CASE WHEN "R.D.2" IS NULL THEN 'unknown' WHEN "R.D.2" THEN 'met' ELSE 'not_met' END}
@@ -17177,8 +11566,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 12
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 12
         )
         THEN [
           {'section': 'R.F.1', 'cited_as': 'R.F.1', 'result': CASE WHEN "R.F.1" IS NULL THEN 'unknown' WHEN "R.F.1" THEN 'met' ELSE 'not_met' END}
@@ -17186,8 +11575,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 13
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 13
         )
         THEN [
           {'section': 'R.H.1', 'cited_as': 'R.H.1', 'result': CASE WHEN "R.H.1" IS NULL THEN 'unknown' WHEN "R.H.1" THEN 'met' ELSE 'not_met' END}
@@ -17195,8 +11584,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 14
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 14
         )
         THEN [
           {'section': 'R.H.2', 'cited_as': 'R.H.2', 'result': CASE WHEN "R.H.2" IS NULL THEN 'unknown' WHEN "R.H.2" THEN 'met' ELSE 'not_met' END},
@@ -17205,8 +11594,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 15
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 15
         )
         THEN [
           {'section': 'N.B.1.C', 'cited_as': 'N.B.1.C', 'result': CASE
@@ -17220,8 +11609,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 16
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 16
         )
         THEN [
           {'section': 'N.B.2.C', 'cited_as': 'N.B.2.C', 'result': CASE
@@ -17235,8 +11624,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 17
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 17
         )
         THEN [
           {'section': 'N.B.3.D', 'cited_as': 'N.B.3.D', 'result': CASE
@@ -17250,8 +11639,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 18
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 18
         )
         THEN [
           {'section': 'R.E.2', 'cited_as': '410.37(e)(2)', 'result': CASE WHEN "R.E.2" IS NULL THEN 'unknown' WHEN "R.E.2" THEN 'met' ELSE 'not_met' END}
@@ -17259,8 +11648,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 19
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 19
         )
         THEN [
           {'section': 'R.E.3', 'cited_as': '410.37(e)(3)', 'result': CASE WHEN "R.E.3" IS NULL THEN 'unknown' WHEN "R.E.3" THEN 'met' ELSE 'not_met' END},
@@ -17269,8 +11658,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 20
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 20
         )
         THEN [
           {'section': 'R.G.1', 'cited_as': '410.37(g)(1)', 'result': CASE WHEN "R.G.1" IS NULL THEN 'unknown' WHEN "R.G.1" THEN 'met' ELSE 'not_met' END},
@@ -17280,8 +11669,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 21
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 21
         )
         THEN [
           {'section': 'R.G.2', 'cited_as': '410.37(g)(2)', 'result': CASE WHEN "R.G.2" IS NULL THEN 'unknown' WHEN "R.G.2" THEN 'met' ELSE 'not_met' END},
@@ -17291,8 +11680,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 22
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 22
         )
         THEN [
           {'section': 'R.G.3', 'cited_as': '410.37(g)(3)', 'result': CASE WHEN "R.G.3" IS NULL THEN 'unknown' WHEN "R.G.3" THEN 'met' ELSE 'not_met' END},
@@ -17302,8 +11691,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 23
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 23
         )
         THEN [
           {'section': 'R.I.1', 'cited_as': '410.37(i)(1)', 'result': CASE WHEN "R.I.1" IS NULL THEN 'unknown' WHEN "R.I.1" THEN 'met' ELSE 'not_met' END},
@@ -17312,8 +11701,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 24
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 24
         )
         THEN [
           {'section': 'R.I.2', 'cited_as': '410.37(i)(2)', 'result': CASE WHEN "R.I.2" IS NULL THEN 'unknown' WHEN "R.I.2" THEN 'met' ELSE 'not_met' END},

@@ -59,15 +59,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "symptoms",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN (
+                      NOT "_item0" IN (
                         'excessive_daytime_sleepiness',
                         'impaired_cognition',
                         'mood_disorder',
@@ -76,24 +76,26 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: excessive_daytime_sleepiness, impaired_cognition, mood_disorder, insomnia'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      ARRAY_LENGTH(LIST_FILTER("symptoms", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")) > 0,
+                      ARRAY_LENGTH(
+                        LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                      ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'symptoms' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -109,22 +111,22 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "comorbidities",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
+                      NOT "_item0" IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
                       FALSE
                     )
                     THEN [
-                      {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: hypertension, ischemic_heart_disease, history_of_stroke'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -132,15 +134,15 @@ WITH "checked" AS (
                   CASE
                     WHEN COALESCE(
                       ARRAY_LENGTH(
-                        LIST_FILTER("comorbidities", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")
+                        LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'comorbidities' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -174,9 +176,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'service_date',
                 'age',
                 'osa_diagnosis',
@@ -295,69 +297,69 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("osa_diagnosis" AS BOOLEAN)
       ELSE NULL
     END AS "osa_diagnosis",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("sleep_test_type" AS TEXT)
       ELSE NULL
     END AS "sleep_test_type",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("ahi" AS DECIMAL(9, 6))
       ELSE NULL
     END AS "ahi",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("recorded_sleep_hours" AS DECIMAL(8, 6))
       ELSE NULL
     END AS "recorded_sleep_hours",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("symptoms" AS TEXT[])
       ELSE NULL
     END AS "symptoms",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("comorbidities" AS TEXT[])
       ELSE NULL
     END AS "comorbidities",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("therapy_start_date" AS DATE)
       ELSE NULL
     END AS "therapy_start_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("reevaluation_date" AS DATE)
       ELSE NULL
     END AS "reevaluation_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("symptoms_improved" AS BOOLEAN)
       ELSE NULL
     END AS "symptoms_improved",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("adherence_nights_4h" AS BIGINT)
       ELSE NULL
     END AS "adherence_nights_4h",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -385,12 +387,16 @@ WITH "checked" AS (
         (
           (
             NOT (
-              ARRAY_LENGTH("symptoms") = 0
+              CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
             )
           )
           OR (
             NOT (
-              ARRAY_LENGTH("comorbidities") = 0
+              CASE
+                WHEN "comorbidities" IS NULL
+                THEN NULL
+                ELSE ARRAY_LENGTH("comorbidities") = 0
+              END
             )
           )
         )
@@ -445,192 +451,197 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "A.I"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "A.I"
-        )
-        THEN 1
-        WHEN (
-          NOT (
-            "A.II"
-          )
-        ) IS NULL
-        THEN -2
-        WHEN NOT (
-          "A.II"
-        )
-        THEN 2
-        WHEN (
-          NOT (
-            "B.I"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "B.I"
-        )
-        THEN 3
-        WHEN "B.II" IS NULL
-        THEN -4
-        WHEN "B.II"
-        THEN 4
-        WHEN "B.III" IS NULL
-        THEN -5
-        WHEN "B.III"
-        THEN 5
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_applicable'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'not_applicable'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'not_covered'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'covered_trial'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'covered_continued'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_covered'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_3"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "A.I"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "A.I"
+          )
+          THEN 1
+          WHEN (
+            NOT (
+              "A.II"
+            )
+          ) IS NULL
+          THEN -2
+          WHEN NOT (
+            "A.II"
+          )
+          THEN 2
+          WHEN (
+            NOT (
+              "B.I"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "B.I"
+          )
+          THEN 3
+          WHEN "B.II" IS NULL
+          THEN -4
+          WHEN "B.II"
+          THEN 4
+          WHEN "B.III" IS NULL
+          THEN -5
+          WHEN "B.III"
+          THEN 5
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_3"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'CMS-NCD-240.4' AS "policy",
   '6af67e08a4b860ec92a96f61b585d56b0ebb81ea7a26fe86940319521a6b6cea' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2008-03-13'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2008-03-13'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2008-03-13'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2008-03-13'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2008-03-13'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2008-03-13'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2008-03-13'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2008-03-13'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2008-03-13'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2008-03-13'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2008-03-13'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2008-03-13'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_applicable'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'not_applicable'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'not_covered'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'covered_trial'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'covered_continued'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_covered'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'A.I'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'A.I'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'A.II'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'A.II'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'B.I'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'B.I'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'B.II'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'B.II'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'B.III'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'B.III'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'B.III'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['A.I']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['A.I']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['A.II']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['A.II']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['B.I']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['B.I']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['B.II']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['B.II']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['B.III']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['B.III']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['B.III']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(LIST_DISTINCT(CASE WHEN "age" IS NULL THEN ['age'] ELSE CAST([] AS TEXT[]) END))
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -696,12 +707,16 @@ SELECT
                     WHEN (
                       (
                         NOT (
-                          ARRAY_LENGTH("symptoms") = 0
+                          CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
                         )
                       )
                       OR (
                         NOT (
-                          ARRAY_LENGTH("comorbidities") = 0
+                          CASE
+                            WHEN "comorbidities" IS NULL
+                            THEN NULL
+                            ELSE ARRAY_LENGTH("comorbidities") = 0
+                          END
                         )
                       )
                     ) IS NULL
@@ -709,7 +724,7 @@ SELECT
                       CASE
                         WHEN (
                           NOT (
-                            ARRAY_LENGTH("symptoms") = 0
+                            CASE WHEN "symptoms" IS NULL THEN NULL ELSE ARRAY_LENGTH("symptoms") = 0 END
                           )
                         ) IS NULL
                         THEN CASE WHEN "symptoms" IS NULL THEN ['symptoms'] ELSE CAST([] AS TEXT[]) END
@@ -718,7 +733,11 @@ SELECT
                       CASE
                         WHEN (
                           NOT (
-                            ARRAY_LENGTH("comorbidities") = 0
+                            CASE
+                              WHEN "comorbidities" IS NULL
+                              THEN NULL
+                              ELSE ARRAY_LENGTH("comorbidities") = 0
+                            END
                           )
                         ) IS NULL
                         THEN CASE WHEN "comorbidities" IS NULL THEN ['comorbidities'] ELSE CAST([] AS TEXT[]) END
@@ -736,9 +755,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -751,9 +770,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -820,18 +839,18 @@ SELECT
         )
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   NULL AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'A.I', 'cited_as': 'A.I', 'result': CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END}
@@ -839,8 +858,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'A.II', 'cited_as': 'A.II', 'result': CASE WHEN "A.II" IS NULL THEN 'unknown' WHEN "A.II" THEN 'met' ELSE 'not_met' END}
@@ -848,8 +867,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
@@ -874,8 +893,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
@@ -883,8 +902,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'B.III', 'cited_as': 'B.III', 'result': CASE WHEN "B.III" IS NULL THEN 'unknown' WHEN "B.III" THEN 'met' ELSE 'not_met' END},

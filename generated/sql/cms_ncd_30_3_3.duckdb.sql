@@ -113,49 +113,49 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "sessions",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'sessions' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'sessions' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'date'), FALSE)
-                      AND NOT "item0"."date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                      AND NOT "_item0"."date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'sessions' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'covered'), FALSE)
-                      AND NOT "item0"."covered" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
+                      AND NOT "_item0"."covered" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'sessions' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
+                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'sessions' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('date', 'covered')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('date', 'covered')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -172,59 +172,59 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "assessments",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'date'), FALSE)
-                      AND NOT "item0"."date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                      AND NOT "_item0"."date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."status" IN ('improving', 'not_improving', 'regressing'), FALSE)
+                    WHEN COALESCE(NOT "_item0"."status" IN ('improving', 'not_improving', 'regressing'), FALSE)
                     THEN [
-                      {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.status', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."status") <= 40
-                        THEN "item0"."status"
-                        ELSE SUBSTRING("item0"."status", 1, 40) || '...'
+                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."status") <= 40
+                        THEN "_item0"."status"
+                        ELSE SUBSTRING("_item0"."status", 1, 40) || '...'
                       END || '"' || ' is not one of: improving, not_improving, regressing'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'status'), FALSE)
-                      AND NOT "item0"."status" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'status'), FALSE)
+                      AND NOT "_item0"."status" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.status', 'message': 'is both given and absent'}
+                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'assessments' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('date', 'status')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('date', 'status')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -239,9 +239,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'service_date',
                 'condition',
                 'pain_onset_date',
@@ -400,80 +400,80 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("condition" AS TEXT)
       ELSE NULL
     END AS "condition",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("pain_onset_date" AS DATE)
       ELSE NULL
     END AS "pain_onset_date",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("systemic_cause" AS TEXT)
       ELSE NULL
     END AS "systemic_cause",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("associated_with_surgery" AS BOOLEAN)
       ELSE NULL
     END AS "associated_with_surgery",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("associated_with_pregnancy" AS BOOLEAN)
       ELSE NULL
     END AS "associated_with_pregnancy",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("provider_type" AS TEXT)
       ELSE NULL
     END AS "provider_type",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("meets_state_requirements" AS BOOLEAN)
       ELSE NULL
     END AS "meets_state_requirements",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("acupuncture_degree" AS TEXT)
       ELSE NULL
     END AS "acupuncture_degree",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("degree_school_acaom_accredited" AS BOOLEAN)
       ELSE NULL
     END AS "degree_school_acaom_accredited",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("acupuncture_license" AS TEXT)
       ELSE NULL
     END AS "acupuncture_license",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("license_jurisdiction" AS TEXT)
       ELSE NULL
     END AS "license_jurisdiction",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("supervised_per_410_26_410_27" AS BOOLEAN)
       ELSE NULL
     END AS "supervised_per_410_26_410_27",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "sessions" ELSE NULL END AS "sessions",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "assessments" ELSE NULL END AS "assessments",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "sessions" ELSE NULL END AS "sessions",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "assessments" ELSE NULL END AS "assessments",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -535,13 +535,13 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "assessments",
-          LAMBDA "r_a" : COALESCE(
+          LAMBDA "_r_a" : COALESCE(
             (
               (
-                "r_a"."date" <= "service_date"
+                "_r_a"."date" <= "service_date"
               )
               AND (
-                "r_a"."status" IN ('not_improving', 'regressing')
+                "_r_a"."status" IN ('not_improving', 'regressing')
               )
               AND (
                 CASE
@@ -550,12 +550,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "assessments",
-                      LAMBDA "r_b" : COALESCE(
+                      LAMBDA "_r_b" : COALESCE(
                         (
                           (
-                            "r_b"."date" > "r_a"."date"
+                            "_r_b"."date" > "_r_a"."date"
                           ) AND (
-                            "r_b"."date" <= "service_date"
+                            "_r_b"."date" <= "service_date"
                           )
                         ),
                         FALSE
@@ -566,12 +566,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "assessments",
-                      LAMBDA "r_b" : COALESCE(
+                      LAMBDA "_r_b" : COALESCE(
                         (
                           (
-                            "r_b"."date" > "r_a"."date"
+                            "_r_b"."date" > "_r_a"."date"
                           ) AND (
-                            "r_b"."date" <= "service_date"
+                            "_r_b"."date" <= "service_date"
                           )
                         ),
                         TRUE
@@ -590,13 +590,13 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "assessments",
-          LAMBDA "r_a" : COALESCE(
+          LAMBDA "_r_a" : COALESCE(
             (
               (
-                "r_a"."date" <= "service_date"
+                "_r_a"."date" <= "service_date"
               )
               AND (
-                "r_a"."status" IN ('not_improving', 'regressing')
+                "_r_a"."status" IN ('not_improving', 'regressing')
               )
               AND (
                 CASE
@@ -605,12 +605,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "assessments",
-                      LAMBDA "r_b" : COALESCE(
+                      LAMBDA "_r_b" : COALESCE(
                         (
                           (
-                            "r_b"."date" > "r_a"."date"
+                            "_r_b"."date" > "_r_a"."date"
                           ) AND (
-                            "r_b"."date" <= "service_date"
+                            "_r_b"."date" <= "service_date"
                           )
                         ),
                         FALSE
@@ -621,12 +621,12 @@ WITH "checked" AS (
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "assessments",
-                      LAMBDA "r_b" : COALESCE(
+                      LAMBDA "_r_b" : COALESCE(
                         (
                           (
-                            "r_b"."date" > "r_a"."date"
+                            "_r_b"."date" > "_r_a"."date"
                           ) AND (
-                            "r_b"."date" <= "service_date"
+                            "_r_b"."date" <= "service_date"
                           )
                         ),
                         TRUE
@@ -648,15 +648,15 @@ WITH "checked" AS (
       OR ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : (
+          LAMBDA "_r_s" : (
             (
-              "r_s"."covered"
+              "_r_s"."covered"
             )
             AND (
-              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
             )
             AND (
-              "r_s"."date" < "service_date"
+              "_r_s"."date" < "service_date"
             )
           ) IS NULL
         )
@@ -665,16 +665,16 @@ WITH "checked" AS (
       ELSE ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : COALESCE(
+          LAMBDA "_r_s" : COALESCE(
             (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ),
             FALSE
@@ -689,15 +689,15 @@ WITH "checked" AS (
           OR ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : (
+              LAMBDA "_r_s" : (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ) IS NULL
             )
@@ -707,40 +707,40 @@ WITH "checked" AS (
               LIST_TRANSFORM(
                 LIST_FILTER(
                   "sessions",
-                  LAMBDA "r_s" : COALESCE(
+                  LAMBDA "_r_s" : COALESCE(
                     (
                       (
-                        "r_s"."covered"
+                        "_r_s"."covered"
                       )
                       AND (
-                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                       )
                       AND (
-                        "r_s"."date" < "service_date"
+                        "_r_s"."date" < "service_date"
                       )
                     ),
                     FALSE
                   )
                 ),
-                LAMBDA "r_s" : "r_s"."date"
+                LAMBDA "_r_s" : "_r_s"."date"
               ),
-              LAMBDA "v" : "v" IS NULL
+              LAMBDA "_v" : "_v" IS NULL
             )
           ) > 0
           THEN NULL
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : COALESCE(
+              LAMBDA "_r_s" : COALESCE(
                 (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ),
                 FALSE
@@ -752,22 +752,22 @@ WITH "checked" AS (
             LIST_TRANSFORM(
               LIST_FILTER(
                 "sessions",
-                LAMBDA "r_s" : COALESCE(
+                LAMBDA "_r_s" : COALESCE(
                   (
                     (
-                      "r_s"."covered"
+                      "_r_s"."covered"
                     )
                     AND (
-                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                     )
                     AND (
-                      "r_s"."date" < "service_date"
+                      "_r_s"."date" < "service_date"
                     )
                   ),
                   FALSE
                 )
               ),
-              LAMBDA "r_s" : "r_s"."date"
+              LAMBDA "_r_s" : "_r_s"."date"
             )
           )
         END + INTERVAL 89 DAY AS DATE)
@@ -778,25 +778,25 @@ WITH "checked" AS (
           OR ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : (
+              LAMBDA "_r_s" : (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" >= CASE
+                  "_r_s"."date" >= CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -806,40 +806,40 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -851,41 +851,41 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END
                 )
                 AND (
-                  "r_s"."date" <= CAST(CASE
+                  "_r_s"."date" <= CAST(CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -895,40 +895,40 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -940,28 +940,28 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END + INTERVAL 89 DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ) IS NULL
             )
@@ -970,26 +970,26 @@ WITH "checked" AS (
           ELSE ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : COALESCE(
+              LAMBDA "_r_s" : COALESCE(
                 (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" >= CASE
+                    "_r_s"."date" >= CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -999,40 +999,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1044,41 +1044,41 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END
                   )
                   AND (
-                    "r_s"."date" <= CAST(CASE
+                    "_r_s"."date" <= CAST(CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -1088,40 +1088,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1133,28 +1133,28 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END + INTERVAL 89 DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ),
                 FALSE
@@ -1170,26 +1170,26 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "assessments",
-          LAMBDA "r_a" : COALESCE(
+          LAMBDA "_r_a" : COALESCE(
             (
               (
-                "r_a"."status" = 'improving'
+                "_r_a"."status" = 'improving'
               )
               AND (
-                "r_a"."date" >= CASE
+                "_r_a"."date" >= CASE
                   WHEN "sessions" IS NULL
                   OR ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : (
+                      LAMBDA "_r_s" : (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ) IS NULL
                     )
@@ -1199,40 +1199,40 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) > 0
                   THEN NULL
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : COALESCE(
+                      LAMBDA "_r_s" : COALESCE(
                         (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1244,28 +1244,28 @@ WITH "checked" AS (
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_s" : "r_s"."date"
+                      LAMBDA "_r_s" : "_r_s"."date"
                     )
                   )
                 END
               )
               AND (
-                "r_a"."date" <= "service_date"
+                "_r_a"."date" <= "service_date"
               )
             ),
             FALSE
@@ -1276,26 +1276,26 @@ WITH "checked" AS (
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "assessments",
-          LAMBDA "r_a" : COALESCE(
+          LAMBDA "_r_a" : COALESCE(
             (
               (
-                "r_a"."status" = 'improving'
+                "_r_a"."status" = 'improving'
               )
               AND (
-                "r_a"."date" >= CASE
+                "_r_a"."date" >= CASE
                   WHEN "sessions" IS NULL
                   OR ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : (
+                      LAMBDA "_r_s" : (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ) IS NULL
                     )
@@ -1305,40 +1305,40 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) > 0
                   THEN NULL
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : COALESCE(
+                      LAMBDA "_r_s" : COALESCE(
                         (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -1350,28 +1350,28 @@ WITH "checked" AS (
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_s" : "r_s"."date"
+                      LAMBDA "_r_s" : "_r_s"."date"
                     )
                   )
                 END
               )
               AND (
-                "r_a"."date" <= "service_date"
+                "_r_a"."date" <= "service_date"
               )
             ),
             TRUE
@@ -1387,25 +1387,25 @@ WITH "checked" AS (
           OR ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : (
+              LAMBDA "_r_s" : (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" >= CASE
+                  "_r_s"."date" >= CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -1415,40 +1415,40 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -1460,41 +1460,41 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END
                 )
                 AND (
-                  "r_s"."date" <= CAST(CASE
+                  "_r_s"."date" <= CAST(CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -1504,40 +1504,40 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -1549,28 +1549,28 @@ WITH "checked" AS (
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END + INTERVAL 89 DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ) IS NULL
             )
@@ -1579,26 +1579,26 @@ WITH "checked" AS (
           ELSE ARRAY_LENGTH(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : COALESCE(
+              LAMBDA "_r_s" : COALESCE(
                 (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" >= CASE
+                    "_r_s"."date" >= CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -1608,40 +1608,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1653,41 +1653,41 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END
                   )
                   AND (
-                    "r_s"."date" <= CAST(CASE
+                    "_r_s"."date" <= CAST(CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -1697,40 +1697,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1742,28 +1742,28 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END + INTERVAL 89 DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ),
                 FALSE
@@ -1779,15 +1779,15 @@ WITH "checked" AS (
             OR ARRAY_LENGTH(
               LIST_FILTER(
                 "sessions",
-                LAMBDA "r_s" : (
+                LAMBDA "_r_s" : (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ) IS NULL
               )
@@ -1796,16 +1796,16 @@ WITH "checked" AS (
             ELSE ARRAY_LENGTH(
               LIST_FILTER(
                 "sessions",
-                LAMBDA "r_s" : COALESCE(
+                LAMBDA "_r_s" : COALESCE(
                   (
                     (
-                      "r_s"."covered"
+                      "_r_s"."covered"
                     )
                     AND (
-                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                     )
                     AND (
-                      "r_s"."date" < "service_date"
+                      "_r_s"."date" < "service_date"
                     )
                   ),
                   FALSE
@@ -1819,25 +1819,25 @@ WITH "checked" AS (
             OR ARRAY_LENGTH(
               LIST_FILTER(
                 "sessions",
-                LAMBDA "r_s" : (
+                LAMBDA "_r_s" : (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" >= CASE
+                    "_r_s"."date" >= CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -1847,40 +1847,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1892,41 +1892,41 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END
                   )
                   AND (
-                    "r_s"."date" <= CAST(CASE
+                    "_r_s"."date" <= CAST(CASE
                       WHEN "sessions" IS NULL
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -1936,40 +1936,40 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           ),
-                          LAMBDA "v" : "v" IS NULL
+                          LAMBDA "_v" : "_v" IS NULL
                         )
                       ) > 0
                       THEN NULL
                       WHEN ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -1981,28 +1981,28 @@ WITH "checked" AS (
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         )
                       )
                     END + INTERVAL 89 DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ) IS NULL
               )
@@ -2011,26 +2011,26 @@ WITH "checked" AS (
             ELSE ARRAY_LENGTH(
               LIST_FILTER(
                 "sessions",
-                LAMBDA "r_s" : COALESCE(
+                LAMBDA "_r_s" : COALESCE(
                   (
                     (
-                      "r_s"."covered"
+                      "_r_s"."covered"
                     )
                     AND (
-                      "r_s"."date" >= CASE
+                      "_r_s"."date" >= CASE
                         WHEN "sessions" IS NULL
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : (
+                            LAMBDA "_r_s" : (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -2040,40 +2040,40 @@ WITH "checked" AS (
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_s" : "r_s"."date"
+                              LAMBDA "_r_s" : "_r_s"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -2085,41 +2085,41 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           )
                         )
                       END
                     )
                     AND (
-                      "r_s"."date" <= CAST(CASE
+                      "_r_s"."date" <= CAST(CASE
                         WHEN "sessions" IS NULL
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : (
+                            LAMBDA "_r_s" : (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -2129,40 +2129,40 @@ WITH "checked" AS (
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_s" : "r_s"."date"
+                              LAMBDA "_r_s" : "_r_s"."date"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) > 0
                         THEN NULL
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -2174,28 +2174,28 @@ WITH "checked" AS (
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_s" : "r_s"."date"
+                            LAMBDA "_r_s" : "_r_s"."date"
                           )
                         )
                       END + INTERVAL 89 DAY AS DATE)
                     )
                     AND (
-                      "r_s"."date" < "service_date"
+                      "_r_s"."date" < "service_date"
                     )
                   ),
                   FALSE
@@ -2234,298 +2234,303 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "A.1"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "A.1"
-        )
-        THEN 1
-        WHEN "C.1" IS NULL
-        THEN -2
-        WHEN "C.1"
-        THEN 2
-        WHEN (
-          NOT (
-            "B.1"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "B.1"
-        )
-        THEN 3
-        WHEN (
-          NOT (
-            "B.2"
-          )
-        ) IS NULL
-        THEN -4
-        WHEN NOT (
-          "B.2"
-        )
-        THEN 4
-        WHEN "B.3" IS NULL
-        THEN -5
-        WHEN "B.3"
-        THEN 5
-        WHEN (
-          NOT (
-            "B.4"
-          )
-        ) IS NULL
-        THEN -6
-        WHEN NOT (
-          "B.4"
-        )
-        THEN 6
-        WHEN "B.5" IS NULL
-        THEN -7
-        WHEN "B.5"
-        THEN 7
-        WHEN (
-          (
-            "B.6"
-          ) AND (
-            "B.7"
-          )
-        ) IS NULL
-        THEN -8
-        WHEN (
-          (
-            "B.6"
-          ) AND (
-            "B.7"
-          )
-        )
-        THEN 8
-        WHEN (
-          NOT (
-            "B.6"
-          )
-        ) IS NULL
-        THEN -9
-        WHEN NOT (
-          "B.6"
-        )
-        THEN 9
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_applicable'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'not_covered_indication'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'not_covered_indication'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'not_covered_provider'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'not_covered_discontinue'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_rule" = 6
+      THEN 'not_covered_limit'
+      WHEN "_rule" = -6
+      THEN 'insufficient_information'
+      WHEN "_rule" = 7
+      THEN 'covered_initial_course'
+      WHEN "_rule" = -7
+      THEN 'insufficient_information'
+      WHEN "_rule" = 8
+      THEN 'covered_additional'
+      WHEN "_rule" = -8
+      THEN 'insufficient_information'
+      WHEN "_rule" = 9
+      THEN 'not_covered_no_improvement'
+      WHEN "_rule" = -9
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_covered_limit'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_2"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "A.1"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "A.1"
+          )
+          THEN 1
+          WHEN "C.1" IS NULL
+          THEN -2
+          WHEN "C.1"
+          THEN 2
+          WHEN (
+            NOT (
+              "B.1"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "B.1"
+          )
+          THEN 3
+          WHEN (
+            NOT (
+              "B.2"
+            )
+          ) IS NULL
+          THEN -4
+          WHEN NOT (
+            "B.2"
+          )
+          THEN 4
+          WHEN "B.3" IS NULL
+          THEN -5
+          WHEN "B.3"
+          THEN 5
+          WHEN (
+            NOT (
+              "B.4"
+            )
+          ) IS NULL
+          THEN -6
+          WHEN NOT (
+            "B.4"
+          )
+          THEN 6
+          WHEN "B.5" IS NULL
+          THEN -7
+          WHEN "B.5"
+          THEN 7
+          WHEN (
+            (
+              "B.6"
+            ) AND (
+              "B.7"
+            )
+          ) IS NULL
+          THEN -8
+          WHEN (
+            (
+              "B.6"
+            ) AND (
+              "B.7"
+            )
+          )
+          THEN 8
+          WHEN (
+            NOT (
+              "B.6"
+            )
+          ) IS NULL
+          THEN -9
+          WHEN NOT (
+            "B.6"
+          )
+          THEN 9
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'CMS-NCD-30.3.3' AS "policy",
   '6638f16666cdbccbaf5465ff47208626071e962ee4217a5842192b18e4eec4a3' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2020-01-21'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2020-01-21'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2020-01-21'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2020-01-21'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2020-01-21'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2020-01-21'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2020-01-21'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2020-01-21'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2020-01-21'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2020-01-21'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2020-01-21'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN '2020-01-21'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN '2020-01-21'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN '2020-01-21'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN '2020-01-21'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN '2020-01-21'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN '2020-01-21'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN '2020-01-21'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN '2020-01-21'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2020-01-21'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_applicable'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'not_covered_indication'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'not_covered_indication'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'not_covered_provider'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'not_covered_discontinue'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "rule" = 6
-    THEN 'not_covered_limit'
-    WHEN "rule" = -6
-    THEN 'insufficient_information'
-    WHEN "rule" = 7
-    THEN 'covered_initial_course'
-    WHEN "rule" = -7
-    THEN 'insufficient_information'
-    WHEN "rule" = 8
-    THEN 'covered_additional'
-    WHEN "rule" = -8
-    THEN 'insufficient_information'
-    WHEN "rule" = 9
-    THEN 'not_covered_no_improvement'
-    WHEN "rule" = -9
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_covered_limit'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'A.1'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'A.1'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'C.1'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'C.1'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'B.1'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'B.1'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'B.2'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'B.2'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'B.3'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'B.3'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN 'B.4'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN 'B.4'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN 'B.5'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN 'B.5'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN 'B.6'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN 'B.6'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN 'B.6'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN 'B.6'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'B.7'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['A.1']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['A.1']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['C.1']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['C.1']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['B.1']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['B.1']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['B.2']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['B.2']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['B.3']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['B.3']
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN ['B.4']
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN ['B.4']
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN ['B.5']
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN ['B.5']
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN ['B.6', 'B.7']
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN ['B.6', 'B.7']
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN ['B.6']
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN ['B.6']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['B.7']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "condition" IS NULL THEN ['condition'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2571,9 +2576,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2700,9 +2705,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -2724,13 +2729,13 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "assessments",
-                    LAMBDA "r_a" : COALESCE(
+                    LAMBDA "_r_a" : COALESCE(
                       (
                         (
-                          "r_a"."date" <= "service_date"
+                          "_r_a"."date" <= "service_date"
                         )
                         AND (
-                          "r_a"."status" IN ('not_improving', 'regressing')
+                          "_r_a"."status" IN ('not_improving', 'regressing')
                         )
                         AND (
                           CASE
@@ -2739,12 +2744,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "assessments",
-                                LAMBDA "r_b" : COALESCE(
+                                LAMBDA "_r_b" : COALESCE(
                                   (
                                     (
-                                      "r_b"."date" > "r_a"."date"
+                                      "_r_b"."date" > "_r_a"."date"
                                     ) AND (
-                                      "r_b"."date" <= "service_date"
+                                      "_r_b"."date" <= "service_date"
                                     )
                                   ),
                                   FALSE
@@ -2755,12 +2760,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "assessments",
-                                LAMBDA "r_b" : COALESCE(
+                                LAMBDA "_r_b" : COALESCE(
                                   (
                                     (
-                                      "r_b"."date" > "r_a"."date"
+                                      "_r_b"."date" > "_r_a"."date"
                                     ) AND (
-                                      "r_b"."date" <= "service_date"
+                                      "_r_b"."date" <= "service_date"
                                     )
                                   ),
                                   TRUE
@@ -2779,13 +2784,13 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "assessments",
-                    LAMBDA "r_a" : COALESCE(
+                    LAMBDA "_r_a" : COALESCE(
                       (
                         (
-                          "r_a"."date" <= "service_date"
+                          "_r_a"."date" <= "service_date"
                         )
                         AND (
-                          "r_a"."status" IN ('not_improving', 'regressing')
+                          "_r_a"."status" IN ('not_improving', 'regressing')
                         )
                         AND (
                           CASE
@@ -2794,12 +2799,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "assessments",
-                                LAMBDA "r_b" : COALESCE(
+                                LAMBDA "_r_b" : COALESCE(
                                   (
                                     (
-                                      "r_b"."date" > "r_a"."date"
+                                      "_r_b"."date" > "_r_a"."date"
                                     ) AND (
-                                      "r_b"."date" <= "service_date"
+                                      "_r_b"."date" <= "service_date"
                                     )
                                   ),
                                   FALSE
@@ -2810,12 +2815,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "assessments",
-                                LAMBDA "r_b" : COALESCE(
+                                LAMBDA "_r_b" : COALESCE(
                                   (
                                     (
-                                      "r_b"."date" > "r_a"."date"
+                                      "_r_b"."date" > "_r_a"."date"
                                     ) AND (
-                                      "r_b"."date" <= "service_date"
+                                      "_r_b"."date" <= "service_date"
                                     )
                                   ),
                                   TRUE
@@ -2839,9 +2844,9 @@ SELECT
         END
       )
     )
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -2862,15 +2867,15 @@ SELECT
                 OR ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : (
+                    LAMBDA "_r_s" : (
                       (
-                        "r_s"."covered"
+                        "_r_s"."covered"
                       )
                       AND (
-                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                       )
                       AND (
-                        "r_s"."date" < "service_date"
+                        "_r_s"."date" < "service_date"
                       )
                     ) IS NULL
                   )
@@ -2879,16 +2884,16 @@ SELECT
                 ELSE ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : COALESCE(
+                    LAMBDA "_r_s" : COALESCE(
                       (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ),
                       FALSE
@@ -2903,9 +2908,9 @@ SELECT
         END
       )
     )
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2916,15 +2921,15 @@ SELECT
                 OR ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : (
+                    LAMBDA "_r_s" : (
                       (
-                        "r_s"."covered"
+                        "_r_s"."covered"
                       )
                       AND (
-                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                       )
                       AND (
-                        "r_s"."date" < "service_date"
+                        "_r_s"."date" < "service_date"
                       )
                     ) IS NULL
                   )
@@ -2934,40 +2939,40 @@ SELECT
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_s" : "r_s"."date"
+                      LAMBDA "_r_s" : "_r_s"."date"
                     ),
-                    LAMBDA "v" : "v" IS NULL
+                    LAMBDA "_v" : "_v" IS NULL
                   )
                 ) > 0
                 THEN NULL
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : COALESCE(
+                    LAMBDA "_r_s" : COALESCE(
                       (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ),
                       FALSE
@@ -2979,22 +2984,22 @@ SELECT
                   LIST_TRANSFORM(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : COALESCE(
+                      LAMBDA "_r_s" : COALESCE(
                         (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ),
                         FALSE
                       )
                     ),
-                    LAMBDA "r_s" : "r_s"."date"
+                    LAMBDA "_r_s" : "_r_s"."date"
                   )
                 )
               END + INTERVAL 89 DAY AS DATE)
@@ -3017,15 +3022,15 @@ SELECT
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -3035,40 +3040,40 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -3080,22 +3085,22 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END
@@ -3113,25 +3118,25 @@ SELECT
                 OR ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : (
+                    LAMBDA "_r_s" : (
                       (
-                        "r_s"."covered"
+                        "_r_s"."covered"
                       )
                       AND (
-                        "r_s"."date" >= CASE
+                        "_r_s"."date" >= CASE
                           WHEN "sessions" IS NULL
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : (
+                              LAMBDA "_r_s" : (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -3141,40 +3146,40 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -3186,41 +3191,41 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_s" : "r_s"."date"
+                              LAMBDA "_r_s" : "_r_s"."date"
                             )
                           )
                         END
                       )
                       AND (
-                        "r_s"."date" <= CAST(CASE
+                        "_r_s"."date" <= CAST(CASE
                           WHEN "sessions" IS NULL
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : (
+                              LAMBDA "_r_s" : (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -3230,40 +3235,40 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               ),
-                              LAMBDA "v" : "v" IS NULL
+                              LAMBDA "_v" : "_v" IS NULL
                             )
                           ) > 0
                           THEN NULL
                           WHEN ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -3275,28 +3280,28 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
                                 )
                               ),
-                              LAMBDA "r_s" : "r_s"."date"
+                              LAMBDA "_r_s" : "_r_s"."date"
                             )
                           )
                         END + INTERVAL 89 DAY AS DATE)
                       )
                       AND (
-                        "r_s"."date" < "service_date"
+                        "_r_s"."date" < "service_date"
                       )
                     ) IS NULL
                   )
@@ -3305,26 +3310,26 @@ SELECT
                 ELSE ARRAY_LENGTH(
                   LIST_FILTER(
                     "sessions",
-                    LAMBDA "r_s" : COALESCE(
+                    LAMBDA "_r_s" : COALESCE(
                       (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" >= CASE
+                          "_r_s"."date" >= CASE
                             WHEN "sessions" IS NULL
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : (
+                                LAMBDA "_r_s" : (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -3334,40 +3339,40 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -3379,41 +3384,41 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               )
                             )
                           END
                         )
                         AND (
-                          "r_s"."date" <= CAST(CASE
+                          "_r_s"."date" <= CAST(CASE
                             WHEN "sessions" IS NULL
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : (
+                                LAMBDA "_r_s" : (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -3423,40 +3428,40 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -3468,28 +3473,28 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               )
                             )
                           END + INTERVAL 89 DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ),
                       FALSE
@@ -3516,25 +3521,25 @@ SELECT
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" >= CASE
+                            "_r_s"."date" >= CASE
                               WHEN "sessions" IS NULL
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : (
+                                  LAMBDA "_r_s" : (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -3544,40 +3549,40 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -3589,41 +3594,41 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 )
                               )
                             END
                           )
                           AND (
-                            "r_s"."date" <= CAST(CASE
+                            "_r_s"."date" <= CAST(CASE
                               WHEN "sessions" IS NULL
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : (
+                                  LAMBDA "_r_s" : (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -3633,40 +3638,40 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -3678,28 +3683,28 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 )
                               )
                             END + INTERVAL 89 DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -3708,26 +3713,26 @@ SELECT
                     ELSE ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" >= CASE
+                              "_r_s"."date" >= CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -3737,40 +3742,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -3782,41 +3787,41 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END
                             )
                             AND (
-                              "r_s"."date" <= CAST(CASE
+                              "_r_s"."date" <= CAST(CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -3826,40 +3831,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -3871,28 +3876,28 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END + INTERVAL 89 DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -3910,9 +3915,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3939,26 +3944,26 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "assessments",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."status" = 'improving'
+                              "_r_a"."status" = 'improving'
                             )
                             AND (
-                              "r_a"."date" >= CASE
+                              "_r_a"."date" >= CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -3968,40 +3973,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4013,28 +4018,28 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END
                             )
                             AND (
-                              "r_a"."date" <= "service_date"
+                              "_r_a"."date" <= "service_date"
                             )
                           ),
                           FALSE
@@ -4045,26 +4050,26 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "assessments",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."status" = 'improving'
+                              "_r_a"."status" = 'improving'
                             )
                             AND (
-                              "r_a"."date" >= CASE
+                              "_r_a"."date" >= CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -4074,40 +4079,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4119,28 +4124,28 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END
                             )
                             AND (
-                              "r_a"."date" <= "service_date"
+                              "_r_a"."date" <= "service_date"
                             )
                           ),
                           TRUE
@@ -4166,25 +4171,25 @@ SELECT
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" >= CASE
+                            "_r_s"."date" >= CASE
                               WHEN "sessions" IS NULL
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : (
+                                  LAMBDA "_r_s" : (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -4194,40 +4199,40 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -4239,41 +4244,41 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 )
                               )
                             END
                           )
                           AND (
-                            "r_s"."date" <= CAST(CASE
+                            "_r_s"."date" <= CAST(CASE
                               WHEN "sessions" IS NULL
                               OR ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : (
+                                  LAMBDA "_r_s" : (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ) IS NULL
                                 )
@@ -4283,40 +4288,40 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   ),
-                                  LAMBDA "v" : "v" IS NULL
+                                  LAMBDA "_v" : "_v" IS NULL
                                 )
                               ) > 0
                               THEN NULL
                               WHEN ARRAY_LENGTH(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
@@ -4328,28 +4333,28 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 )
                               )
                             END + INTERVAL 89 DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -4358,26 +4363,26 @@ SELECT
                     ELSE ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" >= CASE
+                              "_r_s"."date" >= CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -4387,40 +4392,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4432,41 +4437,41 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END
                             )
                             AND (
-                              "r_s"."date" <= CAST(CASE
+                              "_r_s"."date" <= CAST(CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -4476,40 +4481,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -4521,28 +4526,28 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END + INTERVAL 89 DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -4569,25 +4574,25 @@ SELECT
                         OR ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : (
+                            LAMBDA "_r_s" : (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" >= CASE
+                                "_r_s"."date" >= CASE
                                   WHEN "sessions" IS NULL
                                   OR ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : (
+                                      LAMBDA "_r_s" : (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ) IS NULL
                                     )
@@ -4597,40 +4602,40 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       ),
-                                      LAMBDA "v" : "v" IS NULL
+                                      LAMBDA "_v" : "_v" IS NULL
                                     )
                                   ) > 0
                                   THEN NULL
                                   WHEN ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
@@ -4642,41 +4647,41 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     )
                                   )
                                 END
                               )
                               AND (
-                                "r_s"."date" <= CAST(CASE
+                                "_r_s"."date" <= CAST(CASE
                                   WHEN "sessions" IS NULL
                                   OR ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : (
+                                      LAMBDA "_r_s" : (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ) IS NULL
                                     )
@@ -4686,40 +4691,40 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       ),
-                                      LAMBDA "v" : "v" IS NULL
+                                      LAMBDA "_v" : "_v" IS NULL
                                     )
                                   ) > 0
                                   THEN NULL
                                   WHEN ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
@@ -4731,28 +4736,28 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     )
                                   )
                                 END + INTERVAL 89 DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ) IS NULL
                           )
@@ -4761,26 +4766,26 @@ SELECT
                         ELSE ARRAY_LENGTH(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" >= CASE
+                                  "_r_s"."date" >= CASE
                                     WHEN "sessions" IS NULL
                                     OR ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : (
+                                        LAMBDA "_r_s" : (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ) IS NULL
                                       )
@@ -4790,40 +4795,40 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         ),
-                                        LAMBDA "v" : "v" IS NULL
+                                        LAMBDA "_v" : "_v" IS NULL
                                       )
                                     ) > 0
                                     THEN NULL
                                     WHEN ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
@@ -4835,41 +4840,41 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       )
                                     )
                                   END
                                 )
                                 AND (
-                                  "r_s"."date" <= CAST(CASE
+                                  "_r_s"."date" <= CAST(CASE
                                     WHEN "sessions" IS NULL
                                     OR ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : (
+                                        LAMBDA "_r_s" : (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ) IS NULL
                                       )
@@ -4879,40 +4884,40 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         ),
-                                        LAMBDA "v" : "v" IS NULL
+                                        LAMBDA "_v" : "_v" IS NULL
                                       )
                                     ) > 0
                                     THEN NULL
                                     WHEN ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
@@ -4924,28 +4929,28 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       )
                                     )
                                   END + INTERVAL 89 DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
@@ -4968,15 +4973,15 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -4985,16 +4990,16 @@ SELECT
                       ELSE ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -5008,25 +5013,25 @@ SELECT
                       OR ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : (
+                          LAMBDA "_r_s" : (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" >= CASE
+                              "_r_s"."date" >= CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -5036,40 +5041,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5081,41 +5086,41 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END
                             )
                             AND (
-                              "r_s"."date" <= CAST(CASE
+                              "_r_s"."date" <= CAST(CASE
                                 WHEN "sessions" IS NULL
                                 OR ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : (
+                                    LAMBDA "_r_s" : (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ) IS NULL
                                   )
@@ -5125,40 +5130,40 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     ),
-                                    LAMBDA "v" : "v" IS NULL
+                                    LAMBDA "_v" : "_v" IS NULL
                                   )
                                 ) > 0
                                 THEN NULL
                                 WHEN ARRAY_LENGTH(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
@@ -5170,28 +5175,28 @@ SELECT
                                   LIST_TRANSFORM(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
                                       )
                                     ),
-                                    LAMBDA "r_s" : "r_s"."date"
+                                    LAMBDA "_r_s" : "_r_s"."date"
                                   )
                                 )
                               END + INTERVAL 89 DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ) IS NULL
                         )
@@ -5200,26 +5205,26 @@ SELECT
                       ELSE ARRAY_LENGTH(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" >= CASE
+                                "_r_s"."date" >= CASE
                                   WHEN "sessions" IS NULL
                                   OR ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : (
+                                      LAMBDA "_r_s" : (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ) IS NULL
                                     )
@@ -5229,40 +5234,40 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       ),
-                                      LAMBDA "v" : "v" IS NULL
+                                      LAMBDA "_v" : "_v" IS NULL
                                     )
                                   ) > 0
                                   THEN NULL
                                   WHEN ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
@@ -5274,41 +5279,41 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     )
                                   )
                                 END
                               )
                               AND (
-                                "r_s"."date" <= CAST(CASE
+                                "_r_s"."date" <= CAST(CASE
                                   WHEN "sessions" IS NULL
                                   OR ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : (
+                                      LAMBDA "_r_s" : (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ) IS NULL
                                     )
@@ -5318,40 +5323,40 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       ),
-                                      LAMBDA "v" : "v" IS NULL
+                                      LAMBDA "_v" : "_v" IS NULL
                                     )
                                   ) > 0
                                   THEN NULL
                                   WHEN ARRAY_LENGTH(
                                     LIST_FILTER(
                                       "sessions",
-                                      LAMBDA "r_s" : COALESCE(
+                                      LAMBDA "_r_s" : COALESCE(
                                         (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ),
                                         FALSE
@@ -5363,28 +5368,28 @@ SELECT
                                     LIST_TRANSFORM(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
                                         )
                                       ),
-                                      LAMBDA "r_s" : "r_s"."date"
+                                      LAMBDA "_r_s" : "_r_s"."date"
                                     )
                                   )
                                 END + INTERVAL 89 DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
@@ -5413,25 +5418,25 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : (
+                              LAMBDA "_r_s" : (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" >= CASE
+                                  "_r_s"."date" >= CASE
                                     WHEN "sessions" IS NULL
                                     OR ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : (
+                                        LAMBDA "_r_s" : (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ) IS NULL
                                       )
@@ -5441,40 +5446,40 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         ),
-                                        LAMBDA "v" : "v" IS NULL
+                                        LAMBDA "_v" : "_v" IS NULL
                                       )
                                     ) > 0
                                     THEN NULL
                                     WHEN ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
@@ -5486,41 +5491,41 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       )
                                     )
                                   END
                                 )
                                 AND (
-                                  "r_s"."date" <= CAST(CASE
+                                  "_r_s"."date" <= CAST(CASE
                                     WHEN "sessions" IS NULL
                                     OR ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : (
+                                        LAMBDA "_r_s" : (
                                           (
-                                            "r_s"."covered"
+                                            "_r_s"."covered"
                                           )
                                           AND (
-                                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                           )
                                           AND (
-                                            "r_s"."date" < "service_date"
+                                            "_r_s"."date" < "service_date"
                                           )
                                         ) IS NULL
                                       )
@@ -5530,40 +5535,40 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         ),
-                                        LAMBDA "v" : "v" IS NULL
+                                        LAMBDA "_v" : "_v" IS NULL
                                       )
                                     ) > 0
                                     THEN NULL
                                     WHEN ARRAY_LENGTH(
                                       LIST_FILTER(
                                         "sessions",
-                                        LAMBDA "r_s" : COALESCE(
+                                        LAMBDA "_r_s" : COALESCE(
                                           (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ),
                                           FALSE
@@ -5575,28 +5580,28 @@ SELECT
                                       LIST_TRANSFORM(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
                                           )
                                         ),
-                                        LAMBDA "r_s" : "r_s"."date"
+                                        LAMBDA "_r_s" : "_r_s"."date"
                                       )
                                     )
                                   END + INTERVAL 89 DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -5605,26 +5610,26 @@ SELECT
                           ELSE ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" >= CASE
+                                    "_r_s"."date" >= CASE
                                       WHEN "sessions" IS NULL
                                       OR ARRAY_LENGTH(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : (
+                                          LAMBDA "_r_s" : (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ) IS NULL
                                         )
@@ -5634,40 +5639,40 @@ SELECT
                                           LIST_TRANSFORM(
                                             LIST_FILTER(
                                               "sessions",
-                                              LAMBDA "r_s" : COALESCE(
+                                              LAMBDA "_r_s" : COALESCE(
                                                 (
                                                   (
-                                                    "r_s"."covered"
+                                                    "_r_s"."covered"
                                                   )
                                                   AND (
-                                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                   )
                                                   AND (
-                                                    "r_s"."date" < "service_date"
+                                                    "_r_s"."date" < "service_date"
                                                   )
                                                 ),
                                                 FALSE
                                               )
                                             ),
-                                            LAMBDA "r_s" : "r_s"."date"
+                                            LAMBDA "_r_s" : "_r_s"."date"
                                           ),
-                                          LAMBDA "v" : "v" IS NULL
+                                          LAMBDA "_v" : "_v" IS NULL
                                         )
                                       ) > 0
                                       THEN NULL
                                       WHEN ARRAY_LENGTH(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
@@ -5679,41 +5684,41 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         )
                                       )
                                     END
                                   )
                                   AND (
-                                    "r_s"."date" <= CAST(CASE
+                                    "_r_s"."date" <= CAST(CASE
                                       WHEN "sessions" IS NULL
                                       OR ARRAY_LENGTH(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : (
+                                          LAMBDA "_r_s" : (
                                             (
-                                              "r_s"."covered"
+                                              "_r_s"."covered"
                                             )
                                             AND (
-                                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                             )
                                             AND (
-                                              "r_s"."date" < "service_date"
+                                              "_r_s"."date" < "service_date"
                                             )
                                           ) IS NULL
                                         )
@@ -5723,40 +5728,40 @@ SELECT
                                           LIST_TRANSFORM(
                                             LIST_FILTER(
                                               "sessions",
-                                              LAMBDA "r_s" : COALESCE(
+                                              LAMBDA "_r_s" : COALESCE(
                                                 (
                                                   (
-                                                    "r_s"."covered"
+                                                    "_r_s"."covered"
                                                   )
                                                   AND (
-                                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                   )
                                                   AND (
-                                                    "r_s"."date" < "service_date"
+                                                    "_r_s"."date" < "service_date"
                                                   )
                                                 ),
                                                 FALSE
                                               )
                                             ),
-                                            LAMBDA "r_s" : "r_s"."date"
+                                            LAMBDA "_r_s" : "_r_s"."date"
                                           ),
-                                          LAMBDA "v" : "v" IS NULL
+                                          LAMBDA "_v" : "_v" IS NULL
                                         )
                                       ) > 0
                                       THEN NULL
                                       WHEN ARRAY_LENGTH(
                                         LIST_FILTER(
                                           "sessions",
-                                          LAMBDA "r_s" : COALESCE(
+                                          LAMBDA "_r_s" : COALESCE(
                                             (
                                               (
-                                                "r_s"."covered"
+                                                "_r_s"."covered"
                                               )
                                               AND (
-                                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                               )
                                               AND (
-                                                "r_s"."date" < "service_date"
+                                                "_r_s"."date" < "service_date"
                                               )
                                             ),
                                             FALSE
@@ -5768,28 +5773,28 @@ SELECT
                                         LIST_TRANSFORM(
                                           LIST_FILTER(
                                             "sessions",
-                                            LAMBDA "r_s" : COALESCE(
+                                            LAMBDA "_r_s" : COALESCE(
                                               (
                                                 (
-                                                  "r_s"."covered"
+                                                  "_r_s"."covered"
                                                 )
                                                 AND (
-                                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                                 )
                                                 AND (
-                                                  "r_s"."date" < "service_date"
+                                                  "_r_s"."date" < "service_date"
                                                 )
                                               ),
                                               FALSE
                                             )
                                           ),
-                                          LAMBDA "r_s" : "r_s"."date"
+                                          LAMBDA "_r_s" : "_r_s"."date"
                                         )
                                       )
                                     END + INTERVAL 89 DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -5808,15 +5813,15 @@ SELECT
                           OR ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : (
+                              LAMBDA "_r_s" : (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ) IS NULL
                             )
@@ -5825,16 +5830,16 @@ SELECT
                           ELSE ARRAY_LENGTH(
                             LIST_FILTER(
                               "sessions",
-                              LAMBDA "r_s" : COALESCE(
+                              LAMBDA "_r_s" : COALESCE(
                                 (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ),
                                 FALSE
@@ -5856,9 +5861,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -5882,26 +5887,26 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "assessments",
-                    LAMBDA "r_a" : COALESCE(
+                    LAMBDA "_r_a" : COALESCE(
                       (
                         (
-                          "r_a"."status" = 'improving'
+                          "_r_a"."status" = 'improving'
                         )
                         AND (
-                          "r_a"."date" >= CASE
+                          "_r_a"."date" >= CASE
                             WHEN "sessions" IS NULL
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : (
+                                LAMBDA "_r_s" : (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -5911,40 +5916,40 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -5956,28 +5961,28 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               )
                             )
                           END
                         )
                         AND (
-                          "r_a"."date" <= "service_date"
+                          "_r_a"."date" <= "service_date"
                         )
                       ),
                       FALSE
@@ -5988,26 +5993,26 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "assessments",
-                    LAMBDA "r_a" : COALESCE(
+                    LAMBDA "_r_a" : COALESCE(
                       (
                         (
-                          "r_a"."status" = 'improving'
+                          "_r_a"."status" = 'improving'
                         )
                         AND (
-                          "r_a"."date" >= CASE
+                          "_r_a"."date" >= CASE
                             WHEN "sessions" IS NULL
                             OR ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : (
+                                LAMBDA "_r_s" : (
                                   (
-                                    "r_s"."covered"
+                                    "_r_s"."covered"
                                   )
                                   AND (
-                                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                   )
                                   AND (
-                                    "r_s"."date" < "service_date"
+                                    "_r_s"."date" < "service_date"
                                   )
                                 ) IS NULL
                               )
@@ -6017,40 +6022,40 @@ SELECT
                                 LIST_TRANSFORM(
                                   LIST_FILTER(
                                     "sessions",
-                                    LAMBDA "r_s" : COALESCE(
+                                    LAMBDA "_r_s" : COALESCE(
                                       (
                                         (
-                                          "r_s"."covered"
+                                          "_r_s"."covered"
                                         )
                                         AND (
-                                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                         )
                                         AND (
-                                          "r_s"."date" < "service_date"
+                                          "_r_s"."date" < "service_date"
                                         )
                                       ),
                                       FALSE
                                     )
                                   ),
-                                  LAMBDA "r_s" : "r_s"."date"
+                                  LAMBDA "_r_s" : "_r_s"."date"
                                 ),
-                                LAMBDA "v" : "v" IS NULL
+                                LAMBDA "_v" : "_v" IS NULL
                               )
                             ) > 0
                             THEN NULL
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "sessions",
-                                LAMBDA "r_s" : COALESCE(
+                                LAMBDA "_r_s" : COALESCE(
                                   (
                                     (
-                                      "r_s"."covered"
+                                      "_r_s"."covered"
                                     )
                                     AND (
-                                      "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_s"."date" < "service_date"
+                                      "_r_s"."date" < "service_date"
                                     )
                                   ),
                                   FALSE
@@ -6062,28 +6067,28 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "sessions",
-                                  LAMBDA "r_s" : COALESCE(
+                                  LAMBDA "_r_s" : COALESCE(
                                     (
                                       (
-                                        "r_s"."covered"
+                                        "_r_s"."covered"
                                       )
                                       AND (
-                                        "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                        "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                       )
                                       AND (
-                                        "r_s"."date" < "service_date"
+                                        "_r_s"."date" < "service_date"
                                       )
                                     ),
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_s" : "r_s"."date"
+                                LAMBDA "_r_s" : "_r_s"."date"
                               )
                             )
                           END
                         )
                         AND (
-                          "r_a"."date" <= "service_date"
+                          "_r_a"."date" <= "service_date"
                         )
                       ),
                       TRUE
@@ -6099,54 +6104,11 @@ SELECT
         END
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   {'limit': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'not_covered_limit'
+    WHEN "_outcome" = 'not_covered_limit'
     THEN CASE
       WHEN (
         NOT (
@@ -6161,65 +6123,22 @@ SELECT
       ELSE '8 additional'
     END
   END, 'sessions_used_in_year': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_initial_course'
+    WHEN "_outcome" = 'covered_initial_course'
     THEN (
       CASE
         WHEN "sessions" IS NULL
         OR ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : (
+            LAMBDA "_r_s" : (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ) IS NULL
           )
@@ -6228,16 +6147,16 @@ SELECT
         ELSE ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
@@ -6246,65 +6165,22 @@ SELECT
         )
       END
     ) + 1
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_additional'
+    WHEN "_outcome" = 'covered_additional'
     THEN (
       CASE
         WHEN "sessions" IS NULL
         OR ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : (
+            LAMBDA "_r_s" : (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ) IS NULL
           )
@@ -6313,16 +6189,16 @@ SELECT
         ELSE ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
@@ -6332,65 +6208,22 @@ SELECT
       END
     ) + 1
   END, 'sessions_left_in_year': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_initial_course'
+    WHEN "_outcome" = 'covered_initial_course'
     THEN 19 - (
       CASE
         WHEN "sessions" IS NULL
         OR ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : (
+            LAMBDA "_r_s" : (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ) IS NULL
           )
@@ -6399,16 +6232,16 @@ SELECT
         ELSE ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
@@ -6417,65 +6250,22 @@ SELECT
         )
       END
     )
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_additional'
+    WHEN "_outcome" = 'covered_additional'
     THEN 19 - (
       CASE
         WHEN "sessions" IS NULL
         OR ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : (
+            LAMBDA "_r_s" : (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ) IS NULL
           )
@@ -6484,16 +6274,16 @@ SELECT
         ELSE ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
@@ -6503,75 +6293,32 @@ SELECT
       END
     )
   END, 'initial_left': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_initial_course'
+    WHEN "_outcome" = 'covered_initial_course'
     THEN 11 - (
       CASE
         WHEN "sessions" IS NULL
         OR ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : (
+            LAMBDA "_r_s" : (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" >= CASE
+                "_r_s"."date" >= CASE
                   WHEN "sessions" IS NULL
                   OR ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : (
+                      LAMBDA "_r_s" : (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ) IS NULL
                     )
@@ -6581,40 +6328,40 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) > 0
                   THEN NULL
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : COALESCE(
+                      LAMBDA "_r_s" : COALESCE(
                         (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -6626,41 +6373,41 @@ SELECT
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_s" : "r_s"."date"
+                      LAMBDA "_r_s" : "_r_s"."date"
                     )
                   )
                 END
               )
               AND (
-                "r_s"."date" <= CAST(CASE
+                "_r_s"."date" <= CAST(CASE
                   WHEN "sessions" IS NULL
                   OR ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : (
+                      LAMBDA "_r_s" : (
                         (
-                          "r_s"."covered"
+                          "_r_s"."covered"
                         )
                         AND (
-                          "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                          "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                         )
                         AND (
-                          "r_s"."date" < "service_date"
+                          "_r_s"."date" < "service_date"
                         )
                       ) IS NULL
                     )
@@ -6670,40 +6417,40 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) > 0
                   THEN NULL
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "sessions",
-                      LAMBDA "r_s" : COALESCE(
+                      LAMBDA "_r_s" : COALESCE(
                         (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ),
                         FALSE
@@ -6715,28 +6462,28 @@ SELECT
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
                         )
                       ),
-                      LAMBDA "r_s" : "r_s"."date"
+                      LAMBDA "_r_s" : "_r_s"."date"
                     )
                   )
                 END + INTERVAL 89 DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ) IS NULL
           )
@@ -6745,26 +6492,26 @@ SELECT
         ELSE ARRAY_LENGTH(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" >= CASE
+                  "_r_s"."date" >= CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -6774,40 +6521,40 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -6819,41 +6566,41 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END
                 )
                 AND (
-                  "r_s"."date" <= CAST(CASE
+                  "_r_s"."date" <= CAST(CASE
                     WHEN "sessions" IS NULL
                     OR ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : (
+                        LAMBDA "_r_s" : (
                           (
-                            "r_s"."covered"
+                            "_r_s"."covered"
                           )
                           AND (
-                            "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                            "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                           )
                           AND (
-                            "r_s"."date" < "service_date"
+                            "_r_s"."date" < "service_date"
                           )
                         ) IS NULL
                       )
@@ -6863,40 +6610,40 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "sessions",
-                            LAMBDA "r_s" : COALESCE(
+                            LAMBDA "_r_s" : COALESCE(
                               (
                                 (
-                                  "r_s"."covered"
+                                  "_r_s"."covered"
                                 )
                                 AND (
-                                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_s"."date" < "service_date"
+                                  "_r_s"."date" < "service_date"
                                 )
                               ),
                               FALSE
                             )
                           ),
-                          LAMBDA "r_s" : "r_s"."date"
+                          LAMBDA "_r_s" : "_r_s"."date"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) > 0
                     THEN NULL
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "sessions",
-                        LAMBDA "r_s" : COALESCE(
+                        LAMBDA "_r_s" : COALESCE(
                           (
                             (
-                              "r_s"."covered"
+                              "_r_s"."covered"
                             )
                             AND (
-                              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_s"."date" < "service_date"
+                              "_r_s"."date" < "service_date"
                             )
                           ),
                           FALSE
@@ -6908,28 +6655,28 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "sessions",
-                          LAMBDA "r_s" : COALESCE(
+                          LAMBDA "_r_s" : COALESCE(
                             (
                               (
-                                "r_s"."covered"
+                                "_r_s"."covered"
                               )
                               AND (
-                                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                               )
                               AND (
-                                "r_s"."date" < "service_date"
+                                "_r_s"."date" < "service_date"
                               )
                             ),
                             FALSE
                           )
                         ),
-                        LAMBDA "r_s" : "r_s"."date"
+                        LAMBDA "_r_s" : "_r_s"."date"
                       )
                     )
                   END + INTERVAL 89 DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
@@ -6939,64 +6686,21 @@ SELECT
       END
     )
   END, 'course_window_ends': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_initial_course'
+    WHEN "_outcome" = 'covered_initial_course'
     THEN CAST(CAST(CASE
       WHEN "sessions" IS NULL
       OR ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : (
+          LAMBDA "_r_s" : (
             (
-              "r_s"."covered"
+              "_r_s"."covered"
             )
             AND (
-              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
             )
             AND (
-              "r_s"."date" < "service_date"
+              "_r_s"."date" < "service_date"
             )
           ) IS NULL
         )
@@ -7006,40 +6710,40 @@ SELECT
           LIST_TRANSFORM(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : COALESCE(
+              LAMBDA "_r_s" : COALESCE(
                 (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ),
                 FALSE
               )
             ),
-            LAMBDA "r_s" : "r_s"."date"
+            LAMBDA "_r_s" : "_r_s"."date"
           ),
-          LAMBDA "v" : "v" IS NULL
+          LAMBDA "_v" : "_v" IS NULL
         )
       ) > 0
       THEN NULL
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : COALESCE(
+          LAMBDA "_r_s" : COALESCE(
             (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ),
             FALSE
@@ -7051,83 +6755,40 @@ SELECT
         LIST_TRANSFORM(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
             )
           ),
-          LAMBDA "r_s" : "r_s"."date"
+          LAMBDA "_r_s" : "_r_s"."date"
         )
       )
     END + INTERVAL 89 DAY AS DATE) AS TEXT)
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_covered_indication'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'not_covered_provider'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'not_covered_discontinue'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'not_covered_limit'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'covered_initial_course'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'covered_additional'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'not_covered_no_improvement'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'not_covered_limit'
-    END = 'covered_additional'
+    WHEN "_outcome" = 'covered_additional'
     THEN CAST(CAST(CASE
       WHEN "sessions" IS NULL
       OR ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : (
+          LAMBDA "_r_s" : (
             (
-              "r_s"."covered"
+              "_r_s"."covered"
             )
             AND (
-              "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+              "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
             )
             AND (
-              "r_s"."date" < "service_date"
+              "_r_s"."date" < "service_date"
             )
           ) IS NULL
         )
@@ -7137,40 +6798,40 @@ SELECT
           LIST_TRANSFORM(
             LIST_FILTER(
               "sessions",
-              LAMBDA "r_s" : COALESCE(
+              LAMBDA "_r_s" : COALESCE(
                 (
                   (
-                    "r_s"."covered"
+                    "_r_s"."covered"
                   )
                   AND (
-                    "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_s"."date" < "service_date"
+                    "_r_s"."date" < "service_date"
                   )
                 ),
                 FALSE
               )
             ),
-            LAMBDA "r_s" : "r_s"."date"
+            LAMBDA "_r_s" : "_r_s"."date"
           ),
-          LAMBDA "v" : "v" IS NULL
+          LAMBDA "_v" : "_v" IS NULL
         )
       ) > 0
       THEN NULL
       WHEN ARRAY_LENGTH(
         LIST_FILTER(
           "sessions",
-          LAMBDA "r_s" : COALESCE(
+          LAMBDA "_r_s" : COALESCE(
             (
               (
-                "r_s"."covered"
+                "_r_s"."covered"
               )
               AND (
-                "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
               )
               AND (
-                "r_s"."date" < "service_date"
+                "_r_s"."date" < "service_date"
               )
             ),
             FALSE
@@ -7182,34 +6843,34 @@ SELECT
         LIST_TRANSFORM(
           LIST_FILTER(
             "sessions",
-            LAMBDA "r_s" : COALESCE(
+            LAMBDA "_r_s" : COALESCE(
               (
                 (
-                  "r_s"."covered"
+                  "_r_s"."covered"
                 )
                 AND (
-                  "r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
+                  "_r_s"."date" > CAST("service_date" + INTERVAL (-365) DAY AS DATE)
                 )
                 AND (
-                  "r_s"."date" < "service_date"
+                  "_r_s"."date" < "service_date"
                 )
               ),
               FALSE
             )
           ),
-          LAMBDA "r_s" : "r_s"."date"
+          LAMBDA "_r_s" : "_r_s"."date"
         )
       )
     END + INTERVAL 89 DAY AS DATE) AS TEXT)
   END} AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
@@ -7217,8 +6878,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'C.1', 'cited_as': 'C.1', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END}
@@ -7226,8 +6887,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'B.1', 'cited_as': 'B.1', 'result': CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END},
@@ -7239,8 +6900,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'B.2', 'cited_as': 'B.2', 'result': CASE WHEN "B.2" IS NULL THEN 'unknown' WHEN "B.2" THEN 'met' ELSE 'not_met' END},
@@ -7250,8 +6911,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'B.3', 'cited_as': 'B.3', 'result': CASE WHEN "B.3" IS NULL THEN 'unknown' WHEN "B.3" THEN 'met' ELSE 'not_met' END}
@@ -7259,8 +6920,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 6
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 6
         )
         THEN [
           {'section': 'B.4', 'cited_as': 'B.4', 'result': CASE WHEN "B.4" IS NULL THEN 'unknown' WHEN "B.4" THEN 'met' ELSE 'not_met' END}
@@ -7268,8 +6929,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 7
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 7
         )
         THEN [
           {'section': 'B.5', 'cited_as': 'B.5', 'result': CASE WHEN "B.5" IS NULL THEN 'unknown' WHEN "B.5" THEN 'met' ELSE 'not_met' END}
@@ -7277,8 +6938,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 8
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 8
         )
         THEN [
           {'section': 'B.6', 'cited_as': 'B.6', 'result': CASE WHEN "B.6" IS NULL THEN 'unknown' WHEN "B.6" THEN 'met' ELSE 'not_met' END},
@@ -7287,8 +6948,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 9
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 9
         )
         THEN [
           {'section': 'B.6', 'cited_as': 'B.6', 'result': CASE WHEN "B.6" IS NULL THEN 'unknown' WHEN "B.6" THEN 'met' ELSE 'not_met' END}

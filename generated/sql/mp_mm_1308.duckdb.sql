@@ -76,15 +76,15 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "contraindications",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'contraindications' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN (
+                      NOT "_item0" IN (
                         'severe_erosive_esophagitis',
                         'significant_coagulation_disorder',
                         'cirrhosis_with_portal_hypertension',
@@ -95,10 +95,10 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'contraindications' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: severe_erosive_esophagitis, significant_coagulation_disorder, cirrhosis_with_portal_hypertension, severe_pulmonary_disease, esophageal_malignancy, mucosa_compromising_prior_therapy'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -106,15 +106,15 @@ WITH "checked" AS (
                   CASE
                     WHEN COALESCE(
                       ARRAY_LENGTH(
-                        LIST_FILTER("contraindications", LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0")
+                        LIST_FILTER("contraindications", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'contraindications' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -130,19 +130,19 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "prior_achalasia_therapies",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'prior_achalasia_therapies' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
-                    WHEN COALESCE(NOT "item0" IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
+                    WHEN COALESCE(NOT "_item0" IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
                     THEN [
-                      {'field': 'prior_achalasia_therapies' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: pneumatic_dilation, botulinum_toxin, heller_myotomy'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -152,16 +152,16 @@ WITH "checked" AS (
                       ARRAY_LENGTH(
                         LIST_FILTER(
                           "prior_achalasia_therapies",
-                          LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0"
+                          LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
                         )
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_achalasia_therapies' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -175,9 +175,9 @@ WITH "checked" AS (
           WHEN "absent" IS NULL
           THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
           ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'state',
                 'service_date',
                 'age',
@@ -287,60 +287,60 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("state" AS TEXT) ELSE NULL END AS "state",
+    "_errors",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("state" AS TEXT) ELSE NULL END AS "state",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("service_date" AS DATE)
       ELSE NULL
     END AS "service_date",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("age" AS BIGINT) ELSE NULL END AS "age",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("diagnosis" AS TEXT)
       ELSE NULL
     END AS "diagnosis",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("achalasia_type" AS TEXT)
       ELSE NULL
     END AS "achalasia_type",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("failed_conventional_therapy" AS BOOLEAN)
       ELSE NULL
     END AS "failed_conventional_therapy",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("heller_surgical_candidate" AS BOOLEAN)
       ELSE NULL
     END AS "heller_surgical_candidate",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("eckardt_score" AS BIGINT)
       ELSE NULL
     END AS "eckardt_score",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("prior_open_foregut_surgery" AS BOOLEAN)
       ELSE NULL
     END AS "prior_open_foregut_surgery",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("contraindications" AS TEXT[])
       ELSE NULL
     END AS "contraindications",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("prior_achalasia_therapies" AS TEXT[])
       ELSE NULL
     END AS "prior_achalasia_therapies",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -464,168 +464,173 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "applicability"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "applicability"
-        )
-        THEN 1
-        WHEN "D.III" IS NULL
-        THEN -2
-        WHEN "D.III"
-        THEN 2
-        WHEN "D.IV" IS NULL
-        THEN -3
-        WHEN "D.IV"
-        THEN 3
-        WHEN "D.II" IS NULL
-        THEN -4
-        WHEN "D.II"
-        THEN 4
-        WHEN "D.I" IS NULL
-        THEN -5
-        WHEN "D.I"
-        THEN 5
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_applicable'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'experimental'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'contraindicated'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'needs_review'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'medically_necessary'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'not_medically_necessary'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_2"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "applicability"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "applicability"
+          )
+          THEN 1
+          WHEN "D.III" IS NULL
+          THEN -2
+          WHEN "D.III"
+          THEN 2
+          WHEN "D.IV" IS NULL
+          THEN -3
+          WHEN "D.IV"
+          THEN 3
+          WHEN "D.II" IS NULL
+          THEN -4
+          WHEN "D.II"
+          THEN 4
+          WHEN "D.I" IS NULL
+          THEN -5
+          WHEN "D.I"
+          THEN 5
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'MP-MM-1308' AS "policy",
   'cca81b5b42dc96499632c914ca230b7423e2c463490a6c89d5a16c6c0e96ec47' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2025-11-01'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2025-11-01'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2025-11-01'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2025-11-01'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2025-11-01'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2025-11-01'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2025-11-01'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2025-11-01'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2025-11-01'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2025-11-01'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2025-11-01'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2025-11-01'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_applicable'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'experimental'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'contraindicated'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'needs_review'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'medically_necessary'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'not_medically_necessary'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'applicability'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'applicability'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'D.III'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'D.III'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'D.IV'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'D.IV'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'D.II'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'D.II'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'D.I'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'D.I'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'D.I'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['applicability']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['applicability']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['D.III']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['D.III']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['D.IV']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['D.IV']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['D.II']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['D.II']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['D.I']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['D.I']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['D.I']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -696,15 +701,15 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "diagnosis" IS NULL THEN ['diagnosis'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -765,13 +770,13 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(LIST_DISTINCT(CASE WHEN "age" IS NULL THEN ['age'] ELSE CAST([] AS TEXT[]) END))
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -844,18 +849,18 @@ SELECT
         )
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   NULL AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'applicability', 'cited_as': 'applicability', 'result': CASE
@@ -869,8 +874,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'D.III', 'cited_as': 'D.III', 'result': CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END}
@@ -878,8 +883,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'D.IV', 'cited_as': 'D.IV', 'result': CASE WHEN "D.IV" IS NULL THEN 'unknown' WHEN "D.IV" THEN 'met' ELSE 'not_met' END},
@@ -893,8 +898,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
@@ -902,8 +907,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END},

@@ -73,22 +73,22 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "medical_necessity_reasons",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'medical_necessity_reasons' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0" IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
+                      NOT "_item0" IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
                       FALSE
                     )
                     THEN [
-                      {'field': 'medical_necessity_reasons' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is not one of: allergy, drug_interaction, contraindication, intolerance'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -98,16 +98,16 @@ WITH "checked" AS (
                       ARRAY_LENGTH(
                         LIST_FILTER(
                           "medical_necessity_reasons",
-                          LAMBDA "other", "j" : "other" = "item0" AND "j" < "i0"
+                          LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
                         )
                       ) > 0,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medical_necessity_reasons' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("item0") <= 40
-                        THEN "item0"
-                        ELSE SUBSTRING("item0", 1, 40) || '...'
+                      {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                        WHEN LENGTH("_item0") <= 40
+                        THEN "_item0"
+                        ELSE SUBSTRING("_item0", 1, 40) || '...'
                       END || '"' || ' is repeated'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
@@ -124,27 +124,27 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "medication_trials",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'drug'), FALSE)
-                      AND NOT "item0"."drug" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                      AND NOT "_item0"."drug" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      NOT "item0"."drug_class" IN (
+                      NOT "_item0"."drug_class" IN (
                         'beta_blocker',
                         'anticonvulsant',
                         'tricyclic_antidepressant',
@@ -156,101 +156,101 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."drug_class") <= 40
-                        THEN "item0"."drug_class"
-                        ELSE SUBSTRING("item0"."drug_class", 1, 40) || '...'
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."drug_class") <= 40
+                        THEN "_item0"."drug_class"
+                        ELSE SUBSTRING("_item0"."drug_class", 1, 40) || '...'
                       END || '"' || ' is not one of: beta_blocker, anticonvulsant, tricyclic_antidepressant, snri, cgrp_antibody, gepant, other'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'drug_class'), FALSE)
-                      AND NOT "item0"."drug_class" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug_class'), FALSE)
+                      AND NOT "_item0"."drug_class" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'preferred'), FALSE)
-                      AND NOT "item0"."preferred" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'preferred'), FALSE)
+                      AND NOT "_item0"."preferred" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.preferred', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.preferred', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."dose_mg" BETWEEN 0 AND 2000, FALSE)
+                    WHEN COALESCE(NOT "_item0"."dose_mg" BETWEEN 0 AND 2000, FALSE)
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'must be a number from 0 to 2000'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'must be a number from 0 to 2000'}
                     ]
                     WHEN COALESCE(
-                      CAST("item0"."dose_mg" AS DECIMAL(35, 30)) <> CAST("item0"."dose_mg" AS DECIMAL(38, 6)),
+                      CAST("_item0"."dose_mg" AS DECIMAL(35, 30)) <> CAST("_item0"."dose_mg" AS DECIMAL(38, 6)),
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'dose_mg'), FALSE)
-                      AND NOT "item0"."dose_mg" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("item0"."start_date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'start_date'), FALSE)
-                      AND NOT "item0"."start_date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'dose_mg'), FALSE)
+                      AND NOT "_item0"."dose_mg" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."end_date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."start_date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'end_date'), FALSE)
-                      AND NOT "item0"."end_date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'start_date'), FALSE)
+                      AND NOT "_item0"."start_date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is both given and absent'}
+                    ]
+                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                  END,
+                  CASE
+                    WHEN COALESCE(NOT YEAR("_item0"."end_date") BETWEEN 1 AND 9999, FALSE)
+                    THEN [
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      NOT "item0"."outcome" IN (
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'end_date'), FALSE)
+                      AND NOT "_item0"."end_date" IS NULL,
+                      FALSE
+                    )
+                    THEN [
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is both given and absent'}
+                    ]
+                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                  END,
+                  CASE
+                    WHEN COALESCE(
+                      NOT "_item0"."outcome" IN (
                         'inadequate_response',
                         'effective',
                         'intolerance',
@@ -262,54 +262,54 @@ WITH "checked" AS (
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.outcome', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."outcome") <= 40
-                        THEN "item0"."outcome"
-                        ELSE SUBSTRING("item0"."outcome", 1, 40) || '...'
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."outcome") <= 40
+                        THEN "_item0"."outcome"
+                        ELSE SUBSTRING("_item0"."outcome", 1, 40) || '...'
                       END || '"' || ' is not one of: inadequate_response, effective, intolerance, adverse_event, allergy, contraindication, unknown'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'outcome'), FALSE)
-                      AND NOT "item0"."outcome" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'outcome'), FALSE)
+                      AND NOT "_item0"."outcome" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.outcome', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."source" IN ('claims', 'prescriber_attested'), FALSE)
+                    WHEN COALESCE(NOT "_item0"."source" IN ('claims', 'prescriber_attested'), FALSE)
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.source', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."source") <= 40
-                        THEN "item0"."source"
-                        ELSE SUBSTRING("item0"."source", 1, 40) || '...'
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."source") <= 40
+                        THEN "_item0"."source"
+                        ELSE SUBSTRING("_item0"."source", 1, 40) || '...'
                       END || '"' || ' is not one of: claims, prescriber_attested'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'source'), FALSE)
-                      AND NOT "item0"."source" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'source'), FALSE)
+                      AND NOT "_item0"."source" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.source', 'message': 'is both given and absent'}
+                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(NOT "name" IN ('end_date'), TRUE)),
-                      LAMBDA "name" : {'field': 'medication_trials' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN (
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(NOT "_name" IN ('end_date'), TRUE)),
+                      LAMBDA "_name" : {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN (
                           'drug',
                           'drug_class',
                           'preferred',
@@ -335,80 +335,80 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "prior_authorizations",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                      NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."drug") <= 40
-                        THEN "item0"."drug"
-                        ELSE SUBSTRING("item0"."drug", 1, 40) || '...'
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."drug") <= 40
+                        THEN "_item0"."drug"
+                        ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
                       END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'drug'), FALSE)
-                      AND NOT "item0"."drug" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                      AND NOT "_item0"."drug" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."approved_from") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."approved_from") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'approved_from'), FALSE)
-                      AND NOT "item0"."approved_from" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_from'), FALSE)
+                      AND NOT "_item0"."approved_from" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is both given and absent'}
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."approved_to") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."approved_to") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'approved_to'), FALSE)
-                      AND NOT "item0"."approved_to" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_to'), FALSE)
+                      AND NOT "_item0"."approved_to" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is both given and absent'}
+                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'prior_authorizations' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('drug', 'approved_from', 'approved_to')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('drug', 'approved_from', 'approved_to')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -425,98 +425,98 @@ WITH "checked" AS (
           ELSE FLATTEN(
             LIST_TRANSFORM(
               "paid_claims",
-              LAMBDA "item0", "i0" : CASE
-                WHEN "item0" IS NULL
+              LAMBDA "_item0", "_i0" : CASE
+                WHEN "_item0" IS NULL
                 THEN [
-                  {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
                 ]
                 ELSE LIST_CONCAT(
                   CASE
                     WHEN COALESCE(
-                      NOT "item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                      NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
                       FALSE
                     )
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
-                        WHEN LENGTH("item0"."drug") <= 40
-                        THEN "item0"."drug"
-                        ELSE SUBSTRING("item0"."drug", 1, 40) || '...'
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
+                        WHEN LENGTH("_item0"."drug") <= 40
+                        THEN "_item0"."drug"
+                        ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
                       END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'drug'), FALSE)
-                      AND NOT "item0"."drug" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                      AND NOT "_item0"."drug" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT YEAR("item0"."fill_date") BETWEEN 1 AND 9999, FALSE)
+                    WHEN COALESCE(NOT YEAR("_item0"."fill_date") BETWEEN 1 AND 9999, FALSE)
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is not a date in the form YYYY-MM-DD'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'fill_date'), FALSE)
-                      AND NOT "item0"."fill_date" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'fill_date'), FALSE)
+                      AND NOT "_item0"."fill_date" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is both given and absent'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."doses" BETWEEN 0 AND 1000, FALSE)
+                    WHEN COALESCE(NOT "_item0"."doses" BETWEEN 0 AND 1000, FALSE)
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'must be an integer from 0 to 1000'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'must be an integer from 0 to 1000'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'doses'), FALSE)
-                      AND NOT "item0"."doses" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'doses'), FALSE)
+                      AND NOT "_item0"."doses" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'is both given and absent'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN COALESCE(NOT "item0"."days_supply" BETWEEN 1 AND 365, FALSE)
+                    WHEN COALESCE(NOT "_item0"."days_supply" BETWEEN 1 AND 365, FALSE)
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'must be an integer from 1 to 365'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'must be an integer from 1 to 365'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
                     WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("item0"."absent", 'days_supply'), FALSE)
-                      AND NOT "item0"."days_supply" IS NULL,
+                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'days_supply'), FALSE)
+                      AND NOT "_item0"."days_supply" IS NULL,
                       FALSE
                     )
                     THEN [
-                      {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'is both given and absent'}
+                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'is both given and absent'}
                     ]
                     ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                   END,
                   CASE
-                    WHEN "item0"."absent" IS NULL
+                    WHEN "_item0"."absent" IS NULL
                     THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
                     ELSE LIST_TRANSFORM(
-                      LIST_FILTER("item0"."absent", LAMBDA "name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "name" : {'field': 'paid_claims' || '[' || CAST("i0" - 1 AS TEXT) || ']' || '.' || "name", 'message': CASE
-                        WHEN "name" IN ('drug', 'fill_date', 'doses', 'days_supply')
+                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                      LAMBDA "_name" : {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                        WHEN "_name" IN ('drug', 'fill_date', 'doses', 'days_supply')
                         THEN 'cannot be absent: the policy gives no meaning to its absence'
                         ELSE 'not a field of these records'
                       END}
@@ -533,10 +533,10 @@ WITH "checked" AS (
           ELSE LIST_TRANSFORM(
             LIST_FILTER(
               "absent",
-              LAMBDA "name" : COALESCE(NOT "name" IN ('headache_days_per_month'), TRUE)
+              LAMBDA "_name" : COALESCE(NOT "_name" IN ('headache_days_per_month'), TRUE)
             ),
-            LAMBDA "name" : {'field': "name", 'message': CASE
-              WHEN "name" IN (
+            LAMBDA "_name" : {'field': "_name", 'message': CASE
+              WHEN "_name" IN (
                 'request_date',
                 'drug',
                 'regimen',
@@ -669,58 +669,58 @@ WITH "checked" AS (
           ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
         END
       )
-    ) AS "errors"
+    ) AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
     "row_id",
-    "errors",
+    "_errors",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("request_date" AS DATE)
       ELSE NULL
     END AS "request_date",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("drug" AS TEXT) ELSE NULL END AS "drug",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN CAST("regimen" AS TEXT) ELSE NULL END AS "regimen",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("drug" AS TEXT) ELSE NULL END AS "drug",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN CAST("regimen" AS TEXT) ELSE NULL END AS "regimen",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("doses_requested" AS BIGINT)
       ELSE NULL
     END AS "doses_requested",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("days_supply" AS BIGINT)
       ELSE NULL
     END AS "days_supply",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("per_fda_labeling" AS BOOLEAN)
       ELSE NULL
     END AS "per_fda_labeling",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("migraine_documentation" AS BOOLEAN)
       ELSE NULL
     END AS "migraine_documentation",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("headache_days_per_month" AS BIGINT)
       ELSE NULL
     END AS "headache_days_per_month",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("medical_necessity_reasons" AS TEXT[])
       ELSE NULL
     END AS "medical_necessity_reasons",
     CASE
-      WHEN NOT ARRAY_LENGTH("errors") > 0
+      WHEN NOT ARRAY_LENGTH("_errors") > 0
       THEN CAST("clinical_response_documented" AS BOOLEAN)
       ELSE NULL
     END AS "clinical_response_documented",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "medication_trials" ELSE NULL END AS "medication_trials",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "prior_authorizations" ELSE NULL END AS "prior_authorizations",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "paid_claims" ELSE NULL END AS "paid_claims",
-    CASE WHEN NOT ARRAY_LENGTH("errors") > 0 THEN "absent" ELSE NULL END AS "absent"
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "medication_trials" ELSE NULL END AS "medication_trials",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "prior_authorizations" ELSE NULL END AS "prior_authorizations",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "paid_claims" ELSE NULL END AS "paid_claims",
+    CASE WHEN NOT ARRAY_LENGTH("_errors") > 0 THEN "absent" ELSE NULL END AS "absent"
   FROM "checked"
 ), "step_1" AS (
   SELECT
@@ -736,12 +736,12 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_authorizations",
-              LAMBDA "r_a" : COALESCE(
+              LAMBDA "_r_a" : COALESCE(
                 (
                   (
-                    "r_a"."drug" = "drug"
+                    "_r_a"."drug" = "drug"
                   ) AND (
-                    "r_a"."approved_from" < "request_date"
+                    "_r_a"."approved_from" < "request_date"
                   )
                 ),
                 FALSE
@@ -752,12 +752,12 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "prior_authorizations",
-              LAMBDA "r_a" : COALESCE(
+              LAMBDA "_r_a" : COALESCE(
                 (
                   (
-                    "r_a"."drug" = "drug"
+                    "_r_a"."drug" = "drug"
                   ) AND (
-                    "r_a"."approved_from" < "request_date"
+                    "_r_a"."approved_from" < "request_date"
                   )
                 ),
                 TRUE
@@ -774,16 +774,16 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "paid_claims",
-              LAMBDA "r_c" : COALESCE(
+              LAMBDA "_r_c" : COALESCE(
                 (
                   (
-                    "r_c"."drug" = "drug"
+                    "_r_c"."drug" = "drug"
                   )
                   AND (
-                    "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_c"."fill_date" < "request_date"
+                    "_r_c"."fill_date" < "request_date"
                   )
                 ),
                 FALSE
@@ -794,16 +794,16 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "paid_claims",
-              LAMBDA "r_c" : COALESCE(
+              LAMBDA "_r_c" : COALESCE(
                 (
                   (
-                    "r_c"."drug" = "drug"
+                    "_r_c"."drug" = "drug"
                   )
                   AND (
-                    "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                    "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                   )
                   AND (
-                    "r_c"."fill_date" < "request_date"
+                    "_r_c"."fill_date" < "request_date"
                   )
                 ),
                 TRUE
@@ -825,16 +825,16 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "medication_trials",
-              LAMBDA "r_t" : COALESCE(
+              LAMBDA "_r_t" : COALESCE(
                 (
                   (
-                    "r_t"."drug" = 'erenumab'
+                    "_r_t"."drug" = 'erenumab'
                   )
                   AND (
-                    "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                    "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                   )
                   AND (
-                    "r_t"."outcome" = 'inadequate_response'
+                    "_r_t"."outcome" = 'inadequate_response'
                   )
                   AND (
                     (
@@ -842,14 +842,14 @@ WITH "checked" AS (
                         (
                           (
                             CASE
-                              WHEN NOT "r_t"."end_date" IS NULL
+                              WHEN NOT "_r_t"."end_date" IS NULL
                               THEN TRUE
-                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                               THEN FALSE
                             END
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                           )
                         )
                       )
@@ -858,15 +858,15 @@ WITH "checked" AS (
                           (
                             NOT (
                               CASE
-                                WHEN NOT "r_t"."end_date" IS NULL
+                                WHEN NOT "_r_t"."end_date" IS NULL
                                 THEN TRUE
-                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                 THEN FALSE
                               END
                             )
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                           )
                         )
                       )
@@ -881,16 +881,16 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "medication_trials",
-              LAMBDA "r_t" : COALESCE(
+              LAMBDA "_r_t" : COALESCE(
                 (
                   (
-                    "r_t"."drug" = 'erenumab'
+                    "_r_t"."drug" = 'erenumab'
                   )
                   AND (
-                    "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                    "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                   )
                   AND (
-                    "r_t"."outcome" = 'inadequate_response'
+                    "_r_t"."outcome" = 'inadequate_response'
                   )
                   AND (
                     (
@@ -898,14 +898,14 @@ WITH "checked" AS (
                         (
                           (
                             CASE
-                              WHEN NOT "r_t"."end_date" IS NULL
+                              WHEN NOT "_r_t"."end_date" IS NULL
                               THEN TRUE
-                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                               THEN FALSE
                             END
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                           )
                         )
                       )
@@ -914,15 +914,15 @@ WITH "checked" AS (
                           (
                             NOT (
                               CASE
-                                WHEN NOT "r_t"."end_date" IS NULL
+                                WHEN NOT "_r_t"."end_date" IS NULL
                                 THEN TRUE
-                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                 THEN FALSE
                               END
                             )
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                           )
                         )
                       )
@@ -948,13 +948,13 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "medication_trials",
-              LAMBDA "r_t" : COALESCE(
+              LAMBDA "_r_t" : COALESCE(
                 (
                   (
-                    "r_t"."drug" = 'fremanezumab'
+                    "_r_t"."drug" = 'fremanezumab'
                   )
                   AND (
-                    "r_t"."outcome" = 'effective'
+                    "_r_t"."outcome" = 'effective'
                   )
                   AND (
                     (
@@ -962,14 +962,14 @@ WITH "checked" AS (
                         (
                           (
                             CASE
-                              WHEN NOT "r_t"."end_date" IS NULL
+                              WHEN NOT "_r_t"."end_date" IS NULL
                               THEN TRUE
-                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                               THEN FALSE
                             END
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                           )
                         )
                       )
@@ -978,15 +978,15 @@ WITH "checked" AS (
                           (
                             NOT (
                               CASE
-                                WHEN NOT "r_t"."end_date" IS NULL
+                                WHEN NOT "_r_t"."end_date" IS NULL
                                 THEN TRUE
-                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                 THEN FALSE
                               END
                             )
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                           )
                         )
                       )
@@ -1001,13 +1001,13 @@ WITH "checked" AS (
           WHEN ARRAY_LENGTH(
             LIST_FILTER(
               "medication_trials",
-              LAMBDA "r_t" : COALESCE(
+              LAMBDA "_r_t" : COALESCE(
                 (
                   (
-                    "r_t"."drug" = 'fremanezumab'
+                    "_r_t"."drug" = 'fremanezumab'
                   )
                   AND (
-                    "r_t"."outcome" = 'effective'
+                    "_r_t"."outcome" = 'effective'
                   )
                   AND (
                     (
@@ -1015,14 +1015,14 @@ WITH "checked" AS (
                         (
                           (
                             CASE
-                              WHEN NOT "r_t"."end_date" IS NULL
+                              WHEN NOT "_r_t"."end_date" IS NULL
                               THEN TRUE
-                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                               THEN FALSE
                             END
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                           )
                         )
                       )
@@ -1031,15 +1031,15 @@ WITH "checked" AS (
                           (
                             NOT (
                               CASE
-                                WHEN NOT "r_t"."end_date" IS NULL
+                                WHEN NOT "_r_t"."end_date" IS NULL
                                 THEN TRUE
-                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                 THEN FALSE
                               END
                             )
                           )
                           AND (
-                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                           )
                         )
                       )
@@ -1088,11 +1088,11 @@ WITH "checked" AS (
               WHEN "paid_claims" IS NULL
               THEN NULL
               WHEN ARRAY_LENGTH(
-                LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', FALSE))
+                LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', FALSE))
               ) >= 1
               THEN FALSE
               WHEN ARRAY_LENGTH(
-                LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', TRUE))
+                LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', TRUE))
               ) < 1
               THEN TRUE
             END
@@ -1132,16 +1132,16 @@ WITH "checked" AS (
                 LIST_TRANSFORM(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                          "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                         )
                         AND (
-                          "r_t"."preferred"
+                          "_r_t"."preferred"
                         )
                         AND (
-                          "r_t"."outcome" = 'inadequate_response'
+                          "_r_t"."outcome" = 'inadequate_response'
                         )
                         AND (
                           (
@@ -1149,14 +1149,14 @@ WITH "checked" AS (
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                 )
                               )
                             )
@@ -1165,15 +1165,15 @@ WITH "checked" AS (
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                 )
                               )
                             )
@@ -1183,9 +1183,9 @@ WITH "checked" AS (
                       FALSE
                     )
                   ),
-                  LAMBDA "r_t" : "r_t"."drug"
+                  LAMBDA "_r_t" : "_r_t"."drug"
                 ),
-                LAMBDA "v" : NOT "v" IS NULL
+                LAMBDA "_v" : NOT "_v" IS NULL
               )
             )
           ) >= 3
@@ -1196,16 +1196,16 @@ WITH "checked" AS (
                 LIST_TRANSFORM(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                          "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                         )
                         AND (
-                          "r_t"."preferred"
+                          "_r_t"."preferred"
                         )
                         AND (
-                          "r_t"."outcome" = 'inadequate_response'
+                          "_r_t"."outcome" = 'inadequate_response'
                         )
                         AND (
                           (
@@ -1213,14 +1213,14 @@ WITH "checked" AS (
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                 )
                               )
                             )
@@ -1229,15 +1229,15 @@ WITH "checked" AS (
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                 )
                               )
                             )
@@ -1247,9 +1247,9 @@ WITH "checked" AS (
                       TRUE
                     )
                   ),
-                  LAMBDA "r_t" : "r_t"."drug"
+                  LAMBDA "_r_t" : "_r_t"."drug"
                 ),
-                LAMBDA "v" : NOT "v" IS NULL
+                LAMBDA "_v" : NOT "_v" IS NULL
               )
             )
           ) + ARRAY_LENGTH(
@@ -1257,16 +1257,16 @@ WITH "checked" AS (
               LIST_TRANSFORM(
                 LIST_FILTER(
                   "medication_trials",
-                  LAMBDA "r_t" : COALESCE(
+                  LAMBDA "_r_t" : COALESCE(
                     (
                       (
-                        "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                        "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                       )
                       AND (
-                        "r_t"."preferred"
+                        "_r_t"."preferred"
                       )
                       AND (
-                        "r_t"."outcome" = 'inadequate_response'
+                        "_r_t"."outcome" = 'inadequate_response'
                       )
                       AND (
                         (
@@ -1274,14 +1274,14 @@ WITH "checked" AS (
                             (
                               (
                                 CASE
-                                  WHEN NOT "r_t"."end_date" IS NULL
+                                  WHEN NOT "_r_t"."end_date" IS NULL
                                   THEN TRUE
-                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                   THEN FALSE
                                 END
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                               )
                             )
                           )
@@ -1290,15 +1290,15 @@ WITH "checked" AS (
                               (
                                 NOT (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                               )
                             )
                           )
@@ -1308,9 +1308,9 @@ WITH "checked" AS (
                     TRUE
                   )
                 ),
-                LAMBDA "r_t" : "r_t"."drug"
+                LAMBDA "_r_t" : "_r_t"."drug"
               ),
-              LAMBDA "v" : "v" IS NULL
+              LAMBDA "_v" : "_v" IS NULL
             )
           ) < 3
           THEN FALSE
@@ -1363,16 +1363,16 @@ WITH "checked" AS (
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                              "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                             )
                             AND (
-                              "r_t"."preferred"
+                              "_r_t"."preferred"
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -1380,14 +1380,14 @@ WITH "checked" AS (
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                     )
                                   )
                                 )
@@ -1396,15 +1396,15 @@ WITH "checked" AS (
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                     )
                                   )
                                 )
@@ -1414,9 +1414,9 @@ WITH "checked" AS (
                           FALSE
                         )
                       ),
-                      LAMBDA "r_t" : "r_t"."drug"
+                      LAMBDA "_r_t" : "_r_t"."drug"
                     ),
-                    LAMBDA "v" : NOT "v" IS NULL
+                    LAMBDA "_v" : NOT "_v" IS NULL
                   )
                 )
               ) >= 3
@@ -1427,16 +1427,16 @@ WITH "checked" AS (
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                              "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                             )
                             AND (
-                              "r_t"."preferred"
+                              "_r_t"."preferred"
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -1444,14 +1444,14 @@ WITH "checked" AS (
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                     )
                                   )
                                 )
@@ -1460,15 +1460,15 @@ WITH "checked" AS (
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                     )
                                   )
                                 )
@@ -1478,9 +1478,9 @@ WITH "checked" AS (
                           TRUE
                         )
                       ),
-                      LAMBDA "r_t" : "r_t"."drug"
+                      LAMBDA "_r_t" : "_r_t"."drug"
                     ),
-                    LAMBDA "v" : NOT "v" IS NULL
+                    LAMBDA "_v" : NOT "_v" IS NULL
                   )
                 )
               ) + ARRAY_LENGTH(
@@ -1488,16 +1488,16 @@ WITH "checked" AS (
                   LIST_TRANSFORM(
                     LIST_FILTER(
                       "medication_trials",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                            "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                           )
                           AND (
-                            "r_t"."preferred"
+                            "_r_t"."preferred"
                           )
                           AND (
-                            "r_t"."outcome" = 'inadequate_response'
+                            "_r_t"."outcome" = 'inadequate_response'
                           )
                           AND (
                             (
@@ -1505,14 +1505,14 @@ WITH "checked" AS (
                                 (
                                   (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                   )
                                 )
                               )
@@ -1521,15 +1521,15 @@ WITH "checked" AS (
                                   (
                                     NOT (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                   )
                                 )
                               )
@@ -1539,9 +1539,9 @@ WITH "checked" AS (
                         TRUE
                       )
                     ),
-                    LAMBDA "r_t" : "r_t"."drug"
+                    LAMBDA "_r_t" : "_r_t"."drug"
                   ),
-                  LAMBDA "v" : "v" IS NULL
+                  LAMBDA "_v" : "_v" IS NULL
                 )
               ) < 3
               THEN FALSE
@@ -1554,13 +1554,13 @@ WITH "checked" AS (
               WHEN ARRAY_LENGTH(
                 LIST_FILTER(
                   "medication_trials",
-                  LAMBDA "r_t" : COALESCE(
+                  LAMBDA "_r_t" : COALESCE(
                     (
                       (
-                        "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                        "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                       )
                       AND (
-                        "r_t"."outcome" = 'inadequate_response'
+                        "_r_t"."outcome" = 'inadequate_response'
                       )
                       AND (
                         (
@@ -1568,14 +1568,14 @@ WITH "checked" AS (
                             (
                               (
                                 CASE
-                                  WHEN NOT "r_t"."end_date" IS NULL
+                                  WHEN NOT "_r_t"."end_date" IS NULL
                                   THEN TRUE
-                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                   THEN FALSE
                                 END
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                               )
                             )
                           )
@@ -1584,15 +1584,15 @@ WITH "checked" AS (
                               (
                                 NOT (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                               )
                             )
                           )
@@ -1607,13 +1607,13 @@ WITH "checked" AS (
               WHEN ARRAY_LENGTH(
                 LIST_FILTER(
                   "medication_trials",
-                  LAMBDA "r_t" : COALESCE(
+                  LAMBDA "_r_t" : COALESCE(
                     (
                       (
-                        "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                        "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                       )
                       AND (
-                        "r_t"."outcome" = 'inadequate_response'
+                        "_r_t"."outcome" = 'inadequate_response'
                       )
                       AND (
                         (
@@ -1621,14 +1621,14 @@ WITH "checked" AS (
                             (
                               (
                                 CASE
-                                  WHEN NOT "r_t"."end_date" IS NULL
+                                  WHEN NOT "_r_t"."end_date" IS NULL
                                   THEN TRUE
-                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                   THEN FALSE
                                 END
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                               )
                             )
                           )
@@ -1637,15 +1637,15 @@ WITH "checked" AS (
                               (
                                 NOT (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                               )
                               AND (
-                                DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                               )
                             )
                           )
@@ -1663,7 +1663,11 @@ WITH "checked" AS (
       )
       OR (
         NOT (
-          ARRAY_LENGTH("medical_necessity_reasons") = 0
+          CASE
+            WHEN "medical_necessity_reasons" IS NULL
+            THEN NULL
+            ELSE ARRAY_LENGTH("medical_necessity_reasons") = 0
+          END
         )
       )
     ) AS "D.1"
@@ -1672,368 +1676,373 @@ WITH "checked" AS (
   SELECT
     *,
     CASE
-      WHEN "revision" = 0
-      THEN CASE
-        WHEN (
-          NOT (
-            "A.1"
-          )
-        ) IS NULL
-        THEN -1
-        WHEN NOT (
-          "A.1"
-        )
-        THEN 1
-        WHEN (
-          NOT (
-            "A.2"
-          )
-        ) IS NULL
-        THEN -2
-        WHEN NOT (
-          "A.2"
-        )
-        THEN 2
-        WHEN (
-          NOT (
-            "B.1"
-          )
-        ) IS NULL
-        THEN -3
-        WHEN NOT (
-          "B.1"
-        )
-        THEN 3
-        WHEN (
-          NOT (
-            "S.1"
-          )
-        ) IS NULL
-        THEN -4
-        WHEN NOT (
-          "S.1"
-        )
-        THEN 4
-        WHEN (
-          NOT (
-            "C.1"
-          )
-        ) IS NULL
-        THEN -5
-        WHEN NOT (
-          "C.1"
-        )
-        THEN 5
-        WHEN (
-          NOT (
-            "C.2"
-          )
-        ) IS NULL
-        THEN -6
-        WHEN NOT (
-          "C.2"
-        )
-        THEN 6
-        WHEN (
-          NOT (
-            "D.1"
-          )
-        ) IS NULL
-        THEN -7
-        WHEN NOT (
-          "D.1"
-        )
-        THEN 7
-        WHEN (
-          NOT (
-            "E.1"
-          )
-        ) IS NULL
-        THEN -8
-        WHEN NOT (
-          "E.1"
-        )
-        THEN 8
-        WHEN (
-          NOT (
-            "F.1"
-          )
-        ) IS NULL
-        THEN -9
-        WHEN NOT (
-          "F.1"
-        )
-        THEN 9
-        WHEN (
-          NOT (
-            "Q.1"
-          )
-        ) IS NULL
-        THEN -10
-        WHEN NOT (
-          "Q.1"
-        )
-        THEN 10
-        WHEN (
-          (
-            "R.1"
-          ) AND (
-            "S.1"
-          )
-        ) IS NULL
-        THEN -11
-        WHEN (
-          (
-            "R.1"
-          ) AND (
-            "S.1"
-          )
-        )
-        THEN 11
-        ELSE 0
-      END
-    END AS "rule"
+      WHEN ARRAY_LENGTH("_errors") > 0
+      THEN NULL
+      WHEN "_revision" IS NULL
+      THEN 'insufficient_information'
+      WHEN "_rule" = 1
+      THEN 'not_applicable'
+      WHEN "_rule" = -1
+      THEN 'insufficient_information'
+      WHEN "_rule" = 2
+      THEN 'not_addressed'
+      WHEN "_rule" = -2
+      THEN 'insufficient_information'
+      WHEN "_rule" = 3
+      THEN 'denied'
+      WHEN "_rule" = -3
+      THEN 'insufficient_information'
+      WHEN "_rule" = 4
+      THEN 'denied'
+      WHEN "_rule" = -4
+      THEN 'insufficient_information'
+      WHEN "_rule" = 5
+      THEN 'denied'
+      WHEN "_rule" = -5
+      THEN 'insufficient_information'
+      WHEN "_rule" = 6
+      THEN 'denied'
+      WHEN "_rule" = -6
+      THEN 'insufficient_information'
+      WHEN "_rule" = 7
+      THEN 'denied'
+      WHEN "_rule" = -7
+      THEN 'insufficient_information'
+      WHEN "_rule" = 8
+      THEN 'dose_not_approved'
+      WHEN "_rule" = -8
+      THEN 'insufficient_information'
+      WHEN "_rule" = 9
+      THEN 'dose_not_approved'
+      WHEN "_rule" = -9
+      THEN 'insufficient_information'
+      WHEN "_rule" = 10
+      THEN 'quantity_exceeds_limit'
+      WHEN "_rule" = -10
+      THEN 'insufficient_information'
+      WHEN "_rule" = 11
+      THEN 'approved_subsequent'
+      WHEN "_rule" = -11
+      THEN 'insufficient_information'
+      WHEN "_revision" = 0
+      THEN 'approved_initial'
+    END AS "_outcome"
   FROM (
     SELECT
       *,
-      0 AS "revision"
-    FROM "step_2"
-  ) AS "r"
+      CASE
+        WHEN "_revision" = 0
+        THEN CASE
+          WHEN (
+            NOT (
+              "A.1"
+            )
+          ) IS NULL
+          THEN -1
+          WHEN NOT (
+            "A.1"
+          )
+          THEN 1
+          WHEN (
+            NOT (
+              "A.2"
+            )
+          ) IS NULL
+          THEN -2
+          WHEN NOT (
+            "A.2"
+          )
+          THEN 2
+          WHEN (
+            NOT (
+              "B.1"
+            )
+          ) IS NULL
+          THEN -3
+          WHEN NOT (
+            "B.1"
+          )
+          THEN 3
+          WHEN (
+            NOT (
+              "S.1"
+            )
+          ) IS NULL
+          THEN -4
+          WHEN NOT (
+            "S.1"
+          )
+          THEN 4
+          WHEN (
+            NOT (
+              "C.1"
+            )
+          ) IS NULL
+          THEN -5
+          WHEN NOT (
+            "C.1"
+          )
+          THEN 5
+          WHEN (
+            NOT (
+              "C.2"
+            )
+          ) IS NULL
+          THEN -6
+          WHEN NOT (
+            "C.2"
+          )
+          THEN 6
+          WHEN (
+            NOT (
+              "D.1"
+            )
+          ) IS NULL
+          THEN -7
+          WHEN NOT (
+            "D.1"
+          )
+          THEN 7
+          WHEN (
+            NOT (
+              "E.1"
+            )
+          ) IS NULL
+          THEN -8
+          WHEN NOT (
+            "E.1"
+          )
+          THEN 8
+          WHEN (
+            NOT (
+              "F.1"
+            )
+          ) IS NULL
+          THEN -9
+          WHEN NOT (
+            "F.1"
+          )
+          THEN 9
+          WHEN (
+            NOT (
+              "Q.1"
+            )
+          ) IS NULL
+          THEN -10
+          WHEN NOT (
+            "Q.1"
+          )
+          THEN 10
+          WHEN (
+            (
+              "R.1"
+            ) AND (
+              "S.1"
+            )
+          ) IS NULL
+          THEN -11
+          WHEN (
+            (
+              "R.1"
+            ) AND (
+              "S.1"
+            )
+          )
+          THEN 11
+          ELSE 0
+        END
+      END AS "_rule"
+    FROM (
+      SELECT
+        *,
+        0 AS "_revision"
+      FROM "step_2"
+    ) AS "_by_revision"
+  ) AS "_by_rule"
 )
 SELECT
   "row_id",
   'ODM-UPDL-MIGRAINE' AS "policy",
   '915b63a51f15fd054eaaf8ca3a54bb2b5c17a1c873cb3d63f91f855b84884081' AS "source_sha256",
   CAST(CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN '2024-01-01'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN '2024-01-01'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN '2024-01-01'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN '2024-01-01'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN '2024-01-01'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN '2024-01-01'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN '2024-01-01'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN '2024-01-01'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN '2024-01-01'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN '2024-01-01'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN '2024-01-01'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN '2024-01-01'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN '2024-01-01'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN '2024-01-01'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN '2024-01-01'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN '2024-01-01'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN '2024-01-01'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN '2024-01-01'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN '2024-01-01'
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN '2024-01-01'
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN '2024-01-01'
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN '2024-01-01'
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN '2024-01-01'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN '2024-01-01'
   END AS TEXT) AS "effective_date",
+  "_outcome" AS "outcome",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
-    THEN 'insufficient_information'
-    WHEN "rule" = 1
-    THEN 'not_applicable'
-    WHEN "rule" = -1
-    THEN 'insufficient_information'
-    WHEN "rule" = 2
-    THEN 'not_addressed'
-    WHEN "rule" = -2
-    THEN 'insufficient_information'
-    WHEN "rule" = 3
-    THEN 'denied'
-    WHEN "rule" = -3
-    THEN 'insufficient_information'
-    WHEN "rule" = 4
-    THEN 'denied'
-    WHEN "rule" = -4
-    THEN 'insufficient_information'
-    WHEN "rule" = 5
-    THEN 'denied'
-    WHEN "rule" = -5
-    THEN 'insufficient_information'
-    WHEN "rule" = 6
-    THEN 'denied'
-    WHEN "rule" = -6
-    THEN 'insufficient_information'
-    WHEN "rule" = 7
-    THEN 'denied'
-    WHEN "rule" = -7
-    THEN 'insufficient_information'
-    WHEN "rule" = 8
-    THEN 'dose_not_approved'
-    WHEN "rule" = -8
-    THEN 'insufficient_information'
-    WHEN "rule" = 9
-    THEN 'dose_not_approved'
-    WHEN "rule" = -9
-    THEN 'insufficient_information'
-    WHEN "rule" = 10
-    THEN 'quantity_exceeds_limit'
-    WHEN "rule" = -10
-    THEN 'insufficient_information'
-    WHEN "rule" = 11
-    THEN 'approved_subsequent'
-    WHEN "rule" = -11
-    THEN 'insufficient_information'
-    WHEN "revision" = 0
-    THEN 'approved_initial'
-  END AS "outcome",
-  CASE
-    WHEN ARRAY_LENGTH("errors") > 0
-    THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN 'A.1'
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN 'A.1'
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN 'A.2'
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN 'A.2'
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN 'B.1'
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN 'B.1'
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN 'S.1'
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN 'S.1'
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN 'C.1'
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN 'C.1'
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN 'C.2'
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN 'C.2'
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN 'D.1'
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN 'D.1'
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN 'E.1'
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN 'E.1'
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN 'F.1'
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN 'F.1'
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN 'Q.1'
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN 'Q.1'
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN 'R.1'
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN 'R.1'
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN 'B.1'
   END AS "section",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN ['A.1']
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN ['A.1']
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN ['A.2']
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN ['A.2']
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN ['B.1']
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN ['B.1']
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN ['S.1']
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN ['S.1']
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN ['C.1']
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN ['C.1']
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN ['C.2']
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN ['C.2']
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN ['D.1']
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN ['D.1']
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN ['E.1']
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN ['E.1']
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN ['F.1']
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN ['F.1']
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN ['Q.1']
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN ['Q.1']
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN ['R.1', 'S.1']
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN ['R.1', 'S.1']
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN ['B.1']
   END AS "sections",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    WHEN "revision" IS NULL
+    WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = 1
+    WHEN "_rule" = 1
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -1
+    WHEN "_rule" = -1
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE WHEN "request_date" IS NULL THEN ['request_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "rule" = 2
+    WHEN "_rule" = 2
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -2
+    WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "drug" IS NULL THEN ['drug'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "rule" = 3
+    WHEN "_rule" = 3
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -3
+    WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -2043,9 +2052,9 @@ SELECT
         END
       )
     )
-    WHEN "rule" = 4
+    WHEN "_rule" = 4
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -4
+    WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2064,12 +2073,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           FALSE
@@ -2080,12 +2089,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           TRUE
@@ -2124,12 +2133,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -2140,12 +2149,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -2169,16 +2178,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           FALSE
@@ -2189,16 +2198,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           TRUE
@@ -2229,16 +2238,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -2249,16 +2258,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -2289,9 +2298,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 5
+    WHEN "_rule" = 5
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -5
+    WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2306,12 +2315,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           FALSE
@@ -2322,12 +2331,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           TRUE
@@ -2366,12 +2375,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -2382,12 +2391,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -2411,16 +2420,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           FALSE
@@ -2431,16 +2440,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           TRUE
@@ -2471,16 +2480,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -2491,16 +2500,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -2539,16 +2548,16 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "medication_trials",
-                          LAMBDA "r_t" : COALESCE(
+                          LAMBDA "_r_t" : COALESCE(
                             (
                               (
-                                "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                               )
                               AND (
-                                "r_t"."preferred"
+                                "_r_t"."preferred"
                               )
                               AND (
-                                "r_t"."outcome" = 'inadequate_response'
+                                "_r_t"."outcome" = 'inadequate_response'
                               )
                               AND (
                                 (
@@ -2556,14 +2565,14 @@ SELECT
                                     (
                                       (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                       )
                                     )
                                   )
@@ -2572,15 +2581,15 @@ SELECT
                                       (
                                         NOT (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                       )
                                     )
                                   )
@@ -2590,9 +2599,9 @@ SELECT
                             FALSE
                           )
                         ),
-                        LAMBDA "r_t" : "r_t"."drug"
+                        LAMBDA "_r_t" : "_r_t"."drug"
                       ),
-                      LAMBDA "v" : NOT "v" IS NULL
+                      LAMBDA "_v" : NOT "_v" IS NULL
                     )
                   )
                 ) >= 3
@@ -2603,16 +2612,16 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "medication_trials",
-                          LAMBDA "r_t" : COALESCE(
+                          LAMBDA "_r_t" : COALESCE(
                             (
                               (
-                                "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                               )
                               AND (
-                                "r_t"."preferred"
+                                "_r_t"."preferred"
                               )
                               AND (
-                                "r_t"."outcome" = 'inadequate_response'
+                                "_r_t"."outcome" = 'inadequate_response'
                               )
                               AND (
                                 (
@@ -2620,14 +2629,14 @@ SELECT
                                     (
                                       (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                       )
                                     )
                                   )
@@ -2636,15 +2645,15 @@ SELECT
                                       (
                                         NOT (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                       )
                                     )
                                   )
@@ -2654,9 +2663,9 @@ SELECT
                             TRUE
                           )
                         ),
-                        LAMBDA "r_t" : "r_t"."drug"
+                        LAMBDA "_r_t" : "_r_t"."drug"
                       ),
-                      LAMBDA "v" : NOT "v" IS NULL
+                      LAMBDA "_v" : NOT "_v" IS NULL
                     )
                   )
                 ) + ARRAY_LENGTH(
@@ -2664,16 +2673,16 @@ SELECT
                     LIST_TRANSFORM(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                              "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                             )
                             AND (
-                              "r_t"."preferred"
+                              "_r_t"."preferred"
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -2681,14 +2690,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                     )
                                   )
                                 )
@@ -2697,15 +2706,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                     )
                                   )
                                 )
@@ -2715,9 +2724,9 @@ SELECT
                           TRUE
                         )
                       ),
-                      LAMBDA "r_t" : "r_t"."drug"
+                      LAMBDA "_r_t" : "_r_t"."drug"
                     ),
-                    LAMBDA "v" : "v" IS NULL
+                    LAMBDA "_v" : "_v" IS NULL
                   )
                 ) < 3
                 THEN FALSE
@@ -2753,16 +2762,16 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "medication_trials",
-                              LAMBDA "r_t" : COALESCE(
+                              LAMBDA "_r_t" : COALESCE(
                                 (
                                   (
-                                    "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                    "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                   )
                                   AND (
-                                    "r_t"."preferred"
+                                    "_r_t"."preferred"
                                   )
                                   AND (
-                                    "r_t"."outcome" = 'inadequate_response'
+                                    "_r_t"."outcome" = 'inadequate_response'
                                   )
                                   AND (
                                     (
@@ -2770,14 +2779,14 @@ SELECT
                                         (
                                           (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                           )
                                         )
                                       )
@@ -2786,15 +2795,15 @@ SELECT
                                           (
                                             NOT (
                                               CASE
-                                                WHEN NOT "r_t"."end_date" IS NULL
+                                                WHEN NOT "_r_t"."end_date" IS NULL
                                                 THEN TRUE
-                                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                 THEN FALSE
                                               END
                                             )
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                           )
                                         )
                                       )
@@ -2804,9 +2813,9 @@ SELECT
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_t" : "r_t"."drug"
+                            LAMBDA "_r_t" : "_r_t"."drug"
                           ),
-                          LAMBDA "v" : NOT "v" IS NULL
+                          LAMBDA "_v" : NOT "_v" IS NULL
                         )
                       )
                     ) >= 3
@@ -2817,16 +2826,16 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "medication_trials",
-                              LAMBDA "r_t" : COALESCE(
+                              LAMBDA "_r_t" : COALESCE(
                                 (
                                   (
-                                    "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                    "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                   )
                                   AND (
-                                    "r_t"."preferred"
+                                    "_r_t"."preferred"
                                   )
                                   AND (
-                                    "r_t"."outcome" = 'inadequate_response'
+                                    "_r_t"."outcome" = 'inadequate_response'
                                   )
                                   AND (
                                     (
@@ -2834,14 +2843,14 @@ SELECT
                                         (
                                           (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                           )
                                         )
                                       )
@@ -2850,15 +2859,15 @@ SELECT
                                           (
                                             NOT (
                                               CASE
-                                                WHEN NOT "r_t"."end_date" IS NULL
+                                                WHEN NOT "_r_t"."end_date" IS NULL
                                                 THEN TRUE
-                                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                 THEN FALSE
                                               END
                                             )
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                           )
                                         )
                                       )
@@ -2868,9 +2877,9 @@ SELECT
                                 TRUE
                               )
                             ),
-                            LAMBDA "r_t" : "r_t"."drug"
+                            LAMBDA "_r_t" : "_r_t"."drug"
                           ),
-                          LAMBDA "v" : NOT "v" IS NULL
+                          LAMBDA "_v" : NOT "_v" IS NULL
                         )
                       )
                     ) + ARRAY_LENGTH(
@@ -2878,16 +2887,16 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                  "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                 )
                                 AND (
-                                  "r_t"."preferred"
+                                  "_r_t"."preferred"
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -2895,14 +2904,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -2911,15 +2920,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -2929,9 +2938,9 @@ SELECT
                               TRUE
                             )
                           ),
-                          LAMBDA "r_t" : "r_t"."drug"
+                          LAMBDA "_r_t" : "_r_t"."drug"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) < 3
                     THEN FALSE
@@ -2946,9 +2955,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 6
+    WHEN "_rule" = 6
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -6
+    WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -2963,12 +2972,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           FALSE
@@ -2979,12 +2988,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           TRUE
@@ -3023,12 +3032,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -3039,12 +3048,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -3068,16 +3077,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           FALSE
@@ -3088,16 +3097,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           TRUE
@@ -3128,16 +3137,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -3148,16 +3157,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -3232,9 +3241,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 7
+    WHEN "_rule" = 7
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -7
+    WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -3249,12 +3258,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           FALSE
@@ -3265,12 +3274,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           TRUE
@@ -3309,12 +3318,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -3325,12 +3334,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -3354,16 +3363,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           FALSE
@@ -3374,16 +3383,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           TRUE
@@ -3414,16 +3423,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -3434,16 +3443,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -3483,16 +3492,16 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                  "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                 )
                                 AND (
-                                  "r_t"."preferred"
+                                  "_r_t"."preferred"
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -3500,14 +3509,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -3516,15 +3525,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -3534,9 +3543,9 @@ SELECT
                               FALSE
                             )
                           ),
-                          LAMBDA "r_t" : "r_t"."drug"
+                          LAMBDA "_r_t" : "_r_t"."drug"
                         ),
-                        LAMBDA "v" : NOT "v" IS NULL
+                        LAMBDA "_v" : NOT "_v" IS NULL
                       )
                     )
                   ) >= 3
@@ -3547,16 +3556,16 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                  "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                 )
                                 AND (
-                                  "r_t"."preferred"
+                                  "_r_t"."preferred"
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -3564,14 +3573,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -3580,15 +3589,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -3598,9 +3607,9 @@ SELECT
                               TRUE
                             )
                           ),
-                          LAMBDA "r_t" : "r_t"."drug"
+                          LAMBDA "_r_t" : "_r_t"."drug"
                         ),
-                        LAMBDA "v" : NOT "v" IS NULL
+                        LAMBDA "_v" : NOT "_v" IS NULL
                       )
                     )
                   ) + ARRAY_LENGTH(
@@ -3608,16 +3617,16 @@ SELECT
                       LIST_TRANSFORM(
                         LIST_FILTER(
                           "medication_trials",
-                          LAMBDA "r_t" : COALESCE(
+                          LAMBDA "_r_t" : COALESCE(
                             (
                               (
-                                "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                               )
                               AND (
-                                "r_t"."preferred"
+                                "_r_t"."preferred"
                               )
                               AND (
-                                "r_t"."outcome" = 'inadequate_response'
+                                "_r_t"."outcome" = 'inadequate_response'
                               )
                               AND (
                                 (
@@ -3625,14 +3634,14 @@ SELECT
                                     (
                                       (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                       )
                                     )
                                   )
@@ -3641,15 +3650,15 @@ SELECT
                                       (
                                         NOT (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                       )
                                       AND (
-                                        DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                        DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                       )
                                     )
                                   )
@@ -3659,9 +3668,9 @@ SELECT
                             TRUE
                           )
                         ),
-                        LAMBDA "r_t" : "r_t"."drug"
+                        LAMBDA "_r_t" : "_r_t"."drug"
                       ),
-                      LAMBDA "v" : "v" IS NULL
+                      LAMBDA "_v" : "_v" IS NULL
                     )
                   ) < 3
                   THEN FALSE
@@ -3674,13 +3683,13 @@ SELECT
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "medication_trials",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                            "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                           )
                           AND (
-                            "r_t"."outcome" = 'inadequate_response'
+                            "_r_t"."outcome" = 'inadequate_response'
                           )
                           AND (
                             (
@@ -3688,14 +3697,14 @@ SELECT
                                 (
                                   (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                   )
                                 )
                               )
@@ -3704,15 +3713,15 @@ SELECT
                                   (
                                     NOT (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                   )
                                 )
                               )
@@ -3727,13 +3736,13 @@ SELECT
                   WHEN ARRAY_LENGTH(
                     LIST_FILTER(
                       "medication_trials",
-                      LAMBDA "r_t" : COALESCE(
+                      LAMBDA "_r_t" : COALESCE(
                         (
                           (
-                            "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                            "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                           )
                           AND (
-                            "r_t"."outcome" = 'inadequate_response'
+                            "_r_t"."outcome" = 'inadequate_response'
                           )
                           AND (
                             (
@@ -3741,14 +3750,14 @@ SELECT
                                 (
                                   (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                   )
                                 )
                               )
@@ -3757,15 +3766,15 @@ SELECT
                                   (
                                     NOT (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                   )
                                   AND (
-                                    DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                    DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                   )
                                 )
                               )
@@ -3792,16 +3801,16 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "medication_trials",
-                              LAMBDA "r_t" : COALESCE(
+                              LAMBDA "_r_t" : COALESCE(
                                 (
                                   (
-                                    "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                    "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                   )
                                   AND (
-                                    "r_t"."preferred"
+                                    "_r_t"."preferred"
                                   )
                                   AND (
-                                    "r_t"."outcome" = 'inadequate_response'
+                                    "_r_t"."outcome" = 'inadequate_response'
                                   )
                                   AND (
                                     (
@@ -3809,14 +3818,14 @@ SELECT
                                         (
                                           (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                           )
                                         )
                                       )
@@ -3825,15 +3834,15 @@ SELECT
                                           (
                                             NOT (
                                               CASE
-                                                WHEN NOT "r_t"."end_date" IS NULL
+                                                WHEN NOT "_r_t"."end_date" IS NULL
                                                 THEN TRUE
-                                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                 THEN FALSE
                                               END
                                             )
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                           )
                                         )
                                       )
@@ -3843,9 +3852,9 @@ SELECT
                                 FALSE
                               )
                             ),
-                            LAMBDA "r_t" : "r_t"."drug"
+                            LAMBDA "_r_t" : "_r_t"."drug"
                           ),
-                          LAMBDA "v" : NOT "v" IS NULL
+                          LAMBDA "_v" : NOT "_v" IS NULL
                         )
                       )
                     ) >= 3
@@ -3856,16 +3865,16 @@ SELECT
                           LIST_TRANSFORM(
                             LIST_FILTER(
                               "medication_trials",
-                              LAMBDA "r_t" : COALESCE(
+                              LAMBDA "_r_t" : COALESCE(
                                 (
                                   (
-                                    "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                    "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                   )
                                   AND (
-                                    "r_t"."preferred"
+                                    "_r_t"."preferred"
                                   )
                                   AND (
-                                    "r_t"."outcome" = 'inadequate_response'
+                                    "_r_t"."outcome" = 'inadequate_response'
                                   )
                                   AND (
                                     (
@@ -3873,14 +3882,14 @@ SELECT
                                         (
                                           (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                           )
                                         )
                                       )
@@ -3889,15 +3898,15 @@ SELECT
                                           (
                                             NOT (
                                               CASE
-                                                WHEN NOT "r_t"."end_date" IS NULL
+                                                WHEN NOT "_r_t"."end_date" IS NULL
                                                 THEN TRUE
-                                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                 THEN FALSE
                                               END
                                             )
                                           )
                                           AND (
-                                            DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                            DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                           )
                                         )
                                       )
@@ -3907,9 +3916,9 @@ SELECT
                                 TRUE
                               )
                             ),
-                            LAMBDA "r_t" : "r_t"."drug"
+                            LAMBDA "_r_t" : "_r_t"."drug"
                           ),
-                          LAMBDA "v" : NOT "v" IS NULL
+                          LAMBDA "_v" : NOT "_v" IS NULL
                         )
                       )
                     ) + ARRAY_LENGTH(
@@ -3917,16 +3926,16 @@ SELECT
                         LIST_TRANSFORM(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                  "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                 )
                                 AND (
-                                  "r_t"."preferred"
+                                  "_r_t"."preferred"
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -3934,14 +3943,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -3950,15 +3959,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -3968,9 +3977,9 @@ SELECT
                               TRUE
                             )
                           ),
-                          LAMBDA "r_t" : "r_t"."drug"
+                          LAMBDA "_r_t" : "_r_t"."drug"
                         ),
-                        LAMBDA "v" : "v" IS NULL
+                        LAMBDA "_v" : "_v" IS NULL
                       )
                     ) < 3
                     THEN FALSE
@@ -4006,16 +4015,16 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "medication_trials",
-                                  LAMBDA "r_t" : COALESCE(
+                                  LAMBDA "_r_t" : COALESCE(
                                     (
                                       (
-                                        "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                        "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                       )
                                       AND (
-                                        "r_t"."preferred"
+                                        "_r_t"."preferred"
                                       )
                                       AND (
-                                        "r_t"."outcome" = 'inadequate_response'
+                                        "_r_t"."outcome" = 'inadequate_response'
                                       )
                                       AND (
                                         (
@@ -4023,14 +4032,14 @@ SELECT
                                             (
                                               (
                                                 CASE
-                                                  WHEN NOT "r_t"."end_date" IS NULL
+                                                  WHEN NOT "_r_t"."end_date" IS NULL
                                                   THEN TRUE
-                                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                   THEN FALSE
                                                 END
                                               )
                                               AND (
-                                                DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                                DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                               )
                                             )
                                           )
@@ -4039,15 +4048,15 @@ SELECT
                                               (
                                                 NOT (
                                                   CASE
-                                                    WHEN NOT "r_t"."end_date" IS NULL
+                                                    WHEN NOT "_r_t"."end_date" IS NULL
                                                     THEN TRUE
-                                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                     THEN FALSE
                                                   END
                                                 )
                                               )
                                               AND (
-                                                DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                                DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                               )
                                             )
                                           )
@@ -4057,9 +4066,9 @@ SELECT
                                     FALSE
                                   )
                                 ),
-                                LAMBDA "r_t" : "r_t"."drug"
+                                LAMBDA "_r_t" : "_r_t"."drug"
                               ),
-                              LAMBDA "v" : NOT "v" IS NULL
+                              LAMBDA "_v" : NOT "_v" IS NULL
                             )
                           )
                         ) >= 3
@@ -4070,16 +4079,16 @@ SELECT
                               LIST_TRANSFORM(
                                 LIST_FILTER(
                                   "medication_trials",
-                                  LAMBDA "r_t" : COALESCE(
+                                  LAMBDA "_r_t" : COALESCE(
                                     (
                                       (
-                                        "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                        "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                       )
                                       AND (
-                                        "r_t"."preferred"
+                                        "_r_t"."preferred"
                                       )
                                       AND (
-                                        "r_t"."outcome" = 'inadequate_response'
+                                        "_r_t"."outcome" = 'inadequate_response'
                                       )
                                       AND (
                                         (
@@ -4087,14 +4096,14 @@ SELECT
                                             (
                                               (
                                                 CASE
-                                                  WHEN NOT "r_t"."end_date" IS NULL
+                                                  WHEN NOT "_r_t"."end_date" IS NULL
                                                   THEN TRUE
-                                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                   THEN FALSE
                                                 END
                                               )
                                               AND (
-                                                DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                                DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                               )
                                             )
                                           )
@@ -4103,15 +4112,15 @@ SELECT
                                               (
                                                 NOT (
                                                   CASE
-                                                    WHEN NOT "r_t"."end_date" IS NULL
+                                                    WHEN NOT "_r_t"."end_date" IS NULL
                                                     THEN TRUE
-                                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                     THEN FALSE
                                                   END
                                                 )
                                               )
                                               AND (
-                                                DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                                DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                               )
                                             )
                                           )
@@ -4121,9 +4130,9 @@ SELECT
                                     TRUE
                                   )
                                 ),
-                                LAMBDA "r_t" : "r_t"."drug"
+                                LAMBDA "_r_t" : "_r_t"."drug"
                               ),
-                              LAMBDA "v" : NOT "v" IS NULL
+                              LAMBDA "_v" : NOT "_v" IS NULL
                             )
                           )
                         ) + ARRAY_LENGTH(
@@ -4131,16 +4140,16 @@ SELECT
                             LIST_TRANSFORM(
                               LIST_FILTER(
                                 "medication_trials",
-                                LAMBDA "r_t" : COALESCE(
+                                LAMBDA "_r_t" : COALESCE(
                                   (
                                     (
-                                      "r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
+                                      "_r_t"."drug_class" IN ('anticonvulsant', 'beta_blocker', 'snri', 'tricyclic_antidepressant')
                                     )
                                     AND (
-                                      "r_t"."preferred"
+                                      "_r_t"."preferred"
                                     )
                                     AND (
-                                      "r_t"."outcome" = 'inadequate_response'
+                                      "_r_t"."outcome" = 'inadequate_response'
                                     )
                                     AND (
                                       (
@@ -4148,14 +4157,14 @@ SELECT
                                           (
                                             (
                                               CASE
-                                                WHEN NOT "r_t"."end_date" IS NULL
+                                                WHEN NOT "_r_t"."end_date" IS NULL
                                                 THEN TRUE
-                                                WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                 THEN FALSE
                                               END
                                             )
                                             AND (
-                                              DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                              DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                             )
                                           )
                                         )
@@ -4164,15 +4173,15 @@ SELECT
                                             (
                                               NOT (
                                                 CASE
-                                                  WHEN NOT "r_t"."end_date" IS NULL
+                                                  WHEN NOT "_r_t"."end_date" IS NULL
                                                   THEN TRUE
-                                                  WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                                  WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                                   THEN FALSE
                                                 END
                                               )
                                             )
                                             AND (
-                                              DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                              DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                             )
                                           )
                                         )
@@ -4182,9 +4191,9 @@ SELECT
                                   TRUE
                                 )
                               ),
-                              LAMBDA "r_t" : "r_t"."drug"
+                              LAMBDA "_r_t" : "_r_t"."drug"
                             ),
-                            LAMBDA "v" : "v" IS NULL
+                            LAMBDA "_v" : "_v" IS NULL
                           )
                         ) < 3
                         THEN FALSE
@@ -4204,13 +4213,13 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                              "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -4218,14 +4227,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                     )
                                   )
                                 )
@@ -4234,15 +4243,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                     )
                                   )
                                 )
@@ -4257,13 +4266,13 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                              "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -4271,14 +4280,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                     )
                                   )
                                 )
@@ -4287,15 +4296,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                     )
                                   )
                                 )
@@ -4336,13 +4345,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                                  "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -4350,14 +4359,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -4366,15 +4375,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -4389,13 +4398,13 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "medication_trials",
-                            LAMBDA "r_t" : COALESCE(
+                            LAMBDA "_r_t" : COALESCE(
                               (
                                 (
-                                  "r_t"."drug" IN ('erenumab', 'fremanezumab')
+                                  "_r_t"."drug" IN ('erenumab', 'fremanezumab')
                                 )
                                 AND (
-                                  "r_t"."outcome" = 'inadequate_response'
+                                  "_r_t"."outcome" = 'inadequate_response'
                                 )
                                 AND (
                                   (
@@ -4403,14 +4412,14 @@ SELECT
                                       (
                                         (
                                           CASE
-                                            WHEN NOT "r_t"."end_date" IS NULL
+                                            WHEN NOT "_r_t"."end_date" IS NULL
                                             THEN TRUE
-                                            WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                            WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                             THEN FALSE
                                           END
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 29
                                         )
                                       )
                                     )
@@ -4419,15 +4428,15 @@ SELECT
                                         (
                                           NOT (
                                             CASE
-                                              WHEN NOT "r_t"."end_date" IS NULL
+                                              WHEN NOT "_r_t"."end_date" IS NULL
                                               THEN TRUE
-                                              WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                              WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                               THEN FALSE
                                             END
                                           )
                                         )
                                         AND (
-                                          DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 29
+                                          DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 29
                                         )
                                       )
                                     )
@@ -4453,7 +4462,11 @@ SELECT
           CASE
             WHEN (
               NOT (
-                ARRAY_LENGTH("medical_necessity_reasons") = 0
+                CASE
+                  WHEN "medical_necessity_reasons" IS NULL
+                  THEN NULL
+                  ELSE ARRAY_LENGTH("medical_necessity_reasons") = 0
+                END
               )
             ) IS NULL
             THEN CASE
@@ -4466,9 +4479,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 8
+    WHEN "_rule" = 8
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -8
+    WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -4487,16 +4500,16 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug" = 'erenumab'
+                          "_r_t"."drug" = 'erenumab'
                         )
                         AND (
-                          "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                          "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                         )
                         AND (
-                          "r_t"."outcome" = 'inadequate_response'
+                          "_r_t"."outcome" = 'inadequate_response'
                         )
                         AND (
                           (
@@ -4504,14 +4517,14 @@ SELECT
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                                 )
                               )
                             )
@@ -4520,15 +4533,15 @@ SELECT
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                                 )
                               )
                             )
@@ -4543,16 +4556,16 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug" = 'erenumab'
+                          "_r_t"."drug" = 'erenumab'
                         )
                         AND (
-                          "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                          "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                         )
                         AND (
-                          "r_t"."outcome" = 'inadequate_response'
+                          "_r_t"."outcome" = 'inadequate_response'
                         )
                         AND (
                           (
@@ -4560,14 +4573,14 @@ SELECT
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                                 )
                               )
                             )
@@ -4576,15 +4589,15 @@ SELECT
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                                 )
                               )
                             )
@@ -4625,16 +4638,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" = 'erenumab'
+                              "_r_t"."drug" = 'erenumab'
                             )
                             AND (
-                              "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                              "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -4642,14 +4655,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                                     )
                                   )
                                 )
@@ -4658,15 +4671,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                                     )
                                   )
                                 )
@@ -4681,16 +4694,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" = 'erenumab'
+                              "_r_t"."drug" = 'erenumab'
                             )
                             AND (
-                              "r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
+                              "_r_t"."dose_mg" = CAST(70 AS DECIMAL(10, 6))
                             )
                             AND (
-                              "r_t"."outcome" = 'inadequate_response'
+                              "_r_t"."outcome" = 'inadequate_response'
                             )
                             AND (
                               (
@@ -4698,14 +4711,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 59
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 59
                                     )
                                   )
                                 )
@@ -4714,15 +4727,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 59
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 59
                                     )
                                   )
                                 )
@@ -4745,9 +4758,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 9
+    WHEN "_rule" = 9
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -9
+    WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -4766,13 +4779,13 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug" = 'fremanezumab'
+                          "_r_t"."drug" = 'fremanezumab'
                         )
                         AND (
-                          "r_t"."outcome" = 'effective'
+                          "_r_t"."outcome" = 'effective'
                         )
                         AND (
                           (
@@ -4780,14 +4793,14 @@ SELECT
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                                 )
                               )
                             )
@@ -4796,15 +4809,15 @@ SELECT
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                                 )
                               )
                             )
@@ -4819,13 +4832,13 @@ SELECT
                 WHEN ARRAY_LENGTH(
                   LIST_FILTER(
                     "medication_trials",
-                    LAMBDA "r_t" : COALESCE(
+                    LAMBDA "_r_t" : COALESCE(
                       (
                         (
-                          "r_t"."drug" = 'fremanezumab'
+                          "_r_t"."drug" = 'fremanezumab'
                         )
                         AND (
-                          "r_t"."outcome" = 'effective'
+                          "_r_t"."outcome" = 'effective'
                         )
                         AND (
                           (
@@ -4833,14 +4846,14 @@ SELECT
                               (
                                 (
                                   CASE
-                                    WHEN NOT "r_t"."end_date" IS NULL
+                                    WHEN NOT "_r_t"."end_date" IS NULL
                                     THEN TRUE
-                                    WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                    WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                     THEN FALSE
                                   END
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                                 )
                               )
                             )
@@ -4849,15 +4862,15 @@ SELECT
                                 (
                                   NOT (
                                     CASE
-                                      WHEN NOT "r_t"."end_date" IS NULL
+                                      WHEN NOT "_r_t"."end_date" IS NULL
                                       THEN TRUE
-                                      WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                      WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                       THEN FALSE
                                     END
                                   )
                                 )
                                 AND (
-                                  DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                                  DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                                 )
                               )
                             )
@@ -4898,13 +4911,13 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" = 'fremanezumab'
+                              "_r_t"."drug" = 'fremanezumab'
                             )
                             AND (
-                              "r_t"."outcome" = 'effective'
+                              "_r_t"."outcome" = 'effective'
                             )
                             AND (
                               (
@@ -4912,14 +4925,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                                     )
                                   )
                                 )
@@ -4928,15 +4941,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                                     )
                                   )
                                 )
@@ -4951,13 +4964,13 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "medication_trials",
-                        LAMBDA "r_t" : COALESCE(
+                        LAMBDA "_r_t" : COALESCE(
                           (
                             (
-                              "r_t"."drug" = 'fremanezumab'
+                              "_r_t"."drug" = 'fremanezumab'
                             )
                             AND (
-                              "r_t"."outcome" = 'effective'
+                              "_r_t"."outcome" = 'effective'
                             )
                             AND (
                               (
@@ -4965,14 +4978,14 @@ SELECT
                                   (
                                     (
                                       CASE
-                                        WHEN NOT "r_t"."end_date" IS NULL
+                                        WHEN NOT "_r_t"."end_date" IS NULL
                                         THEN TRUE
-                                        WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                        WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                         THEN FALSE
                                       END
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "r_t"."end_date") >= 89
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "_r_t"."end_date") >= 89
                                     )
                                   )
                                 )
@@ -4981,15 +4994,15 @@ SELECT
                                     (
                                       NOT (
                                         CASE
-                                          WHEN NOT "r_t"."end_date" IS NULL
+                                          WHEN NOT "_r_t"."end_date" IS NULL
                                           THEN TRUE
-                                          WHEN COALESCE(ARRAY_CONTAINS("r_t"."absent", 'end_date'), FALSE)
+                                          WHEN COALESCE(ARRAY_CONTAINS("_r_t"."absent", 'end_date'), FALSE)
                                           THEN FALSE
                                         END
                                       )
                                     )
                                     AND (
-                                      DATE_DIFF('DAY', "r_t"."start_date", "request_date") >= 89
+                                      DATE_DIFF('DAY', "_r_t"."start_date", "request_date") >= 89
                                     )
                                   )
                                 )
@@ -5012,9 +5025,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 10
+    WHEN "_rule" = 10
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -10
+    WHEN "_rule" = -10
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -5063,11 +5076,11 @@ SELECT
                   WHEN "paid_claims" IS NULL
                   THEN NULL
                   WHEN ARRAY_LENGTH(
-                    LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', FALSE))
+                    LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', FALSE))
                   ) >= 1
                   THEN FALSE
                   WHEN ARRAY_LENGTH(
-                    LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', TRUE))
+                    LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', TRUE))
                   ) < 1
                   THEN TRUE
                 END
@@ -5101,11 +5114,11 @@ SELECT
                     WHEN "paid_claims" IS NULL
                     THEN NULL
                     WHEN ARRAY_LENGTH(
-                      LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', FALSE))
+                      LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', FALSE))
                     ) >= 1
                     THEN FALSE
                     WHEN ARRAY_LENGTH(
-                      LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', TRUE))
+                      LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', TRUE))
                     ) < 1
                     THEN TRUE
                   END
@@ -5119,11 +5132,11 @@ SELECT
                         WHEN "paid_claims" IS NULL
                         THEN NULL
                         WHEN ARRAY_LENGTH(
-                          LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', FALSE))
+                          LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', FALSE))
                         ) >= 1
                         THEN FALSE
                         WHEN ARRAY_LENGTH(
-                          LIST_FILTER("paid_claims", LAMBDA "r_c" : COALESCE("r_c"."drug" = 'emgality', TRUE))
+                          LIST_FILTER("paid_claims", LAMBDA "_r_c" : COALESCE("_r_c"."drug" = 'emgality', TRUE))
                         ) < 1
                         THEN TRUE
                       END
@@ -5140,9 +5153,9 @@ SELECT
         )
       )
     )
-    WHEN "rule" = 11
+    WHEN "_rule" = 11
     THEN CAST([] AS TEXT[])
-    WHEN "rule" = -11
+    WHEN "_rule" = -11
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -5157,12 +5170,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           FALSE
@@ -5173,12 +5186,12 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "prior_authorizations",
-                        LAMBDA "r_a" : COALESCE(
+                        LAMBDA "_r_a" : COALESCE(
                           (
                             (
-                              "r_a"."drug" = "drug"
+                              "_r_a"."drug" = "drug"
                             ) AND (
-                              "r_a"."approved_from" < "request_date"
+                              "_r_a"."approved_from" < "request_date"
                             )
                           ),
                           TRUE
@@ -5217,12 +5230,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -5233,12 +5246,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -5262,16 +5275,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           FALSE
@@ -5282,16 +5295,16 @@ SELECT
                     WHEN ARRAY_LENGTH(
                       LIST_FILTER(
                         "paid_claims",
-                        LAMBDA "r_c" : COALESCE(
+                        LAMBDA "_r_c" : COALESCE(
                           (
                             (
-                              "r_c"."drug" = "drug"
+                              "_r_c"."drug" = "drug"
                             )
                             AND (
-                              "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                              "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                             )
                             AND (
-                              "r_c"."fill_date" < "request_date"
+                              "_r_c"."fill_date" < "request_date"
                             )
                           ),
                           TRUE
@@ -5322,16 +5335,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -5342,16 +5355,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -5388,12 +5401,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               FALSE
@@ -5404,12 +5417,12 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "prior_authorizations",
-                            LAMBDA "r_a" : COALESCE(
+                            LAMBDA "_r_a" : COALESCE(
                               (
                                 (
-                                  "r_a"."drug" = "drug"
+                                  "_r_a"."drug" = "drug"
                                 ) AND (
-                                  "r_a"."approved_from" < "request_date"
+                                  "_r_a"."approved_from" < "request_date"
                                 )
                               ),
                               TRUE
@@ -5448,12 +5461,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_authorizations",
-                                LAMBDA "r_a" : COALESCE(
+                                LAMBDA "_r_a" : COALESCE(
                                   (
                                     (
-                                      "r_a"."drug" = "drug"
+                                      "_r_a"."drug" = "drug"
                                     ) AND (
-                                      "r_a"."approved_from" < "request_date"
+                                      "_r_a"."approved_from" < "request_date"
                                     )
                                   ),
                                   FALSE
@@ -5464,12 +5477,12 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "prior_authorizations",
-                                LAMBDA "r_a" : COALESCE(
+                                LAMBDA "_r_a" : COALESCE(
                                   (
                                     (
-                                      "r_a"."drug" = "drug"
+                                      "_r_a"."drug" = "drug"
                                     ) AND (
-                                      "r_a"."approved_from" < "request_date"
+                                      "_r_a"."approved_from" < "request_date"
                                     )
                                   ),
                                   TRUE
@@ -5493,16 +5506,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               FALSE
@@ -5513,16 +5526,16 @@ SELECT
                         WHEN ARRAY_LENGTH(
                           LIST_FILTER(
                             "paid_claims",
-                            LAMBDA "r_c" : COALESCE(
+                            LAMBDA "_r_c" : COALESCE(
                               (
                                 (
-                                  "r_c"."drug" = "drug"
+                                  "_r_c"."drug" = "drug"
                                 )
                                 AND (
-                                  "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                  "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                 )
                                 AND (
-                                  "r_c"."fill_date" < "request_date"
+                                  "_r_c"."fill_date" < "request_date"
                                 )
                               ),
                               TRUE
@@ -5553,16 +5566,16 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "paid_claims",
-                                LAMBDA "r_c" : COALESCE(
+                                LAMBDA "_r_c" : COALESCE(
                                   (
                                     (
-                                      "r_c"."drug" = "drug"
+                                      "_r_c"."drug" = "drug"
                                     )
                                     AND (
-                                      "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_c"."fill_date" < "request_date"
+                                      "_r_c"."fill_date" < "request_date"
                                     )
                                   ),
                                   FALSE
@@ -5573,16 +5586,16 @@ SELECT
                             WHEN ARRAY_LENGTH(
                               LIST_FILTER(
                                 "paid_claims",
-                                LAMBDA "r_c" : COALESCE(
+                                LAMBDA "_r_c" : COALESCE(
                                   (
                                     (
-                                      "r_c"."drug" = "drug"
+                                      "_r_c"."drug" = "drug"
                                     )
                                     AND (
-                                      "r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
+                                      "_r_c"."fill_date" >= CAST("request_date" + INTERVAL (-365) DAY AS DATE)
                                     )
                                     AND (
-                                      "r_c"."fill_date" < "request_date"
+                                      "_r_c"."fill_date" < "request_date"
                                     )
                                   ),
                                   TRUE
@@ -5616,62 +5629,11 @@ SELECT
         )
       )
     )
-    WHEN "revision" = 0
+    WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
   {'qualifying_regimen': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'dose_not_approved'
+    WHEN "_outcome" = 'dose_not_approved'
     THEN CASE
       WHEN (
         "drug" = 'aimovig'
@@ -5682,58 +5644,7 @@ SELECT
       ELSE 'ajovy_225mg_monthly'
     END
   END, 'limit_doses': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'quantity_exceeds_limit'
+    WHEN "_outcome" = 'quantity_exceeds_limit'
     THEN CASE
       WHEN "drug" IS NULL
       THEN NULL
@@ -5750,58 +5661,7 @@ SELECT
       WHEN TRUE
       THEN 0
     END
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN CASE
       WHEN "drug" IS NULL
       THEN NULL
@@ -5818,58 +5678,7 @@ SELECT
       WHEN TRUE
       THEN 0
     END
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN CASE
       WHEN "drug" IS NULL
       THEN NULL
@@ -5887,58 +5696,7 @@ SELECT
       THEN 0
     END
   END, 'doses_per_30_days': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'quantity_exceeds_limit'
+    WHEN "_outcome" = 'quantity_exceeds_limit'
     THEN CASE
       WHEN (
         "doses_requested" * 30
@@ -5952,58 +5710,7 @@ SELECT
       ) AS TEXT)
       ELSE CAST("doses_requested" * 30 AS TEXT) || '/' || CAST("days_supply" AS TEXT)
     END
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN CASE
       WHEN (
         "doses_requested" * 30
@@ -6017,58 +5724,7 @@ SELECT
       ) AS TEXT)
       ELSE CAST("doses_requested" * 30 AS TEXT) || '/' || CAST("days_supply" AS TEXT)
     END
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN CASE
       WHEN (
         "doses_requested" * 30
@@ -6083,549 +5739,39 @@ SELECT
       ELSE CAST("doses_requested" * 30 AS TEXT) || '/' || CAST("days_supply" AS TEXT)
     END
   END, 'drug_approved': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN "drug"
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN "drug"
   END, 'regimen_approved': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN "regimen"
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN "regimen"
   END, 'period_days': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN 365
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN 180
   END, 'approved_from': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN CAST("request_date" AS TEXT)
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN CAST("request_date" AS TEXT)
   END, 'approved_to': CASE
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_subsequent'
+    WHEN "_outcome" = 'approved_subsequent'
     THEN CAST(CAST("request_date" + INTERVAL 364 DAY AS DATE) AS TEXT)
-    WHEN CASE
-      WHEN ARRAY_LENGTH("errors") > 0
-      THEN NULL
-      WHEN "revision" IS NULL
-      THEN 'insufficient_information'
-      WHEN "rule" = 1
-      THEN 'not_applicable'
-      WHEN "rule" = -1
-      THEN 'insufficient_information'
-      WHEN "rule" = 2
-      THEN 'not_addressed'
-      WHEN "rule" = -2
-      THEN 'insufficient_information'
-      WHEN "rule" = 3
-      THEN 'denied'
-      WHEN "rule" = -3
-      THEN 'insufficient_information'
-      WHEN "rule" = 4
-      THEN 'denied'
-      WHEN "rule" = -4
-      THEN 'insufficient_information'
-      WHEN "rule" = 5
-      THEN 'denied'
-      WHEN "rule" = -5
-      THEN 'insufficient_information'
-      WHEN "rule" = 6
-      THEN 'denied'
-      WHEN "rule" = -6
-      THEN 'insufficient_information'
-      WHEN "rule" = 7
-      THEN 'denied'
-      WHEN "rule" = -7
-      THEN 'insufficient_information'
-      WHEN "rule" = 8
-      THEN 'dose_not_approved'
-      WHEN "rule" = -8
-      THEN 'insufficient_information'
-      WHEN "rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "rule" = -9
-      THEN 'insufficient_information'
-      WHEN "rule" = 10
-      THEN 'quantity_exceeds_limit'
-      WHEN "rule" = -10
-      THEN 'insufficient_information'
-      WHEN "rule" = 11
-      THEN 'approved_subsequent'
-      WHEN "rule" = -11
-      THEN 'insufficient_information'
-      WHEN "revision" = 0
-      THEN 'approved_initial'
-    END = 'approved_initial'
+    WHEN "_outcome" = 'approved_initial'
     THEN CAST(CAST("request_date" + INTERVAL 179 DAY AS DATE) AS TEXT)
   END} AS "terms",
-  "errors",
+  "_errors" AS "errors",
   CASE
-    WHEN ARRAY_LENGTH("errors") > 0
+    WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
     ELSE LIST_CONCAT(
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 1
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
         )
         THEN [
           {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
@@ -6633,8 +5779,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 2
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 2
         )
         THEN [
           {'section': 'A.2', 'cited_as': 'A.2', 'result': CASE WHEN "A.2" IS NULL THEN 'unknown' WHEN "A.2" THEN 'met' ELSE 'not_met' END}
@@ -6642,8 +5788,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 3
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
         )
         THEN [
           {'section': 'B.1', 'cited_as': 'All Authorizations', 'result': CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END}
@@ -6651,8 +5797,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 4
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
         )
         THEN [
           {'section': 'S.1', 'cited_as': 'Subsequent Authorization Criteria', 'result': CASE WHEN "S.1" IS NULL THEN 'unknown' WHEN "S.1" THEN 'met' ELSE 'not_met' END},
@@ -6661,8 +5807,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 5
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
         )
         THEN [
           {'section': 'C.1', 'cited_as': 'Step Therapy Approval Criteria, first', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END},
@@ -6671,8 +5817,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 6
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 6
         )
         THEN [
           {'section': 'C.2', 'cited_as': 'Step Therapy Approval Criteria, second', 'result': CASE WHEN "C.2" IS NULL THEN 'unknown' WHEN "C.2" THEN 'met' ELSE 'not_met' END},
@@ -6681,8 +5827,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 7
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 7
         )
         THEN [
           {'section': 'D.1', 'cited_as': 'Non-Preferred Criteria', 'result': CASE WHEN "D.1" IS NULL THEN 'unknown' WHEN "D.1" THEN 'met' ELSE 'not_met' END},
@@ -6691,8 +5837,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 8
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 8
         )
         THEN [
           {'section': 'E.1', 'cited_as': 'Erenumab (Aimovig) Criteria', 'result': CASE WHEN "E.1" IS NULL THEN 'unknown' WHEN "E.1" THEN 'met' ELSE 'not_met' END}
@@ -6700,8 +5846,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 9
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 9
         )
         THEN [
           {'section': 'F.1', 'cited_as': 'Fremanezumab (Ajovy) Criteria', 'result': CASE WHEN "F.1" IS NULL THEN 'unknown' WHEN "F.1" THEN 'met' ELSE 'not_met' END}
@@ -6709,8 +5855,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 10
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 10
         )
         THEN [
           {'section': 'Q.1', 'cited_as': 'Quantity Limits', 'result': CASE WHEN "Q.1" IS NULL THEN 'unknown' WHEN "Q.1" THEN 'met' ELSE 'not_met' END}
@@ -6718,8 +5864,8 @@ SELECT
         ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
       END,
       CASE
-        WHEN "revision" = 0 AND (
-          "rule" = 0 OR ABS("rule") >= 11
+        WHEN "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 11
         )
         THEN [
           {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END},

@@ -92,7 +92,7 @@ class Checks:
         """What a request (or record, at `where`) says is absent: only what the policy allows."""
         may = [name for name, absent in allowed if absent]
         known = [name for name, _ in allowed]
-        item = exp.column("name")
+        item = exp.column("_name")
         field = item if where is None else text(where, ".", item)
         message = case(
             (
@@ -104,8 +104,8 @@ class Checks:
             ),
         )
         bad = exp.Not(this=exp.In(this=item, expressions=[lit(n) for n in may])) if may else exp.true()
-        each = filtered(names, "name", either(bad, True))
-        return case((is_null(names), NONE), default=transformed(each, "name", error(field, message)))
+        each = filtered(names, "_name", either(bad, True))
+        return case((is_null(names), NONE), default=transformed(each, "_name", error(field, message)))
 
     def value(self, t: model.FactType, v: exp.Expr, field: exp.Expr, depth: int) -> exp.Expr:
         if isinstance(t, model.Integer):
@@ -151,18 +151,18 @@ class Checks:
         return when(exp.Not(this=_matches(v, pattern)), field, text(quoted(v), f" is not {article} {name} code"))
 
     def _each(self, items: exp.Expr, depth: int, body: exp.Expr) -> exp.Expr:
-        """`body` for each item (`item{depth}`, at index `i{depth}` from 0), flattened into one list."""
-        lam = exp.Lambda(this=body, expressions=[exp.to_identifier(f"item{depth}"), exp.to_identifier(f"i{depth}")])
+        """`body` for each item (`_item{depth}`, at index `_i{depth}` from 0), flattened into one list."""
+        lam = exp.Lambda(this=body, expressions=[exp.to_identifier(f"_item{depth}"), exp.to_identifier(f"_i{depth}")])
         return case((is_null(items), NONE), default=exp.Flatten(this=exp.Transform(this=items, expression=lam)))
 
     def _at(self, field: exp.Expr, depth: int) -> exp.Expr:
-        index: exp.Expr = exp.column(f"i{depth}")
+        index: exp.Expr = exp.column(f"_i{depth}")
         if self.index_base:
             index = exp.Sub(this=index, expression=exp.Literal.number(self.index_base))
         return text(field, "[", exp.cast(index, exp.DataType.build("VARCHAR")), "]")
 
     def items(self, t: model.EnumSet | model.Codes, v: exp.Expr, field: exp.Expr, depth: int) -> exp.Expr:
-        item, at = exp.column(f"item{depth}"), self._at(field, depth)
+        item, at = exp.column(f"_item{depth}"), self._at(field, depth)
         if isinstance(t, model.EnumSet):
             wrong = when(
                 exp.Not(this=exp.In(this=item, expressions=[lit(x) for x in t.values])),
@@ -179,15 +179,15 @@ class Checks:
         """Whether the item comes earlier in the list: each later copy is reported, as the evaluator does."""
         same = all_of(
             [
-                exp.EQ(this=exp.column("other"), expression=item),
-                exp.LT(this=exp.column("j"), expression=exp.column(f"i{depth}")),
+                exp.EQ(this=exp.column("_other"), expression=item),
+                exp.LT(this=exp.column("_j"), expression=exp.column(f"_i{depth}")),
             ]
         )
-        earlier = exp.Lambda(this=same, expressions=[exp.to_identifier("other"), exp.to_identifier("j")])
+        earlier = exp.Lambda(this=same, expressions=[exp.to_identifier("_other"), exp.to_identifier("_j")])
         return exp.GT(this=size(exp.ArrayFilter(this=v, expression=earlier)), expression=exp.Literal.number(0))
 
     def records(self, t: model.RecordList, v: exp.Expr, field: exp.Expr, depth: int) -> exp.Expr:
-        record, at = exp.column(f"item{depth}"), self._at(field, depth)
+        record, at = exp.column(f"_item{depth}"), self._at(field, depth)
         found = []
         for f in t.fields:
             value = exp.Dot(this=record, expression=exp.to_identifier(f.name))

@@ -3,8 +3,10 @@
     checked      each row's errors, from the values the request table holds
     facts        the facts of rows without errors, cast to their declared types
     provisions   one step per depth: a provision's column reads only earlier steps' columns
-    decided      the revision in force and the rule that decides (its number, negative when unknown)
+    decided      the revision in force, the rule that decides (its number, negative when unknown), the outcome
     (select)     outcome, section, sections, missing, terms and, on request, the criteria
+
+The query's own columns and lambda parameters begin with `_`, as no fact's name can (E107).
 
 Every rule is tested for unknown before it is tested for true: `CASE WHEN NULL` would fall through
 to the next rule, where the evaluator stops and asks.
@@ -36,15 +38,16 @@ TEXTS = exp.DataType.build("ARRAY<STRING>", dialect="spark")
 NO_TEXTS = exp.cast(exp.Array(expressions=[]), TEXTS)
 CRITERIA = exp.DataType.build("ARRAY<STRUCT<section: STRING, cited_as: STRING, result: STRING>>", dialect="spark")
 NO_CRITERIA = exp.cast(exp.Array(expressions=[]), CRITERIA)
+ERRORS, REVISION, RULE, OUTCOME = "_errors", "_revision", "_rule", "_outcome"  # the query's own columns
 
 
 @dataclass(frozen=True)
 class Dialect:
     name: str  # sqlglot's
-    index_base: int  # where a lambda's index starts: DuckDB counts from 1 (Spark, to come, from 0)
+    index_base: int  # where a lambda's index starts: DuckDB counts from 1, Spark from 0
 
 
-DIALECTS = {"duckdb": Dialect("duckdb", 1)}  # each with a test that runs its query
+DIALECTS = {"duckdb": Dialect("duckdb", 1), "spark": Dialect("spark", 0)}  # each with a test that runs its query
 
 
 def texts(names: list[str] | tuple[str, ...]) -> exp.Expr:
@@ -53,6 +56,8 @@ def texts(names: list[str] | tuple[str, ...]) -> exp.Expr:
 
 class Query:
     def __init__(self, policy: model.Policy, dialect: Dialect) -> None:
+        if any(f.name == ROW_ID for f in policy.facts):
+            raise Unsupported(f"a fact is named {ROW_ID}, the request table's key")
         self.policy = policy
         self.dialect = dialect
         self.lower = Lowering(policy)
@@ -60,11 +65,11 @@ class Query:
 
     def build(self, source: str, explain: bool, prior: str | None = None) -> exp.Select:
         errors = Checks(self.policy, self.dialect.index_base).row(prior)
-        checked = exp.select(exp.Star(), errors.as_("errors", copy=False)).from_(source)
-        valid = exp.Not(this=any_error(exp.column("errors")))
+        checked = exp.select(exp.Star(), errors.as_(ERRORS, copy=False)).from_(source)
+        valid = exp.Not(this=any_error(exp.column(ERRORS)))
         facts = exp.select(
             exp.column(ROW_ID),
-            exp.column("errors"),
+            exp.column(ERRORS),
             *(self._fact(f, valid) for f in self.policy.facts),
             case((valid, exp.column(ABSENT)), default=exp.null()).as_(ABSENT, copy=False),
         ).from_("checked")
@@ -79,8 +84,9 @@ class Query:
             step = exp.select(exp.Star(), *(self._provision(label) for label in labels)).from_(previous, copy=False)
             query = query.with_(f"step_{depth}", step, copy=False)
             previous = f"step_{depth}"
-        decided = exp.select(exp.Star(), self._revision().as_("revision", copy=False)).from_(previous)
-        decided = exp.select(exp.Star(), self._rule().as_("rule", copy=False)).from_(decided.subquery("r"))
+        decided = exp.select(exp.Star(), self._revision().as_(REVISION, copy=False)).from_(previous)
+        decided = exp.select(exp.Star(), self._rule().as_(RULE, copy=False)).from_(decided.subquery("_by_revision"))
+        decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, copy=False)).from_(decided.subquery("_by_rule"))
         return query.with_("decided", decided, copy=False)
 
     def _fact(self, fact: model.Fact, valid: exp.Expr) -> exp.Expr:
@@ -147,15 +153,15 @@ class Query:
                 branches.append((is_null(held), exp.Literal.number(-number)))
                 branches.append((held, exp.Literal.number(number)))
             order = case(*branches, default=exp.Literal.number(0)) if branches else exp.Literal.number(0)
-            by_revision.append((exp.EQ(this=exp.column("revision"), expression=exp.Literal.number(r)), order))
+            by_revision.append((exp.EQ(this=exp.column(REVISION), expression=exp.Literal.number(r)), order))
         return case(*by_revision)
 
     def _by_rule(
         self, unknown: exp.Expr, otherwise: list[exp.Expr], rules: list[tuple[exp.Expr, exp.Expr]]
     ) -> exp.Expr:
         """A column's value: by the rule that decided, known or unknown; by the revision when none did."""
-        rule, revision = exp.column("rule"), exp.column("revision")
-        branches = [(any_error(exp.column("errors")), exp.null()), (is_null(revision), unknown)]
+        rule, revision = exp.column(RULE), exp.column(REVISION)
+        branches = [(any_error(exp.column(ERRORS)), exp.null()), (is_null(revision), unknown)]
         for (_, number, _), (held, open_) in zip(self._numbered(), rules, strict=True):
             branches.append((exp.EQ(this=rule, expression=exp.Literal.number(number)), held))
             branches.append((exp.EQ(this=rule, expression=exp.Literal.number(-number)), open_))
@@ -163,14 +169,16 @@ class Query:
             branches.append((exp.EQ(this=revision, expression=exp.Literal.number(r)), value))
         return case(*branches)
 
+    def _outcome(self) -> exp.Expr:
+        unknown = exp.Literal.string(self.policy.unknown)
+        return self._by_rule(
+            unknown,
+            [exp.Literal.string(r.otherwise) for r in self.policy.revisions],
+            [(exp.Literal.string(rule.outcome), unknown) for _, _, rule in self._numbered()],
+        )
+
     def outputs(self, explain: bool) -> list[exp.Expr]:
         policy, numbered = self.policy, self._numbered()
-        unknown = exp.Literal.string(policy.unknown)
-        outcome = self._by_rule(
-            unknown,
-            [exp.Literal.string(r.otherwise) for r in policy.revisions],
-            [(exp.Literal.string(rule.outcome), unknown) for _, _, rule in numbered],
-        )
         section = self._by_rule(
             exp.Literal.string(model.REVISION),
             [exp.Literal.string(r.otherwise_section) for r in policy.revisions],
@@ -202,12 +210,12 @@ class Query:
             lit(policy.policy_id).as_("policy", copy=False),
             lit(policy.source_sha256).as_("source_sha256", copy=False),
             exp.cast(effective_date, exp.DataType.build("VARCHAR")).as_("effective_date", copy=False),
-            outcome.as_("outcome", copy=False),
+            exp.column(OUTCOME).as_("outcome", copy=False),
             section.as_("section", copy=False),
             sections.as_("sections", copy=False),
             missing.as_("missing", copy=False),
-            self.terms(outcome).as_("terms", copy=False),
-            exp.column("errors"),
+            self.terms().as_("terms", copy=False),
+            exp.column(ERRORS).as_("errors", copy=False),
         ]
         if explain:
             columns.append(self.criteria().as_("criteria", copy=False))
@@ -255,7 +263,7 @@ class Query:
             return all_of([value, exp.Not(this=absent_marked(model.FactRef(fact)))])
         return value
 
-    def terms(self, outcome: exp.Expr) -> exp.Expr:
+    def terms(self) -> exp.Expr:
         """Every term of every outcome, each set only when the decision has an outcome that carries it."""
         carried: dict[str, list[tuple[str, model.Computed]]] = {}
         for o in self.policy.outcomes:
@@ -265,7 +273,7 @@ class Query:
             return exp.null()
         fields = []
         for name, pairs in carried.items():
-            branches = [(exp.EQ(this=outcome.copy(), expression=lit(o)), self.term(t)) for o, t in pairs]
+            branches = [(exp.EQ(this=exp.column(OUTCOME), expression=lit(o)), self.term(t)) for o, t in pairs]
             fields.append(exp.PropertyEQ(this=exp.to_identifier(name), expression=case(*branches)))
         return exp.Struct(expressions=fields)
 
@@ -279,7 +287,7 @@ class Query:
 
     def criteria(self) -> exp.Expr:
         """What the evaluator lists: each provision each rule it reached explains, in order."""
-        rule, revision = exp.column("rule"), exp.column("revision")
+        rule, revision = exp.column(RULE), exp.column(REVISION)
         lists = []
         for r, number, each in self._numbered():
             reached = all_of(
@@ -295,7 +303,7 @@ class Query:
             )
             items = [self._criterion(p) for p in self.policy.rule_explained(each)]
             lists.append(case((reached, exp.Array(expressions=items)), default=NO_CRITERIA.copy()))
-        return case((any_error(exp.column("errors")), exp.null()), default=concat(lists, NO_CRITERIA))
+        return case((any_error(exp.column(ERRORS)), exp.null()), default=concat(lists, NO_CRITERIA))
 
     def _criterion(self, p: model.Provision) -> exp.Expr:
         value = exp.column(p.label)

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from compiler import model
+from compiler.targets.shared import Unwritable
 from compiler.targets.sql.columns import ABSENT, SCALE, digits
 
 
-class Unsupported(Exception):
-    """What the SQL target cannot write exactly; the build reports it, naming the policy."""
+class Unsupported(Unwritable):
+    """What the SQL target cannot write exactly; the build warns and writes no SQL for the policy."""
 
 
 MAX_DIGITS = 38  # DECIMAL's precision in DuckDB and Spark
@@ -232,8 +233,9 @@ def either(value: exp.Expr, unknown: bool) -> exp.Expr:
 
 
 def record_name(record: str) -> str:
-    """The lambda parameter a quantifier's record goes by: apart from every column's name."""
-    return f"r_{record}"
+    """The lambda parameter a quantifier's record goes by. No fact begins with `_` (E107), and the
+    query's own lambda parameters and columns (`_v`, `_errors`) never with `_r_`."""
+    return f"_r_{record}"
 
 
 def field(ref: model.FieldRef) -> exp.Expr:
@@ -277,7 +279,9 @@ class Lowering:
         if isinstance(e, model.Intersects):
             return self.intersects(e)
         if isinstance(e, model.Empty):
-            return exp.EQ(this=size(self.plain(e.operand)), expression=exp.Literal.number(0))
+            items = self.plain(e.operand)  # Spark's SIZE(NULL) is -1 unless in ANSI mode
+            empty = exp.EQ(this=size(items), expression=exp.Literal.number(0))
+            return case((is_null(items), exp.null()), default=empty)
         if isinstance(e, model.Known):
             return self.known(e)
         if isinstance(e, model.Present):
@@ -321,18 +325,18 @@ class Lowering:
     def intersects(self, e: model.Intersects) -> exp.Expr:
         items = self.plain(e.left)
         if isinstance(e.right, model.CodeSetRef):
-            test = self.in_codeset(exp.column("item"), e.right.name)
+            test = self.in_codeset(exp.column("_item"), e.right.name)
         elif isinstance(e.right, model.Const):
             assert isinstance(e.right.value, tuple)
-            test = exp.In(this=exp.column("item"), expressions=[lit(v) for v in e.right.value])
+            test = exp.In(this=exp.column("_item"), expressions=[lit(v) for v in e.right.value])
         else:
             other = self.plain(e.right)
             found = exp.GT(
-                this=size(filtered(items, "item", contains(other, exp.column("item")))),
+                this=size(filtered(items, "_item", contains(other, exp.column("_item")))),
                 expression=exp.Literal.number(0),
             )
             return case((any_of([is_null(items), is_null(other)]), exp.null()), default=found)
-        found = exp.GT(this=size(filtered(items, "item", test)), expression=exp.Literal.number(0))
+        found = exp.GT(this=size(filtered(items, "_item", test)), expression=exp.Literal.number(0))
         return case((is_null(items), exp.null()), default=found)
 
     def known(self, e: model.Known) -> exp.Expr:
@@ -368,14 +372,14 @@ class Lowering:
                 exp.ArrayDistinct(
                     this=filtered(
                         transformed(filtered(items, name, either(where, False)), name, value),
-                        "v",
-                        not_null(exp.column("v")),
+                        "_v",
+                        not_null(exp.column("_v")),
                     )
                 )
             )
             maybe = transformed(filtered(items, name, either(where, True)), name, value)
-            known_values = size(exp.ArrayDistinct(this=filtered(maybe, "v", not_null(exp.column("v")))))
-            possible = exp.Add(this=known_values, expression=size(filtered(maybe, "v", is_null(exp.column("v")))))
+            known_values = size(exp.ArrayDistinct(this=filtered(maybe, "_v", not_null(exp.column("_v")))))
+            possible = exp.Add(this=known_values, expression=size(filtered(maybe, "_v", is_null(exp.column("_v")))))
         count = exp.Literal.number(e.count)
         found, not_found = (exp.false(), exp.true()) if e.kind == "no" else (exp.true(), exp.false())
         return case(
@@ -444,9 +448,9 @@ class Lowering:
             items = self.plain(o.arguments[0])
             return Number(case((is_null(items), exp.null()), default=size(items)), 10)
         if o.function == "month_start":
-            day = self.plain(o.arguments[0])
-            back = exp.Sub(this=exp.Literal.number(1), expression=exp.Day(this=day))
-            return moved(day, back, "DAY")
+            day = self.plain(o.arguments[0])  # DuckDB truncates a DATE to a TIMESTAMP: cast back
+            first = exp.DateTrunc(this=day, unit=exp.var("MONTH"))  # type: ignore[no-untyped-call]  # sqlglot's own
+            return exp.cast(first, exp.DataType.build("DATE"))
         if o.function in ("max", "min"):
             return self.extreme(o)
         start, end = (self.plain(a) for a in o.arguments)
@@ -542,7 +546,7 @@ class Lowering:
         plain = value.value if isinstance(value, Number) else value
         values = transformed(selected, name, plain)
         unknown.append(
-            exp.GT(this=size(filtered(values, "v", is_null(exp.column("v")))), expression=exp.Literal.number(0))
+            exp.GT(this=size(filtered(values, "_v", is_null(exp.column("_v")))), expression=exp.Literal.number(0))
         )
         if o.function == "sum":
             assert isinstance(value, Number)
@@ -553,13 +557,13 @@ class Lowering:
                 else exp.cast(exp.Literal.number(0), exp.DataType.build("BIGINT"))
             )
             item = (
-                as_decimal(Number(exp.column("v"), value.whole, value.scale, True), total.whole, total.scale)
+                as_decimal(Number(exp.column("_v"), value.whole, value.scale, True), total.whole, total.scale)
                 if value.decimal
-                else exp.column("v")
+                else exp.column("_v")
             )
             merged = exp.Lambda(
-                this=exp.Add(this=exp.column("total"), expression=item),
-                expressions=[exp.to_identifier("total"), exp.to_identifier("v")],
+                this=exp.Add(this=exp.column("_total"), expression=item),
+                expressions=[exp.to_identifier("_total"), exp.to_identifier("_v")],
             )
             summed = exp.Reduce(this=values, initial=zero, merge=merged)
             return Number(case((any_of(unknown), exp.null()), default=summed), total.whole, total.scale, value.decimal)
@@ -575,7 +579,7 @@ class Lowering:
             order = exp.Dot(this=exp.column(name), expression=exp.to_identifier(o.order))
             times_ = transformed(selected, name, order)
             unknown.append(
-                exp.GT(this=size(filtered(times_, "v", is_null(exp.column("v")))), expression=exp.Literal.number(0))
+                exp.GT(this=size(filtered(times_, "_v", is_null(exp.column("_v")))), expression=exp.Literal.number(0))
             )
             last = (exp.ArrayMax if o.function == "latest" else exp.ArrayMin)(this=times_)
             at_last = exp.ArrayDistinct(
