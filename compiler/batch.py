@@ -1,21 +1,24 @@
-"""Batch adjudication: a policy's decision query run over a file of requests, on DuckDB or Spark.
+"""Batch adjudication: a policy's decision query run over a file of requests, on DuckDB or Spark;
+and the impact of a revision: both revisions' decisions of the same requests, counted by change.
 
 Parquet is read by the engine itself, typed columns and all: the query checks every value and
-decides. JSON Lines and CSV carry JSON values, whose numbers only an exact reader keeps exact, so
-they are read here, in chunks, by the reference interpreter's validation (the evaluator's contract,
-word for word), and handed to the engine as typed Arrow tables; a line that breaks the contract
-becomes a row with its errors and no facts. Either way every input row gives one output row,
+decides; a fact the file has no column for is unknown in every row. JSON Lines and CSV carry JSON
+values, whose numbers only an exact reader keeps exact, so they are read here, in chunks, by the
+reference interpreter's validation (the evaluator's contract, word for word), and handed to the
+engine as typed Arrow tables; a line that breaks the contract becomes a row with its errors and no
+facts. Either way every input row gives one output row,
 keyed by `row_id`: the input's own column when it has one, else the line or row number from 1.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import decimal
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,9 +127,14 @@ class _Malformed:
     reason: str
 
 
-def _csv_rows(path: Path, policy: model.Policy) -> Iterator[tuple[int, object]]:
+def _csv_rows(path: Path, policies: list[model.Policy]) -> Iterator[tuple[int, object]]:
     """CSV: a column per fact; an empty cell is unknown; text facts as written, others as JSON."""
-    texts = {f.name for f in policy.facts if isinstance(f.type, model.Enum | model.Code | model.String | model.Date)}
+    texts = {
+        f.name
+        for policy in policies
+        for f in policy.facts
+        if isinstance(f.type, model.Enum | model.Code | model.String | model.Date)
+    }
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         for number, cells in enumerate(reader, start=1):
@@ -146,117 +154,144 @@ def _csv_rows(path: Path, policy: model.Policy) -> Iterator[tuple[int, object]]:
             yield (int(row_id) if row_id and row_id.isdigit() else number), (bad or request)
 
 
-def _rows(policy: model.Policy, rows: Iterator[tuple[int, object]]) -> Iterator[dict[str, Any]]:
-    for row_id, request in rows:
-        if isinstance(request, _Malformed):
-            yield {ROW_ID: row_id, ABSENT: [], PRIOR: [{"field": "$", "message": f"not valid JSON: {request.reason}"}]}
-        else:
-            yield typed_row(policy, row_id, request)
+def _requests(source: Path, kind: str, policies: list[model.Policy]) -> Iterator[tuple[int, object]]:
+    return _json_lines(source) if kind == "jsonl" else _csv_rows(source, policies)
 
 
-def _chunks(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
+def _row(policy: model.Policy, row_id: int, request: object) -> dict[str, Any]:
+    if isinstance(request, _Malformed):
+        return {ROW_ID: row_id, ABSENT: [], PRIOR: [{"field": "$", "message": f"not valid JSON: {request.reason}"}]}
+    return typed_row(policy, row_id, request)
+
+
+def _typed_chunks(relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[dict[str, Any]]:
+    """JSON Lines or CSV, read once, as each relation's Arrow table of its policy's columns, a chunk at a time."""
+    schemas = {name: arrow_schema(policy) for name, policy in relations.items()}
+    chunk: list[tuple[int, object]] = []
+    for row in _requests(source, kind, list(relations.values())):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield _tables(relations, schemas, chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield _tables(relations, schemas, chunk)
 
 
-# -- Running ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Summary:
-    rows: int = 0
-    invalid: int = 0
-
-
-ENGINES = ("duckdb", "spark")
-
-
-def decide_file(
-    policy: model.Policy,
-    source: Path,
-    target: Path,
-    explain: bool = False,
-    progress: Callable[[int], None] | None = None,
-    engine: str = "duckdb",
-) -> Summary:
-    """Decide every request in `source` and write one decision per row to `target`, on `engine`."""
-    kind = _kind(source, ("parquet", "jsonl", "csv"))
-    try:  # JSON's errors are found while reading, and passed to the query in a column of their own
-        query = sql.query(policy, engine, explain=explain, prior=None if kind == "parquet" else PRIOR)
-    except sql.Unsupported as exc:
-        raise BatchError(f"the SQL target cannot decide {policy.policy_id} exactly: {exc}") from None
-    sink = _Sink(_Writer(target, _kind(target, ("parquet", "jsonl"))), progress)
-    try:
-        (_on_spark if engine == "spark" else _on_duckdb)(policy, source, kind, query, sink)
-    finally:
-        sink.writer.close()
-    return sink.summary
-
-
-def _typed_chunks(policy: model.Policy, source: Path, kind: str) -> Iterator[Any]:
-    """JSON Lines or CSV as Arrow tables of the request table's columns, a chunk at a time."""
+def _tables(relations: dict[str, model.Policy], schemas: dict[str, Any], chunk: list[tuple[int, object]]) -> Any:
     import pyarrow as pa
 
-    schema = arrow_schema(policy)
-    rows = _json_lines(source) if kind == "jsonl" else _csv_rows(source, policy)
-    for chunk in _chunks(_rows(policy, rows), CHUNK):
-        yield pa.Table.from_pylist(chunk, schema=schema)
+    return {
+        name: pa.Table.from_pylist([_row(policy, i, r) for i, r in chunk], schema=schemas[name])
+        for name, policy in relations.items()
+    }
 
 
-def _on_duckdb(policy: model.Policy, source: Path, kind: str, query: str, sink: _Sink) -> None:
-    import duckdb
+def as_request(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of a request table as the JSON request it stands for: unknown left out, absent marked."""
 
-    con = duckdb.connect()
-    try:
+    def value(v: Any) -> Any:
+        if isinstance(v, list) and v and isinstance(v[0], dict):
+            return [None if r is None else as_request(r) for r in v]
+        return v.isoformat() if isinstance(v, datetime.date) else v
+
+    request = {k: value(v) for k, v in row.items() if k not in (ROW_ID, ABSENT, PRIOR) and v is not None}
+    request.update({name: {"absent": True} for name in row.get(ABSENT) or []})
+    return request
+
+
+# -- Engines ------------------------------------------------------------------------------------
+
+
+class _DuckDB:
+    """DuckDB, embedded: Parquet read in place, JSON's typed chunks registered as Arrow tables."""
+
+    def __init__(self) -> None:
+        import duckdb
+
+        self.con = duckdb.connect()
+
+    def relations(self, relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[None]:
+        """Make each relation of `relations` for its policy, once for Parquet, once per chunk for JSON."""
         if kind == "parquet":
-            columns = _parquet_columns(source, policy)
-            numbered = ROW_ID not in columns  # else the row's number in the file, from 1
-            extra = f", file_row_number + 1 AS {ROW_ID}" if numbered else ""
-            extra += "" if ABSENT in columns else f", CAST([] AS VARCHAR[]) AS {ABSENT}"
+            found = _parquet_columns(source, list(relations.values()))
+            numbered = ROW_ID not in found  # else the row's number in the file, from 1
             options = ", file_row_number = true" if numbered else ""
-            con.execute(f"CREATE VIEW requests AS SELECT *{extra} FROM read_parquet({_string(source)}{options})")
-            sink.write_all(con.sql(query).to_arrow_reader(100_000))
+            for name, policy in relations.items():
+                extra = [f"file_row_number + 1 AS {ROW_ID}"] if numbered else []
+                extra += [
+                    f"CAST(NULL AS {t.sql('duckdb')}) AS {_name(column)}"
+                    for column, t in _lacking(policy, found).items()
+                ]
+                columns = ", ".join(["*", *extra])
+                self.con.execute(
+                    f"CREATE VIEW {_name(name)} AS SELECT {columns} FROM read_parquet({_string(source)}{options})"
+                )
+            yield
             return
-        for table in _typed_chunks(policy, source, kind):
-            con.register("requests", table)
-            sink.write_all(con.sql(query).to_arrow_reader(100_000))
-            con.unregister("requests")
-    finally:
-        con.close()
+        for tables in _typed_chunks(relations, source, kind):
+            for name, table in tables.items():
+                self.con.register(name, table)
+            yield
+            for name in tables:
+                self.con.unregister(name)
+
+    def run(self, query: str) -> Iterator[Any]:
+        yield from self.con.sql(query).to_arrow_reader(100_000)
+
+    def close(self) -> None:
+        self.con.close()
 
 
-def _on_spark(policy: model.Policy, source: Path, kind: str, query: str, sink: _Sink) -> None:
-    """Spark in local mode: it writes its part files to a temporary directory, read back in order."""
-    import tempfile
+class _Spark:
+    """Spark: Parquet read in place, JSON's typed chunks written to Parquet first; each result is
+    written by Spark to a scratch directory and read back a part file at a time."""
 
-    import pyarrow.parquet as pq
+    def __init__(self, progress: bool) -> None:
+        import tempfile
 
-    spark = spark_session(progress=sink.progress is not None)
-    with tempfile.TemporaryDirectory(prefix="policyc-batch-") as scratch:
+        self.spark = spark_session(progress)
+        self.scratch = Path(tempfile.mkdtemp(prefix="policyc-spark-"))
+        self.runs = 0
+
+    def relations(self, relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[None]:
+        import pyarrow.parquet as pq
+
         if kind == "parquet":
-            columns = _parquet_columns(source, policy)
-            requests = spark.read.parquet(str(source))
-            if ROW_ID not in columns:
-                requests = requests.selectExpr("*", f"_metadata.row_index + 1 AS {ROW_ID}")
-            if ABSENT not in columns:
-                requests = requests.selectExpr("*", f"CAST(ARRAY() AS ARRAY<STRING>) AS {ABSENT}")
-        else:
-            typed = Path(scratch) / "requests.parquet"
-            with pq.ParquetWriter(typed, arrow_schema(policy)) as writer:
-                for table in _typed_chunks(policy, source, kind):
-                    writer.write_table(table)
-            requests = spark.read.parquet(str(typed))
-        requests.createOrReplaceTempView("requests")
-        decided = Path(scratch) / "decided"
-        spark.sql(query).write.parquet(str(decided))
-        for part in sorted(decided.glob("part-*.parquet")):
-            sink.write_all(pq.ParquetFile(part).iter_batches(100_000))
+            found = _parquet_columns(source, list(relations.values()))
+            for name, policy in relations.items():
+                extra = [] if ROW_ID in found else [f"_metadata.row_index + 1 AS {ROW_ID}"]
+                extra += [f"CAST(NULL AS {t.sql('spark')}) AS `{c}`" for c, t in _lacking(policy, found).items()]
+                self.spark.read.parquet(str(source)).selectExpr("*", *extra).createOrReplaceTempView(name)
+            yield
+            return
+        paths = {name: self.scratch / f"requests-{i}.parquet" for i, name in enumerate(relations)}  # not _: hidden
+        writers = {name: pq.ParquetWriter(paths[name], arrow_schema(policy)) for name, policy in relations.items()}
+        try:
+            for tables in _typed_chunks(relations, source, kind):
+                for name, table in tables.items():
+                    writers[name].write_table(table)
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for name, path in paths.items():
+            self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+        yield
+
+    def run(self, query: str) -> Iterator[Any]:
+        import pyarrow.parquet as pq
+
+        self.runs += 1
+        out = self.scratch / f"run-{self.runs}"
+        self.spark.sql(query).write.parquet(str(out))
+        for part in sorted(out.glob("part-*.parquet")):
+            yield from pq.ParquetFile(part).iter_batches(100_000)
+
+    def close(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _engine(name: str, progress: bool) -> _DuckDB | _Spark:
+    return _Spark(progress) if name == "spark" else _DuckDB()
 
 
 def spark_session(progress: bool = False) -> Any:
@@ -283,6 +318,132 @@ def spark_session(progress: bool = False) -> Any:
     return session
 
 
+# -- Running ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    invalid: int = 0
+    lacking: list[str] = field(default_factory=list)  # fact columns the Parquet file does not have: unknown
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def decide_file(
+    policy: model.Policy,
+    source: Path,
+    target: Path,
+    explain: bool = False,
+    progress: Callable[[int], None] | None = None,
+    engine: str = "duckdb",
+) -> Summary:
+    """Decide every request in `source` and write one decision per row to `target`, on `engine`."""
+    kind = _kind(source, ("parquet", "jsonl", "csv"))
+    prior = None if kind == "parquet" else PRIOR  # JSON's errors are found while reading, passed in a column
+    query = _written(policy, lambda: sql.query(policy, engine, explain=explain, prior=prior))
+    lacking = (
+        [c for c in _lacking(policy, _parquet_columns(source, [policy])) if c != ABSENT] if kind == "parquet" else []
+    )
+    sink = _Sink(_Writer(target, _kind(target, ("parquet", "jsonl"))), progress)
+    sink.summary.lacking = lacking
+    runner = _engine(engine, progress is not None)
+    try:
+        for _ in runner.relations({"requests": policy}, source, kind):
+            sink.write_all(runner.run(query))
+    finally:
+        runner.close()
+        sink.writer.close()
+    return sink.summary
+
+
+def _written(policy: model.Policy, write: Callable[[], str]) -> str:
+    """A query of the SQL target, or why it cannot be written: before any file is opened."""
+    try:
+        return write()
+    except sql.Unsupported as exc:
+        raise BatchError(f"the SQL target cannot decide {policy.policy_id} exactly: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Shift:
+    """The requests that one revision decides with `old` and the other with `new` (outcome, section)."""
+
+    old: tuple[str, str | None]
+    new: tuple[str, str | None]
+    requests: int
+    samples: tuple[int, ...]  # the first few row ids
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+@dataclass
+class RequestImpact:
+    requests: int
+    shifts: list[Shift]  # every (old, new) pair that occurs: changes first, the most requests first
+    samples: dict[int, Any]  # the request of each sample row id, as JSON
+
+    @property
+    def changed(self) -> int:
+        return sum(s.requests for s in self.shifts if s.changed)
+
+
+def impact_file(
+    old: model.Policy, new: model.Policy, source: Path, engine: str = "duckdb", samples: int = 5
+) -> RequestImpact:
+    """Decide every request in `source` with both revisions in one query and count each change."""
+    kind = _kind(source, ("parquet", "jsonl", "csv"))
+    prior = None if kind == "parquet" else PRIOR
+    names = ("_old_requests", "_new_requests")
+    query = _written(new, lambda: sql.impact_query(old, new, engine, names, prior, samples))
+    counts: dict[tuple[Any, ...], list[Any]] = {}
+    runner = _engine(engine, False)
+    try:
+        for _ in runner.relations(dict(zip(names, (old, new), strict=True)), source, kind):
+            for batch in runner.run(query):
+                for row in batch.to_pylist():
+                    key = tuple(row[c] for c in sql.CHANGE)
+                    found = counts.setdefault(key, [0, []])
+                    found[0] += row["requests"]
+                    found[1] = sorted(found[1] + (row["samples"] or []))[:samples]
+    finally:
+        runner.close()
+    shifts = [
+        Shift((k[0], k[1]), (k[2], k[3]), n, tuple(ids))
+        for k, (n, ids) in sorted(
+            counts.items(), key=lambda item: (item[0][:2] == item[0][2:], -item[1][0], str(item[0]))
+        )
+    ]
+    wanted = {i for s in shifts if s.changed for i in s.samples}
+    return RequestImpact(sum(s.requests for s in shifts), shifts, _samples(source, kind, wanted, [old, new]))
+
+
+def _samples(source: Path, kind: str, wanted: set[int], policies: list[model.Policy]) -> dict[int, Any]:
+    """The requests of the rows `wanted`, as the input gave them."""
+    if not wanted:
+        return {}
+    if kind != "parquet":
+        return {i: r for i, r in _requests(source, kind, policies) if i in wanted and not isinstance(r, _Malformed)}
+    import duckdb
+
+    key = ROW_ID if ROW_ID in _parquet_columns(source, policies) else "file_row_number + 1"
+    found = {}
+    with duckdb.connect() as con:
+        cursor = con.execute(
+            f"SELECT * FROM read_parquet({_string(source)}, file_row_number = true) WHERE {key} IN (SELECT UNNEST($1))",
+            [sorted(wanted)],
+        )
+        columns = [d[0] for d in cursor.description]
+        for values in cursor.fetchall():
+            row = dict(zip(columns, values, strict=True))
+            number = row.pop("file_row_number") + 1
+            found[row.get(ROW_ID, number)] = as_request(row)
+    return found
+
+
 def _kind(path: Path, allowed: tuple[str, ...]) -> str:
     suffix = path.suffix.lower().lstrip(".")
     kind = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet"}.get(suffix, suffix)
@@ -291,8 +452,9 @@ def _kind(path: Path, allowed: tuple[str, ...]) -> str:
     return kind
 
 
-def _parquet_columns(source: Path, policy: model.Policy) -> dict[str, str]:
-    """The file's columns and their types, read by DuckDB from its footer; a mismatch stops the run."""
+def _parquet_columns(source: Path, policies: list[model.Policy]) -> dict[str, str]:
+    """The file's columns and their types, read by DuckDB from its footer. Each must be a fact of one
+    of the policies, of a type each that has it reads exactly; a mismatch stops the run."""
     import duckdb
 
     try:
@@ -301,18 +463,29 @@ def _parquet_columns(source: Path, policy: model.Policy) -> dict[str, str]:
     except duckdb.Error as exc:
         raise BatchError(f"{source}: cannot read as Parquet: {exc}") from None
     columns = {name: type_ for name, type_, *_ in described}
-    expected = {name: t.sql("duckdb") for name, t in sql.request_columns(policy).items()}
+    wanted = [{name: t.sql("duckdb") for name, t in sql.request_columns(p).items()} for p in policies]
     problems = []
     for name, type_ in columns.items():
         if name == ROW_ID:
             continue
-        if name not in expected:
-            problems.append(f"column {name} is not a fact of {policy.policy_id}")
-        elif not _compatible(type_, expected[name]):
-            problems.append(f"column {name} is {type_}; the policy needs {expected[name]}")
+        types = [w[name] for w in wanted if name in w]
+        if not types:
+            problems.append(f"column {name} is not a fact of {' or '.join(p.policy_id for p in policies)}")
+        problems += [f"column {name} is {type_}; the policy needs {t}" for t in types if not _compatible(type_, t)]
     if problems:
-        raise BatchError(f"{source}: " + "; ".join(problems))
+        raise BatchError(f"{source}: " + "; ".join(dict.fromkeys(problems)))
     return columns
+
+
+def _lacking(policy: model.Policy, columns: dict[str, str]) -> dict[str, Any]:
+    """The request table's columns that a Parquet file does not have: NULL, unknown in every row
+    (or, for `absent`, none said absent)."""
+    return {name: t for name, t in sql.request_columns(policy).items() if name not in columns}
+
+
+def _name(name: str) -> str:
+    """An identifier as SQL quotes it: a relation's or column's name is never read as SQL."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _compatible(found: str, wanted: str) -> bool:
@@ -390,4 +563,17 @@ def record(row: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-__all__ = ["ENGINES", "BatchError", "Summary", "arrow_schema", "decide_file", "record", "spark_session", "typed_row"]
+__all__ = [
+    "ENGINES",
+    "BatchError",
+    "RequestImpact",
+    "Shift",
+    "Summary",
+    "arrow_schema",
+    "as_request",
+    "decide_file",
+    "impact_file",
+    "record",
+    "spark_session",
+    "typed_row",
+]

@@ -23,6 +23,7 @@ from compiler.diagnostics import CompileError, Diagnostic, Severity, display_pat
 from compiler.model import Policy
 
 if TYPE_CHECKING:
+    from compiler.diff import Change
     from compiler.targets import OutputFile
 
 # The targets (and jinja2) are imported by the commands that need them, so `check` starts fast.
@@ -74,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     diff_cmd.add_argument("new", type=Path, nargs="?", help="the new policy file (default: OLD as it is now)")
     diff_cmd.add_argument("--rev", help="take the old revision from git at this revision (e.g. HEAD~1)")
     diff_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    diff_cmd.add_argument(
+        "--requests", type=Path, help="decide these requests (.parquet, .jsonl, .csv) with both revisions and count"
+    )
+    diff_cmd.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="for --requests")
+    diff_cmd.add_argument("--samples", type=int, default=5, help="sample requests shown per change (default: 5)")
 
     schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
@@ -99,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fmt":
         return run_fmt(args.paths or [DEFAULT_SOURCES], args.check)
     if args.command == "diff":
-        return run_diff(args.old, args.new, args.rev, args.json)
+        return run_diff(args.old, args.new, args.rev, args.json, args.requests, args.engine, args.samples)
     if args.command == "test":
         return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json)
     return run_eval(args.policy, args.input, args.explain)
@@ -326,12 +332,26 @@ def run_fmt(paths: list[Path], check: bool) -> int:
     return 0
 
 
-def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bool) -> int:
+def run_diff(
+    old_path: Path,
+    new_path: Path | None,
+    rev: str | None,
+    as_json: bool,
+    requests: Path | None = None,
+    engine: str = "duckdb",
+    samples: int = 5,
+) -> int:
     from compiler import diff
     from compiler.targets import python
 
     if (new_path is None) == (rev is None):
         print("policyc diff: give two policy files, or one and --rev", file=sys.stderr)
+        return 2
+    if requests is not None and not requests.is_file():
+        print(f"policyc diff: cannot read {requests}: no such file", file=sys.stderr)
+        return 1
+    if not 0 <= samples <= 1000:
+        print("policyc diff: --samples takes 0 to 1000", file=sys.stderr)
         return 2
     sources: dict[str, str] = {}
     if rev is not None:
@@ -354,6 +374,8 @@ def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bo
         _report(diagnostics + more, sources)
         return 1
     found = diff.changes(old, new)
+    if requests is not None:
+        return _request_impact(old, new, (old_name, new_name), found, requests, engine, samples, as_json)
     impact = diff.impact(old, new, python.load_module(old), python.load_module(new)) if found else None
     if as_json:
         report = {
@@ -384,6 +406,77 @@ def run_diff(old_path: Path, new_path: Path | None, rev: str | None, as_json: bo
     return 0
 
 
+def _request_impact(
+    old: Policy,
+    new: Policy,
+    names: tuple[str, str],
+    found: list[Change],
+    requests: Path,
+    engine: str,
+    samples: int,
+    as_json: bool,
+) -> int:
+    """`policyc diff --requests`: both revisions decide every request of the file, counted by change."""
+    from compiler import batch
+
+    try:
+        impact = batch.impact_file(old, new, requests, engine, samples)
+    except batch.BatchError as exc:
+        print(f"policyc diff: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        report = {
+            "old": names[0],
+            "new": names[1],
+            "changes": [c.to_dict() for c in found],
+            "requests": {
+                "file": str(requests),
+                "engine": engine,
+                "decided": impact.requests,
+                "changed": impact.changed,
+                "shifts": [
+                    {
+                        "old": {"outcome": s.old[0], "section": s.old[1]},
+                        "new": {"outcome": s.new[0], "section": s.new[1]},
+                        "requests": s.requests,
+                        "samples": [{"row_id": i, "request": impact.samples.get(i)} for i in s.samples]
+                        if s.changed
+                        else [],
+                    }
+                    for s in impact.shifts
+                ],
+            },
+        }
+        print(jsontext.dumps(report, indent=2))
+        return 0
+    print(f"{old.policy_id}: {names[0]} -> {names[1]}")
+    for change in found:
+        print(f"  {change.text}")
+    if not found:
+        print("  no change in meaning")
+    share = f" ({impact.changed / impact.requests:.2%})" if impact.requests else ""
+    print(
+        f"decision impact on {impact.requests:,} requests in {requests} ({engine}): "
+        f"{impact.changed:,} decided differently{share}"
+    )
+    width = max((len(f"{s.requests:,}") for s in impact.shifts), default=1)
+    for shift in impact.shifts:
+        old_side, new_side = _decided(shift.old), _decided(shift.new)
+        if not shift.changed:
+            print(f"  {shift.requests:>{width},}  {old_side}, unchanged")
+            continue
+        print(f"  {shift.requests:>{width},}  {old_side} -> {new_side}")
+        for row_id in shift.samples:
+            shown = impact.samples.get(row_id)
+            request = jsontext.dumps(shown) if shown is not None else "(not valid JSON)"
+            print(f"  {'':>{width}}    row {row_id}: {request}")
+    return 0
+
+
+def _decided(side: tuple[str, str | None]) -> str:
+    return side[0] if side[1] is None else f"{side[0]} ({side[1]})"
+
+
 def run_schema(policy_name: str, decision: bool) -> int:
     from compiler.targets import schema
 
@@ -412,6 +505,8 @@ def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain
         return 1
     if progress is not None:
         progress.finish()
+    for column in summary.lacking:
+        print(f"policyc batch: {source} has no column {column}: unknown in every request", file=sys.stderr)
     print(f"{summary.rows:,} requests decided, {summary.invalid:,} invalid: {target}", file=sys.stderr)
     return 1 if summary.invalid else 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -105,3 +105,14 @@ def request_with(**changes: Any) -> dict[str, Any]:
         else:
             request[key] = value
     return request
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for every test that needs one: starting the JVM costs seconds."""
+    from compiler.batch import spark_session
+
+    session = spark_session()
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()

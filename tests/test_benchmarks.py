@@ -28,6 +28,15 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     assert main(["--quick", "--out", str(page)]) == 0
     text = page.read_text()
     assert "prose kept" in text and "more prose" in text
-    for heading in ("1. Per decision", "2. Batch", "3. Compilation", "4. Importing", "5. SQL on DuckDB"):
+    for heading in (
+        "1. Per decision",
+        "2. Batch",
+        "3. Compilation",
+        "4. Importing",
+        "5. SQL on DuckDB",
+        "6. SQL against",
+    ):
         assert heading in text
     assert "`evaluate(request, explain=False)`: the lean path" in text
+    assert "rows decided on duckdb and compared with the interpreter (disagreements: 0) | 2,000.00" in text
+    assert "rows decided on spark and compared with the interpreter (disagreements: 0) | 2,000.00" in text

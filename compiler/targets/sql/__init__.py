@@ -4,6 +4,7 @@
     lower.py     conditions and values, three-valued with NULL, numbers exact
     checks.py    each row's bad fields, in the evaluator's words
     decide.py    the query: checks, provisions by depth, the order of decision, the decision's columns
+    impact.py    two revisions' queries over the same requests, counted by change of decision
 
 The query reads a relation named `requests` (a table, a view, or a file the caller names) with a
 `row_id` column and the columns of `columns.request_columns`, and gives one row per request.
@@ -19,9 +20,22 @@ from compiler import model
 from compiler.targets.shared import Built, Files, module_name
 from compiler.targets.sql.columns import ABSENT, ROW_ID, SCALE, request_columns
 from compiler.targets.sql.decide import DIALECTS, Query
+from compiler.targets.sql.impact import CHANGE, impact_query
 from compiler.targets.sql.lower import Unsupported
 
-__all__ = ["ABSENT", "DIALECTS", "ROW_ID", "SCALE", "Unsupported", "emit", "query", "request_columns", "sql_path"]
+__all__ = [
+    "ABSENT",
+    "CHANGE",
+    "DIALECTS",
+    "ROW_ID",
+    "SCALE",
+    "Unsupported",
+    "emit",
+    "impact_query",
+    "query",
+    "request_columns",
+    "sql_path",
+]
 
 
 def query(

@@ -63,7 +63,8 @@ class Query:
         self.lower = Lowering(policy)
         self.rules = policy.rules  # numbered from 1 across revisions, latest revision first
 
-    def build(self, source: str, explain: bool, prior: str | None = None) -> exp.Select:
+    def build(self, source: str, explain: bool, prior: str | None = None, prefix: str = "") -> exp.Select:
+        """The query; `prefix` before the name of each of its CTEs lets two queries share one WITH."""
         errors = Checks(self.policy, self.dialect.index_base).row(prior)
         checked = exp.select(exp.Star(), errors.as_(ERRORS, copy=False)).from_(source)
         valid = exp.Not(this=any_error(exp.column(ERRORS)))
@@ -72,22 +73,22 @@ class Query:
             exp.column(ERRORS),
             *(self._fact(f, valid) for f in self.policy.facts),
             case((valid, exp.column(ABSENT)), default=exp.null()).as_(ABSENT, copy=False),
-        ).from_("checked")
+        ).from_(f"{prefix}checked")
         query = (
             exp.select(*self.outputs(explain))
-            .from_("decided")
-            .with_("checked", checked, copy=False)
-            .with_("facts", facts, copy=False)
+            .from_(f"{prefix}decided")
+            .with_(f"{prefix}checked", checked, copy=False)
+            .with_(f"{prefix}facts", facts, copy=False)
         )
-        previous = "facts"
+        previous = f"{prefix}facts"
         for depth, labels in enumerate(self._steps(), 1):
             step = exp.select(exp.Star(), *(self._provision(label) for label in labels)).from_(previous, copy=False)
-            query = query.with_(f"step_{depth}", step, copy=False)
-            previous = f"step_{depth}"
+            query = query.with_(f"{prefix}step_{depth}", step, copy=False)
+            previous = f"{prefix}step_{depth}"
         decided = exp.select(exp.Star(), self._revision().as_(REVISION, copy=False)).from_(previous)
         decided = exp.select(exp.Star(), self._rule().as_(RULE, copy=False)).from_(decided.subquery("_by_revision"))
         decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, copy=False)).from_(decided.subquery("_by_rule"))
-        return query.with_("decided", decided, copy=False)
+        return query.with_(f"{prefix}decided", decided, copy=False)
 
     def _fact(self, fact: model.Fact, valid: exp.Expr) -> exp.Expr:
         value: exp.Expr = exp.column(fact.name)

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from compiler import find_sources, interpret, jsontext, load, model
-from compiler.batch import PRIOR, arrow_schema, decide_file, typed_row
+from compiler.batch import PRIOR, arrow_schema, as_request, decide_file, typed_row
 from tests.conftest import ROOT
 from tests.test_interpret import random_requests
 
@@ -99,27 +99,6 @@ def test_duckdb_decides_every_generated_request_as_the_interpreter(source: Path,
         assert only_carried(policy, found(row)) == expected(policy, request), request
 
 
-def as_request(policy: model.Policy, row: dict[str, Any]) -> dict[str, Any]:
-    """The JSON request a typed row stands for: what the interpreter is asked."""
-
-    def json_value(value: Any) -> Any:
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            return [
-                {
-                    **{k: json_value(v) for k, v in r.items() if k != "absent" and v is not None},
-                    **{k: {"absent": True} for k in r["absent"] or []},
-                }
-                if r is not None
-                else None
-                for r in value
-            ]
-        return value.isoformat() if hasattr(value, "isoformat") else value
-
-    request = {f.name: json_value(row[f.name]) for f in policy.facts if row.get(f.name) is not None}
-    request.update({name: {"absent": True} for name in row["absent"] or []})
-    return request
-
-
 def _spoiled(t: model.FactType, value: Any, rng: Any) -> Any:
     """A value of the right column type that breaks the contract, or None when there is none to make."""
     if isinstance(t, model.Integer):
@@ -174,7 +153,7 @@ def test_duckdb_checks_typed_parquet_values_as_the_interpreter(source: Path, tmp
     decided = decide(policy, path, tmp_path)
     assert [r["row_id"] for r in decided] == [r["row_id"] for r in rows]
     for row, result in zip(rows, decided, strict=True):
-        request = as_request(policy, row)
+        request = as_request(row)
         assert only_carried(policy, found(result)) == expected(policy, request), request
 
 
