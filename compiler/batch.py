@@ -205,10 +205,13 @@ def as_request(row: dict[str, Any]) -> dict[str, Any]:
 class _DuckDB:
     """DuckDB, embedded: Parquet read in place, JSON's typed chunks registered as Arrow tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, progress: bool) -> None:
         import duckdb
 
         self.con = duckdb.connect()
+        if progress:  # DuckDB's own bar, for a COPY that passes no row through here
+            self.con.execute("SET enable_progress_bar = true")
+            self.con.execute("SET enable_progress_bar_print = true")
 
     def relations(self, relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[None]:
         """Make each relation of `relations` for its policy, once for Parquet, once per chunk for JSON."""
@@ -237,6 +240,15 @@ class _DuckDB:
 
     def run(self, query: str) -> Iterator[Any]:
         yield from self.con.sql(query).to_arrow_reader(100_000)
+
+    def copy(self, query: str, target: Path, summary: Summary) -> None:
+        """The decisions written to Parquet by DuckDB, with its own progress bar; then counted."""
+        self.con.execute(f"COPY ({query}) TO {_string(target)} (FORMAT parquet)")
+        counted = self.con.execute(
+            f"SELECT count(*), count(*) FILTER (len(errors) > 0) FROM read_parquet({_string(target)})"
+        ).fetchone()
+        assert counted is not None
+        summary.rows, summary.invalid = counted
 
     def close(self) -> None:
         self.con.close()
@@ -291,7 +303,7 @@ class _Spark:
 
 
 def _engine(name: str, progress: bool) -> _DuckDB | _Spark:
-    return _Spark(progress) if name == "spark" else _DuckDB()
+    return _Spark(progress) if name == "spark" else _DuckDB(progress)
 
 
 def spark_session(progress: bool = False) -> Any:
@@ -343,19 +355,25 @@ def decide_file(
     kind = _kind(source, ("parquet", "jsonl", "csv"))
     prior = None if kind == "parquet" else PRIOR  # JSON's errors are found while reading, passed in a column
     query = _written(policy, lambda: sql.query(policy, engine, explain=explain, prior=prior))
-    lacking = (
-        [c for c in _lacking(policy, _parquet_columns(source, [policy])) if c != ABSENT] if kind == "parquet" else []
-    )
-    sink = _Sink(_Writer(target, _kind(target, ("parquet", "jsonl"))), progress)
-    sink.summary.lacking = lacking
+    out_kind = _kind(target, ("parquet", "jsonl"))
+    summary = Summary()
+    if kind == "parquet":
+        summary.lacking = [c for c in _lacking(policy, _parquet_columns(source, [policy])) if c != ABSENT]
     runner = _engine(engine, progress is not None)
     try:
-        for _ in runner.relations({"requests": policy}, source, kind):
-            sink.write_all(runner.run(query))
+        if kind == out_kind == "parquet" and isinstance(runner, _DuckDB):
+            for _ in runner.relations({"requests": policy}, source, kind):
+                runner.copy(query, target, summary)  # DuckDB writes the file itself: no row passes here
+            return summary
+        sink = _Sink(_Writer(target, out_kind), progress, summary)
+        try:
+            for _ in runner.relations({"requests": policy}, source, kind):
+                sink.write_all(runner.run(query))
+        finally:
+            sink.writer.close()
     finally:
         runner.close()
-        sink.writer.close()
-    return sink.summary
+    return summary
 
 
 def _written(policy: model.Policy, write: Callable[[], str]) -> str:
@@ -400,7 +418,7 @@ def impact_file(
     names = ("_old_requests", "_new_requests")
     query = _written(new, lambda: sql.impact_query(old, new, engine, names, prior, samples))
     counts: dict[tuple[Any, ...], list[Any]] = {}
-    runner = _engine(engine, False)
+    runner = _engine(engine, progress=False)
     try:
         for _ in runner.relations(dict(zip(names, (old, new), strict=True)), source, kind):
             for batch in runner.run(query):
@@ -513,14 +531,16 @@ def _normal(type_: str) -> str:
 class _Sink:
     """Where decided batches go: the output file, the counts, the progress line."""
 
-    def __init__(self, writer: _Writer, progress: Callable[[int], None] | None) -> None:
-        self.writer, self.progress, self.summary = writer, progress, Summary()
+    def __init__(self, writer: _Writer, progress: Callable[[int], None] | None, summary: Summary) -> None:
+        self.writer, self.progress, self.summary = writer, progress, summary
 
     def write_all(self, batches: Any) -> None:
+        import pyarrow.compute as pc
+
         for batch in batches:
             self.writer.write(batch)
             self.summary.rows += batch.num_rows
-            self.summary.invalid += sum(1 for e in batch.column("errors").to_pylist() if e)
+            self.summary.invalid += pc.sum(pc.greater(pc.list_value_length(batch.column("errors")), 0)).as_py() or 0
             if self.progress is not None:
                 self.progress(self.summary.rows)
 
@@ -555,11 +575,14 @@ class _Writer:
 
 
 def record(row: dict[str, Any]) -> dict[str, Any]:
-    """A decision row as JSON Lines write it: the terms of its outcome only; errors only when there are some."""
+    """A decision row as JSON Lines write it: the terms of its outcome and the criteria it reached
+    only; errors only when there are some."""
     if row["errors"]:
         return {ROW_ID: row[ROW_ID], "policy": row["policy"], "error": "invalid_request", "errors": row["errors"]}
     found = {k: v for k, v in row.items() if k not in ("errors", "terms")}
     found["terms"] = {k: v for k, v in (row["terms"] or {}).items() if v is not None}
+    if "criteria" in row:
+        found["criteria"] = {k: v for k, v in (row["criteria"] or {}).items() if v is not None}
     return found
 
 

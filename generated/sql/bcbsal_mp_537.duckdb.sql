@@ -5,92 +5,108 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "procedure" IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
-            FALSE
-          )
-          THEN [
-            {'field': 'procedure', 'message': '"' || CASE
-              WHEN LENGTH("procedure") <= 40
-              THEN "procedure"
-              ELSE SUBSTRING("procedure", 1, 40) || '...'
-            END || '"' || ' is not one of: poem_esophageal, gastric_poem, endoscopic_closure_device'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "indication" IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
-            FALSE
-          )
-          THEN [
-            {'field': 'indication', 'message': '"' || CASE
-              WHEN LENGTH("indication") <= 40
-              THEN "indication"
-              ELSE SUBSTRING("indication", 1, 40) || '...'
-            END || '"' || ' is not one of: achalasia, gastroparesis, refractory_gastroparesis, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
-          THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN ('service_date', 'procedure', 'indication', 'age')
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'procedure'), FALSE)
-            AND NOT "procedure" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'procedure', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'indication'), FALSE)
-            AND NOT "indication" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'indication', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
-          THEN [{'field': 'age', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT "procedure" IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "indication" IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "procedure" IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
+              FALSE
+            )
+            THEN [
+              {'field': 'procedure', 'message': '"' || CASE
+                WHEN LENGTH("procedure") <= 40
+                THEN "procedure"
+                ELSE SUBSTRING("procedure", 1, 40) || '...'
+              END || '"' || ' is not one of: poem_esophageal, gastric_poem, endoscopic_closure_device'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "indication" IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
+              FALSE
+            )
+            THEN [
+              {'field': 'indication', 'message': '"' || CASE
+                WHEN LENGTH("indication") <= 40
+                THEN "indication"
+                ELSE SUBSTRING("indication", 1, 40) || '...'
+              END || '"' || ' is not one of: achalasia, gastroparesis, refractory_gastroparesis, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+            THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN ('service_date', 'procedure', 'indication', 'age')
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'procedure'), FALSE)
+              AND NOT "procedure" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'procedure', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'indication'), FALSE)
+              AND NOT "indication" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'indication', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
+            THEN [{'field': 'age', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -158,29 +174,9 @@ WITH "checked" AS (
       THEN NULL
       WHEN "_revision" IS NULL
       THEN 'insufficient_information'
-      WHEN "_rule" = 1
+      WHEN "_rule" IN (1, 2, 3, 4, 5, 6)
       THEN 'investigational'
-      WHEN "_rule" = -1
-      THEN 'insufficient_information'
-      WHEN "_rule" = 2
-      THEN 'investigational'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
-      WHEN "_rule" = 3
-      THEN 'investigational'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
-      WHEN "_rule" = 4
-      THEN 'investigational'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
-      WHEN "_rule" = 5
-      THEN 'investigational'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
-      WHEN "_rule" = 6
-      THEN 'investigational'
-      WHEN "_rule" = -6
+      WHEN "_rule" IN (-1, -2, -3, -4, -5, -6)
       THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_addressed'
@@ -248,29 +244,9 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2024-01-16'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3)
     THEN '2024-01-16'
-    WHEN "_rule" = -1
-    THEN '2024-01-16'
-    WHEN "_rule" = 2
-    THEN '2024-01-16'
-    WHEN "_rule" = -2
-    THEN '2024-01-16'
-    WHEN "_rule" = 3
-    THEN '2024-01-16'
-    WHEN "_rule" = -3
-    THEN '2024-01-16'
-    WHEN "_rule" = 4
-    THEN NULL
-    WHEN "_rule" = -4
-    THEN NULL
-    WHEN "_rule" = 5
-    THEN NULL
-    WHEN "_rule" = -5
-    THEN NULL
-    WHEN "_rule" = 6
-    THEN NULL
-    WHEN "_rule" = -6
+    WHEN "_rule" IN (4, -4, 5, -5, 6, -6)
     THEN NULL
     WHEN "_revision" = 0
     THEN '2024-01-16'
@@ -283,29 +259,17 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'D.I'
-    WHEN "_rule" = -1
-    THEN 'D.I'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'D.II'
-    WHEN "_rule" = -2
-    THEN 'D.II'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'D.III'
-    WHEN "_rule" = -3
-    THEN 'D.III'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'P.I'
-    WHEN "_rule" = -4
-    THEN 'P.I'
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN 'P.II'
-    WHEN "_rule" = -5
-    THEN 'P.II'
-    WHEN "_rule" = 6
-    THEN 'P.III'
-    WHEN "_rule" = -6
+    WHEN "_rule" IN (6, -6)
     THEN 'P.III'
     WHEN "_revision" = 0
     THEN 'otherwise'
@@ -317,29 +281,17 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['D.I']
-    WHEN "_rule" = -1
-    THEN ['D.I']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['D.II']
-    WHEN "_rule" = -2
-    THEN ['D.II']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['D.III']
-    WHEN "_rule" = -3
-    THEN ['D.III']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['P.I']
-    WHEN "_rule" = -4
-    THEN ['P.I']
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN ['P.II']
-    WHEN "_rule" = -5
-    THEN ['P.II']
-    WHEN "_rule" = 6
-    THEN ['P.III']
-    WHEN "_rule" = -6
+    WHEN "_rule" IN (6, -6)
     THEN ['P.III']
     WHEN "_revision" = 0
     THEN ['otherwise']
@@ -351,9 +303,9 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['service_date']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5, 6)
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -1
+    WHEN "_rule" IN (-1, -4)
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -374,8 +326,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -397,37 +347,10 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -3
+    WHEN "_rule" IN (-3, -6)
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "procedure" IS NULL THEN ['procedure'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -4
-    THEN LIST_SORT(
-      LIST_DISTINCT(
-        LIST_CONCAT(
-          CASE
-            WHEN (
-              "procedure" = 'poem_esophageal'
-            ) IS NULL
-            THEN CASE WHEN "procedure" IS NULL THEN ['procedure'] ELSE CAST([] AS TEXT[]) END
-            ELSE CAST([] AS TEXT[])
-          END,
-          CASE
-            WHEN (
-              "indication" = 'achalasia'
-            ) IS NULL
-            THEN CASE WHEN "indication" IS NULL THEN ['indication'] ELSE CAST([] AS TEXT[]) END
-            ELSE CAST([] AS TEXT[])
-          END
-        )
-      )
-    )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -449,12 +372,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 6
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -6
-    THEN LIST_SORT(
-      LIST_DISTINCT(CASE WHEN "procedure" IS NULL THEN ['procedure'] ELSE CAST([] AS TEXT[]) END)
-    )
     WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
     WHEN "_revision" = 1
@@ -465,61 +382,48 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'D.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END
+    END, 'D.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END
+    END, 'D.III': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'D.III', 'cited_as': 'D.III', 'result': CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END
+    END, 'P.I': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'P.I', 'cited_as': 'P.I', 'result': CASE WHEN "P.I" IS NULL THEN 'unknown' WHEN "P.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "P.I" IS NULL THEN 'unknown' WHEN "P.I" THEN 'met' ELSE 'not_met' END
+    END, 'P.II': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'P.II', 'cited_as': 'P.II', 'result': CASE WHEN "P.II" IS NULL THEN 'unknown' WHEN "P.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "P.II" IS NULL THEN 'unknown' WHEN "P.II" THEN 'met' ELSE 'not_met' END
+    END, 'P.III': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 6
         )
-        THEN [
-          {'section': 'P.III', 'cited_as': 'P.III', 'result': CASE WHEN "P.III" IS NULL THEN 'unknown' WHEN "P.III" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "P.III" IS NULL THEN 'unknown' WHEN "P.III" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

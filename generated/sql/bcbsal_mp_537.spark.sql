@@ -5,103 +5,119 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `procedure` IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'procedure' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`procedure`) <= 40
-                THEN `procedure`
-                ELSE SUBSTRING(`procedure`, 1, 40) || '...'
-              END || '"' || ' is not one of: poem_esophageal, gastric_poem, endoscopic_closure_device' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `indication` IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'indication' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`indication`) <= 40
-                THEN `indication`
-                ELSE SUBSTRING(`indication`, 1, 40) || '...'
-              END || '"' || ' is not one of: achalasia, gastroparesis, refractory_gastroparesis, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN ('service_date', 'procedure', 'indication', 'age')
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'procedure'), FALSE)
-            AND NOT `procedure` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('procedure' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'indication'), FALSE)
-            AND NOT `indication` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('indication' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT `procedure` IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `indication` IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `procedure` IN ('poem_esophageal', 'gastric_poem', 'endoscopic_closure_device'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'procedure' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`procedure`) <= 40
+                  THEN `procedure`
+                  ELSE SUBSTRING(`procedure`, 1, 40) || '...'
+                END || '"' || ' is not one of: poem_esophageal, gastric_poem, endoscopic_closure_device' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `indication` IN ('achalasia', 'gastroparesis', 'refractory_gastroparesis', 'other'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'indication' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`indication`) <= 40
+                  THEN `indication`
+                  ELSE SUBSTRING(`indication`, 1, 40) || '...'
+                END || '"' || ' is not one of: achalasia, gastroparesis, refractory_gastroparesis, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN ('service_date', 'procedure', 'indication', 'age')
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'procedure'), FALSE)
+              AND NOT `procedure` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('procedure' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'indication'), FALSE)
+              AND NOT `indication` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('indication' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -157,29 +173,9 @@ WITH `checked` AS (
       THEN NULL
       WHEN `_revision` IS NULL
       THEN 'insufficient_information'
-      WHEN `_rule` = 1
+      WHEN `_rule` IN (1, 2, 3, 4, 5, 6)
       THEN 'investigational'
-      WHEN `_rule` = -1
-      THEN 'insufficient_information'
-      WHEN `_rule` = 2
-      THEN 'investigational'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
-      WHEN `_rule` = 3
-      THEN 'investigational'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
-      WHEN `_rule` = 4
-      THEN 'investigational'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
-      WHEN `_rule` = 5
-      THEN 'investigational'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
-      WHEN `_rule` = 6
-      THEN 'investigational'
-      WHEN `_rule` = -6
+      WHEN `_rule` IN (-1, -2, -3, -4, -5, -6)
       THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_addressed'
@@ -247,29 +243,9 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2024-01-16'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3)
     THEN '2024-01-16'
-    WHEN `_rule` = -1
-    THEN '2024-01-16'
-    WHEN `_rule` = 2
-    THEN '2024-01-16'
-    WHEN `_rule` = -2
-    THEN '2024-01-16'
-    WHEN `_rule` = 3
-    THEN '2024-01-16'
-    WHEN `_rule` = -3
-    THEN '2024-01-16'
-    WHEN `_rule` = 4
-    THEN NULL
-    WHEN `_rule` = -4
-    THEN NULL
-    WHEN `_rule` = 5
-    THEN NULL
-    WHEN `_rule` = -5
-    THEN NULL
-    WHEN `_rule` = 6
-    THEN NULL
-    WHEN `_rule` = -6
+    WHEN `_rule` IN (4, -4, 5, -5, 6, -6)
     THEN NULL
     WHEN `_revision` = 0
     THEN '2024-01-16'
@@ -282,29 +258,17 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'D.I'
-    WHEN `_rule` = -1
-    THEN 'D.I'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'D.II'
-    WHEN `_rule` = -2
-    THEN 'D.II'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'D.III'
-    WHEN `_rule` = -3
-    THEN 'D.III'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'P.I'
-    WHEN `_rule` = -4
-    THEN 'P.I'
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN 'P.II'
-    WHEN `_rule` = -5
-    THEN 'P.II'
-    WHEN `_rule` = 6
-    THEN 'P.III'
-    WHEN `_rule` = -6
+    WHEN `_rule` IN (6, -6)
     THEN 'P.III'
     WHEN `_revision` = 0
     THEN 'otherwise'
@@ -316,29 +280,17 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('D.I')
-    WHEN `_rule` = -1
-    THEN ARRAY('D.I')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('D.II')
-    WHEN `_rule` = -2
-    THEN ARRAY('D.II')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('D.III')
-    WHEN `_rule` = -3
-    THEN ARRAY('D.III')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('P.I')
-    WHEN `_rule` = -4
-    THEN ARRAY('P.I')
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('P.II')
-    WHEN `_rule` = -5
-    THEN ARRAY('P.II')
-    WHEN `_rule` = 6
-    THEN ARRAY('P.III')
-    WHEN `_rule` = -6
+    WHEN `_rule` IN (6, -6)
     THEN ARRAY('P.III')
     WHEN `_revision` = 0
     THEN ARRAY('otherwise')
@@ -350,9 +302,9 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('service_date')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5, 6)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -1
+    WHEN `_rule` IN (-1, -4)
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CONCAT(
@@ -381,8 +333,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -412,9 +362,7 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -3
+    WHEN `_rule` IN (-3, -6)
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE
@@ -424,39 +372,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -4
-    THEN ARRAY_SORT(
-      ARRAY_DISTINCT(
-        CONCAT(
-          CASE
-            WHEN (
-              `procedure` = 'poem_esophageal'
-            ) IS NULL
-            THEN CASE
-              WHEN `procedure` IS NULL
-              THEN ARRAY('procedure')
-              ELSE CAST(ARRAY() AS ARRAY<STRING>)
-            END
-            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-          END,
-          CASE
-            WHEN (
-              `indication` = 'achalasia'
-            ) IS NULL
-            THEN CASE
-              WHEN `indication` IS NULL
-              THEN ARRAY('indication')
-              ELSE CAST(ARRAY() AS ARRAY<STRING>)
-            END
-            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-          END
-        )
-      )
-    )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -486,18 +401,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 6
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -6
-    THEN ARRAY_SORT(
-      ARRAY_DISTINCT(
-        CASE
-          WHEN `procedure` IS NULL
-          THEN ARRAY('procedure')
-          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-        END
-      )
-    )
     WHEN `_revision` = 0
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_revision` = 1
@@ -508,85 +411,55 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.I' AS `section`,
-            'D.I' AS `cited_as`,
-            CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END
+      END AS `D.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.II' AS `section`,
-            'D.II' AS `cited_as`,
-            CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END
+      END AS `D.II`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.III' AS `section`,
-            'D.III' AS `cited_as`,
-            CASE WHEN `D.III` IS NULL THEN 'unknown' WHEN `D.III` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.III` IS NULL THEN 'unknown' WHEN `D.III` THEN 'met' ELSE 'not_met' END
+      END AS `D.III`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'P.I' AS `section`,
-            'P.I' AS `cited_as`,
-            CASE WHEN `P.I` IS NULL THEN 'unknown' WHEN `P.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `P.I` IS NULL THEN 'unknown' WHEN `P.I` THEN 'met' ELSE 'not_met' END
+      END AS `P.I`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'P.II' AS `section`,
-            'P.II' AS `cited_as`,
-            CASE WHEN `P.II` IS NULL THEN 'unknown' WHEN `P.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `P.II` IS NULL THEN 'unknown' WHEN `P.II` THEN 'met' ELSE 'not_met' END
+      END AS `P.II`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 6
-        )
-        THEN ARRAY(
-          STRUCT(
-            'P.III' AS `section`,
-            'P.III' AS `cited_as`,
-            CASE WHEN `P.III` IS NULL THEN 'unknown' WHEN `P.III` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 6
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `P.III` IS NULL THEN 'unknown' WHEN `P.III` THEN 'met' ELSE 'not_met' END
+      END AS `P.III`
     )
   END AS `criteria`
 FROM `decided`;

@@ -5,156 +5,176 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT REGEXP_MATCHES("procedure_code", '^(?:[0-9]{4}[0-9AFMTU])$'), FALSE)
-          THEN [
-            {'field': 'procedure_code', 'message': '"' || CASE
-              WHEN LENGTH("procedure_code") <= 40
-              THEN "procedure_code"
-              ELSE SUBSTRING("procedure_code", 1, 40) || '...'
-            END || '"' || ' is not a CPT code'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "weight_kg" BETWEEN 20 AND 400, FALSE)
-          THEN [{'field': 'weight_kg', 'message': 'must be a number from 20 to 400'}]
-          WHEN COALESCE(CAST("weight_kg" AS DECIMAL(34, 30)) <> CAST("weight_kg" AS DECIMAL(38, 6)), FALSE)
-          THEN [
-            {'field': 'weight_kg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "height_m" BETWEEN 1.0 AND 2.5, FALSE)
-          THEN [{'field': 'height_m', 'message': 'must be a number from 1.0 to 2.5'}]
-          WHEN COALESCE(CAST("height_m" AS DECIMAL(32, 30)) <> CAST("height_m" AS DECIMAL(38, 6)), FALSE)
-          THEN [
-            {'field': 'height_m', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "comorbidities" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "comorbidities",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN (
-                        'type_2_diabetes',
-                        'hypertension',
-                        'obstructive_sleep_apnea',
-                        'coronary_artery_disease',
-                        'osteoarthritis',
-                        'other_obesity_related'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: type_2_diabetes, hypertension, obstructive_sleep_apnea, coronary_artery_disease, osteoarthritis, other_obesity_related'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'procedure_code',
-                'weight_kg',
-                'height_m',
-                'comorbidities',
-                'failed_medical_treatment'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'procedure_code'), FALSE)
-            AND NOT "procedure_code" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'procedure_code', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'weight_kg'), FALSE)
-            AND NOT "weight_kg" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'weight_kg', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'height_m'), FALSE) AND NOT "height_m" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'height_m', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'comorbidities'), FALSE)
-            AND NOT "comorbidities" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'comorbidities', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'failed_medical_treatment'), FALSE)
-            AND NOT "failed_medical_treatment" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'failed_medical_treatment', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "comorbidities" IS NULL OR ARRAY_LENGTH("comorbidities") = 0
+      )
+      AND NOT COALESCE(NOT REGEXP_MATCHES("procedure_code", '^(?:[0-9]{4}[0-9AFMTU])$'), FALSE)
+      AND NOT COALESCE(
+        NOT "weight_kg" BETWEEN 20 AND 400
+        OR CAST("weight_kg" AS DECIMAL(34, 30)) <> CAST("weight_kg" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "height_m" BETWEEN 1.0 AND 2.5
+        OR CAST("height_m" AS DECIMAL(32, 30)) <> CAST("height_m" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT REGEXP_MATCHES("procedure_code", '^(?:[0-9]{4}[0-9AFMTU])$'), FALSE)
+            THEN [
+              {'field': 'procedure_code', 'message': '"' || CASE
+                WHEN LENGTH("procedure_code") <= 40
+                THEN "procedure_code"
+                ELSE SUBSTRING("procedure_code", 1, 40) || '...'
+              END || '"' || ' is not a CPT code'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "weight_kg" BETWEEN 20 AND 400, FALSE)
+            THEN [{'field': 'weight_kg', 'message': 'must be a number from 20 to 400'}]
+            WHEN COALESCE(CAST("weight_kg" AS DECIMAL(34, 30)) <> CAST("weight_kg" AS DECIMAL(38, 6)), FALSE)
+            THEN [
+              {'field': 'weight_kg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "height_m" BETWEEN 1.0 AND 2.5, FALSE)
+            THEN [{'field': 'height_m', 'message': 'must be a number from 1.0 to 2.5'}]
+            WHEN COALESCE(CAST("height_m" AS DECIMAL(32, 30)) <> CAST("height_m" AS DECIMAL(38, 6)), FALSE)
+            THEN [
+              {'field': 'height_m', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "comorbidities" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "comorbidities",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN (
+                          'type_2_diabetes',
+                          'hypertension',
+                          'obstructive_sleep_apnea',
+                          'coronary_artery_disease',
+                          'osteoarthritis',
+                          'other_obesity_related'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: type_2_diabetes, hypertension, obstructive_sleep_apnea, coronary_artery_disease, osteoarthritis, other_obesity_related'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'procedure_code',
+                  'weight_kg',
+                  'height_m',
+                  'comorbidities',
+                  'failed_medical_treatment'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'procedure_code'), FALSE)
+              AND NOT "procedure_code" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'procedure_code', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'weight_kg'), FALSE)
+              AND NOT "weight_kg" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'weight_kg', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'height_m'), FALSE) AND NOT "height_m" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'height_m', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'comorbidities'), FALSE)
+              AND NOT "comorbidities" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'comorbidities', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'failed_medical_treatment'), FALSE)
+              AND NOT "failed_medical_treatment" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'failed_medical_treatment', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -236,26 +256,14 @@ WITH "checked" AS (
       THEN NULL
       WHEN "_revision" IS NULL
       THEN 'insufficient_information'
-      WHEN "_rule" = 1
+      WHEN "_rule" IN (1, 2, 3)
       THEN 'not_covered'
-      WHEN "_rule" = -1
-      THEN 'insufficient_information'
-      WHEN "_rule" = 2
-      THEN 'not_covered'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
-      WHEN "_rule" = 3
-      THEN 'not_covered'
-      WHEN "_rule" = -3
+      WHEN "_rule" IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN "_rule" = 4
       THEN 'covered'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
       WHEN "_rule" = 5
       THEN 'contractor_discretion'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_addressed'
     END AS "_outcome"
@@ -311,25 +319,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2013-09-24'
-    WHEN "_rule" = 1
-    THEN '2013-09-24'
-    WHEN "_rule" = -1
-    THEN '2013-09-24'
-    WHEN "_rule" = 2
-    THEN '2013-09-24'
-    WHEN "_rule" = -2
-    THEN '2013-09-24'
-    WHEN "_rule" = 3
-    THEN '2013-09-24'
-    WHEN "_rule" = -3
-    THEN '2013-09-24'
-    WHEN "_rule" = 4
-    THEN '2013-09-24'
-    WHEN "_rule" = -4
-    THEN '2013-09-24'
-    WHEN "_rule" = 5
-    THEN '2013-09-24'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2013-09-24'
     WHEN "_revision" = 0
     THEN '2013-09-24'
@@ -340,25 +330,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'D.I'
-    WHEN "_rule" = -1
-    THEN 'D.I'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'D.II'
-    WHEN "_rule" = -2
-    THEN 'D.II'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'B.I'
-    WHEN "_rule" = -3
-    THEN 'B.I'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'B.II'
-    WHEN "_rule" = -4
-    THEN 'B.II'
-    WHEN "_rule" = 5
-    THEN 'C.I'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN 'C.I'
     WHEN "_revision" = 0
     THEN 'otherwise'
@@ -368,25 +348,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['D.I']
-    WHEN "_rule" = -1
-    THEN ['D.I']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['D.II']
-    WHEN "_rule" = -2
-    THEN ['D.II']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['B.I']
-    WHEN "_rule" = -3
-    THEN ['B.I']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['B.II']
-    WHEN "_rule" = -4
-    THEN ['B.II']
-    WHEN "_rule" = 5
-    THEN ['C.I']
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN ['C.I']
     WHEN "_revision" = 0
     THEN ['otherwise']
@@ -396,9 +366,9 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5)
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -1
+    WHEN "_rule" IN (-1, -4, -5)
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE
@@ -408,8 +378,6 @@ SELECT
         END
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -438,8 +406,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -469,30 +435,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -4
-    THEN LIST_SORT(
-      LIST_DISTINCT(
-        CASE
-          WHEN "procedure_code" IS NULL
-          THEN ['procedure_code']
-          ELSE CAST([] AS TEXT[])
-        END
-      )
-    )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -5
-    THEN LIST_SORT(
-      LIST_DISTINCT(
-        CASE
-          WHEN "procedure_code" IS NULL
-          THEN ['procedure_code']
-          ELSE CAST([] AS TEXT[])
-        END
-      )
-    )
     WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
   END AS "missing",
@@ -501,55 +443,62 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'D.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END
+    END, 'D.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END
+    END, 'B.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.A', 'cited_as': 'B.I.A', 'result': CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.B', 'cited_as': 'B.I.B', 'result': CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.C', 'cited_as': 'B.I.C', 'result': CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END
+    END, 'B.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END
+    END, 'C.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'C.I', 'cited_as': 'C.I', 'result': CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

@@ -5,179 +5,199 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT `procedure_code` RLIKE '^(?:[0-9]{4}[0-9AFMTU])$', FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'procedure_code' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`procedure_code`) <= 40
-                THEN `procedure_code`
-                ELSE SUBSTRING(`procedure_code`, 1, 40) || '...'
-              END || '"' || ' is not a CPT code' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `weight_kg` BETWEEN 20 AND 400, FALSE)
-          THEN ARRAY(STRUCT('weight_kg' AS `field`, 'must be a number from 20 to 400' AS `message`))
-          WHEN COALESCE(CAST(`weight_kg` AS DECIMAL(34, 30)) <> CAST(`weight_kg` AS DECIMAL(38, 6)), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'weight_kg' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `height_m` BETWEEN 1.0 AND 2.5, FALSE)
-          THEN ARRAY(STRUCT('height_m' AS `field`, 'must be a number from 1.0 to 2.5' AS `message`))
-          WHEN COALESCE(CAST(`height_m` AS DECIMAL(32, 30)) <> CAST(`height_m` AS DECIMAL(38, 6)), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'height_m' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `comorbidities` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `comorbidities`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN (
-                        'type_2_diabetes',
-                        'hypertension',
-                        'obstructive_sleep_apnea',
-                        'coronary_artery_disease',
-                        'osteoarthritis',
-                        'other_obesity_related'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: type_2_diabetes, hypertension, obstructive_sleep_apnea, coronary_artery_disease, osteoarthritis, other_obesity_related' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(
-                        FILTER(`comorbidities`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'procedure_code',
-                  'weight_kg',
-                  'height_m',
-                  'comorbidities',
-                  'failed_medical_treatment'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'procedure_code'), FALSE)
-            AND NOT `procedure_code` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('procedure_code' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'weight_kg'), FALSE)
-            AND NOT `weight_kg` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('weight_kg' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'height_m'), FALSE) AND NOT `height_m` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('height_m' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'comorbidities'), FALSE)
-            AND NOT `comorbidities` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('comorbidities' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'failed_medical_treatment'), FALSE)
-            AND NOT `failed_medical_treatment` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('failed_medical_treatment' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `comorbidities` IS NULL OR SIZE(`comorbidities`) = 0
+      )
+      AND NOT COALESCE(NOT `procedure_code` RLIKE '^(?:[0-9]{4}[0-9AFMTU])$', FALSE)
+      AND NOT COALESCE(
+        NOT `weight_kg` BETWEEN 20 AND 400
+        OR CAST(`weight_kg` AS DECIMAL(34, 30)) <> CAST(`weight_kg` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `height_m` BETWEEN 1.0 AND 2.5
+        OR CAST(`height_m` AS DECIMAL(32, 30)) <> CAST(`height_m` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT `procedure_code` RLIKE '^(?:[0-9]{4}[0-9AFMTU])$', FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'procedure_code' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`procedure_code`) <= 40
+                  THEN `procedure_code`
+                  ELSE SUBSTRING(`procedure_code`, 1, 40) || '...'
+                END || '"' || ' is not a CPT code' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `weight_kg` BETWEEN 20 AND 400, FALSE)
+            THEN ARRAY(STRUCT('weight_kg' AS `field`, 'must be a number from 20 to 400' AS `message`))
+            WHEN COALESCE(CAST(`weight_kg` AS DECIMAL(34, 30)) <> CAST(`weight_kg` AS DECIMAL(38, 6)), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'weight_kg' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `height_m` BETWEEN 1.0 AND 2.5, FALSE)
+            THEN ARRAY(STRUCT('height_m' AS `field`, 'must be a number from 1.0 to 2.5' AS `message`))
+            WHEN COALESCE(CAST(`height_m` AS DECIMAL(32, 30)) <> CAST(`height_m` AS DECIMAL(38, 6)), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'height_m' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `comorbidities` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `comorbidities`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN (
+                          'type_2_diabetes',
+                          'hypertension',
+                          'obstructive_sleep_apnea',
+                          'coronary_artery_disease',
+                          'osteoarthritis',
+                          'other_obesity_related'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: type_2_diabetes, hypertension, obstructive_sleep_apnea, coronary_artery_disease, osteoarthritis, other_obesity_related' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(
+                          FILTER(`comorbidities`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'procedure_code',
+                    'weight_kg',
+                    'height_m',
+                    'comorbidities',
+                    'failed_medical_treatment'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'procedure_code'), FALSE)
+              AND NOT `procedure_code` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('procedure_code' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'weight_kg'), FALSE)
+              AND NOT `weight_kg` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('weight_kg' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'height_m'), FALSE) AND NOT `height_m` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('height_m' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'comorbidities'), FALSE)
+              AND NOT `comorbidities` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('comorbidities' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'failed_medical_treatment'), FALSE)
+              AND NOT `failed_medical_treatment` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('failed_medical_treatment' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -255,26 +275,14 @@ WITH `checked` AS (
       THEN NULL
       WHEN `_revision` IS NULL
       THEN 'insufficient_information'
-      WHEN `_rule` = 1
+      WHEN `_rule` IN (1, 2, 3)
       THEN 'not_covered'
-      WHEN `_rule` = -1
-      THEN 'insufficient_information'
-      WHEN `_rule` = 2
-      THEN 'not_covered'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
-      WHEN `_rule` = 3
-      THEN 'not_covered'
-      WHEN `_rule` = -3
+      WHEN `_rule` IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN `_rule` = 4
       THEN 'covered'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
       WHEN `_rule` = 5
       THEN 'contractor_discretion'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_addressed'
     END AS `_outcome`
@@ -330,25 +338,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2013-09-24'
-    WHEN `_rule` = 1
-    THEN '2013-09-24'
-    WHEN `_rule` = -1
-    THEN '2013-09-24'
-    WHEN `_rule` = 2
-    THEN '2013-09-24'
-    WHEN `_rule` = -2
-    THEN '2013-09-24'
-    WHEN `_rule` = 3
-    THEN '2013-09-24'
-    WHEN `_rule` = -3
-    THEN '2013-09-24'
-    WHEN `_rule` = 4
-    THEN '2013-09-24'
-    WHEN `_rule` = -4
-    THEN '2013-09-24'
-    WHEN `_rule` = 5
-    THEN '2013-09-24'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2013-09-24'
     WHEN `_revision` = 0
     THEN '2013-09-24'
@@ -359,25 +349,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'D.I'
-    WHEN `_rule` = -1
-    THEN 'D.I'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'D.II'
-    WHEN `_rule` = -2
-    THEN 'D.II'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'B.I'
-    WHEN `_rule` = -3
-    THEN 'B.I'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'B.II'
-    WHEN `_rule` = -4
-    THEN 'B.II'
-    WHEN `_rule` = 5
-    THEN 'C.I'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN 'C.I'
     WHEN `_revision` = 0
     THEN 'otherwise'
@@ -387,25 +367,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('D.I')
-    WHEN `_rule` = -1
-    THEN ARRAY('D.I')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('D.II')
-    WHEN `_rule` = -2
-    THEN ARRAY('D.II')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('B.I')
-    WHEN `_rule` = -3
-    THEN ARRAY('B.I')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('B.II')
-    WHEN `_rule` = -4
-    THEN ARRAY('B.II')
-    WHEN `_rule` = 5
-    THEN ARRAY('C.I')
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('C.I')
     WHEN `_revision` = 0
     THEN ARRAY('otherwise')
@@ -415,9 +385,9 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -1
+    WHEN `_rule` IN (-1, -4, -5)
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE
@@ -427,8 +397,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -465,8 +433,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -508,30 +474,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -4
-    THEN ARRAY_SORT(
-      ARRAY_DISTINCT(
-        CASE
-          WHEN `procedure_code` IS NULL
-          THEN ARRAY('procedure_code')
-          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-        END
-      )
-    )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -5
-    THEN ARRAY_SORT(
-      ARRAY_DISTINCT(
-        CASE
-          WHEN `procedure_code` IS NULL
-          THEN ARRAY('procedure_code')
-          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-        END
-      )
-    )
     WHEN `_revision` = 0
     THEN CAST(ARRAY() AS ARRAY<STRING>)
   END AS `missing`,
@@ -540,87 +482,71 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.I' AS `section`,
-            'D.I' AS `cited_as`,
-            CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END
+      END AS `D.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.II' AS `section`,
-            'D.II' AS `cited_as`,
-            CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END
+      END AS `D.II`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.I' AS `section`,
-            'B.I' AS `cited_as`,
-            CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.A' AS `section`,
-            'B.I.A' AS `cited_as`,
-            CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.B' AS `section`,
-            'B.I.B' AS `cited_as`,
-            CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.C' AS `section`,
-            'B.I.C' AS `cited_as`,
-            CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END
+      END AS `B.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.II' AS `section`,
-            'B.II' AS `cited_as`,
-            CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.I' AS `section`,
-            'C.I' AS `cited_as`,
-            CASE WHEN `C.I` IS NULL THEN 'unknown' WHEN `C.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.C`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END
+      END AS `B.II`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `C.I` IS NULL THEN 'unknown' WHEN `C.I` THEN 'met' ELSE 'not_met' END
+      END AS `C.I`
     )
   END AS `criteria`
 FROM `decided`;

@@ -5,254 +5,278 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("date_of_birth") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'date_of_birth', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "service" IN ('counseling_visit', 'ldct'), FALSE)
-          THEN [
-            {'field': 'service', 'message': '"' || CASE
-              WHEN LENGTH("service") <= 40
-              THEN "service"
-              ELSE SUBSTRING("service", 1, 40) || '...'
-            END || '"' || ' is not one of: counseling_visit, ldct'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "smoking_status" IN ('current', 'former', 'never'), FALSE)
-          THEN [
-            {'field': 'smoking_status', 'message': '"' || CASE
-              WHEN LENGTH("smoking_status") <= 40
-              THEN "smoking_status"
-              ELSE SUBSTRING("smoking_status", 1, 40) || '...'
-            END || '"' || ' is not one of: current, former, never'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "packs_per_day" BETWEEN 0 AND 10, FALSE)
-          THEN [{'field': 'packs_per_day', 'message': 'must be a number from 0 to 10'}]
-          WHEN COALESCE(
-            CAST("packs_per_day" AS DECIMAL(33, 30)) <> CAST("packs_per_day" AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN [
-            {'field': 'packs_per_day', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "years_smoked" BETWEEN 0 AND 100, FALSE)
-          THEN [{'field': 'years_smoked', 'message': 'must be a number from 0 to 100'}]
-          WHEN COALESCE(
-            CAST("years_smoked" AS DECIMAL(34, 30)) <> CAST("years_smoked" AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN [
-            {'field': 'years_smoked', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("quit_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'quit_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "prior_services" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "prior_services",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."service" IN ('counseling_visit', 'ldct'), FALSE)
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."service") <= 40
-                        THEN "_item0"."service"
-                        ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
-                      END || '"' || ' is not one of: counseling_visit, ldct'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
-                      AND NOT "_item0"."service" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
-                      AND NOT "_item0"."date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('service', 'date')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'service_date',
-                'date_of_birth',
-                'service',
-                'lung_cancer_symptoms',
-                'smoking_status',
-                'packs_per_day',
-                'years_smoked',
-                'quit_date',
-                'written_order',
-                'prior_services'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'date_of_birth'), FALSE)
-            AND NOT "date_of_birth" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'date_of_birth', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service'), FALSE) AND NOT "service" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'lung_cancer_symptoms'), FALSE)
-            AND NOT "lung_cancer_symptoms" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'lung_cancer_symptoms', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'smoking_status'), FALSE)
-            AND NOT "smoking_status" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'smoking_status', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'packs_per_day'), FALSE)
-            AND NOT "packs_per_day" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'packs_per_day', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'years_smoked'), FALSE)
-            AND NOT "years_smoked" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'years_smoked', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'quit_date'), FALSE)
-            AND NOT "quit_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'quit_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'written_order'), FALSE)
-            AND NOT "written_order" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'written_order', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'prior_services'), FALSE)
-            AND NOT "prior_services" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'prior_services', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "prior_services" IS NULL OR ARRAY_LENGTH("prior_services") = 0
+      )
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT YEAR("date_of_birth") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT "service" IN ('counseling_visit', 'ldct'), FALSE)
+      AND NOT COALESCE(NOT "smoking_status" IN ('current', 'former', 'never'), FALSE)
+      AND NOT COALESCE(
+        NOT "packs_per_day" BETWEEN 0 AND 10
+        OR CAST("packs_per_day" AS DECIMAL(33, 30)) <> CAST("packs_per_day" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "years_smoked" BETWEEN 0 AND 100
+        OR CAST("years_smoked" AS DECIMAL(34, 30)) <> CAST("years_smoked" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(NOT YEAR("quit_date") BETWEEN 1 AND 9999, FALSE)
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("date_of_birth") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'date_of_birth', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "service" IN ('counseling_visit', 'ldct'), FALSE)
+            THEN [
+              {'field': 'service', 'message': '"' || CASE
+                WHEN LENGTH("service") <= 40
+                THEN "service"
+                ELSE SUBSTRING("service", 1, 40) || '...'
+              END || '"' || ' is not one of: counseling_visit, ldct'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "smoking_status" IN ('current', 'former', 'never'), FALSE)
+            THEN [
+              {'field': 'smoking_status', 'message': '"' || CASE
+                WHEN LENGTH("smoking_status") <= 40
+                THEN "smoking_status"
+                ELSE SUBSTRING("smoking_status", 1, 40) || '...'
+              END || '"' || ' is not one of: current, former, never'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "packs_per_day" BETWEEN 0 AND 10, FALSE)
+            THEN [{'field': 'packs_per_day', 'message': 'must be a number from 0 to 10'}]
+            WHEN COALESCE(
+              CAST("packs_per_day" AS DECIMAL(33, 30)) <> CAST("packs_per_day" AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN [
+              {'field': 'packs_per_day', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "years_smoked" BETWEEN 0 AND 100, FALSE)
+            THEN [{'field': 'years_smoked', 'message': 'must be a number from 0 to 100'}]
+            WHEN COALESCE(
+              CAST("years_smoked" AS DECIMAL(34, 30)) <> CAST("years_smoked" AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN [
+              {'field': 'years_smoked', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("quit_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'quit_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "prior_services" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "prior_services",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."service" IN ('counseling_visit', 'ldct'), FALSE)
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."service") <= 40
+                          THEN "_item0"."service"
+                          ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
+                        END || '"' || ' is not one of: counseling_visit, ldct'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
+                        AND NOT "_item0"."service" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                        AND NOT "_item0"."date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('service', 'date')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'service_date',
+                  'date_of_birth',
+                  'service',
+                  'lung_cancer_symptoms',
+                  'smoking_status',
+                  'packs_per_day',
+                  'years_smoked',
+                  'quit_date',
+                  'written_order',
+                  'prior_services'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'date_of_birth'), FALSE)
+              AND NOT "date_of_birth" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'date_of_birth', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service'), FALSE) AND NOT "service" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'lung_cancer_symptoms'), FALSE)
+              AND NOT "lung_cancer_symptoms" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'lung_cancer_symptoms', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'smoking_status'), FALSE)
+              AND NOT "smoking_status" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'smoking_status', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'packs_per_day'), FALSE)
+              AND NOT "packs_per_day" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'packs_per_day', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'years_smoked'), FALSE)
+              AND NOT "years_smoked" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'years_smoked', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'quit_date'), FALSE)
+              AND NOT "quit_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'quit_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'written_order'), FALSE)
+              AND NOT "written_order" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'written_order', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'prior_services'), FALSE)
+              AND NOT "prior_services" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'prior_services', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -711,26 +735,14 @@ WITH "checked" AS (
       THEN NULL
       WHEN "_revision" IS NULL
       THEN 'insufficient_information'
-      WHEN "_rule" = 1
+      WHEN "_rule" IN (1, 4)
       THEN 'not_covered'
-      WHEN "_rule" = -1
+      WHEN "_rule" IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
-      WHEN "_rule" = 2
+      WHEN "_rule" IN (2, 5)
       THEN 'covered'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
       WHEN "_rule" = 3
       THEN 'not_applicable'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
-      WHEN "_rule" = 4
-      THEN 'not_covered'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
-      WHEN "_rule" = 5
-      THEN 'covered'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_covered'
       WHEN "_revision" = 1
@@ -811,25 +823,9 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2022-02-10'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1, 2, -2)
     THEN '2022-02-10'
-    WHEN "_rule" = -1
-    THEN '2022-02-10'
-    WHEN "_rule" = 2
-    THEN '2022-02-10'
-    WHEN "_rule" = -2
-    THEN '2022-02-10'
-    WHEN "_rule" = 3
-    THEN NULL
-    WHEN "_rule" = -3
-    THEN NULL
-    WHEN "_rule" = 4
-    THEN NULL
-    WHEN "_rule" = -4
-    THEN NULL
-    WHEN "_rule" = 5
-    THEN NULL
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (3, -3, 4, -4, 5, -5)
     THEN NULL
     WHEN "_revision" = 0
     THEN '2022-02-10'
@@ -842,25 +838,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'B.I'
-    WHEN "_rule" = -1
-    THEN 'B.I'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'B.II'
-    WHEN "_rule" = -2
-    THEN 'B.II'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'A.I'
-    WHEN "_rule" = -3
-    THEN 'A.I'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'C.I'
-    WHEN "_rule" = -4
-    THEN 'C.I'
-    WHEN "_rule" = 5
-    THEN 'C.II'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN 'C.II'
     WHEN "_revision" = 0
     THEN 'B.II'
@@ -872,25 +858,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['B.I']
-    WHEN "_rule" = -1
-    THEN ['B.I']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['B.II']
-    WHEN "_rule" = -2
-    THEN ['B.II']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['A.I']
-    WHEN "_rule" = -3
-    THEN ['A.I']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['C.I']
-    WHEN "_rule" = -4
-    THEN ['C.I']
-    WHEN "_rule" = 5
-    THEN ['C.II']
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN ['C.II']
     WHEN "_revision" = 0
     THEN ['B.II']
@@ -902,7 +878,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['service_date']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5)
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -1069,9 +1045,7 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -2
+    WHEN "_rule" IN (-2, -5)
     THEN LIST_SORT(
       LIST_DISTINCT(
         LIST_CONCAT(
@@ -1477,16 +1451,12 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -1652,414 +1622,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
-    WHEN "_rule" = -5
-    THEN LIST_SORT(
-      LIST_DISTINCT(
-        LIST_CONCAT(
-          CASE
-            WHEN (
-              "service" = 'counseling_visit'
-            ) IS NULL
-            THEN CASE WHEN "service" IS NULL THEN ['service'] ELSE CAST([] AS TEXT[]) END
-            ELSE CAST([] AS TEXT[])
-          END,
-          CASE
-            WHEN (
-              (
-                "written_order"
-              )
-              AND (
-                (
-                  (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'ldct'
-                              ) AND (
-                                "_r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'ldct'
-                              ) AND (
-                                "_r_p"."date" < "service_date"
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                  OR (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'counseling_visit'
-                              )
-                              AND (
-                                "_r_p"."date" <= "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'counseling_visit'
-                              )
-                              AND (
-                                "_r_p"."date" <= "service_date"
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                )
-              )
-            ) IS NULL
-            THEN LIST_CONCAT(
-              CASE
-                WHEN "written_order" IS NULL
-                THEN CASE WHEN "written_order" IS NULL THEN ['written_order'] ELSE CAST([] AS TEXT[]) END
-                ELSE CAST([] AS TEXT[])
-              END,
-              CASE
-                WHEN (
-                  (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'ldct'
-                              ) AND (
-                                "_r_p"."date" < "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'ldct'
-                              ) AND (
-                                "_r_p"."date" < "service_date"
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                  OR (
-                    CASE
-                      WHEN "prior_services" IS NULL
-                      THEN NULL
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'counseling_visit'
-                              )
-                              AND (
-                                "_r_p"."date" <= "service_date"
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_services",
-                          LAMBDA "_r_p" : COALESCE(
-                            (
-                              (
-                                "_r_p"."service" = 'counseling_visit'
-                              )
-                              AND (
-                                "_r_p"."date" <= "service_date"
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                ) IS NULL
-                THEN LIST_CONCAT(
-                  CASE
-                    WHEN (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "_r_p" : COALESCE(
-                              (
-                                (
-                                  "_r_p"."service" = 'ldct'
-                                ) AND (
-                                  "_r_p"."date" < "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) >= 1
-                        THEN TRUE
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "_r_p" : COALESCE(
-                              (
-                                (
-                                  "_r_p"."service" = 'ldct'
-                                ) AND (
-                                  "_r_p"."date" < "service_date"
-                                )
-                              ),
-                              TRUE
-                            )
-                          )
-                        ) < 1
-                        THEN FALSE
-                      END
-                    ) IS NULL
-                    THEN CASE
-                      WHEN ARRAY_LENGTH(
-                        LIST_CONCAT(
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            THEN ['prior_services']
-                            ELSE CAST([] AS TEXT[])
-                          END,
-                          CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
-                        )
-                      ) > 0
-                      THEN LIST_CONCAT(
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          THEN ['prior_services']
-                          ELSE CAST([] AS TEXT[])
-                        END,
-                        CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "_r_p" : COALESCE(
-                                  (
-                                    (
-                                      "_r_p"."service" = 'ldct'
-                                    ) AND (
-                                      "_r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) >= 1
-                            THEN TRUE
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "_r_p" : COALESCE(
-                                  (
-                                    (
-                                      "_r_p"."service" = 'ldct'
-                                    ) AND (
-                                      "_r_p"."date" < "service_date"
-                                    )
-                                  ),
-                                  TRUE
-                                )
-                              )
-                            ) < 1
-                            THEN FALSE
-                          END
-                        ) IS NULL
-                        THEN ['prior_services']
-                        ELSE CAST([] AS TEXT[])
-                      END
-                    END
-                    ELSE CAST([] AS TEXT[])
-                  END,
-                  CASE
-                    WHEN (
-                      CASE
-                        WHEN "prior_services" IS NULL
-                        THEN NULL
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "_r_p" : COALESCE(
-                              (
-                                (
-                                  "_r_p"."service" = 'counseling_visit'
-                                )
-                                AND (
-                                  "_r_p"."date" <= "service_date"
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) >= 1
-                        THEN TRUE
-                        WHEN ARRAY_LENGTH(
-                          LIST_FILTER(
-                            "prior_services",
-                            LAMBDA "_r_p" : COALESCE(
-                              (
-                                (
-                                  "_r_p"."service" = 'counseling_visit'
-                                )
-                                AND (
-                                  "_r_p"."date" <= "service_date"
-                                )
-                              ),
-                              TRUE
-                            )
-                          )
-                        ) < 1
-                        THEN FALSE
-                      END
-                    ) IS NULL
-                    THEN CASE
-                      WHEN ARRAY_LENGTH(
-                        LIST_CONCAT(
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            THEN ['prior_services']
-                            ELSE CAST([] AS TEXT[])
-                          END,
-                          CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
-                        )
-                      ) > 0
-                      THEN LIST_CONCAT(
-                        CASE
-                          WHEN "prior_services" IS NULL
-                          THEN ['prior_services']
-                          ELSE CAST([] AS TEXT[])
-                        END,
-                        CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          CASE
-                            WHEN "prior_services" IS NULL
-                            THEN NULL
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "_r_p" : COALESCE(
-                                  (
-                                    (
-                                      "_r_p"."service" = 'counseling_visit'
-                                    )
-                                    AND (
-                                      "_r_p"."date" <= "service_date"
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) >= 1
-                            THEN TRUE
-                            WHEN ARRAY_LENGTH(
-                              LIST_FILTER(
-                                "prior_services",
-                                LAMBDA "_r_p" : COALESCE(
-                                  (
-                                    (
-                                      "_r_p"."service" = 'counseling_visit'
-                                    )
-                                    AND (
-                                      "_r_p"."date" <= "service_date"
-                                    )
-                                  ),
-                                  TRUE
-                                )
-                              )
-                            ) < 1
-                            THEN FALSE
-                          END
-                        ) IS NULL
-                        THEN ['prior_services']
-                        ELSE CAST([] AS TEXT[])
-                      END
-                    END
-                    ELSE CAST([] AS TEXT[])
-                  END
-                )
-                ELSE CAST([] AS TEXT[])
-              END
-            )
-            ELSE CAST([] AS TEXT[])
-          END
-        )
-      )
-    )
     WHEN "_revision" = 0
     THEN CAST([] AS TEXT[])
     WHEN "_revision" = 1
@@ -2070,60 +1632,97 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'B.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.A', 'cited_as': 'B.I.A', 'result': CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.B', 'cited_as': 'B.I.B', 'result': CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.C', 'cited_as': 'B.I.C', 'result': CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.D', 'cited_as': 'B.I.D', 'result': CASE WHEN "B.I.D" IS NULL THEN 'unknown' WHEN "B.I.D" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
+        )
+      )
+      THEN CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
+        )
+      )
+      THEN CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
+        )
+      )
+      THEN CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.D': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 1
+        )
+      )
+      THEN CASE WHEN "B.I.D" IS NULL THEN 'unknown' WHEN "B.I.D" THEN 'met' ELSE 'not_met' END
+    END, 'B.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END
+    END, 'A.I': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'A.I', 'cited_as': 'A.I', 'result': CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END
+    END, 'C.I': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'C.I', 'cited_as': 'C.I', 'result': CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END},
-          {'section': 'C.I.A', 'cited_as': 'C.I.A', 'result': CASE WHEN "C.I.A" IS NULL THEN 'unknown' WHEN "C.I.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'C.I.B', 'cited_as': 'C.I.B', 'result': CASE WHEN "C.I.B" IS NULL THEN 'unknown' WHEN "C.I.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'C.I.C', 'cited_as': 'C.I.C', 'result': CASE WHEN "C.I.C" IS NULL THEN 'unknown' WHEN "C.I.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'C.I.D', 'cited_as': 'C.I.D', 'result': CASE WHEN "C.I.D" IS NULL THEN 'unknown' WHEN "C.I.D" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 1 AND (
+      )
+      THEN CASE WHEN "C.I" IS NULL THEN 'unknown' WHEN "C.I" THEN 'met' ELSE 'not_met' END
+    END, 'C.I.A': CASE
+      WHEN (
+        "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "C.I.A" IS NULL THEN 'unknown' WHEN "C.I.A" THEN 'met' ELSE 'not_met' END
+    END, 'C.I.B': CASE
+      WHEN (
+        "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "C.I.B" IS NULL THEN 'unknown' WHEN "C.I.B" THEN 'met' ELSE 'not_met' END
+    END, 'C.I.C': CASE
+      WHEN (
+        "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "C.I.C" IS NULL THEN 'unknown' WHEN "C.I.C" THEN 'met' ELSE 'not_met' END
+    END, 'C.I.D': CASE
+      WHEN (
+        "_revision" = 1 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "C.I.D" IS NULL THEN 'unknown' WHEN "C.I.D" THEN 'met' ELSE 'not_met' END
+    END, 'C.II': CASE
+      WHEN (
+        "_revision" = 1 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'C.II', 'cited_as': 'C.II', 'result': CASE WHEN "C.II" IS NULL THEN 'unknown' WHEN "C.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "C.II" IS NULL THEN 'unknown' WHEN "C.II" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

@@ -5,295 +5,319 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`date_of_birth`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('date_of_birth' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `service` IN ('counseling_visit', 'ldct'), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'service' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`service`) <= 40
-                THEN `service`
-                ELSE SUBSTRING(`service`, 1, 40) || '...'
-              END || '"' || ' is not one of: counseling_visit, ldct' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `smoking_status` IN ('current', 'former', 'never'), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'smoking_status' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`smoking_status`) <= 40
-                THEN `smoking_status`
-                ELSE SUBSTRING(`smoking_status`, 1, 40) || '...'
-              END || '"' || ' is not one of: current, former, never' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `packs_per_day` BETWEEN 0 AND 10, FALSE)
-          THEN ARRAY(STRUCT('packs_per_day' AS `field`, 'must be a number from 0 to 10' AS `message`))
-          WHEN COALESCE(
-            CAST(`packs_per_day` AS DECIMAL(33, 30)) <> CAST(`packs_per_day` AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'packs_per_day' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `years_smoked` BETWEEN 0 AND 100, FALSE)
-          THEN ARRAY(STRUCT('years_smoked' AS `field`, 'must be a number from 0 to 100' AS `message`))
-          WHEN COALESCE(
-            CAST(`years_smoked` AS DECIMAL(34, 30)) <> CAST(`years_smoked` AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'years_smoked' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`quit_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('quit_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `prior_services` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `prior_services`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`service` IN ('counseling_visit', 'ldct'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`service`) <= 40
-                          THEN `_item0`.`service`
-                          ELSE SUBSTRING(`_item0`.`service`, 1, 40) || '...'
-                        END || '"' || ' is not one of: counseling_visit, ldct' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'service'), FALSE)
-                      AND NOT `_item0`.`service` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
-                      AND NOT `_item0`.`date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('service', 'date')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'service_date',
-                  'date_of_birth',
-                  'service',
-                  'lung_cancer_symptoms',
-                  'smoking_status',
-                  'packs_per_day',
-                  'years_smoked',
-                  'quit_date',
-                  'written_order',
-                  'prior_services'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'date_of_birth'), FALSE)
-            AND NOT `date_of_birth` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('date_of_birth' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service'), FALSE) AND NOT `service` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'lung_cancer_symptoms'), FALSE)
-            AND NOT `lung_cancer_symptoms` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('lung_cancer_symptoms' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'smoking_status'), FALSE)
-            AND NOT `smoking_status` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('smoking_status' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'packs_per_day'), FALSE)
-            AND NOT `packs_per_day` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('packs_per_day' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'years_smoked'), FALSE)
-            AND NOT `years_smoked` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('years_smoked' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'quit_date'), FALSE)
-            AND NOT `quit_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('quit_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'written_order'), FALSE)
-            AND NOT `written_order` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('written_order' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'prior_services'), FALSE)
-            AND NOT `prior_services` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('prior_services' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `prior_services` IS NULL OR SIZE(`prior_services`) = 0
+      )
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT YEAR(`date_of_birth`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT `service` IN ('counseling_visit', 'ldct'), FALSE)
+      AND NOT COALESCE(NOT `smoking_status` IN ('current', 'former', 'never'), FALSE)
+      AND NOT COALESCE(
+        NOT `packs_per_day` BETWEEN 0 AND 10
+        OR CAST(`packs_per_day` AS DECIMAL(33, 30)) <> CAST(`packs_per_day` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `years_smoked` BETWEEN 0 AND 100
+        OR CAST(`years_smoked` AS DECIMAL(34, 30)) <> CAST(`years_smoked` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(NOT YEAR(`quit_date`) BETWEEN 1 AND 9999, FALSE)
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`date_of_birth`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('date_of_birth' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `service` IN ('counseling_visit', 'ldct'), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'service' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`service`) <= 40
+                  THEN `service`
+                  ELSE SUBSTRING(`service`, 1, 40) || '...'
+                END || '"' || ' is not one of: counseling_visit, ldct' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `smoking_status` IN ('current', 'former', 'never'), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'smoking_status' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`smoking_status`) <= 40
+                  THEN `smoking_status`
+                  ELSE SUBSTRING(`smoking_status`, 1, 40) || '...'
+                END || '"' || ' is not one of: current, former, never' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `packs_per_day` BETWEEN 0 AND 10, FALSE)
+            THEN ARRAY(STRUCT('packs_per_day' AS `field`, 'must be a number from 0 to 10' AS `message`))
+            WHEN COALESCE(
+              CAST(`packs_per_day` AS DECIMAL(33, 30)) <> CAST(`packs_per_day` AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'packs_per_day' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `years_smoked` BETWEEN 0 AND 100, FALSE)
+            THEN ARRAY(STRUCT('years_smoked' AS `field`, 'must be a number from 0 to 100' AS `message`))
+            WHEN COALESCE(
+              CAST(`years_smoked` AS DECIMAL(34, 30)) <> CAST(`years_smoked` AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'years_smoked' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`quit_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('quit_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `prior_services` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `prior_services`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`service` IN ('counseling_visit', 'ldct'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`service`) <= 40
+                            THEN `_item0`.`service`
+                            ELSE SUBSTRING(`_item0`.`service`, 1, 40) || '...'
+                          END || '"' || ' is not one of: counseling_visit, ldct' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'service'), FALSE)
+                        AND NOT `_item0`.`service` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
+                        AND NOT `_item0`.`date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('service', 'date')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'service_date',
+                    'date_of_birth',
+                    'service',
+                    'lung_cancer_symptoms',
+                    'smoking_status',
+                    'packs_per_day',
+                    'years_smoked',
+                    'quit_date',
+                    'written_order',
+                    'prior_services'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'date_of_birth'), FALSE)
+              AND NOT `date_of_birth` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('date_of_birth' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service'), FALSE) AND NOT `service` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'lung_cancer_symptoms'), FALSE)
+              AND NOT `lung_cancer_symptoms` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('lung_cancer_symptoms' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'smoking_status'), FALSE)
+              AND NOT `smoking_status` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('smoking_status' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'packs_per_day'), FALSE)
+              AND NOT `packs_per_day` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('packs_per_day' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'years_smoked'), FALSE)
+              AND NOT `years_smoked` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('years_smoked' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'quit_date'), FALSE)
+              AND NOT `quit_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('quit_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'written_order'), FALSE)
+              AND NOT `written_order` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('written_order' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'prior_services'), FALSE)
+              AND NOT `prior_services` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('prior_services' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -764,26 +788,14 @@ WITH `checked` AS (
       THEN NULL
       WHEN `_revision` IS NULL
       THEN 'insufficient_information'
-      WHEN `_rule` = 1
+      WHEN `_rule` IN (1, 4)
       THEN 'not_covered'
-      WHEN `_rule` = -1
+      WHEN `_rule` IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
-      WHEN `_rule` = 2
+      WHEN `_rule` IN (2, 5)
       THEN 'covered'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
       WHEN `_rule` = 3
       THEN 'not_applicable'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
-      WHEN `_rule` = 4
-      THEN 'not_covered'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
-      WHEN `_rule` = 5
-      THEN 'covered'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_covered'
       WHEN `_revision` = 1
@@ -864,25 +876,9 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2022-02-10'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1, 2, -2)
     THEN '2022-02-10'
-    WHEN `_rule` = -1
-    THEN '2022-02-10'
-    WHEN `_rule` = 2
-    THEN '2022-02-10'
-    WHEN `_rule` = -2
-    THEN '2022-02-10'
-    WHEN `_rule` = 3
-    THEN NULL
-    WHEN `_rule` = -3
-    THEN NULL
-    WHEN `_rule` = 4
-    THEN NULL
-    WHEN `_rule` = -4
-    THEN NULL
-    WHEN `_rule` = 5
-    THEN NULL
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (3, -3, 4, -4, 5, -5)
     THEN NULL
     WHEN `_revision` = 0
     THEN '2022-02-10'
@@ -895,25 +891,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'B.I'
-    WHEN `_rule` = -1
-    THEN 'B.I'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'B.II'
-    WHEN `_rule` = -2
-    THEN 'B.II'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'A.I'
-    WHEN `_rule` = -3
-    THEN 'A.I'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'C.I'
-    WHEN `_rule` = -4
-    THEN 'C.I'
-    WHEN `_rule` = 5
-    THEN 'C.II'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN 'C.II'
     WHEN `_revision` = 0
     THEN 'B.II'
@@ -925,25 +911,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('B.I')
-    WHEN `_rule` = -1
-    THEN ARRAY('B.I')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('B.II')
-    WHEN `_rule` = -2
-    THEN ARRAY('B.II')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('A.I')
-    WHEN `_rule` = -3
-    THEN ARRAY('A.I')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('C.I')
-    WHEN `_rule` = -4
-    THEN ARRAY('C.I')
-    WHEN `_rule` = 5
-    THEN ARRAY('C.II')
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('C.II')
     WHEN `_revision` = 0
     THEN ARRAY('B.II')
@@ -955,7 +931,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('service_date')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -1166,9 +1142,7 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -2
+    WHEN `_rule` IN (-2, -5)
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CONCAT(
@@ -1598,8 +1572,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -1610,8 +1582,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -1821,438 +1791,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = -5
-    THEN ARRAY_SORT(
-      ARRAY_DISTINCT(
-        CONCAT(
-          CASE
-            WHEN (
-              `service` = 'counseling_visit'
-            ) IS NULL
-            THEN CASE
-              WHEN `service` IS NULL
-              THEN ARRAY('service')
-              ELSE CAST(ARRAY() AS ARRAY<STRING>)
-            END
-            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-          END,
-          CASE
-            WHEN (
-              (
-                `written_order`
-              )
-              AND (
-                (
-                  (
-                    CASE
-                      WHEN `prior_services` IS NULL
-                      THEN NULL
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'ldct'
-                              ) AND (
-                                `_r_p`.`date` < `service_date`
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'ldct'
-                              ) AND (
-                                `_r_p`.`date` < `service_date`
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                  OR (
-                    CASE
-                      WHEN `prior_services` IS NULL
-                      THEN NULL
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'counseling_visit'
-                              )
-                              AND (
-                                `_r_p`.`date` <= `service_date`
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'counseling_visit'
-                              )
-                              AND (
-                                `_r_p`.`date` <= `service_date`
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                )
-              )
-            ) IS NULL
-            THEN CONCAT(
-              CASE
-                WHEN `written_order` IS NULL
-                THEN CASE
-                  WHEN `written_order` IS NULL
-                  THEN ARRAY('written_order')
-                  ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                END
-                ELSE CAST(ARRAY() AS ARRAY<STRING>)
-              END,
-              CASE
-                WHEN (
-                  (
-                    CASE
-                      WHEN `prior_services` IS NULL
-                      THEN NULL
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'ldct'
-                              ) AND (
-                                `_r_p`.`date` < `service_date`
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'ldct'
-                              ) AND (
-                                `_r_p`.`date` < `service_date`
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                  OR (
-                    CASE
-                      WHEN `prior_services` IS NULL
-                      THEN NULL
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'counseling_visit'
-                              )
-                              AND (
-                                `_r_p`.`date` <= `service_date`
-                              )
-                            ),
-                            FALSE
-                          )
-                        )
-                      ) >= 1
-                      THEN TRUE
-                      WHEN SIZE(
-                        FILTER(
-                          `prior_services`,
-                          `_r_p` -> COALESCE(
-                            (
-                              (
-                                `_r_p`.`service` = 'counseling_visit'
-                              )
-                              AND (
-                                `_r_p`.`date` <= `service_date`
-                              )
-                            ),
-                            TRUE
-                          )
-                        )
-                      ) < 1
-                      THEN FALSE
-                    END
-                  )
-                ) IS NULL
-                THEN CONCAT(
-                  CASE
-                    WHEN (
-                      CASE
-                        WHEN `prior_services` IS NULL
-                        THEN NULL
-                        WHEN SIZE(
-                          FILTER(
-                            `prior_services`,
-                            `_r_p` -> COALESCE(
-                              (
-                                (
-                                  `_r_p`.`service` = 'ldct'
-                                ) AND (
-                                  `_r_p`.`date` < `service_date`
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) >= 1
-                        THEN TRUE
-                        WHEN SIZE(
-                          FILTER(
-                            `prior_services`,
-                            `_r_p` -> COALESCE(
-                              (
-                                (
-                                  `_r_p`.`service` = 'ldct'
-                                ) AND (
-                                  `_r_p`.`date` < `service_date`
-                                )
-                              ),
-                              TRUE
-                            )
-                          )
-                        ) < 1
-                        THEN FALSE
-                      END
-                    ) IS NULL
-                    THEN CASE
-                      WHEN SIZE(
-                        CONCAT(
-                          CASE
-                            WHEN `prior_services` IS NULL
-                            THEN ARRAY('prior_services')
-                            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                          END,
-                          CASE
-                            WHEN `service_date` IS NULL
-                            THEN ARRAY('service_date')
-                            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                          END
-                        )
-                      ) > 0
-                      THEN CONCAT(
-                        CASE
-                          WHEN `prior_services` IS NULL
-                          THEN ARRAY('prior_services')
-                          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                        END,
-                        CASE
-                          WHEN `service_date` IS NULL
-                          THEN ARRAY('service_date')
-                          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          CASE
-                            WHEN `prior_services` IS NULL
-                            THEN NULL
-                            WHEN SIZE(
-                              FILTER(
-                                `prior_services`,
-                                `_r_p` -> COALESCE(
-                                  (
-                                    (
-                                      `_r_p`.`service` = 'ldct'
-                                    ) AND (
-                                      `_r_p`.`date` < `service_date`
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) >= 1
-                            THEN TRUE
-                            WHEN SIZE(
-                              FILTER(
-                                `prior_services`,
-                                `_r_p` -> COALESCE(
-                                  (
-                                    (
-                                      `_r_p`.`service` = 'ldct'
-                                    ) AND (
-                                      `_r_p`.`date` < `service_date`
-                                    )
-                                  ),
-                                  TRUE
-                                )
-                              )
-                            ) < 1
-                            THEN FALSE
-                          END
-                        ) IS NULL
-                        THEN ARRAY('prior_services')
-                        ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                      END
-                    END
-                    ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                  END,
-                  CASE
-                    WHEN (
-                      CASE
-                        WHEN `prior_services` IS NULL
-                        THEN NULL
-                        WHEN SIZE(
-                          FILTER(
-                            `prior_services`,
-                            `_r_p` -> COALESCE(
-                              (
-                                (
-                                  `_r_p`.`service` = 'counseling_visit'
-                                )
-                                AND (
-                                  `_r_p`.`date` <= `service_date`
-                                )
-                              ),
-                              FALSE
-                            )
-                          )
-                        ) >= 1
-                        THEN TRUE
-                        WHEN SIZE(
-                          FILTER(
-                            `prior_services`,
-                            `_r_p` -> COALESCE(
-                              (
-                                (
-                                  `_r_p`.`service` = 'counseling_visit'
-                                )
-                                AND (
-                                  `_r_p`.`date` <= `service_date`
-                                )
-                              ),
-                              TRUE
-                            )
-                          )
-                        ) < 1
-                        THEN FALSE
-                      END
-                    ) IS NULL
-                    THEN CASE
-                      WHEN SIZE(
-                        CONCAT(
-                          CASE
-                            WHEN `prior_services` IS NULL
-                            THEN ARRAY('prior_services')
-                            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                          END,
-                          CASE
-                            WHEN `service_date` IS NULL
-                            THEN ARRAY('service_date')
-                            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                          END
-                        )
-                      ) > 0
-                      THEN CONCAT(
-                        CASE
-                          WHEN `prior_services` IS NULL
-                          THEN ARRAY('prior_services')
-                          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                        END,
-                        CASE
-                          WHEN `service_date` IS NULL
-                          THEN ARRAY('service_date')
-                          ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          CASE
-                            WHEN `prior_services` IS NULL
-                            THEN NULL
-                            WHEN SIZE(
-                              FILTER(
-                                `prior_services`,
-                                `_r_p` -> COALESCE(
-                                  (
-                                    (
-                                      `_r_p`.`service` = 'counseling_visit'
-                                    )
-                                    AND (
-                                      `_r_p`.`date` <= `service_date`
-                                    )
-                                  ),
-                                  FALSE
-                                )
-                              )
-                            ) >= 1
-                            THEN TRUE
-                            WHEN SIZE(
-                              FILTER(
-                                `prior_services`,
-                                `_r_p` -> COALESCE(
-                                  (
-                                    (
-                                      `_r_p`.`service` = 'counseling_visit'
-                                    )
-                                    AND (
-                                      `_r_p`.`date` <= `service_date`
-                                    )
-                                  ),
-                                  TRUE
-                                )
-                              )
-                            ) < 1
-                            THEN FALSE
-                          END
-                        ) IS NULL
-                        THEN ARRAY('prior_services')
-                        ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                      END
-                    END
-                    ELSE CAST(ARRAY() AS ARRAY<STRING>)
-                  END
-                )
-                ELSE CAST(ARRAY() AS ARRAY<STRING>)
-              END
-            )
-            ELSE CAST(ARRAY() AS ARRAY<STRING>)
-          END
-        )
-      )
-    )
     WHEN `_revision` = 0
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_revision` = 1
@@ -2263,112 +1801,111 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.I' AS `section`,
-            'B.I' AS `cited_as`,
-            CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.A' AS `section`,
-            'B.I.A' AS `cited_as`,
-            CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.B' AS `section`,
-            'B.I.B' AS `cited_as`,
-            CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.C' AS `section`,
-            'B.I.C' AS `cited_as`,
-            CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.D' AS `section`,
-            'B.I.D' AS `cited_as`,
-            CASE WHEN `B.I.D` IS NULL THEN 'unknown' WHEN `B.I.D` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END
+      END AS `B.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.II' AS `section`,
-            'B.II' AS `cited_as`,
-            CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.A`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.I' AS `section`,
-            'A.I' AS `cited_as`,
-            CASE WHEN `A.I` IS NULL THEN 'unknown' WHEN `A.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.B`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.I' AS `section`,
-            'C.I' AS `cited_as`,
-            CASE WHEN `C.I` IS NULL THEN 'unknown' WHEN `C.I` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'C.I.A' AS `section`,
-            'C.I.A' AS `cited_as`,
-            CASE WHEN `C.I.A` IS NULL THEN 'unknown' WHEN `C.I.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'C.I.B' AS `section`,
-            'C.I.B' AS `cited_as`,
-            CASE WHEN `C.I.B` IS NULL THEN 'unknown' WHEN `C.I.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'C.I.C' AS `section`,
-            'C.I.C' AS `cited_as`,
-            CASE WHEN `C.I.C` IS NULL THEN 'unknown' WHEN `C.I.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'C.I.D' AS `section`,
-            'C.I.D' AS `cited_as`,
-            CASE WHEN `C.I.D` IS NULL THEN 'unknown' WHEN `C.I.D` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.C`,
       CASE
-        WHEN `_revision` = 1 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.II' AS `section`,
-            'C.II' AS `cited_as`,
-            CASE WHEN `C.II` IS NULL THEN 'unknown' WHEN `C.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `B.I.D` IS NULL THEN 'unknown' WHEN `B.I.D` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.D`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
+          )
+        )
+        THEN CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END
+      END AS `B.II`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `A.I` IS NULL THEN 'unknown' WHEN `A.I` THEN 'met' ELSE 'not_met' END
+      END AS `A.I`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `C.I` IS NULL THEN 'unknown' WHEN `C.I` THEN 'met' ELSE 'not_met' END
+      END AS `C.I`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `C.I.A` IS NULL THEN 'unknown' WHEN `C.I.A` THEN 'met' ELSE 'not_met' END
+      END AS `C.I.A`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `C.I.B` IS NULL THEN 'unknown' WHEN `C.I.B` THEN 'met' ELSE 'not_met' END
+      END AS `C.I.B`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `C.I.C` IS NULL THEN 'unknown' WHEN `C.I.C` THEN 'met' ELSE 'not_met' END
+      END AS `C.I.C`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `C.I.D` IS NULL THEN 'unknown' WHEN `C.I.D` THEN 'met' ELSE 'not_met' END
+      END AS `C.I.D`,
+      CASE
+        WHEN (
+          `_revision` = 1 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `C.II` IS NULL THEN 'unknown' WHEN `C.II` THEN 'met' ELSE 'not_met' END
+      END AS `C.II`
     )
   END AS `criteria`
 FROM `decided`;

@@ -5,523 +5,587 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "test" IN (
-              'fobt_guaiac',
-              'fobt_immunoassay',
-              'cologuard',
-              'other_stool_dna',
-              'blood_biomarker',
-              'flexible_sigmoidoscopy',
-              'colonoscopy',
-              'barium_enema_double',
-              'barium_enema_single',
-              'ct_colonography',
-              'other'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'test', 'message': '"' || CASE
-              WHEN LENGTH("test") <= 40
-              THEN "test"
-              ELSE SUBSTRING("test", 1, 40) || '...'
-            END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
-          THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "risk_factors" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "risk_factors",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN (
-                        'close_relative_crc_or_adenoma',
-                        'other_relative_crc_or_adenoma',
-                        'family_fap',
-                        'family_hnpcc',
-                        'personal_adenomatous_polyps',
-                        'personal_crc',
-                        'inflammatory_bowel_disease'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: close_relative_crc_or_adenoma, other_relative_crc_or_adenoma, family_fap, family_hnpcc, personal_adenomatous_polyps, personal_crc, inflammatory_bowel_disease'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("risk_factors", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "symptoms" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "symptoms",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN (
-                        'lower_gi_pain',
-                        'blood_in_stool',
-                        'positive_gfobt',
-                        'positive_fit',
-                        'other_colorectal_sign'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: lower_gi_pain, blood_in_stool, positive_gfobt, positive_fit, other_colorectal_sign'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "orderer" IN (
-              'attending_physician',
-              'treating_physician',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'other'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'orderer', 'message': '"' || CASE
-              WHEN LENGTH("orderer") <= 40
-              THEN "orderer"
-              ELSE SUBSTRING("orderer", 1, 40) || '...'
-            END || '"' || ' is not one of: attending_physician, treating_physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(
-            NOT "performer" IN (
-              'md_do',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'other'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'performer', 'message': '"' || CASE
-              WHEN LENGTH("performer") <= 40
-              THEN "performer"
-              ELSE SUBSTRING("performer", 1, 40) || '...'
-            END || '"' || ' is not one of: md_do, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "sensitivity_pct" BETWEEN 0 AND 100, FALSE)
-          THEN [{'field': 'sensitivity_pct', 'message': 'must be a number from 0 to 100'}]
-          WHEN COALESCE(
-            CAST("sensitivity_pct" AS DECIMAL(34, 30)) <> CAST("sensitivity_pct" AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN [
-            {'field': 'sensitivity_pct', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "specificity_pct" BETWEEN 0 AND 100, FALSE)
-          THEN [{'field': 'specificity_pct', 'message': 'must be a number from 0 to 100'}]
-          WHEN COALESCE(
-            CAST("specificity_pct" AS DECIMAL(34, 30)) <> CAST("specificity_pct" AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN [
-            {'field': 'specificity_pct', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "prior_services" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "prior_services",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0"."service" IN (
-                        'fobt_guaiac',
-                        'fobt_immunoassay',
-                        'cologuard',
-                        'other_stool_dna',
-                        'blood_biomarker',
-                        'flexible_sigmoidoscopy',
-                        'colonoscopy',
-                        'barium_enema_double',
-                        'barium_enema_single',
-                        'ct_colonography',
-                        'other'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."service") <= 40
-                        THEN "_item0"."service"
-                        ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
-                      END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
-                      AND NOT "_item0"."service" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
-                      AND NOT "_item0"."date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."purpose" IN ('screening', 'diagnostic'), FALSE)
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."purpose") <= 40
-                        THEN "_item0"."purpose"
-                        ELSE SUBSTRING("_item0"."purpose", 1, 40) || '...'
-                      END || '"' || ' is not one of: screening, diagnostic'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'purpose'), FALSE)
-                      AND NOT "_item0"."purpose" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
-                      AND NOT "_item0"."covered" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."result" IN ('positive', 'negative', 'unknown'), FALSE)
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."result") <= 40
-                        THEN "_item0"."result"
-                        ELSE SUBSTRING("_item0"."result", 1, 40) || '...'
-                      END || '"' || ' is not one of: positive, negative, unknown'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'result'), FALSE)
-                      AND NOT "_item0"."result" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('service', 'date', 'purpose', 'covered', 'result')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'service_date',
-                'test',
-                'age',
-                'risk_factors',
-                'symptoms',
-                'orderer',
-                'written_order',
-                'performer',
-                'performer_authorized_by_state',
-                'lab_clia_certified',
-                'fda_crc_screening_authorization',
-                'sensitivity_pct',
-                'specificity_pct',
-                'double_contrast_not_tolerated',
-                'prior_services'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'test'), FALSE) AND NOT "test" IS NULL, FALSE)
-          THEN [{'field': 'test', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
-          THEN [{'field': 'age', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'risk_factors'), FALSE)
-            AND NOT "risk_factors" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'risk_factors', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'symptoms'), FALSE) AND NOT "symptoms" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'symptoms', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'orderer'), FALSE) AND NOT "orderer" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'orderer', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'written_order'), FALSE)
-            AND NOT "written_order" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'written_order', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'performer'), FALSE)
-            AND NOT "performer" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'performer', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'performer_authorized_by_state'), FALSE)
-            AND NOT "performer_authorized_by_state" IS NULL,
-            FALSE
-          )
-          THEN [
-            {'field': 'performer_authorized_by_state', 'message': 'is both given and absent'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'lab_clia_certified'), FALSE)
-            AND NOT "lab_clia_certified" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'lab_clia_certified', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'fda_crc_screening_authorization'), FALSE)
-            AND NOT "fda_crc_screening_authorization" IS NULL,
-            FALSE
-          )
-          THEN [
-            {'field': 'fda_crc_screening_authorization', 'message': 'is both given and absent'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'sensitivity_pct'), FALSE)
-            AND NOT "sensitivity_pct" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'sensitivity_pct', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'specificity_pct'), FALSE)
-            AND NOT "specificity_pct" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'specificity_pct', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'double_contrast_not_tolerated'), FALSE)
-            AND NOT "double_contrast_not_tolerated" IS NULL,
-            FALSE
-          )
-          THEN [
-            {'field': 'double_contrast_not_tolerated', 'message': 'is both given and absent'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'prior_services'), FALSE)
-            AND NOT "prior_services" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'prior_services', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "risk_factors" IS NULL OR ARRAY_LENGTH("risk_factors") = 0
+      )
+      AND (
+        "symptoms" IS NULL OR ARRAY_LENGTH("symptoms") = 0
+      )
+      AND (
+        "prior_services" IS NULL OR ARRAY_LENGTH("prior_services") = 0
+      )
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT "test" IN (
+          'fobt_guaiac',
+          'fobt_immunoassay',
+          'cologuard',
+          'other_stool_dna',
+          'blood_biomarker',
+          'flexible_sigmoidoscopy',
+          'colonoscopy',
+          'barium_enema_double',
+          'barium_enema_single',
+          'ct_colonography',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT "orderer" IN (
+          'attending_physician',
+          'treating_physician',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "performer" IN (
+          'md_do',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "sensitivity_pct" BETWEEN 0 AND 100
+        OR CAST("sensitivity_pct" AS DECIMAL(34, 30)) <> CAST("sensitivity_pct" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "specificity_pct" BETWEEN 0 AND 100
+        OR CAST("specificity_pct" AS DECIMAL(34, 30)) <> CAST("specificity_pct" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "test" IN (
+                'fobt_guaiac',
+                'fobt_immunoassay',
+                'cologuard',
+                'other_stool_dna',
+                'blood_biomarker',
+                'flexible_sigmoidoscopy',
+                'colonoscopy',
+                'barium_enema_double',
+                'barium_enema_single',
+                'ct_colonography',
+                'other'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'test', 'message': '"' || CASE
+                WHEN LENGTH("test") <= 40
+                THEN "test"
+                ELSE SUBSTRING("test", 1, 40) || '...'
+              END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+            THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "risk_factors" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "risk_factors",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN (
+                          'close_relative_crc_or_adenoma',
+                          'other_relative_crc_or_adenoma',
+                          'family_fap',
+                          'family_hnpcc',
+                          'personal_adenomatous_polyps',
+                          'personal_crc',
+                          'inflammatory_bowel_disease'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: close_relative_crc_or_adenoma, other_relative_crc_or_adenoma, family_fap, family_hnpcc, personal_adenomatous_polyps, personal_crc, inflammatory_bowel_disease'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("risk_factors", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'risk_factors' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "symptoms" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "symptoms",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN (
+                          'lower_gi_pain',
+                          'blood_in_stool',
+                          'positive_gfobt',
+                          'positive_fit',
+                          'other_colorectal_sign'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: lower_gi_pain, blood_in_stool, positive_gfobt, positive_fit, other_colorectal_sign'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "orderer" IN (
+                'attending_physician',
+                'treating_physician',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'other'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'orderer', 'message': '"' || CASE
+                WHEN LENGTH("orderer") <= 40
+                THEN "orderer"
+                ELSE SUBSTRING("orderer", 1, 40) || '...'
+              END || '"' || ' is not one of: attending_physician, treating_physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(
+              NOT "performer" IN (
+                'md_do',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'other'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'performer', 'message': '"' || CASE
+                WHEN LENGTH("performer") <= 40
+                THEN "performer"
+                ELSE SUBSTRING("performer", 1, 40) || '...'
+              END || '"' || ' is not one of: md_do, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "sensitivity_pct" BETWEEN 0 AND 100, FALSE)
+            THEN [{'field': 'sensitivity_pct', 'message': 'must be a number from 0 to 100'}]
+            WHEN COALESCE(
+              CAST("sensitivity_pct" AS DECIMAL(34, 30)) <> CAST("sensitivity_pct" AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN [
+              {'field': 'sensitivity_pct', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "specificity_pct" BETWEEN 0 AND 100, FALSE)
+            THEN [{'field': 'specificity_pct', 'message': 'must be a number from 0 to 100'}]
+            WHEN COALESCE(
+              CAST("specificity_pct" AS DECIMAL(34, 30)) <> CAST("specificity_pct" AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN [
+              {'field': 'specificity_pct', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "prior_services" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "prior_services",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0"."service" IN (
+                          'fobt_guaiac',
+                          'fobt_immunoassay',
+                          'cologuard',
+                          'other_stool_dna',
+                          'blood_biomarker',
+                          'flexible_sigmoidoscopy',
+                          'colonoscopy',
+                          'barium_enema_double',
+                          'barium_enema_single',
+                          'ct_colonography',
+                          'other'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."service") <= 40
+                          THEN "_item0"."service"
+                          ELSE SUBSTRING("_item0"."service", 1, 40) || '...'
+                        END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'service'), FALSE)
+                        AND NOT "_item0"."service" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.service', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                        AND NOT "_item0"."date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."purpose" IN ('screening', 'diagnostic'), FALSE)
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."purpose") <= 40
+                          THEN "_item0"."purpose"
+                          ELSE SUBSTRING("_item0"."purpose", 1, 40) || '...'
+                        END || '"' || ' is not one of: screening, diagnostic'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'purpose'), FALSE)
+                        AND NOT "_item0"."purpose" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.purpose', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
+                        AND NOT "_item0"."covered" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."result" IN ('positive', 'negative', 'unknown'), FALSE)
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."result") <= 40
+                          THEN "_item0"."result"
+                          ELSE SUBSTRING("_item0"."result", 1, 40) || '...'
+                        END || '"' || ' is not one of: positive, negative, unknown'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'result'), FALSE)
+                        AND NOT "_item0"."result" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.result', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'prior_services' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('service', 'date', 'purpose', 'covered', 'result')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'service_date',
+                  'test',
+                  'age',
+                  'risk_factors',
+                  'symptoms',
+                  'orderer',
+                  'written_order',
+                  'performer',
+                  'performer_authorized_by_state',
+                  'lab_clia_certified',
+                  'fda_crc_screening_authorization',
+                  'sensitivity_pct',
+                  'specificity_pct',
+                  'double_contrast_not_tolerated',
+                  'prior_services'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'test'), FALSE) AND NOT "test" IS NULL, FALSE)
+            THEN [{'field': 'test', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
+            THEN [{'field': 'age', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'risk_factors'), FALSE)
+              AND NOT "risk_factors" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'risk_factors', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'symptoms'), FALSE) AND NOT "symptoms" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'symptoms', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'orderer'), FALSE) AND NOT "orderer" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'orderer', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'written_order'), FALSE)
+              AND NOT "written_order" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'written_order', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'performer'), FALSE)
+              AND NOT "performer" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'performer', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'performer_authorized_by_state'), FALSE)
+              AND NOT "performer_authorized_by_state" IS NULL,
+              FALSE
+            )
+            THEN [
+              {'field': 'performer_authorized_by_state', 'message': 'is both given and absent'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'lab_clia_certified'), FALSE)
+              AND NOT "lab_clia_certified" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'lab_clia_certified', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'fda_crc_screening_authorization'), FALSE)
+              AND NOT "fda_crc_screening_authorization" IS NULL,
+              FALSE
+            )
+            THEN [
+              {'field': 'fda_crc_screening_authorization', 'message': 'is both given and absent'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'sensitivity_pct'), FALSE)
+              AND NOT "sensitivity_pct" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'sensitivity_pct', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'specificity_pct'), FALSE)
+              AND NOT "specificity_pct" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'specificity_pct', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'double_contrast_not_tolerated'), FALSE)
+              AND NOT "double_contrast_not_tolerated" IS NULL,
+              FALSE
+            )
+            THEN [
+              {'field': 'double_contrast_not_tolerated', 'message': 'is both given and absent'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'prior_services'), FALSE)
+              AND NOT "prior_services" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'prior_services', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -1857,100 +1921,41 @@ WITH "checked" AS (
       THEN 'insufficient_information'
       WHEN "_rule" = 1
       THEN 'not_applicable'
-      WHEN "_rule" = -1
+      WHEN "_rule" IN (
+        -1,
+        -2,
+        -3,
+        -4,
+        -5,
+        -6,
+        -7,
+        -8,
+        -9,
+        -10,
+        -11,
+        -12,
+        -13,
+        -14,
+        -15,
+        -16,
+        -17,
+        -18,
+        -19,
+        -20,
+        -21,
+        -22,
+        -23,
+        -24
+      )
       THEN 'insufficient_information'
       WHEN "_rule" = 2
       THEN 'noncovered_test'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
-      WHEN "_rule" = 3
+      WHEN "_rule" IN (3, 5, 8, 10, 14)
       THEN 'not_covered_age'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
-      WHEN "_rule" = 4
+      WHEN "_rule" IN (4, 6, 7, 9, 11, 12, 13)
       THEN 'not_covered'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
-      WHEN "_rule" = 5
-      THEN 'not_covered_age'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
-      WHEN "_rule" = 6
-      THEN 'not_covered'
-      WHEN "_rule" = -6
-      THEN 'insufficient_information'
-      WHEN "_rule" = 7
-      THEN 'not_covered'
-      WHEN "_rule" = -7
-      THEN 'insufficient_information'
-      WHEN "_rule" = 8
-      THEN 'not_covered_age'
-      WHEN "_rule" = -8
-      THEN 'insufficient_information'
-      WHEN "_rule" = 9
-      THEN 'not_covered'
-      WHEN "_rule" = -9
-      THEN 'insufficient_information'
-      WHEN "_rule" = 10
-      THEN 'not_covered_age'
-      WHEN "_rule" = -10
-      THEN 'insufficient_information'
-      WHEN "_rule" = 11
-      THEN 'not_covered'
-      WHEN "_rule" = -11
-      THEN 'insufficient_information'
-      WHEN "_rule" = 12
-      THEN 'not_covered'
-      WHEN "_rule" = -12
-      THEN 'insufficient_information'
-      WHEN "_rule" = 13
-      THEN 'not_covered'
-      WHEN "_rule" = -13
-      THEN 'insufficient_information'
-      WHEN "_rule" = 14
-      THEN 'not_covered_age'
-      WHEN "_rule" = -14
-      THEN 'insufficient_information'
-      WHEN "_rule" = 15
+      WHEN "_rule" IN (15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
       THEN 'not_covered_frequency'
-      WHEN "_rule" = -15
-      THEN 'insufficient_information'
-      WHEN "_rule" = 16
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -16
-      THEN 'insufficient_information'
-      WHEN "_rule" = 17
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -17
-      THEN 'insufficient_information'
-      WHEN "_rule" = 18
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -18
-      THEN 'insufficient_information'
-      WHEN "_rule" = 19
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -19
-      THEN 'insufficient_information'
-      WHEN "_rule" = 20
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -20
-      THEN 'insufficient_information'
-      WHEN "_rule" = 21
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -21
-      THEN 'insufficient_information'
-      WHEN "_rule" = 22
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -22
-      THEN 'insufficient_information'
-      WHEN "_rule" = 23
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -23
-      THEN 'insufficient_information'
-      WHEN "_rule" = 24
-      THEN 'not_covered_frequency'
-      WHEN "_rule" = -24
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'covered'
     END AS "_outcome"
@@ -2214,101 +2219,56 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2023-01-01'
-    WHEN "_rule" = 1
-    THEN '2023-01-01'
-    WHEN "_rule" = -1
-    THEN '2023-01-01'
-    WHEN "_rule" = 2
-    THEN '2023-01-01'
-    WHEN "_rule" = -2
-    THEN '2023-01-01'
-    WHEN "_rule" = 3
-    THEN '2023-01-01'
-    WHEN "_rule" = -3
-    THEN '2023-01-01'
-    WHEN "_rule" = 4
-    THEN '2023-01-01'
-    WHEN "_rule" = -4
-    THEN '2023-01-01'
-    WHEN "_rule" = 5
-    THEN '2023-01-01'
-    WHEN "_rule" = -5
-    THEN '2023-01-01'
-    WHEN "_rule" = 6
-    THEN '2023-01-01'
-    WHEN "_rule" = -6
-    THEN '2023-01-01'
-    WHEN "_rule" = 7
-    THEN '2023-01-01'
-    WHEN "_rule" = -7
-    THEN '2023-01-01'
-    WHEN "_rule" = 8
-    THEN '2023-01-01'
-    WHEN "_rule" = -8
-    THEN '2023-01-01'
-    WHEN "_rule" = 9
-    THEN '2023-01-01'
-    WHEN "_rule" = -9
-    THEN '2023-01-01'
-    WHEN "_rule" = 10
-    THEN '2023-01-01'
-    WHEN "_rule" = -10
-    THEN '2023-01-01'
-    WHEN "_rule" = 11
-    THEN '2023-01-01'
-    WHEN "_rule" = -11
-    THEN '2023-01-01'
-    WHEN "_rule" = 12
-    THEN '2023-01-01'
-    WHEN "_rule" = -12
-    THEN '2023-01-01'
-    WHEN "_rule" = 13
-    THEN '2023-01-01'
-    WHEN "_rule" = -13
-    THEN '2023-01-01'
-    WHEN "_rule" = 14
-    THEN '2023-01-01'
-    WHEN "_rule" = -14
-    THEN '2023-01-01'
-    WHEN "_rule" = 15
-    THEN '2023-01-01'
-    WHEN "_rule" = -15
-    THEN '2023-01-01'
-    WHEN "_rule" = 16
-    THEN '2023-01-01'
-    WHEN "_rule" = -16
-    THEN '2023-01-01'
-    WHEN "_rule" = 17
-    THEN '2023-01-01'
-    WHEN "_rule" = -17
-    THEN '2023-01-01'
-    WHEN "_rule" = 18
-    THEN '2023-01-01'
-    WHEN "_rule" = -18
-    THEN '2023-01-01'
-    WHEN "_rule" = 19
-    THEN '2023-01-01'
-    WHEN "_rule" = -19
-    THEN '2023-01-01'
-    WHEN "_rule" = 20
-    THEN '2023-01-01'
-    WHEN "_rule" = -20
-    THEN '2023-01-01'
-    WHEN "_rule" = 21
-    THEN '2023-01-01'
-    WHEN "_rule" = -21
-    THEN '2023-01-01'
-    WHEN "_rule" = 22
-    THEN '2023-01-01'
-    WHEN "_rule" = -22
-    THEN '2023-01-01'
-    WHEN "_rule" = 23
-    THEN '2023-01-01'
-    WHEN "_rule" = -23
-    THEN '2023-01-01'
-    WHEN "_rule" = 24
-    THEN '2023-01-01'
-    WHEN "_rule" = -24
+    WHEN "_rule" IN (
+      1,
+      -1,
+      2,
+      -2,
+      3,
+      -3,
+      4,
+      -4,
+      5,
+      -5,
+      6,
+      -6,
+      7,
+      -7,
+      8,
+      -8,
+      9,
+      -9,
+      10,
+      -10,
+      11,
+      -11,
+      12,
+      -12,
+      13,
+      -13,
+      14,
+      -14,
+      15,
+      -15,
+      16,
+      -16,
+      17,
+      -17,
+      18,
+      -18,
+      19,
+      -19,
+      20,
+      -20,
+      21,
+      -21,
+      22,
+      -22,
+      23,
+      -23,
+      24,
+      -24
+    )
     THEN '2023-01-01'
     WHEN "_revision" = 0
     THEN '2023-01-01'
@@ -2319,101 +2279,53 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'A.1'
-    WHEN "_rule" = -1
-    THEN 'A.1'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'C.1'
-    WHEN "_rule" = -2
-    THEN 'C.1'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'N.B.1.A'
-    WHEN "_rule" = -3
-    THEN 'N.B.1.A'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'N.B.1.B'
-    WHEN "_rule" = -4
-    THEN 'N.B.1.B'
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN 'N.B.2.A'
-    WHEN "_rule" = -5
-    THEN 'N.B.2.A'
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN 'N.B.2.B'
-    WHEN "_rule" = -6
-    THEN 'N.B.2.B'
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN 'N.B.3.A'
-    WHEN "_rule" = -7
-    THEN 'N.B.3.A'
-    WHEN "_rule" = 8
+    WHEN "_rule" IN (8, -8)
     THEN 'N.B.3.B'
-    WHEN "_rule" = -8
-    THEN 'N.B.3.B'
-    WHEN "_rule" = 9
+    WHEN "_rule" IN (9, -9)
     THEN 'N.B.3.C'
-    WHEN "_rule" = -9
-    THEN 'N.B.3.C'
-    WHEN "_rule" = 10
+    WHEN "_rule" IN (10, -10)
     THEN 'R.D.1'
-    WHEN "_rule" = -10
-    THEN 'R.D.1'
-    WHEN "_rule" = 11
+    WHEN "_rule" IN (11, -11)
     THEN 'R.D.2'
-    WHEN "_rule" = -11
-    THEN 'R.D.2'
-    WHEN "_rule" = 12
+    WHEN "_rule" IN (12, -12)
     THEN 'R.F.1'
-    WHEN "_rule" = -12
-    THEN 'R.F.1'
-    WHEN "_rule" = 13
+    WHEN "_rule" IN (13, -13)
     THEN 'R.H.1'
-    WHEN "_rule" = -13
-    THEN 'R.H.1'
-    WHEN "_rule" = 14
+    WHEN "_rule" IN (14, -14)
     THEN 'R.H.2'
-    WHEN "_rule" = -14
-    THEN 'R.H.2'
-    WHEN "_rule" = 15
+    WHEN "_rule" IN (15, -15)
     THEN 'N.B.1.C'
-    WHEN "_rule" = -15
-    THEN 'N.B.1.C'
-    WHEN "_rule" = 16
+    WHEN "_rule" IN (16, -16)
     THEN 'N.B.2.C'
-    WHEN "_rule" = -16
-    THEN 'N.B.2.C'
-    WHEN "_rule" = 17
+    WHEN "_rule" IN (17, -17)
     THEN 'N.B.3.D'
-    WHEN "_rule" = -17
-    THEN 'N.B.3.D'
-    WHEN "_rule" = 18
+    WHEN "_rule" IN (18, -18)
     THEN 'R.E.2'
-    WHEN "_rule" = -18
-    THEN 'R.E.2'
-    WHEN "_rule" = 19
+    WHEN "_rule" IN (19, -19)
     THEN 'R.E.3'
-    WHEN "_rule" = -19
-    THEN 'R.E.3'
-    WHEN "_rule" = 20
+    WHEN "_rule" IN (20, -20)
     THEN 'R.G.1'
-    WHEN "_rule" = -20
-    THEN 'R.G.1'
-    WHEN "_rule" = 21
+    WHEN "_rule" IN (21, -21)
     THEN 'R.G.2'
-    WHEN "_rule" = -21
-    THEN 'R.G.2'
-    WHEN "_rule" = 22
+    WHEN "_rule" IN (22, -22)
     THEN 'R.G.3'
-    WHEN "_rule" = -22
-    THEN 'R.G.3'
-    WHEN "_rule" = 23
+    WHEN "_rule" IN (23, -23)
     THEN 'R.I.1'
-    WHEN "_rule" = -23
-    THEN 'R.I.1'
-    WHEN "_rule" = 24
-    THEN 'R.I.2'
-    WHEN "_rule" = -24
+    WHEN "_rule" IN (24, -24)
     THEN 'R.I.2'
     WHEN "_revision" = 0
     THEN 'otherwise'
@@ -2423,101 +2335,53 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['A.1']
-    WHEN "_rule" = -1
-    THEN ['A.1']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['C.1']
-    WHEN "_rule" = -2
-    THEN ['C.1']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['N.B.1.A']
-    WHEN "_rule" = -3
-    THEN ['N.B.1.A']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['N.B.1.B']
-    WHEN "_rule" = -4
-    THEN ['N.B.1.B']
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN ['N.B.2.A']
-    WHEN "_rule" = -5
-    THEN ['N.B.2.A']
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN ['N.B.2.B']
-    WHEN "_rule" = -6
-    THEN ['N.B.2.B']
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN ['N.B.3.A']
-    WHEN "_rule" = -7
-    THEN ['N.B.3.A']
-    WHEN "_rule" = 8
+    WHEN "_rule" IN (8, -8)
     THEN ['N.B.3.B']
-    WHEN "_rule" = -8
-    THEN ['N.B.3.B']
-    WHEN "_rule" = 9
+    WHEN "_rule" IN (9, -9)
     THEN ['N.B.3.C']
-    WHEN "_rule" = -9
-    THEN ['N.B.3.C']
-    WHEN "_rule" = 10
+    WHEN "_rule" IN (10, -10)
     THEN ['R.D.1']
-    WHEN "_rule" = -10
-    THEN ['R.D.1']
-    WHEN "_rule" = 11
+    WHEN "_rule" IN (11, -11)
     THEN ['R.D.2']
-    WHEN "_rule" = -11
-    THEN ['R.D.2']
-    WHEN "_rule" = 12
+    WHEN "_rule" IN (12, -12)
     THEN ['R.F.1']
-    WHEN "_rule" = -12
-    THEN ['R.F.1']
-    WHEN "_rule" = 13
+    WHEN "_rule" IN (13, -13)
     THEN ['R.H.1']
-    WHEN "_rule" = -13
-    THEN ['R.H.1']
-    WHEN "_rule" = 14
+    WHEN "_rule" IN (14, -14)
     THEN ['R.H.2']
-    WHEN "_rule" = -14
-    THEN ['R.H.2']
-    WHEN "_rule" = 15
+    WHEN "_rule" IN (15, -15)
     THEN ['N.B.1.C']
-    WHEN "_rule" = -15
-    THEN ['N.B.1.C']
-    WHEN "_rule" = 16
+    WHEN "_rule" IN (16, -16)
     THEN ['N.B.2.C']
-    WHEN "_rule" = -16
-    THEN ['N.B.2.C']
-    WHEN "_rule" = 17
+    WHEN "_rule" IN (17, -17)
     THEN ['N.B.3.D']
-    WHEN "_rule" = -17
-    THEN ['N.B.3.D']
-    WHEN "_rule" = 18
+    WHEN "_rule" IN (18, -18)
     THEN ['R.E.2']
-    WHEN "_rule" = -18
-    THEN ['R.E.2']
-    WHEN "_rule" = 19
+    WHEN "_rule" IN (19, -19)
     THEN ['R.E.3']
-    WHEN "_rule" = -19
-    THEN ['R.E.3']
-    WHEN "_rule" = 20
+    WHEN "_rule" IN (20, -20)
     THEN ['R.G.1']
-    WHEN "_rule" = -20
-    THEN ['R.G.1']
-    WHEN "_rule" = 21
+    WHEN "_rule" IN (21, -21)
     THEN ['R.G.2']
-    WHEN "_rule" = -21
-    THEN ['R.G.2']
-    WHEN "_rule" = 22
+    WHEN "_rule" IN (22, -22)
     THEN ['R.G.3']
-    WHEN "_rule" = -22
-    THEN ['R.G.3']
-    WHEN "_rule" = 23
+    WHEN "_rule" IN (23, -23)
     THEN ['R.I.1']
-    WHEN "_rule" = -23
-    THEN ['R.I.1']
-    WHEN "_rule" = 24
-    THEN ['R.I.2']
-    WHEN "_rule" = -24
+    WHEN "_rule" IN (24, -24)
     THEN ['R.I.2']
     WHEN "_revision" = 0
     THEN ['otherwise']
@@ -2527,7 +2391,32 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      12,
+      13,
+      14,
+      15,
+      16,
+      17,
+      18,
+      19,
+      20,
+      21,
+      22,
+      23,
+      24
+    )
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -2550,14 +2439,10 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "test" IS NULL THEN ['test'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2581,8 +2466,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2634,8 +2517,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2676,8 +2557,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 6
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2719,8 +2598,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 7
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2764,8 +2641,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 8
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2806,8 +2681,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 9
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2889,8 +2762,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 10
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -10
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2912,8 +2783,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 11
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -11
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2964,8 +2833,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 12
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -12
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2987,8 +2854,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 13
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -13
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3067,8 +2932,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 14
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -14
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3097,8 +2960,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 15
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -15
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3274,8 +3135,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 16
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -16
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3449,8 +3308,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 17
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -17
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3624,8 +3481,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 18
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -18
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3799,8 +3654,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 19
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -19
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3979,8 +3832,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 20
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -20
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -4453,8 +4304,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 21
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -21
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -4931,8 +4780,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 22
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -22
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5405,8 +5252,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 23
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -23
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5587,8 +5432,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 24
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -24
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -11423,293 +11266,248 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'A.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END
+    END, 'C.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'C.1', 'cited_as': 'C.1', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END
+    END, 'N.B.1.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'N.B.1.A', 'cited_as': 'N.B.1.A', 'result': CASE
-            WHEN "N.B.1.A" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.1.A"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.1.A" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.1.A"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.1.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'N.B.1.B', 'cited_as': 'N.B.1.B', 'result': CASE
-            WHEN "N.B.1.B" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.1.B"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.1.B" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.1.B"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.2.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'N.B.2.A', 'cited_as': 'N.B.2.A', 'result': CASE
-            WHEN "N.B.2.A" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.2.A"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.2.A" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.2.A"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.2.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 6
         )
-        THEN [
-          {'section': 'N.B.2.B', 'cited_as': 'N.B.2.B', 'result': CASE
-            WHEN "N.B.2.B" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.2.B"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.2.B" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.2.B"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.3.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 7
         )
-        THEN [
-          {'section': 'N.B.3.A', 'cited_as': 'N.B.3.A', 'result': CASE
-            WHEN "N.B.3.A" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.3.A"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.3.A" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.3.A"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.3.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 8
         )
-        THEN [
-          {'section': 'N.B.3.B', 'cited_as': 'N.B.3.B', 'result': CASE
-            WHEN "N.B.3.B" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.3.B"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.3.B" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.3.B"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.3.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 9
         )
-        THEN [
-          {'section': 'N.B.3.C', 'cited_as': 'N.B.3.C', 'result': CASE
-            WHEN "N.B.3.C" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.3.C"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.3.C" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.3.C"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'R.D.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 10
         )
-        THEN [
-          {'section': 'R.D.1', 'cited_as': 'R.D.1', 'result': CASE WHEN "R.D.1" IS NULL THEN 'unknown' WHEN "R.D.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.D.1" IS NULL THEN 'unknown' WHEN "R.D.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.D.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 11
         )
-        THEN [
-          {'section': 'R.D.2', 'cited_as': 'R.D.2', 'result': CASE WHEN "R.D.2" IS NULL THEN 'unknown' WHEN "R.D.2" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.D.2" IS NULL THEN 'unknown' WHEN "R.D.2" THEN 'met' ELSE 'not_met' END
+    END, 'R.F.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 12
         )
-        THEN [
-          {'section': 'R.F.1', 'cited_as': 'R.F.1', 'result': CASE WHEN "R.F.1" IS NULL THEN 'unknown' WHEN "R.F.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.F.1" IS NULL THEN 'unknown' WHEN "R.F.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.H.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 13
         )
-        THEN [
-          {'section': 'R.H.1', 'cited_as': 'R.H.1', 'result': CASE WHEN "R.H.1" IS NULL THEN 'unknown' WHEN "R.H.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.H.1" IS NULL THEN 'unknown' WHEN "R.H.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.H.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 14
         )
-        THEN [
-          {'section': 'R.H.2', 'cited_as': 'R.H.2', 'result': CASE WHEN "R.H.2" IS NULL THEN 'unknown' WHEN "R.H.2" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.H.2" IS NULL THEN 'unknown' WHEN "R.H.2" THEN 'met' ELSE 'not_met' END
+    END, 'R.A.3': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 14
+        )
+      )
+      THEN CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END
+    END, 'N.B.1.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 15
         )
-        THEN [
-          {'section': 'N.B.1.C', 'cited_as': 'N.B.1.C', 'result': CASE
-            WHEN "N.B.1.C" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.1.C"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.1.C" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.1.C"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.2.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 16
         )
-        THEN [
-          {'section': 'N.B.2.C', 'cited_as': 'N.B.2.C', 'result': CASE
-            WHEN "N.B.2.C" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.2.C"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.2.C" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.2.C"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'N.B.3.D': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 17
         )
-        THEN [
-          {'section': 'N.B.3.D', 'cited_as': 'N.B.3.D', 'result': CASE
-            WHEN "N.B.3.D" IS NULL
-            THEN 'unknown'
-            WHEN "N.B.3.D"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "N.B.3.D" IS NULL
+        THEN 'unknown'
+        WHEN "N.B.3.D"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'R.E.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 18
         )
-        THEN [
-          {'section': 'R.E.2', 'cited_as': '410.37(e)(2)', 'result': CASE WHEN "R.E.2" IS NULL THEN 'unknown' WHEN "R.E.2" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.E.2" IS NULL THEN 'unknown' WHEN "R.E.2" THEN 'met' ELSE 'not_met' END
+    END, 'R.E.3': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 19
         )
-        THEN [
-          {'section': 'R.E.3', 'cited_as': '410.37(e)(3)', 'result': CASE WHEN "R.E.3" IS NULL THEN 'unknown' WHEN "R.E.3" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.E.3" IS NULL THEN 'unknown' WHEN "R.E.3" THEN 'met' ELSE 'not_met' END
+    END, 'R.G.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 20
         )
-        THEN [
-          {'section': 'R.G.1', 'cited_as': '410.37(g)(1)', 'result': CASE WHEN "R.G.1" IS NULL THEN 'unknown' WHEN "R.G.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.K', 'cited_as': '410.37(k)', 'result': CASE WHEN "R.K" IS NULL THEN 'unknown' WHEN "R.K" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.G.1" IS NULL THEN 'unknown' WHEN "R.G.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.K': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 20
+        )
+      )
+      THEN CASE WHEN "R.K" IS NULL THEN 'unknown' WHEN "R.K" THEN 'met' ELSE 'not_met' END
+    END, 'R.G.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 21
         )
-        THEN [
-          {'section': 'R.G.2', 'cited_as': '410.37(g)(2)', 'result': CASE WHEN "R.G.2" IS NULL THEN 'unknown' WHEN "R.G.2" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.K', 'cited_as': '410.37(k)', 'result': CASE WHEN "R.K" IS NULL THEN 'unknown' WHEN "R.K" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.G.2" IS NULL THEN 'unknown' WHEN "R.G.2" THEN 'met' ELSE 'not_met' END
+    END, 'R.G.3': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 22
         )
-        THEN [
-          {'section': 'R.G.3', 'cited_as': '410.37(g)(3)', 'result': CASE WHEN "R.G.3" IS NULL THEN 'unknown' WHEN "R.G.3" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.K', 'cited_as': '410.37(k)', 'result': CASE WHEN "R.K" IS NULL THEN 'unknown' WHEN "R.K" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.G.3" IS NULL THEN 'unknown' WHEN "R.G.3" THEN 'met' ELSE 'not_met' END
+    END, 'R.I.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 23
         )
-        THEN [
-          {'section': 'R.I.1', 'cited_as': '410.37(i)(1)', 'result': CASE WHEN "R.I.1" IS NULL THEN 'unknown' WHEN "R.I.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "R.I.1" IS NULL THEN 'unknown' WHEN "R.I.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.I.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 24
         )
-        THEN [
-          {'section': 'R.I.2', 'cited_as': '410.37(i)(2)', 'result': CASE WHEN "R.I.2" IS NULL THEN 'unknown' WHEN "R.I.2" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.A.3', 'cited_as': '410.37(a)(3)', 'result': CASE WHEN "R.A.3" IS NULL THEN 'unknown' WHEN "R.A.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "R.I.2" IS NULL THEN 'unknown' WHEN "R.I.2" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

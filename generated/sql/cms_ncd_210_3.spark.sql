@@ -5,603 +5,667 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `test` IN (
-              'fobt_guaiac',
-              'fobt_immunoassay',
-              'cologuard',
-              'other_stool_dna',
-              'blood_biomarker',
-              'flexible_sigmoidoscopy',
-              'colonoscopy',
-              'barium_enema_double',
-              'barium_enema_single',
-              'ct_colonography',
-              'other'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'test' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`test`) <= 40
-                THEN `test`
-                ELSE SUBSTRING(`test`, 1, 40) || '...'
-              END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `risk_factors` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `risk_factors`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN (
-                        'close_relative_crc_or_adenoma',
-                        'other_relative_crc_or_adenoma',
-                        'family_fap',
-                        'family_hnpcc',
-                        'personal_adenomatous_polyps',
-                        'personal_crc',
-                        'inflammatory_bowel_disease'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: close_relative_crc_or_adenoma, other_relative_crc_or_adenoma, family_fap, family_hnpcc, personal_adenomatous_polyps, personal_crc, inflammatory_bowel_disease' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(FILTER(`risk_factors`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `symptoms` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `symptoms`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN (
-                        'lower_gi_pain',
-                        'blood_in_stool',
-                        'positive_gfobt',
-                        'positive_fit',
-                        'other_colorectal_sign'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: lower_gi_pain, blood_in_stool, positive_gfobt, positive_fit, other_colorectal_sign' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(FILTER(`symptoms`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `orderer` IN (
-              'attending_physician',
-              'treating_physician',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'other'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'orderer' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`orderer`) <= 40
-                THEN `orderer`
-                ELSE SUBSTRING(`orderer`, 1, 40) || '...'
-              END || '"' || ' is not one of: attending_physician, treating_physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(
-            NOT `performer` IN (
-              'md_do',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'other'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'performer' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`performer`) <= 40
-                THEN `performer`
-                ELSE SUBSTRING(`performer`, 1, 40) || '...'
-              END || '"' || ' is not one of: md_do, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `sensitivity_pct` BETWEEN 0 AND 100, FALSE)
-          THEN ARRAY(
-            STRUCT('sensitivity_pct' AS `field`, 'must be a number from 0 to 100' AS `message`)
-          )
-          WHEN COALESCE(
-            CAST(`sensitivity_pct` AS DECIMAL(34, 30)) <> CAST(`sensitivity_pct` AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'sensitivity_pct' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `specificity_pct` BETWEEN 0 AND 100, FALSE)
-          THEN ARRAY(
-            STRUCT('specificity_pct' AS `field`, 'must be a number from 0 to 100' AS `message`)
-          )
-          WHEN COALESCE(
-            CAST(`specificity_pct` AS DECIMAL(34, 30)) <> CAST(`specificity_pct` AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'specificity_pct' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `prior_services` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `prior_services`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0`.`service` IN (
-                        'fobt_guaiac',
-                        'fobt_immunoassay',
-                        'cologuard',
-                        'other_stool_dna',
-                        'blood_biomarker',
-                        'flexible_sigmoidoscopy',
-                        'colonoscopy',
-                        'barium_enema_double',
-                        'barium_enema_single',
-                        'ct_colonography',
-                        'other'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`service`) <= 40
-                          THEN `_item0`.`service`
-                          ELSE SUBSTRING(`_item0`.`service`, 1, 40) || '...'
-                        END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'service'), FALSE)
-                      AND NOT `_item0`.`service` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
-                      AND NOT `_item0`.`date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`purpose` IN ('screening', 'diagnostic'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.purpose' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`purpose`) <= 40
-                          THEN `_item0`.`purpose`
-                          ELSE SUBSTRING(`_item0`.`purpose`, 1, 40) || '...'
-                        END || '"' || ' is not one of: screening, diagnostic' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'purpose'), FALSE)
-                      AND NOT `_item0`.`purpose` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.purpose' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'covered'), FALSE)
-                      AND NOT `_item0`.`covered` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.covered' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`result` IN ('positive', 'negative', 'unknown'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.result' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`result`) <= 40
-                          THEN `_item0`.`result`
-                          ELSE SUBSTRING(`_item0`.`result`, 1, 40) || '...'
-                        END || '"' || ' is not one of: positive, negative, unknown' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'result'), FALSE)
-                      AND NOT `_item0`.`result` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.result' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('service', 'date', 'purpose', 'covered', 'result')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'service_date',
-                  'test',
-                  'age',
-                  'risk_factors',
-                  'symptoms',
-                  'orderer',
-                  'written_order',
-                  'performer',
-                  'performer_authorized_by_state',
-                  'lab_clia_certified',
-                  'fda_crc_screening_authorization',
-                  'sensitivity_pct',
-                  'specificity_pct',
-                  'double_contrast_not_tolerated',
-                  'prior_services'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'test'), FALSE) AND NOT `test` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('test' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'risk_factors'), FALSE)
-            AND NOT `risk_factors` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('risk_factors' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms'), FALSE) AND NOT `symptoms` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('symptoms' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'orderer'), FALSE) AND NOT `orderer` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('orderer' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'written_order'), FALSE)
-            AND NOT `written_order` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('written_order' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'performer'), FALSE)
-            AND NOT `performer` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('performer' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'performer_authorized_by_state'), FALSE)
-            AND NOT `performer_authorized_by_state` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'performer_authorized_by_state' AS `field`,
-              'is both given and absent' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'lab_clia_certified'), FALSE)
-            AND NOT `lab_clia_certified` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('lab_clia_certified' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'fda_crc_screening_authorization'), FALSE)
-            AND NOT `fda_crc_screening_authorization` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'fda_crc_screening_authorization' AS `field`,
-              'is both given and absent' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'sensitivity_pct'), FALSE)
-            AND NOT `sensitivity_pct` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('sensitivity_pct' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'specificity_pct'), FALSE)
-            AND NOT `specificity_pct` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('specificity_pct' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'double_contrast_not_tolerated'), FALSE)
-            AND NOT `double_contrast_not_tolerated` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'double_contrast_not_tolerated' AS `field`,
-              'is both given and absent' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'prior_services'), FALSE)
-            AND NOT `prior_services` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('prior_services' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `risk_factors` IS NULL OR SIZE(`risk_factors`) = 0
+      )
+      AND (
+        `symptoms` IS NULL OR SIZE(`symptoms`) = 0
+      )
+      AND (
+        `prior_services` IS NULL OR SIZE(`prior_services`) = 0
+      )
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT `test` IN (
+          'fobt_guaiac',
+          'fobt_immunoassay',
+          'cologuard',
+          'other_stool_dna',
+          'blood_biomarker',
+          'flexible_sigmoidoscopy',
+          'colonoscopy',
+          'barium_enema_double',
+          'barium_enema_single',
+          'ct_colonography',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT `orderer` IN (
+          'attending_physician',
+          'treating_physician',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `performer` IN (
+          'md_do',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `sensitivity_pct` BETWEEN 0 AND 100
+        OR CAST(`sensitivity_pct` AS DECIMAL(34, 30)) <> CAST(`sensitivity_pct` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `specificity_pct` BETWEEN 0 AND 100
+        OR CAST(`specificity_pct` AS DECIMAL(34, 30)) <> CAST(`specificity_pct` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `test` IN (
+                'fobt_guaiac',
+                'fobt_immunoassay',
+                'cologuard',
+                'other_stool_dna',
+                'blood_biomarker',
+                'flexible_sigmoidoscopy',
+                'colonoscopy',
+                'barium_enema_double',
+                'barium_enema_single',
+                'ct_colonography',
+                'other'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'test' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`test`) <= 40
+                  THEN `test`
+                  ELSE SUBSTRING(`test`, 1, 40) || '...'
+                END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `risk_factors` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `risk_factors`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN (
+                          'close_relative_crc_or_adenoma',
+                          'other_relative_crc_or_adenoma',
+                          'family_fap',
+                          'family_hnpcc',
+                          'personal_adenomatous_polyps',
+                          'personal_crc',
+                          'inflammatory_bowel_disease'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: close_relative_crc_or_adenoma, other_relative_crc_or_adenoma, family_fap, family_hnpcc, personal_adenomatous_polyps, personal_crc, inflammatory_bowel_disease' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(FILTER(`risk_factors`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'risk_factors' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `symptoms` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `symptoms`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN (
+                          'lower_gi_pain',
+                          'blood_in_stool',
+                          'positive_gfobt',
+                          'positive_fit',
+                          'other_colorectal_sign'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: lower_gi_pain, blood_in_stool, positive_gfobt, positive_fit, other_colorectal_sign' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(FILTER(`symptoms`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `orderer` IN (
+                'attending_physician',
+                'treating_physician',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'other'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'orderer' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`orderer`) <= 40
+                  THEN `orderer`
+                  ELSE SUBSTRING(`orderer`, 1, 40) || '...'
+                END || '"' || ' is not one of: attending_physician, treating_physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(
+              NOT `performer` IN (
+                'md_do',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'other'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'performer' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`performer`) <= 40
+                  THEN `performer`
+                  ELSE SUBSTRING(`performer`, 1, 40) || '...'
+                END || '"' || ' is not one of: md_do, physician_assistant, nurse_practitioner, clinical_nurse_specialist, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `sensitivity_pct` BETWEEN 0 AND 100, FALSE)
+            THEN ARRAY(
+              STRUCT('sensitivity_pct' AS `field`, 'must be a number from 0 to 100' AS `message`)
+            )
+            WHEN COALESCE(
+              CAST(`sensitivity_pct` AS DECIMAL(34, 30)) <> CAST(`sensitivity_pct` AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'sensitivity_pct' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `specificity_pct` BETWEEN 0 AND 100, FALSE)
+            THEN ARRAY(
+              STRUCT('specificity_pct' AS `field`, 'must be a number from 0 to 100' AS `message`)
+            )
+            WHEN COALESCE(
+              CAST(`specificity_pct` AS DECIMAL(34, 30)) <> CAST(`specificity_pct` AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'specificity_pct' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `prior_services` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `prior_services`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0`.`service` IN (
+                          'fobt_guaiac',
+                          'fobt_immunoassay',
+                          'cologuard',
+                          'other_stool_dna',
+                          'blood_biomarker',
+                          'flexible_sigmoidoscopy',
+                          'colonoscopy',
+                          'barium_enema_double',
+                          'barium_enema_single',
+                          'ct_colonography',
+                          'other'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`service`) <= 40
+                            THEN `_item0`.`service`
+                            ELSE SUBSTRING(`_item0`.`service`, 1, 40) || '...'
+                          END || '"' || ' is not one of: fobt_guaiac, fobt_immunoassay, cologuard, other_stool_dna, blood_biomarker, flexible_sigmoidoscopy, colonoscopy, barium_enema_double, barium_enema_single, ct_colonography, other' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'service'), FALSE)
+                        AND NOT `_item0`.`service` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.service' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
+                        AND NOT `_item0`.`date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`purpose` IN ('screening', 'diagnostic'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.purpose' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`purpose`) <= 40
+                            THEN `_item0`.`purpose`
+                            ELSE SUBSTRING(`_item0`.`purpose`, 1, 40) || '...'
+                          END || '"' || ' is not one of: screening, diagnostic' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'purpose'), FALSE)
+                        AND NOT `_item0`.`purpose` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.purpose' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'covered'), FALSE)
+                        AND NOT `_item0`.`covered` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.covered' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`result` IN ('positive', 'negative', 'unknown'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.result' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`result`) <= 40
+                            THEN `_item0`.`result`
+                            ELSE SUBSTRING(`_item0`.`result`, 1, 40) || '...'
+                          END || '"' || ' is not one of: positive, negative, unknown' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'result'), FALSE)
+                        AND NOT `_item0`.`result` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.result' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'prior_services' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('service', 'date', 'purpose', 'covered', 'result')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'service_date',
+                    'test',
+                    'age',
+                    'risk_factors',
+                    'symptoms',
+                    'orderer',
+                    'written_order',
+                    'performer',
+                    'performer_authorized_by_state',
+                    'lab_clia_certified',
+                    'fda_crc_screening_authorization',
+                    'sensitivity_pct',
+                    'specificity_pct',
+                    'double_contrast_not_tolerated',
+                    'prior_services'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'test'), FALSE) AND NOT `test` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('test' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'risk_factors'), FALSE)
+              AND NOT `risk_factors` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('risk_factors' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms'), FALSE) AND NOT `symptoms` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('symptoms' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'orderer'), FALSE) AND NOT `orderer` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('orderer' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'written_order'), FALSE)
+              AND NOT `written_order` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('written_order' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'performer'), FALSE)
+              AND NOT `performer` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('performer' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'performer_authorized_by_state'), FALSE)
+              AND NOT `performer_authorized_by_state` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'performer_authorized_by_state' AS `field`,
+                'is both given and absent' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'lab_clia_certified'), FALSE)
+              AND NOT `lab_clia_certified` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('lab_clia_certified' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'fda_crc_screening_authorization'), FALSE)
+              AND NOT `fda_crc_screening_authorization` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'fda_crc_screening_authorization' AS `field`,
+                'is both given and absent' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'sensitivity_pct'), FALSE)
+              AND NOT `sensitivity_pct` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('sensitivity_pct' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'specificity_pct'), FALSE)
+              AND NOT `specificity_pct` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('specificity_pct' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'double_contrast_not_tolerated'), FALSE)
+              AND NOT `double_contrast_not_tolerated` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'double_contrast_not_tolerated' AS `field`,
+                'is both given and absent' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'prior_services'), FALSE)
+              AND NOT `prior_services` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('prior_services' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -1929,100 +1993,41 @@ WITH `checked` AS (
       THEN 'insufficient_information'
       WHEN `_rule` = 1
       THEN 'not_applicable'
-      WHEN `_rule` = -1
+      WHEN `_rule` IN (
+        -1,
+        -2,
+        -3,
+        -4,
+        -5,
+        -6,
+        -7,
+        -8,
+        -9,
+        -10,
+        -11,
+        -12,
+        -13,
+        -14,
+        -15,
+        -16,
+        -17,
+        -18,
+        -19,
+        -20,
+        -21,
+        -22,
+        -23,
+        -24
+      )
       THEN 'insufficient_information'
       WHEN `_rule` = 2
       THEN 'noncovered_test'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
-      WHEN `_rule` = 3
+      WHEN `_rule` IN (3, 5, 8, 10, 14)
       THEN 'not_covered_age'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
-      WHEN `_rule` = 4
+      WHEN `_rule` IN (4, 6, 7, 9, 11, 12, 13)
       THEN 'not_covered'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
-      WHEN `_rule` = 5
-      THEN 'not_covered_age'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
-      WHEN `_rule` = 6
-      THEN 'not_covered'
-      WHEN `_rule` = -6
-      THEN 'insufficient_information'
-      WHEN `_rule` = 7
-      THEN 'not_covered'
-      WHEN `_rule` = -7
-      THEN 'insufficient_information'
-      WHEN `_rule` = 8
-      THEN 'not_covered_age'
-      WHEN `_rule` = -8
-      THEN 'insufficient_information'
-      WHEN `_rule` = 9
-      THEN 'not_covered'
-      WHEN `_rule` = -9
-      THEN 'insufficient_information'
-      WHEN `_rule` = 10
-      THEN 'not_covered_age'
-      WHEN `_rule` = -10
-      THEN 'insufficient_information'
-      WHEN `_rule` = 11
-      THEN 'not_covered'
-      WHEN `_rule` = -11
-      THEN 'insufficient_information'
-      WHEN `_rule` = 12
-      THEN 'not_covered'
-      WHEN `_rule` = -12
-      THEN 'insufficient_information'
-      WHEN `_rule` = 13
-      THEN 'not_covered'
-      WHEN `_rule` = -13
-      THEN 'insufficient_information'
-      WHEN `_rule` = 14
-      THEN 'not_covered_age'
-      WHEN `_rule` = -14
-      THEN 'insufficient_information'
-      WHEN `_rule` = 15
+      WHEN `_rule` IN (15, 16, 17, 18, 19, 20, 21, 22, 23, 24)
       THEN 'not_covered_frequency'
-      WHEN `_rule` = -15
-      THEN 'insufficient_information'
-      WHEN `_rule` = 16
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -16
-      THEN 'insufficient_information'
-      WHEN `_rule` = 17
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -17
-      THEN 'insufficient_information'
-      WHEN `_rule` = 18
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -18
-      THEN 'insufficient_information'
-      WHEN `_rule` = 19
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -19
-      THEN 'insufficient_information'
-      WHEN `_rule` = 20
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -20
-      THEN 'insufficient_information'
-      WHEN `_rule` = 21
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -21
-      THEN 'insufficient_information'
-      WHEN `_rule` = 22
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -22
-      THEN 'insufficient_information'
-      WHEN `_rule` = 23
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -23
-      THEN 'insufficient_information'
-      WHEN `_rule` = 24
-      THEN 'not_covered_frequency'
-      WHEN `_rule` = -24
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'covered'
     END AS `_outcome`
@@ -2286,101 +2291,56 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2023-01-01'
-    WHEN `_rule` = 1
-    THEN '2023-01-01'
-    WHEN `_rule` = -1
-    THEN '2023-01-01'
-    WHEN `_rule` = 2
-    THEN '2023-01-01'
-    WHEN `_rule` = -2
-    THEN '2023-01-01'
-    WHEN `_rule` = 3
-    THEN '2023-01-01'
-    WHEN `_rule` = -3
-    THEN '2023-01-01'
-    WHEN `_rule` = 4
-    THEN '2023-01-01'
-    WHEN `_rule` = -4
-    THEN '2023-01-01'
-    WHEN `_rule` = 5
-    THEN '2023-01-01'
-    WHEN `_rule` = -5
-    THEN '2023-01-01'
-    WHEN `_rule` = 6
-    THEN '2023-01-01'
-    WHEN `_rule` = -6
-    THEN '2023-01-01'
-    WHEN `_rule` = 7
-    THEN '2023-01-01'
-    WHEN `_rule` = -7
-    THEN '2023-01-01'
-    WHEN `_rule` = 8
-    THEN '2023-01-01'
-    WHEN `_rule` = -8
-    THEN '2023-01-01'
-    WHEN `_rule` = 9
-    THEN '2023-01-01'
-    WHEN `_rule` = -9
-    THEN '2023-01-01'
-    WHEN `_rule` = 10
-    THEN '2023-01-01'
-    WHEN `_rule` = -10
-    THEN '2023-01-01'
-    WHEN `_rule` = 11
-    THEN '2023-01-01'
-    WHEN `_rule` = -11
-    THEN '2023-01-01'
-    WHEN `_rule` = 12
-    THEN '2023-01-01'
-    WHEN `_rule` = -12
-    THEN '2023-01-01'
-    WHEN `_rule` = 13
-    THEN '2023-01-01'
-    WHEN `_rule` = -13
-    THEN '2023-01-01'
-    WHEN `_rule` = 14
-    THEN '2023-01-01'
-    WHEN `_rule` = -14
-    THEN '2023-01-01'
-    WHEN `_rule` = 15
-    THEN '2023-01-01'
-    WHEN `_rule` = -15
-    THEN '2023-01-01'
-    WHEN `_rule` = 16
-    THEN '2023-01-01'
-    WHEN `_rule` = -16
-    THEN '2023-01-01'
-    WHEN `_rule` = 17
-    THEN '2023-01-01'
-    WHEN `_rule` = -17
-    THEN '2023-01-01'
-    WHEN `_rule` = 18
-    THEN '2023-01-01'
-    WHEN `_rule` = -18
-    THEN '2023-01-01'
-    WHEN `_rule` = 19
-    THEN '2023-01-01'
-    WHEN `_rule` = -19
-    THEN '2023-01-01'
-    WHEN `_rule` = 20
-    THEN '2023-01-01'
-    WHEN `_rule` = -20
-    THEN '2023-01-01'
-    WHEN `_rule` = 21
-    THEN '2023-01-01'
-    WHEN `_rule` = -21
-    THEN '2023-01-01'
-    WHEN `_rule` = 22
-    THEN '2023-01-01'
-    WHEN `_rule` = -22
-    THEN '2023-01-01'
-    WHEN `_rule` = 23
-    THEN '2023-01-01'
-    WHEN `_rule` = -23
-    THEN '2023-01-01'
-    WHEN `_rule` = 24
-    THEN '2023-01-01'
-    WHEN `_rule` = -24
+    WHEN `_rule` IN (
+      1,
+      -1,
+      2,
+      -2,
+      3,
+      -3,
+      4,
+      -4,
+      5,
+      -5,
+      6,
+      -6,
+      7,
+      -7,
+      8,
+      -8,
+      9,
+      -9,
+      10,
+      -10,
+      11,
+      -11,
+      12,
+      -12,
+      13,
+      -13,
+      14,
+      -14,
+      15,
+      -15,
+      16,
+      -16,
+      17,
+      -17,
+      18,
+      -18,
+      19,
+      -19,
+      20,
+      -20,
+      21,
+      -21,
+      22,
+      -22,
+      23,
+      -23,
+      24,
+      -24
+    )
     THEN '2023-01-01'
     WHEN `_revision` = 0
     THEN '2023-01-01'
@@ -2391,101 +2351,53 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'A.1'
-    WHEN `_rule` = -1
-    THEN 'A.1'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'C.1'
-    WHEN `_rule` = -2
-    THEN 'C.1'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'N.B.1.A'
-    WHEN `_rule` = -3
-    THEN 'N.B.1.A'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'N.B.1.B'
-    WHEN `_rule` = -4
-    THEN 'N.B.1.B'
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN 'N.B.2.A'
-    WHEN `_rule` = -5
-    THEN 'N.B.2.A'
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN 'N.B.2.B'
-    WHEN `_rule` = -6
-    THEN 'N.B.2.B'
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN 'N.B.3.A'
-    WHEN `_rule` = -7
-    THEN 'N.B.3.A'
-    WHEN `_rule` = 8
+    WHEN `_rule` IN (8, -8)
     THEN 'N.B.3.B'
-    WHEN `_rule` = -8
-    THEN 'N.B.3.B'
-    WHEN `_rule` = 9
+    WHEN `_rule` IN (9, -9)
     THEN 'N.B.3.C'
-    WHEN `_rule` = -9
-    THEN 'N.B.3.C'
-    WHEN `_rule` = 10
+    WHEN `_rule` IN (10, -10)
     THEN 'R.D.1'
-    WHEN `_rule` = -10
-    THEN 'R.D.1'
-    WHEN `_rule` = 11
+    WHEN `_rule` IN (11, -11)
     THEN 'R.D.2'
-    WHEN `_rule` = -11
-    THEN 'R.D.2'
-    WHEN `_rule` = 12
+    WHEN `_rule` IN (12, -12)
     THEN 'R.F.1'
-    WHEN `_rule` = -12
-    THEN 'R.F.1'
-    WHEN `_rule` = 13
+    WHEN `_rule` IN (13, -13)
     THEN 'R.H.1'
-    WHEN `_rule` = -13
-    THEN 'R.H.1'
-    WHEN `_rule` = 14
+    WHEN `_rule` IN (14, -14)
     THEN 'R.H.2'
-    WHEN `_rule` = -14
-    THEN 'R.H.2'
-    WHEN `_rule` = 15
+    WHEN `_rule` IN (15, -15)
     THEN 'N.B.1.C'
-    WHEN `_rule` = -15
-    THEN 'N.B.1.C'
-    WHEN `_rule` = 16
+    WHEN `_rule` IN (16, -16)
     THEN 'N.B.2.C'
-    WHEN `_rule` = -16
-    THEN 'N.B.2.C'
-    WHEN `_rule` = 17
+    WHEN `_rule` IN (17, -17)
     THEN 'N.B.3.D'
-    WHEN `_rule` = -17
-    THEN 'N.B.3.D'
-    WHEN `_rule` = 18
+    WHEN `_rule` IN (18, -18)
     THEN 'R.E.2'
-    WHEN `_rule` = -18
-    THEN 'R.E.2'
-    WHEN `_rule` = 19
+    WHEN `_rule` IN (19, -19)
     THEN 'R.E.3'
-    WHEN `_rule` = -19
-    THEN 'R.E.3'
-    WHEN `_rule` = 20
+    WHEN `_rule` IN (20, -20)
     THEN 'R.G.1'
-    WHEN `_rule` = -20
-    THEN 'R.G.1'
-    WHEN `_rule` = 21
+    WHEN `_rule` IN (21, -21)
     THEN 'R.G.2'
-    WHEN `_rule` = -21
-    THEN 'R.G.2'
-    WHEN `_rule` = 22
+    WHEN `_rule` IN (22, -22)
     THEN 'R.G.3'
-    WHEN `_rule` = -22
-    THEN 'R.G.3'
-    WHEN `_rule` = 23
+    WHEN `_rule` IN (23, -23)
     THEN 'R.I.1'
-    WHEN `_rule` = -23
-    THEN 'R.I.1'
-    WHEN `_rule` = 24
-    THEN 'R.I.2'
-    WHEN `_rule` = -24
+    WHEN `_rule` IN (24, -24)
     THEN 'R.I.2'
     WHEN `_revision` = 0
     THEN 'otherwise'
@@ -2495,101 +2407,53 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('A.1')
-    WHEN `_rule` = -1
-    THEN ARRAY('A.1')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('C.1')
-    WHEN `_rule` = -2
-    THEN ARRAY('C.1')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('N.B.1.A')
-    WHEN `_rule` = -3
-    THEN ARRAY('N.B.1.A')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('N.B.1.B')
-    WHEN `_rule` = -4
-    THEN ARRAY('N.B.1.B')
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('N.B.2.A')
-    WHEN `_rule` = -5
-    THEN ARRAY('N.B.2.A')
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN ARRAY('N.B.2.B')
-    WHEN `_rule` = -6
-    THEN ARRAY('N.B.2.B')
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN ARRAY('N.B.3.A')
-    WHEN `_rule` = -7
-    THEN ARRAY('N.B.3.A')
-    WHEN `_rule` = 8
+    WHEN `_rule` IN (8, -8)
     THEN ARRAY('N.B.3.B')
-    WHEN `_rule` = -8
-    THEN ARRAY('N.B.3.B')
-    WHEN `_rule` = 9
+    WHEN `_rule` IN (9, -9)
     THEN ARRAY('N.B.3.C')
-    WHEN `_rule` = -9
-    THEN ARRAY('N.B.3.C')
-    WHEN `_rule` = 10
+    WHEN `_rule` IN (10, -10)
     THEN ARRAY('R.D.1')
-    WHEN `_rule` = -10
-    THEN ARRAY('R.D.1')
-    WHEN `_rule` = 11
+    WHEN `_rule` IN (11, -11)
     THEN ARRAY('R.D.2')
-    WHEN `_rule` = -11
-    THEN ARRAY('R.D.2')
-    WHEN `_rule` = 12
+    WHEN `_rule` IN (12, -12)
     THEN ARRAY('R.F.1')
-    WHEN `_rule` = -12
-    THEN ARRAY('R.F.1')
-    WHEN `_rule` = 13
+    WHEN `_rule` IN (13, -13)
     THEN ARRAY('R.H.1')
-    WHEN `_rule` = -13
-    THEN ARRAY('R.H.1')
-    WHEN `_rule` = 14
+    WHEN `_rule` IN (14, -14)
     THEN ARRAY('R.H.2')
-    WHEN `_rule` = -14
-    THEN ARRAY('R.H.2')
-    WHEN `_rule` = 15
+    WHEN `_rule` IN (15, -15)
     THEN ARRAY('N.B.1.C')
-    WHEN `_rule` = -15
-    THEN ARRAY('N.B.1.C')
-    WHEN `_rule` = 16
+    WHEN `_rule` IN (16, -16)
     THEN ARRAY('N.B.2.C')
-    WHEN `_rule` = -16
-    THEN ARRAY('N.B.2.C')
-    WHEN `_rule` = 17
+    WHEN `_rule` IN (17, -17)
     THEN ARRAY('N.B.3.D')
-    WHEN `_rule` = -17
-    THEN ARRAY('N.B.3.D')
-    WHEN `_rule` = 18
+    WHEN `_rule` IN (18, -18)
     THEN ARRAY('R.E.2')
-    WHEN `_rule` = -18
-    THEN ARRAY('R.E.2')
-    WHEN `_rule` = 19
+    WHEN `_rule` IN (19, -19)
     THEN ARRAY('R.E.3')
-    WHEN `_rule` = -19
-    THEN ARRAY('R.E.3')
-    WHEN `_rule` = 20
+    WHEN `_rule` IN (20, -20)
     THEN ARRAY('R.G.1')
-    WHEN `_rule` = -20
-    THEN ARRAY('R.G.1')
-    WHEN `_rule` = 21
+    WHEN `_rule` IN (21, -21)
     THEN ARRAY('R.G.2')
-    WHEN `_rule` = -21
-    THEN ARRAY('R.G.2')
-    WHEN `_rule` = 22
+    WHEN `_rule` IN (22, -22)
     THEN ARRAY('R.G.3')
-    WHEN `_rule` = -22
-    THEN ARRAY('R.G.3')
-    WHEN `_rule` = 23
+    WHEN `_rule` IN (23, -23)
     THEN ARRAY('R.I.1')
-    WHEN `_rule` = -23
-    THEN ARRAY('R.I.1')
-    WHEN `_rule` = 24
-    THEN ARRAY('R.I.2')
-    WHEN `_rule` = -24
+    WHEN `_rule` IN (24, -24)
     THEN ARRAY('R.I.2')
     WHEN `_revision` = 0
     THEN ARRAY('otherwise')
@@ -2599,7 +2463,32 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (
+      1,
+      2,
+      3,
+      4,
+      5,
+      6,
+      7,
+      8,
+      9,
+      10,
+      11,
+      12,
+      13,
+      14,
+      15,
+      16,
+      17,
+      18,
+      19,
+      20,
+      21,
+      22,
+      23,
+      24
+    )
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -2630,16 +2519,12 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE WHEN `test` IS NULL THEN ARRAY('test') ELSE CAST(ARRAY() AS ARRAY<STRING>) END
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2663,8 +2548,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2724,8 +2607,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2766,8 +2647,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 6
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -6
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2817,8 +2696,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 7
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -7
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2866,8 +2743,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 8
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -8
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2908,8 +2783,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 9
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -9
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2999,8 +2872,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 10
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -10
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3022,8 +2893,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 11
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -11
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3082,8 +2951,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 12
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -12
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3109,8 +2976,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 13
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -13
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3197,8 +3062,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 14
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -14
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3231,8 +3094,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 15
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -15
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3416,8 +3277,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 16
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -16
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3599,8 +3458,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 17
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -17
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3782,8 +3639,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 18
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -18
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3965,8 +3820,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 19
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -19
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -4157,8 +4010,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 20
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -20
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -4651,8 +4502,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 21
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -21
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5149,8 +4998,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 22
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -22
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5643,8 +5490,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 23
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -23
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5837,8 +5682,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 24
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -24
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -9612,429 +9455,275 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.1' AS `section`,
-            'A.1' AS `cited_as`,
-            CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END
+      END AS `A.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.1' AS `section`,
-            'C.1' AS `cited_as`,
-            CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END
+      END AS `C.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.1.A' AS `section`,
-            'N.B.1.A' AS `cited_as`,
-            CASE
-              WHEN `N.B.1.A` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.1.A`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.1.A` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.1.A`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.1.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.1.B' AS `section`,
-            'N.B.1.B' AS `cited_as`,
-            CASE
-              WHEN `N.B.1.B` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.1.B`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.1.B` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.1.B`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.1.B`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.2.A' AS `section`,
-            'N.B.2.A' AS `cited_as`,
-            CASE
-              WHEN `N.B.2.A` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.2.A`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.2.A` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.2.A`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.2.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 6
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.2.B' AS `section`,
-            'N.B.2.B' AS `cited_as`,
-            CASE
-              WHEN `N.B.2.B` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.2.B`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 6
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.2.B` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.2.B`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.2.B`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 7
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.3.A' AS `section`,
-            'N.B.3.A' AS `cited_as`,
-            CASE
-              WHEN `N.B.3.A` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.3.A`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 7
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.3.A` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.3.A`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.3.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 8
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.3.B' AS `section`,
-            'N.B.3.B' AS `cited_as`,
-            CASE
-              WHEN `N.B.3.B` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.3.B`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 8
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.3.B` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.3.B`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.3.B`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 9
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.3.C' AS `section`,
-            'N.B.3.C' AS `cited_as`,
-            CASE
-              WHEN `N.B.3.C` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.3.C`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 9
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.3.C` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.3.C`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.3.C`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 10
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.D.1' AS `section`,
-            'R.D.1' AS `cited_as`,
-            CASE WHEN `R.D.1` IS NULL THEN 'unknown' WHEN `R.D.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 10
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.D.1` IS NULL THEN 'unknown' WHEN `R.D.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.D.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 11
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.D.2' AS `section`,
-            'R.D.2' AS `cited_as`,
-            CASE WHEN `R.D.2` IS NULL THEN 'unknown' WHEN `R.D.2` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 11
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.D.2` IS NULL THEN 'unknown' WHEN `R.D.2` THEN 'met' ELSE 'not_met' END
+      END AS `R.D.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 12
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.F.1' AS `section`,
-            'R.F.1' AS `cited_as`,
-            CASE WHEN `R.F.1` IS NULL THEN 'unknown' WHEN `R.F.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 12
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.F.1` IS NULL THEN 'unknown' WHEN `R.F.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.F.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 13
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.H.1' AS `section`,
-            'R.H.1' AS `cited_as`,
-            CASE WHEN `R.H.1` IS NULL THEN 'unknown' WHEN `R.H.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 13
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.H.1` IS NULL THEN 'unknown' WHEN `R.H.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.H.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 14
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.H.2' AS `section`,
-            'R.H.2' AS `cited_as`,
-            CASE WHEN `R.H.2` IS NULL THEN 'unknown' WHEN `R.H.2` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 14
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.H.2` IS NULL THEN 'unknown' WHEN `R.H.2` THEN 'met' ELSE 'not_met' END
+      END AS `R.H.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 15
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.1.C' AS `section`,
-            'N.B.1.C' AS `cited_as`,
-            CASE
-              WHEN `N.B.1.C` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.1.C`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 14
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END
+      END AS `R.A.3`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 16
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.2.C' AS `section`,
-            'N.B.2.C' AS `cited_as`,
-            CASE
-              WHEN `N.B.2.C` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.2.C`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 15
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.1.C` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.1.C`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.1.C`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 17
-        )
-        THEN ARRAY(
-          STRUCT(
-            'N.B.3.D' AS `section`,
-            'N.B.3.D' AS `cited_as`,
-            CASE
-              WHEN `N.B.3.D` IS NULL
-              THEN 'unknown'
-              WHEN `N.B.3.D`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 16
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.2.C` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.2.C`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.2.C`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 18
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.E.2' AS `section`,
-            '410.37(e)(2)' AS `cited_as`,
-            CASE WHEN `R.E.2` IS NULL THEN 'unknown' WHEN `R.E.2` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 17
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `N.B.3.D` IS NULL
+          THEN 'unknown'
+          WHEN `N.B.3.D`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `N.B.3.D`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 19
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.E.3' AS `section`,
-            '410.37(e)(3)' AS `cited_as`,
-            CASE WHEN `R.E.3` IS NULL THEN 'unknown' WHEN `R.E.3` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 18
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.E.2` IS NULL THEN 'unknown' WHEN `R.E.2` THEN 'met' ELSE 'not_met' END
+      END AS `R.E.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 20
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.G.1' AS `section`,
-            '410.37(g)(1)' AS `cited_as`,
-            CASE WHEN `R.G.1` IS NULL THEN 'unknown' WHEN `R.G.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.K' AS `section`,
-            '410.37(k)' AS `cited_as`,
-            CASE WHEN `R.K` IS NULL THEN 'unknown' WHEN `R.K` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 19
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.E.3` IS NULL THEN 'unknown' WHEN `R.E.3` THEN 'met' ELSE 'not_met' END
+      END AS `R.E.3`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 21
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.G.2' AS `section`,
-            '410.37(g)(2)' AS `cited_as`,
-            CASE WHEN `R.G.2` IS NULL THEN 'unknown' WHEN `R.G.2` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.K' AS `section`,
-            '410.37(k)' AS `cited_as`,
-            CASE WHEN `R.K` IS NULL THEN 'unknown' WHEN `R.K` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 20
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.G.1` IS NULL THEN 'unknown' WHEN `R.G.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.G.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 22
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.G.3' AS `section`,
-            '410.37(g)(3)' AS `cited_as`,
-            CASE WHEN `R.G.3` IS NULL THEN 'unknown' WHEN `R.G.3` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.K' AS `section`,
-            '410.37(k)' AS `cited_as`,
-            CASE WHEN `R.K` IS NULL THEN 'unknown' WHEN `R.K` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 20
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.K` IS NULL THEN 'unknown' WHEN `R.K` THEN 'met' ELSE 'not_met' END
+      END AS `R.K`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 23
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.I.1' AS `section`,
-            '410.37(i)(1)' AS `cited_as`,
-            CASE WHEN `R.I.1` IS NULL THEN 'unknown' WHEN `R.I.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 21
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.G.2` IS NULL THEN 'unknown' WHEN `R.G.2` THEN 'met' ELSE 'not_met' END
+      END AS `R.G.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 24
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.I.2' AS `section`,
-            '410.37(i)(2)' AS `cited_as`,
-            CASE WHEN `R.I.2` IS NULL THEN 'unknown' WHEN `R.I.2` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.A.3' AS `section`,
-            '410.37(a)(3)' AS `cited_as`,
-            CASE WHEN `R.A.3` IS NULL THEN 'unknown' WHEN `R.A.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 22
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `R.G.3` IS NULL THEN 'unknown' WHEN `R.G.3` THEN 'met' ELSE 'not_met' END
+      END AS `R.G.3`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 23
+          )
+        )
+        THEN CASE WHEN `R.I.1` IS NULL THEN 'unknown' WHEN `R.I.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.I.1`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 24
+          )
+        )
+        THEN CASE WHEN `R.I.2` IS NULL THEN 'unknown' WHEN `R.I.2` THEN 'met' ELSE 'not_met' END
+      END AS `R.I.2`
     )
   END AS `criteria`
 FROM `decided`;

@@ -5,299 +5,330 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
-          THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(
-            NOT "sleep_test_type" IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
-            FALSE
-          )
-          THEN [
-            {'field': 'sleep_test_type', 'message': '"' || CASE
-              WHEN LENGTH("sleep_test_type") <= 40
-              THEN "sleep_test_type"
-              ELSE SUBSTRING("sleep_test_type", 1, 40) || '...'
-            END || '"' || ' is not one of: psg_facility, hst_type_ii, hst_type_iii, hst_type_iv_3_channels, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "ahi" BETWEEN 0 AND 200, FALSE)
-          THEN [{'field': 'ahi', 'message': 'must be a number from 0 to 200'}]
-          WHEN COALESCE(CAST("ahi" AS DECIMAL(34, 30)) <> CAST("ahi" AS DECIMAL(38, 6)), FALSE)
-          THEN [
-            {'field': 'ahi', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "recorded_sleep_hours" BETWEEN 0 AND 24, FALSE)
-          THEN [{'field': 'recorded_sleep_hours', 'message': 'must be a number from 0 to 24'}]
-          WHEN COALESCE(
-            CAST("recorded_sleep_hours" AS DECIMAL(33, 30)) <> CAST("recorded_sleep_hours" AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN [
-            {'field': 'recorded_sleep_hours', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "symptoms" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "symptoms",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN (
-                        'excessive_daytime_sleepiness',
-                        'impaired_cognition',
-                        'mood_disorder',
-                        'insomnia'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: excessive_daytime_sleepiness, impaired_cognition, mood_disorder, insomnia'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "comorbidities" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "comorbidities",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: hypertension, ischemic_heart_disease, history_of_stroke'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("therapy_start_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [
-            {'field': 'therapy_start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("reevaluation_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [
-            {'field': 'reevaluation_date', 'message': 'is not a date in the form YYYY-MM-DD'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "adherence_nights_4h" BETWEEN 0 AND 30, FALSE)
-          THEN [{'field': 'adherence_nights_4h', 'message': 'must be an integer from 0 to 30'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'service_date',
-                'age',
-                'osa_diagnosis',
-                'sleep_test_type',
-                'ahi',
-                'recorded_sleep_hours',
-                'symptoms',
-                'comorbidities',
-                'therapy_start_date',
-                'reevaluation_date',
-                'symptoms_improved',
-                'adherence_nights_4h'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
-          THEN [{'field': 'age', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'osa_diagnosis'), FALSE)
-            AND NOT "osa_diagnosis" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'osa_diagnosis', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'sleep_test_type'), FALSE)
-            AND NOT "sleep_test_type" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'sleep_test_type', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'ahi'), FALSE) AND NOT "ahi" IS NULL, FALSE)
-          THEN [{'field': 'ahi', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'recorded_sleep_hours'), FALSE)
-            AND NOT "recorded_sleep_hours" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'recorded_sleep_hours', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'symptoms'), FALSE) AND NOT "symptoms" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'symptoms', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'comorbidities'), FALSE)
-            AND NOT "comorbidities" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'comorbidities', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'therapy_start_date'), FALSE)
-            AND NOT "therapy_start_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'therapy_start_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'reevaluation_date'), FALSE)
-            AND NOT "reevaluation_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'reevaluation_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'symptoms_improved'), FALSE)
-            AND NOT "symptoms_improved" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'symptoms_improved', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'adherence_nights_4h'), FALSE)
-            AND NOT "adherence_nights_4h" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'adherence_nights_4h', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "symptoms" IS NULL OR ARRAY_LENGTH("symptoms") = 0
+      )
+      AND (
+        "comorbidities" IS NULL OR ARRAY_LENGTH("comorbidities") = 0
+      )
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT "sleep_test_type" IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "ahi" BETWEEN 0 AND 200
+        OR CAST("ahi" AS DECIMAL(34, 30)) <> CAST("ahi" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "recorded_sleep_hours" BETWEEN 0 AND 24
+        OR CAST("recorded_sleep_hours" AS DECIMAL(33, 30)) <> CAST("recorded_sleep_hours" AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(NOT YEAR("therapy_start_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT YEAR("reevaluation_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT "adherence_nights_4h" BETWEEN 0 AND 30, FALSE)
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+            THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(
+              NOT "sleep_test_type" IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
+              FALSE
+            )
+            THEN [
+              {'field': 'sleep_test_type', 'message': '"' || CASE
+                WHEN LENGTH("sleep_test_type") <= 40
+                THEN "sleep_test_type"
+                ELSE SUBSTRING("sleep_test_type", 1, 40) || '...'
+              END || '"' || ' is not one of: psg_facility, hst_type_ii, hst_type_iii, hst_type_iv_3_channels, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "ahi" BETWEEN 0 AND 200, FALSE)
+            THEN [{'field': 'ahi', 'message': 'must be a number from 0 to 200'}]
+            WHEN COALESCE(CAST("ahi" AS DECIMAL(34, 30)) <> CAST("ahi" AS DECIMAL(38, 6)), FALSE)
+            THEN [
+              {'field': 'ahi', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "recorded_sleep_hours" BETWEEN 0 AND 24, FALSE)
+            THEN [{'field': 'recorded_sleep_hours', 'message': 'must be a number from 0 to 24'}]
+            WHEN COALESCE(
+              CAST("recorded_sleep_hours" AS DECIMAL(33, 30)) <> CAST("recorded_sleep_hours" AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN [
+              {'field': 'recorded_sleep_hours', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "symptoms" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "symptoms",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN (
+                          'excessive_daytime_sleepiness',
+                          'impaired_cognition',
+                          'mood_disorder',
+                          'insomnia'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: excessive_daytime_sleepiness, impaired_cognition, mood_disorder, insomnia'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("symptoms", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'symptoms' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "comorbidities" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "comorbidities",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: hypertension, ischemic_heart_disease, history_of_stroke'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("comorbidities", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'comorbidities' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("therapy_start_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [
+              {'field': 'therapy_start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("reevaluation_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [
+              {'field': 'reevaluation_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "adherence_nights_4h" BETWEEN 0 AND 30, FALSE)
+            THEN [{'field': 'adherence_nights_4h', 'message': 'must be an integer from 0 to 30'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'service_date',
+                  'age',
+                  'osa_diagnosis',
+                  'sleep_test_type',
+                  'ahi',
+                  'recorded_sleep_hours',
+                  'symptoms',
+                  'comorbidities',
+                  'therapy_start_date',
+                  'reevaluation_date',
+                  'symptoms_improved',
+                  'adherence_nights_4h'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
+            THEN [{'field': 'age', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'osa_diagnosis'), FALSE)
+              AND NOT "osa_diagnosis" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'osa_diagnosis', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'sleep_test_type'), FALSE)
+              AND NOT "sleep_test_type" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'sleep_test_type', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'ahi'), FALSE) AND NOT "ahi" IS NULL, FALSE)
+            THEN [{'field': 'ahi', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'recorded_sleep_hours'), FALSE)
+              AND NOT "recorded_sleep_hours" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'recorded_sleep_hours', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'symptoms'), FALSE) AND NOT "symptoms" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'symptoms', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'comorbidities'), FALSE)
+              AND NOT "comorbidities" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'comorbidities', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'therapy_start_date'), FALSE)
+              AND NOT "therapy_start_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'therapy_start_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'reevaluation_date'), FALSE)
+              AND NOT "reevaluation_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'reevaluation_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'symptoms_improved'), FALSE)
+              AND NOT "symptoms_improved" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'symptoms_improved', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'adherence_nights_4h'), FALSE)
+              AND NOT "adherence_nights_4h" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'adherence_nights_4h', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -455,26 +486,16 @@ WITH "checked" AS (
       THEN NULL
       WHEN "_revision" IS NULL
       THEN 'insufficient_information'
-      WHEN "_rule" = 1
+      WHEN "_rule" IN (1, 2)
       THEN 'not_applicable'
-      WHEN "_rule" = -1
-      THEN 'insufficient_information'
-      WHEN "_rule" = 2
-      THEN 'not_applicable'
-      WHEN "_rule" = -2
+      WHEN "_rule" IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN "_rule" = 3
       THEN 'not_covered'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
       WHEN "_rule" = 4
       THEN 'covered_trial'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
       WHEN "_rule" = 5
       THEN 'covered_continued'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_covered'
     END AS "_outcome"
@@ -542,25 +563,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2008-03-13'
-    WHEN "_rule" = 1
-    THEN '2008-03-13'
-    WHEN "_rule" = -1
-    THEN '2008-03-13'
-    WHEN "_rule" = 2
-    THEN '2008-03-13'
-    WHEN "_rule" = -2
-    THEN '2008-03-13'
-    WHEN "_rule" = 3
-    THEN '2008-03-13'
-    WHEN "_rule" = -3
-    THEN '2008-03-13'
-    WHEN "_rule" = 4
-    THEN '2008-03-13'
-    WHEN "_rule" = -4
-    THEN '2008-03-13'
-    WHEN "_rule" = 5
-    THEN '2008-03-13'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2008-03-13'
     WHEN "_revision" = 0
     THEN '2008-03-13'
@@ -571,25 +574,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'A.I'
-    WHEN "_rule" = -1
-    THEN 'A.I'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'A.II'
-    WHEN "_rule" = -2
-    THEN 'A.II'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'B.I'
-    WHEN "_rule" = -3
-    THEN 'B.I'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'B.II'
-    WHEN "_rule" = -4
-    THEN 'B.II'
-    WHEN "_rule" = 5
-    THEN 'B.III'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN 'B.III'
     WHEN "_revision" = 0
     THEN 'B.III'
@@ -599,25 +592,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['A.I']
-    WHEN "_rule" = -1
-    THEN ['A.I']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['A.II']
-    WHEN "_rule" = -2
-    THEN ['A.II']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['B.I']
-    WHEN "_rule" = -3
-    THEN ['B.I']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['B.II']
-    WHEN "_rule" = -4
-    THEN ['B.II']
-    WHEN "_rule" = 5
-    THEN ['B.III']
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN ['B.III']
     WHEN "_revision" = 0
     THEN ['B.III']
@@ -627,7 +610,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5)
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -635,12 +618,8 @@ SELECT
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(LIST_DISTINCT(CASE WHEN "age" IS NULL THEN ['age'] ELSE CAST([] AS TEXT[]) END))
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -755,8 +734,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -770,8 +747,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -847,90 +822,127 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'A.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'A.I', 'cited_as': 'A.I', 'result': CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.I" IS NULL THEN 'unknown' WHEN "A.I" THEN 'met' ELSE 'not_met' END
+    END, 'A.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'A.II', 'cited_as': 'A.II', 'result': CASE WHEN "A.II" IS NULL THEN 'unknown' WHEN "A.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.II" IS NULL THEN 'unknown' WHEN "A.II" THEN 'met' ELSE 'not_met' END
+    END, 'B.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'B.I', 'cited_as': 'B.I', 'result': CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.A', 'cited_as': 'B.I.A', 'result': CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.B', 'cited_as': 'B.I.B', 'result': CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.C', 'cited_as': 'B.I.C', 'result': CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.I.C.1', 'cited_as': 'B.I.C.1', 'result': CASE
-            WHEN "B.I.C.1" IS NULL
-            THEN 'unknown'
-            WHEN "B.I.C.1"
-            THEN 'met'
-            ELSE 'not_met'
-          END},
-          {'section': 'B.I.C.2', 'cited_as': 'B.I.C.2', 'result': CASE
-            WHEN "B.I.C.2" IS NULL
-            THEN 'unknown'
-            WHEN "B.I.C.2"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.I" IS NULL THEN 'unknown' WHEN "B.I" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.A" IS NULL THEN 'unknown' WHEN "B.I.A" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.B" IS NULL THEN 'unknown' WHEN "B.I.B" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.I.C" IS NULL THEN 'unknown' WHEN "B.I.C" THEN 'met' ELSE 'not_met' END
+    END, 'B.I.C.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE
+        WHEN "B.I.C.1" IS NULL
+        THEN 'unknown'
+        WHEN "B.I.C.1"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'B.I.C.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE
+        WHEN "B.I.C.2" IS NULL
+        THEN 'unknown'
+        WHEN "B.I.C.2"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'B.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'B.II', 'cited_as': 'B.II', 'result': CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.II" IS NULL THEN 'unknown' WHEN "B.II" THEN 'met' ELSE 'not_met' END
+    END, 'B.III': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'B.III', 'cited_as': 'B.III', 'result': CASE WHEN "B.III" IS NULL THEN 'unknown' WHEN "B.III" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.III.A', 'cited_as': 'B.III.A', 'result': CASE
-            WHEN "B.III.A" IS NULL
-            THEN 'unknown'
-            WHEN "B.III.A"
-            THEN 'met'
-            ELSE 'not_met'
-          END},
-          {'section': 'B.III.B', 'cited_as': 'B.III.B', 'result': CASE
-            WHEN "B.III.B" IS NULL
-            THEN 'unknown'
-            WHEN "B.III.B"
-            THEN 'met'
-            ELSE 'not_met'
-          END},
-          {'section': 'B.III.C', 'cited_as': 'B.III.C', 'result': CASE
-            WHEN "B.III.C" IS NULL
-            THEN 'unknown'
-            WHEN "B.III.C"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
+      )
+      THEN CASE WHEN "B.III" IS NULL THEN 'unknown' WHEN "B.III" THEN 'met' ELSE 'not_met' END
+    END, 'B.III.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE
+        WHEN "B.III.A" IS NULL
+        THEN 'unknown'
+        WHEN "B.III.A"
+        THEN 'met'
+        ELSE 'not_met'
       END
-    )
+    END, 'B.III.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE
+        WHEN "B.III.B" IS NULL
+        THEN 'unknown'
+        WHEN "B.III.B"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'B.III.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE
+        WHEN "B.III.C" IS NULL
+        THEN 'unknown'
+        WHEN "B.III.C"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END}
   END AS "criteria"
 FROM "decided";

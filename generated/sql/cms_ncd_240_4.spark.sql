@@ -5,343 +5,374 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(
-            NOT `sleep_test_type` IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'sleep_test_type' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`sleep_test_type`) <= 40
-                THEN `sleep_test_type`
-                ELSE SUBSTRING(`sleep_test_type`, 1, 40) || '...'
-              END || '"' || ' is not one of: psg_facility, hst_type_ii, hst_type_iii, hst_type_iv_3_channels, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `ahi` BETWEEN 0 AND 200, FALSE)
-          THEN ARRAY(STRUCT('ahi' AS `field`, 'must be a number from 0 to 200' AS `message`))
-          WHEN COALESCE(CAST(`ahi` AS DECIMAL(34, 30)) <> CAST(`ahi` AS DECIMAL(38, 6)), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'ahi' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `recorded_sleep_hours` BETWEEN 0 AND 24, FALSE)
-          THEN ARRAY(
-            STRUCT('recorded_sleep_hours' AS `field`, 'must be a number from 0 to 24' AS `message`)
-          )
-          WHEN COALESCE(
-            CAST(`recorded_sleep_hours` AS DECIMAL(33, 30)) <> CAST(`recorded_sleep_hours` AS DECIMAL(38, 6)),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'recorded_sleep_hours' AS `field`,
-              'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `symptoms` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `symptoms`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN (
-                        'excessive_daytime_sleepiness',
-                        'impaired_cognition',
-                        'mood_disorder',
-                        'insomnia'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: excessive_daytime_sleepiness, impaired_cognition, mood_disorder, insomnia' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(FILTER(`symptoms`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `comorbidities` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `comorbidities`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: hypertension, ischemic_heart_disease, history_of_stroke' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(
-                        FILTER(`comorbidities`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`therapy_start_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'therapy_start_date' AS `field`,
-              'is not a date in the form YYYY-MM-DD' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`reevaluation_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'reevaluation_date' AS `field`,
-              'is not a date in the form YYYY-MM-DD' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `adherence_nights_4h` BETWEEN 0 AND 30, FALSE)
-          THEN ARRAY(
-            STRUCT('adherence_nights_4h' AS `field`, 'must be an integer from 0 to 30' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'service_date',
-                  'age',
-                  'osa_diagnosis',
-                  'sleep_test_type',
-                  'ahi',
-                  'recorded_sleep_hours',
-                  'symptoms',
-                  'comorbidities',
-                  'therapy_start_date',
-                  'reevaluation_date',
-                  'symptoms_improved',
-                  'adherence_nights_4h'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'osa_diagnosis'), FALSE)
-            AND NOT `osa_diagnosis` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('osa_diagnosis' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'sleep_test_type'), FALSE)
-            AND NOT `sleep_test_type` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('sleep_test_type' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'ahi'), FALSE) AND NOT `ahi` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('ahi' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'recorded_sleep_hours'), FALSE)
-            AND NOT `recorded_sleep_hours` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('recorded_sleep_hours' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms'), FALSE) AND NOT `symptoms` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('symptoms' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'comorbidities'), FALSE)
-            AND NOT `comorbidities` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('comorbidities' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'therapy_start_date'), FALSE)
-            AND NOT `therapy_start_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('therapy_start_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'reevaluation_date'), FALSE)
-            AND NOT `reevaluation_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('reevaluation_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms_improved'), FALSE)
-            AND NOT `symptoms_improved` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('symptoms_improved' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'adherence_nights_4h'), FALSE)
-            AND NOT `adherence_nights_4h` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('adherence_nights_4h' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `symptoms` IS NULL OR SIZE(`symptoms`) = 0
+      )
+      AND (
+        `comorbidities` IS NULL OR SIZE(`comorbidities`) = 0
+      )
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT `sleep_test_type` IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `ahi` BETWEEN 0 AND 200
+        OR CAST(`ahi` AS DECIMAL(34, 30)) <> CAST(`ahi` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `recorded_sleep_hours` BETWEEN 0 AND 24
+        OR CAST(`recorded_sleep_hours` AS DECIMAL(33, 30)) <> CAST(`recorded_sleep_hours` AS DECIMAL(38, 6)),
+        FALSE
+      )
+      AND NOT COALESCE(NOT YEAR(`therapy_start_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT YEAR(`reevaluation_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT `adherence_nights_4h` BETWEEN 0 AND 30, FALSE)
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(
+              NOT `sleep_test_type` IN ('psg_facility', 'hst_type_ii', 'hst_type_iii', 'hst_type_iv_3_channels', 'other'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'sleep_test_type' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`sleep_test_type`) <= 40
+                  THEN `sleep_test_type`
+                  ELSE SUBSTRING(`sleep_test_type`, 1, 40) || '...'
+                END || '"' || ' is not one of: psg_facility, hst_type_ii, hst_type_iii, hst_type_iv_3_channels, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `ahi` BETWEEN 0 AND 200, FALSE)
+            THEN ARRAY(STRUCT('ahi' AS `field`, 'must be a number from 0 to 200' AS `message`))
+            WHEN COALESCE(CAST(`ahi` AS DECIMAL(34, 30)) <> CAST(`ahi` AS DECIMAL(38, 6)), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'ahi' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `recorded_sleep_hours` BETWEEN 0 AND 24, FALSE)
+            THEN ARRAY(
+              STRUCT('recorded_sleep_hours' AS `field`, 'must be a number from 0 to 24' AS `message`)
+            )
+            WHEN COALESCE(
+              CAST(`recorded_sleep_hours` AS DECIMAL(33, 30)) <> CAST(`recorded_sleep_hours` AS DECIMAL(38, 6)),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'recorded_sleep_hours' AS `field`,
+                'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `symptoms` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `symptoms`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN (
+                          'excessive_daytime_sleepiness',
+                          'impaired_cognition',
+                          'mood_disorder',
+                          'insomnia'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: excessive_daytime_sleepiness, impaired_cognition, mood_disorder, insomnia' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(FILTER(`symptoms`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'symptoms' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `comorbidities` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `comorbidities`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN ('hypertension', 'ischemic_heart_disease', 'history_of_stroke'),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: hypertension, ischemic_heart_disease, history_of_stroke' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(
+                          FILTER(`comorbidities`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'comorbidities' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`therapy_start_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'therapy_start_date' AS `field`,
+                'is not a date in the form YYYY-MM-DD' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`reevaluation_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'reevaluation_date' AS `field`,
+                'is not a date in the form YYYY-MM-DD' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `adherence_nights_4h` BETWEEN 0 AND 30, FALSE)
+            THEN ARRAY(
+              STRUCT('adherence_nights_4h' AS `field`, 'must be an integer from 0 to 30' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'service_date',
+                    'age',
+                    'osa_diagnosis',
+                    'sleep_test_type',
+                    'ahi',
+                    'recorded_sleep_hours',
+                    'symptoms',
+                    'comorbidities',
+                    'therapy_start_date',
+                    'reevaluation_date',
+                    'symptoms_improved',
+                    'adherence_nights_4h'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'osa_diagnosis'), FALSE)
+              AND NOT `osa_diagnosis` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('osa_diagnosis' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'sleep_test_type'), FALSE)
+              AND NOT `sleep_test_type` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('sleep_test_type' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'ahi'), FALSE) AND NOT `ahi` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('ahi' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'recorded_sleep_hours'), FALSE)
+              AND NOT `recorded_sleep_hours` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('recorded_sleep_hours' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms'), FALSE) AND NOT `symptoms` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('symptoms' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'comorbidities'), FALSE)
+              AND NOT `comorbidities` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('comorbidities' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'therapy_start_date'), FALSE)
+              AND NOT `therapy_start_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('therapy_start_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'reevaluation_date'), FALSE)
+              AND NOT `reevaluation_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('reevaluation_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'symptoms_improved'), FALSE)
+              AND NOT `symptoms_improved` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('symptoms_improved' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'adherence_nights_4h'), FALSE)
+              AND NOT `adherence_nights_4h` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('adherence_nights_4h' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -487,26 +518,16 @@ WITH `checked` AS (
       THEN NULL
       WHEN `_revision` IS NULL
       THEN 'insufficient_information'
-      WHEN `_rule` = 1
+      WHEN `_rule` IN (1, 2)
       THEN 'not_applicable'
-      WHEN `_rule` = -1
-      THEN 'insufficient_information'
-      WHEN `_rule` = 2
-      THEN 'not_applicable'
-      WHEN `_rule` = -2
+      WHEN `_rule` IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN `_rule` = 3
       THEN 'not_covered'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
       WHEN `_rule` = 4
       THEN 'covered_trial'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
       WHEN `_rule` = 5
       THEN 'covered_continued'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_covered'
     END AS `_outcome`
@@ -574,25 +595,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2008-03-13'
-    WHEN `_rule` = 1
-    THEN '2008-03-13'
-    WHEN `_rule` = -1
-    THEN '2008-03-13'
-    WHEN `_rule` = 2
-    THEN '2008-03-13'
-    WHEN `_rule` = -2
-    THEN '2008-03-13'
-    WHEN `_rule` = 3
-    THEN '2008-03-13'
-    WHEN `_rule` = -3
-    THEN '2008-03-13'
-    WHEN `_rule` = 4
-    THEN '2008-03-13'
-    WHEN `_rule` = -4
-    THEN '2008-03-13'
-    WHEN `_rule` = 5
-    THEN '2008-03-13'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2008-03-13'
     WHEN `_revision` = 0
     THEN '2008-03-13'
@@ -603,25 +606,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'A.I'
-    WHEN `_rule` = -1
-    THEN 'A.I'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'A.II'
-    WHEN `_rule` = -2
-    THEN 'A.II'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'B.I'
-    WHEN `_rule` = -3
-    THEN 'B.I'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'B.II'
-    WHEN `_rule` = -4
-    THEN 'B.II'
-    WHEN `_rule` = 5
-    THEN 'B.III'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN 'B.III'
     WHEN `_revision` = 0
     THEN 'B.III'
@@ -631,25 +624,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('A.I')
-    WHEN `_rule` = -1
-    THEN ARRAY('A.I')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('A.II')
-    WHEN `_rule` = -2
-    THEN ARRAY('A.II')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('B.I')
-    WHEN `_rule` = -3
-    THEN ARRAY('B.I')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('B.II')
-    WHEN `_rule` = -4
-    THEN ARRAY('B.II')
-    WHEN `_rule` = 5
-    THEN ARRAY('B.III')
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('B.III')
     WHEN `_revision` = 0
     THEN ARRAY('B.III')
@@ -659,7 +642,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -671,16 +654,12 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE WHEN `age` IS NULL THEN ARRAY('age') ELSE CAST(ARRAY() AS ARRAY<STRING>) END
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -799,8 +778,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -818,8 +795,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -895,142 +870,141 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.I' AS `section`,
-            'A.I' AS `cited_as`,
-            CASE WHEN `A.I` IS NULL THEN 'unknown' WHEN `A.I` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.I` IS NULL THEN 'unknown' WHEN `A.I` THEN 'met' ELSE 'not_met' END
+      END AS `A.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.II' AS `section`,
-            'A.II' AS `cited_as`,
-            CASE WHEN `A.II` IS NULL THEN 'unknown' WHEN `A.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.II` IS NULL THEN 'unknown' WHEN `A.II` THEN 'met' ELSE 'not_met' END
+      END AS `A.II`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.I' AS `section`,
-            'B.I' AS `cited_as`,
-            CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.A' AS `section`,
-            'B.I.A' AS `cited_as`,
-            CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.B' AS `section`,
-            'B.I.B' AS `cited_as`,
-            CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.C' AS `section`,
-            'B.I.C' AS `cited_as`,
-            CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.I.C.1' AS `section`,
-            'B.I.C.1' AS `cited_as`,
-            CASE
-              WHEN `B.I.C.1` IS NULL
-              THEN 'unknown'
-              WHEN `B.I.C.1`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
-          ),
-          STRUCT(
-            'B.I.C.2' AS `section`,
-            'B.I.C.2' AS `cited_as`,
-            CASE
-              WHEN `B.I.C.2` IS NULL
-              THEN 'unknown'
-              WHEN `B.I.C.2`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I` IS NULL THEN 'unknown' WHEN `B.I` THEN 'met' ELSE 'not_met' END
+      END AS `B.I`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.II' AS `section`,
-            'B.II' AS `cited_as`,
-            CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.I.A` IS NULL THEN 'unknown' WHEN `B.I.A` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.III' AS `section`,
-            'B.III' AS `cited_as`,
-            CASE WHEN `B.III` IS NULL THEN 'unknown' WHEN `B.III` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.III.A' AS `section`,
-            'B.III.A' AS `cited_as`,
-            CASE
-              WHEN `B.III.A` IS NULL
-              THEN 'unknown'
-              WHEN `B.III.A`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
-          ),
-          STRUCT(
-            'B.III.B' AS `section`,
-            'B.III.B' AS `cited_as`,
-            CASE
-              WHEN `B.III.B` IS NULL
-              THEN 'unknown'
-              WHEN `B.III.B`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
-          ),
-          STRUCT(
-            'B.III.C' AS `section`,
-            'B.III.C' AS `cited_as`,
-            CASE
-              WHEN `B.III.C` IS NULL
-              THEN 'unknown'
-              WHEN `B.III.C`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `B.I.B` IS NULL THEN 'unknown' WHEN `B.I.B` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `B.I.C` IS NULL THEN 'unknown' WHEN `B.I.C` THEN 'met' ELSE 'not_met' END
+      END AS `B.I.C`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE
+          WHEN `B.I.C.1` IS NULL
+          THEN 'unknown'
+          WHEN `B.I.C.1`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `B.I.C.1`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE
+          WHEN `B.I.C.2` IS NULL
+          THEN 'unknown'
+          WHEN `B.I.C.2`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `B.I.C.2`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `B.II` IS NULL THEN 'unknown' WHEN `B.II` THEN 'met' ELSE 'not_met' END
+      END AS `B.II`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `B.III` IS NULL THEN 'unknown' WHEN `B.III` THEN 'met' ELSE 'not_met' END
+      END AS `B.III`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE
+          WHEN `B.III.A` IS NULL
+          THEN 'unknown'
+          WHEN `B.III.A`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `B.III.A`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE
+          WHEN `B.III.B` IS NULL
+          THEN 'unknown'
+          WHEN `B.III.B`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `B.III.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE
+          WHEN `B.III.C` IS NULL
+          THEN 'unknown'
+          WHEN `B.III.C`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `B.III.C`
     )
   END AS `criteria`
 FROM `decided`;

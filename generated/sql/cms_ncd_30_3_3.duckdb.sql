@@ -5,402 +5,441 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "condition" IN ('low_back_pain', 'other'), FALSE)
-          THEN [
-            {'field': 'condition', 'message': '"' || CASE
-              WHEN LENGTH("condition") <= 40
-              THEN "condition"
-              ELSE SUBSTRING("condition", 1, 40) || '...'
-            END || '"' || ' is not one of: low_back_pain, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("pain_onset_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'pain_onset_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "systemic_cause" IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
-            FALSE
-          )
-          THEN [
-            {'field': 'systemic_cause', 'message': '"' || CASE
-              WHEN LENGTH("systemic_cause") <= 40
-              THEN "systemic_cause"
-              ELSE SUBSTRING("systemic_cause", 1, 40) || '...'
-            END || '"' || ' is not one of: none_identified, metastatic, inflammatory, infectious, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(
-            NOT "provider_type" IN (
-              'physician',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'auxiliary_personnel',
-              'other'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'provider_type', 'message': '"' || CASE
-              WHEN LENGTH("provider_type") <= 40
-              THEN "provider_type"
-              ELSE SUBSTRING("provider_type", 1, 40) || '...'
-            END || '"' || ' is not one of: physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, auxiliary_personnel, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "acupuncture_degree" IN ('masters', 'doctoral', 'none'), FALSE)
-          THEN [
-            {'field': 'acupuncture_degree', 'message': '"' || CASE
-              WHEN LENGTH("acupuncture_degree") <= 40
-              THEN "acupuncture_degree"
-              ELSE SUBSTRING("acupuncture_degree", 1, 40) || '...'
-            END || '"' || ' is not one of: masters, doctoral, none'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(
-            NOT "acupuncture_license" IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
-            FALSE
-          )
-          THEN [
-            {'field': 'acupuncture_license', 'message': '"' || CASE
-              WHEN LENGTH("acupuncture_license") <= 40
-              THEN "acupuncture_license"
-              ELSE SUBSTRING("acupuncture_license", 1, 40) || '...'
-            END || '"' || ' is not one of: current_full_active_unrestricted, restricted_or_inactive, none'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "license_jurisdiction" IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
-            FALSE
-          )
-          THEN [
-            {'field': 'license_jurisdiction', 'message': '"' || CASE
-              WHEN LENGTH("license_jurisdiction") <= 40
-              THEN "license_jurisdiction"
-              ELSE SUBSTRING("license_jurisdiction", 1, 40) || '...'
-            END || '"' || ' is not one of: us_state, us_territory, puerto_rico, district_of_columbia, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "sessions" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "sessions",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
-                      AND NOT "_item0"."date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
-                      AND NOT "_item0"."covered" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('date', 'covered')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "assessments" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "assessments",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
-                      AND NOT "_item0"."date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."status" IN ('improving', 'not_improving', 'regressing'), FALSE)
-                    THEN [
-                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."status") <= 40
-                        THEN "_item0"."status"
-                        ELSE SUBSTRING("_item0"."status", 1, 40) || '...'
-                      END || '"' || ' is not one of: improving, not_improving, regressing'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'status'), FALSE)
-                      AND NOT "_item0"."status" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('date', 'status')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'service_date',
-                'condition',
-                'pain_onset_date',
-                'systemic_cause',
-                'associated_with_surgery',
-                'associated_with_pregnancy',
-                'provider_type',
-                'meets_state_requirements',
-                'acupuncture_degree',
-                'degree_school_acaom_accredited',
-                'acupuncture_license',
-                'license_jurisdiction',
-                'supervised_per_410_26_410_27',
-                'sessions',
-                'assessments'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'condition'), FALSE)
-            AND NOT "condition" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'condition', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'pain_onset_date'), FALSE)
-            AND NOT "pain_onset_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'pain_onset_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'systemic_cause'), FALSE)
-            AND NOT "systemic_cause" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'systemic_cause', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'associated_with_surgery'), FALSE)
-            AND NOT "associated_with_surgery" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'associated_with_surgery', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'associated_with_pregnancy'), FALSE)
-            AND NOT "associated_with_pregnancy" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'associated_with_pregnancy', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'provider_type'), FALSE)
-            AND NOT "provider_type" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'provider_type', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'meets_state_requirements'), FALSE)
-            AND NOT "meets_state_requirements" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'meets_state_requirements', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'acupuncture_degree'), FALSE)
-            AND NOT "acupuncture_degree" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'acupuncture_degree', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'degree_school_acaom_accredited'), FALSE)
-            AND NOT "degree_school_acaom_accredited" IS NULL,
-            FALSE
-          )
-          THEN [
-            {'field': 'degree_school_acaom_accredited', 'message': 'is both given and absent'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'acupuncture_license'), FALSE)
-            AND NOT "acupuncture_license" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'acupuncture_license', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'license_jurisdiction'), FALSE)
-            AND NOT "license_jurisdiction" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'license_jurisdiction', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'supervised_per_410_26_410_27'), FALSE)
-            AND NOT "supervised_per_410_26_410_27" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'supervised_per_410_26_410_27', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'sessions'), FALSE) AND NOT "sessions" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'sessions', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'assessments'), FALSE)
-            AND NOT "assessments" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'assessments', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "sessions" IS NULL OR ARRAY_LENGTH("sessions") = 0
+      )
+      AND (
+        "assessments" IS NULL OR ARRAY_LENGTH("assessments") = 0
+      )
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT "condition" IN ('low_back_pain', 'other'), FALSE)
+      AND NOT COALESCE(NOT YEAR("pain_onset_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT "systemic_cause" IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "provider_type" IN (
+          'physician',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'auxiliary_personnel',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT "acupuncture_degree" IN ('masters', 'doctoral', 'none'), FALSE)
+      AND NOT COALESCE(
+        NOT "acupuncture_license" IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "license_jurisdiction" IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
+        FALSE
+      )
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "condition" IN ('low_back_pain', 'other'), FALSE)
+            THEN [
+              {'field': 'condition', 'message': '"' || CASE
+                WHEN LENGTH("condition") <= 40
+                THEN "condition"
+                ELSE SUBSTRING("condition", 1, 40) || '...'
+              END || '"' || ' is not one of: low_back_pain, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("pain_onset_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'pain_onset_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "systemic_cause" IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
+              FALSE
+            )
+            THEN [
+              {'field': 'systemic_cause', 'message': '"' || CASE
+                WHEN LENGTH("systemic_cause") <= 40
+                THEN "systemic_cause"
+                ELSE SUBSTRING("systemic_cause", 1, 40) || '...'
+              END || '"' || ' is not one of: none_identified, metastatic, inflammatory, infectious, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(
+              NOT "provider_type" IN (
+                'physician',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'auxiliary_personnel',
+                'other'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'provider_type', 'message': '"' || CASE
+                WHEN LENGTH("provider_type") <= 40
+                THEN "provider_type"
+                ELSE SUBSTRING("provider_type", 1, 40) || '...'
+              END || '"' || ' is not one of: physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, auxiliary_personnel, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "acupuncture_degree" IN ('masters', 'doctoral', 'none'), FALSE)
+            THEN [
+              {'field': 'acupuncture_degree', 'message': '"' || CASE
+                WHEN LENGTH("acupuncture_degree") <= 40
+                THEN "acupuncture_degree"
+                ELSE SUBSTRING("acupuncture_degree", 1, 40) || '...'
+              END || '"' || ' is not one of: masters, doctoral, none'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(
+              NOT "acupuncture_license" IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
+              FALSE
+            )
+            THEN [
+              {'field': 'acupuncture_license', 'message': '"' || CASE
+                WHEN LENGTH("acupuncture_license") <= 40
+                THEN "acupuncture_license"
+                ELSE SUBSTRING("acupuncture_license", 1, 40) || '...'
+              END || '"' || ' is not one of: current_full_active_unrestricted, restricted_or_inactive, none'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "license_jurisdiction" IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
+              FALSE
+            )
+            THEN [
+              {'field': 'license_jurisdiction', 'message': '"' || CASE
+                WHEN LENGTH("license_jurisdiction") <= 40
+                THEN "license_jurisdiction"
+                ELSE SUBSTRING("license_jurisdiction", 1, 40) || '...'
+              END || '"' || ' is not one of: us_state, us_territory, puerto_rico, district_of_columbia, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "sessions" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "sessions",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                        AND NOT "_item0"."date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'covered'), FALSE)
+                        AND NOT "_item0"."covered" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.covered', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'sessions' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('date', 'covered')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "assessments" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "assessments",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'date'), FALSE)
+                        AND NOT "_item0"."date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."status" IN ('improving', 'not_improving', 'regressing'), FALSE)
+                      THEN [
+                        {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."status") <= 40
+                          THEN "_item0"."status"
+                          ELSE SUBSTRING("_item0"."status", 1, 40) || '...'
+                        END || '"' || ' is not one of: improving, not_improving, regressing'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'status'), FALSE)
+                        AND NOT "_item0"."status" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.status', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'assessments' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('date', 'status')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'service_date',
+                  'condition',
+                  'pain_onset_date',
+                  'systemic_cause',
+                  'associated_with_surgery',
+                  'associated_with_pregnancy',
+                  'provider_type',
+                  'meets_state_requirements',
+                  'acupuncture_degree',
+                  'degree_school_acaom_accredited',
+                  'acupuncture_license',
+                  'license_jurisdiction',
+                  'supervised_per_410_26_410_27',
+                  'sessions',
+                  'assessments'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'condition'), FALSE)
+              AND NOT "condition" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'condition', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'pain_onset_date'), FALSE)
+              AND NOT "pain_onset_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'pain_onset_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'systemic_cause'), FALSE)
+              AND NOT "systemic_cause" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'systemic_cause', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'associated_with_surgery'), FALSE)
+              AND NOT "associated_with_surgery" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'associated_with_surgery', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'associated_with_pregnancy'), FALSE)
+              AND NOT "associated_with_pregnancy" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'associated_with_pregnancy', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'provider_type'), FALSE)
+              AND NOT "provider_type" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'provider_type', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'meets_state_requirements'), FALSE)
+              AND NOT "meets_state_requirements" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'meets_state_requirements', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'acupuncture_degree'), FALSE)
+              AND NOT "acupuncture_degree" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'acupuncture_degree', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'degree_school_acaom_accredited'), FALSE)
+              AND NOT "degree_school_acaom_accredited" IS NULL,
+              FALSE
+            )
+            THEN [
+              {'field': 'degree_school_acaom_accredited', 'message': 'is both given and absent'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'acupuncture_license'), FALSE)
+              AND NOT "acupuncture_license" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'acupuncture_license', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'license_jurisdiction'), FALSE)
+              AND NOT "license_jurisdiction" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'license_jurisdiction', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'supervised_per_410_26_410_27'), FALSE)
+              AND NOT "supervised_per_410_26_410_27" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'supervised_per_410_26_410_27', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'sessions'), FALSE) AND NOT "sessions" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'sessions', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'assessments'), FALSE)
+              AND NOT "assessments" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'assessments', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -2240,40 +2279,22 @@ WITH "checked" AS (
       THEN 'insufficient_information'
       WHEN "_rule" = 1
       THEN 'not_applicable'
-      WHEN "_rule" = -1
+      WHEN "_rule" IN (-1, -2, -3, -4, -5, -6, -7, -8, -9)
       THEN 'insufficient_information'
-      WHEN "_rule" = 2
+      WHEN "_rule" IN (2, 3)
       THEN 'not_covered_indication'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
-      WHEN "_rule" = 3
-      THEN 'not_covered_indication'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
       WHEN "_rule" = 4
       THEN 'not_covered_provider'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
       WHEN "_rule" = 5
       THEN 'not_covered_discontinue'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
       WHEN "_rule" = 6
       THEN 'not_covered_limit'
-      WHEN "_rule" = -6
-      THEN 'insufficient_information'
       WHEN "_rule" = 7
       THEN 'covered_initial_course'
-      WHEN "_rule" = -7
-      THEN 'insufficient_information'
       WHEN "_rule" = 8
       THEN 'covered_additional'
-      WHEN "_rule" = -8
-      THEN 'insufficient_information'
       WHEN "_rule" = 9
       THEN 'not_covered_no_improvement'
-      WHEN "_rule" = -9
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_covered_limit'
     END AS "_outcome"
@@ -2381,41 +2402,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2020-01-21'
-    WHEN "_rule" = 1
-    THEN '2020-01-21'
-    WHEN "_rule" = -1
-    THEN '2020-01-21'
-    WHEN "_rule" = 2
-    THEN '2020-01-21'
-    WHEN "_rule" = -2
-    THEN '2020-01-21'
-    WHEN "_rule" = 3
-    THEN '2020-01-21'
-    WHEN "_rule" = -3
-    THEN '2020-01-21'
-    WHEN "_rule" = 4
-    THEN '2020-01-21'
-    WHEN "_rule" = -4
-    THEN '2020-01-21'
-    WHEN "_rule" = 5
-    THEN '2020-01-21'
-    WHEN "_rule" = -5
-    THEN '2020-01-21'
-    WHEN "_rule" = 6
-    THEN '2020-01-21'
-    WHEN "_rule" = -6
-    THEN '2020-01-21'
-    WHEN "_rule" = 7
-    THEN '2020-01-21'
-    WHEN "_rule" = -7
-    THEN '2020-01-21'
-    WHEN "_rule" = 8
-    THEN '2020-01-21'
-    WHEN "_rule" = -8
-    THEN '2020-01-21'
-    WHEN "_rule" = 9
-    THEN '2020-01-21'
-    WHEN "_rule" = -9
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8, 9, -9)
     THEN '2020-01-21'
     WHEN "_revision" = 0
     THEN '2020-01-21'
@@ -2426,41 +2413,21 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'A.1'
-    WHEN "_rule" = -1
-    THEN 'A.1'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'C.1'
-    WHEN "_rule" = -2
-    THEN 'C.1'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'B.1'
-    WHEN "_rule" = -3
-    THEN 'B.1'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'B.2'
-    WHEN "_rule" = -4
-    THEN 'B.2'
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN 'B.3'
-    WHEN "_rule" = -5
-    THEN 'B.3'
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN 'B.4'
-    WHEN "_rule" = -6
-    THEN 'B.4'
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN 'B.5'
-    WHEN "_rule" = -7
-    THEN 'B.5'
-    WHEN "_rule" = 8
-    THEN 'B.6'
-    WHEN "_rule" = -8
-    THEN 'B.6'
-    WHEN "_rule" = 9
-    THEN 'B.6'
-    WHEN "_rule" = -9
+    WHEN "_rule" IN (8, -8, 9, -9)
     THEN 'B.6'
     WHEN "_revision" = 0
     THEN 'B.7'
@@ -2470,41 +2437,23 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['A.1']
-    WHEN "_rule" = -1
-    THEN ['A.1']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['C.1']
-    WHEN "_rule" = -2
-    THEN ['C.1']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['B.1']
-    WHEN "_rule" = -3
-    THEN ['B.1']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['B.2']
-    WHEN "_rule" = -4
-    THEN ['B.2']
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN ['B.3']
-    WHEN "_rule" = -5
-    THEN ['B.3']
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN ['B.4']
-    WHEN "_rule" = -6
-    THEN ['B.4']
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN ['B.5']
-    WHEN "_rule" = -7
-    THEN ['B.5']
-    WHEN "_rule" = 8
+    WHEN "_rule" IN (8, -8)
     THEN ['B.6', 'B.7']
-    WHEN "_rule" = -8
-    THEN ['B.6', 'B.7']
-    WHEN "_rule" = 9
-    THEN ['B.6']
-    WHEN "_rule" = -9
+    WHEN "_rule" IN (9, -9)
     THEN ['B.6']
     WHEN "_revision" = 0
     THEN ['B.7']
@@ -2514,7 +2463,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5, 6, 7, 8, 9)
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -2522,14 +2471,10 @@ SELECT
         CASE WHEN "service_date" IS NULL THEN ['service_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "condition" IS NULL THEN ['condition'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2576,8 +2521,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2705,8 +2648,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2844,8 +2785,6 @@ SELECT
         END
       )
     )
-    WHEN "_rule" = 6
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2908,8 +2847,6 @@ SELECT
         END
       )
     )
-    WHEN "_rule" = 7
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3915,8 +3852,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 8
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5861,8 +5796,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 9
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -6867,95 +6800,111 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'A.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END
+    END, 'C.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'C.1', 'cited_as': 'C.1', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END
+    END, 'B.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'B.1', 'cited_as': 'B.1', 'result': CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.1.A', 'cited_as': 'B.1.A', 'result': CASE WHEN "B.1.A" IS NULL THEN 'unknown' WHEN "B.1.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.1.B', 'cited_as': 'B.1.B', 'result': CASE WHEN "B.1.B" IS NULL THEN 'unknown' WHEN "B.1.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.1.C', 'cited_as': 'B.1.C', 'result': CASE WHEN "B.1.C" IS NULL THEN 'unknown' WHEN "B.1.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.1.D', 'cited_as': 'B.1.D', 'result': CASE WHEN "B.1.D" IS NULL THEN 'unknown' WHEN "B.1.D" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END
+    END, 'B.1.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.1.A" IS NULL THEN 'unknown' WHEN "B.1.A" THEN 'met' ELSE 'not_met' END
+    END, 'B.1.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.1.B" IS NULL THEN 'unknown' WHEN "B.1.B" THEN 'met' ELSE 'not_met' END
+    END, 'B.1.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.1.C" IS NULL THEN 'unknown' WHEN "B.1.C" THEN 'met' ELSE 'not_met' END
+    END, 'B.1.D': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "B.1.D" IS NULL THEN 'unknown' WHEN "B.1.D" THEN 'met' ELSE 'not_met' END
+    END, 'B.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'B.2', 'cited_as': 'B.2', 'result': CASE WHEN "B.2" IS NULL THEN 'unknown' WHEN "B.2" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.2.A', 'cited_as': 'B.2.A', 'result': CASE WHEN "B.2.A" IS NULL THEN 'unknown' WHEN "B.2.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.2.B', 'cited_as': 'B.2.B', 'result': CASE WHEN "B.2.B" IS NULL THEN 'unknown' WHEN "B.2.B" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.2" IS NULL THEN 'unknown' WHEN "B.2" THEN 'met' ELSE 'not_met' END
+    END, 'B.2.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "B.2.A" IS NULL THEN 'unknown' WHEN "B.2.A" THEN 'met' ELSE 'not_met' END
+    END, 'B.2.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "B.2.B" IS NULL THEN 'unknown' WHEN "B.2.B" THEN 'met' ELSE 'not_met' END
+    END, 'B.3': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'B.3', 'cited_as': 'B.3', 'result': CASE WHEN "B.3" IS NULL THEN 'unknown' WHEN "B.3" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.3" IS NULL THEN 'unknown' WHEN "B.3" THEN 'met' ELSE 'not_met' END
+    END, 'B.4': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 6
         )
-        THEN [
-          {'section': 'B.4', 'cited_as': 'B.4', 'result': CASE WHEN "B.4" IS NULL THEN 'unknown' WHEN "B.4" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.4" IS NULL THEN 'unknown' WHEN "B.4" THEN 'met' ELSE 'not_met' END
+    END, 'B.5': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 7
         )
-        THEN [
-          {'section': 'B.5', 'cited_as': 'B.5', 'result': CASE WHEN "B.5" IS NULL THEN 'unknown' WHEN "B.5" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.5" IS NULL THEN 'unknown' WHEN "B.5" THEN 'met' ELSE 'not_met' END
+    END, 'B.6': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 8
         )
-        THEN [
-          {'section': 'B.6', 'cited_as': 'B.6', 'result': CASE WHEN "B.6" IS NULL THEN 'unknown' WHEN "B.6" THEN 'met' ELSE 'not_met' END},
-          {'section': 'B.7', 'cited_as': 'B.7', 'result': CASE WHEN "B.7" IS NULL THEN 'unknown' WHEN "B.7" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
-          "_rule" = 0 OR ABS("_rule") >= 9
+      )
+      THEN CASE WHEN "B.6" IS NULL THEN 'unknown' WHEN "B.6" THEN 'met' ELSE 'not_met' END
+    END, 'B.7': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 8
         )
-        THEN [
-          {'section': 'B.6', 'cited_as': 'B.6', 'result': CASE WHEN "B.6" IS NULL THEN 'unknown' WHEN "B.6" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "B.7" IS NULL THEN 'unknown' WHEN "B.7" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

@@ -5,475 +5,514 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `condition` IN ('low_back_pain', 'other'), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'condition' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`condition`) <= 40
-                THEN `condition`
-                ELSE SUBSTRING(`condition`, 1, 40) || '...'
-              END || '"' || ' is not one of: low_back_pain, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`pain_onset_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('pain_onset_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `systemic_cause` IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'systemic_cause' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`systemic_cause`) <= 40
-                THEN `systemic_cause`
-                ELSE SUBSTRING(`systemic_cause`, 1, 40) || '...'
-              END || '"' || ' is not one of: none_identified, metastatic, inflammatory, infectious, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(
-            NOT `provider_type` IN (
-              'physician',
-              'physician_assistant',
-              'nurse_practitioner',
-              'clinical_nurse_specialist',
-              'auxiliary_personnel',
-              'other'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'provider_type' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`provider_type`) <= 40
-                THEN `provider_type`
-                ELSE SUBSTRING(`provider_type`, 1, 40) || '...'
-              END || '"' || ' is not one of: physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, auxiliary_personnel, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `acupuncture_degree` IN ('masters', 'doctoral', 'none'), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'acupuncture_degree' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`acupuncture_degree`) <= 40
-                THEN `acupuncture_degree`
-                ELSE SUBSTRING(`acupuncture_degree`, 1, 40) || '...'
-              END || '"' || ' is not one of: masters, doctoral, none' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(
-            NOT `acupuncture_license` IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'acupuncture_license' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`acupuncture_license`) <= 40
-                THEN `acupuncture_license`
-                ELSE SUBSTRING(`acupuncture_license`, 1, 40) || '...'
-              END || '"' || ' is not one of: current_full_active_unrestricted, restricted_or_inactive, none' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `license_jurisdiction` IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'license_jurisdiction' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`license_jurisdiction`) <= 40
-                THEN `license_jurisdiction`
-                ELSE SUBSTRING(`license_jurisdiction`, 1, 40) || '...'
-              END || '"' || ' is not one of: us_state, us_territory, puerto_rico, district_of_columbia, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `sessions` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `sessions`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'sessions' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
-                      AND NOT `_item0`.`date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'covered'), FALSE)
-                      AND NOT `_item0`.`covered` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.covered' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('date', 'covered')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `assessments` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `assessments`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'assessments' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
-                      AND NOT `_item0`.`date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`status` IN ('improving', 'not_improving', 'regressing'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.status' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`status`) <= 40
-                          THEN `_item0`.`status`
-                          ELSE SUBSTRING(`_item0`.`status`, 1, 40) || '...'
-                        END || '"' || ' is not one of: improving, not_improving, regressing' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'status'), FALSE)
-                      AND NOT `_item0`.`status` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.status' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('date', 'status')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'service_date',
-                  'condition',
-                  'pain_onset_date',
-                  'systemic_cause',
-                  'associated_with_surgery',
-                  'associated_with_pregnancy',
-                  'provider_type',
-                  'meets_state_requirements',
-                  'acupuncture_degree',
-                  'degree_school_acaom_accredited',
-                  'acupuncture_license',
-                  'license_jurisdiction',
-                  'supervised_per_410_26_410_27',
-                  'sessions',
-                  'assessments'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'condition'), FALSE)
-            AND NOT `condition` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('condition' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'pain_onset_date'), FALSE)
-            AND NOT `pain_onset_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('pain_onset_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'systemic_cause'), FALSE)
-            AND NOT `systemic_cause` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('systemic_cause' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'associated_with_surgery'), FALSE)
-            AND NOT `associated_with_surgery` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('associated_with_surgery' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'associated_with_pregnancy'), FALSE)
-            AND NOT `associated_with_pregnancy` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('associated_with_pregnancy' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'provider_type'), FALSE)
-            AND NOT `provider_type` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('provider_type' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'meets_state_requirements'), FALSE)
-            AND NOT `meets_state_requirements` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('meets_state_requirements' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'acupuncture_degree'), FALSE)
-            AND NOT `acupuncture_degree` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('acupuncture_degree' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'degree_school_acaom_accredited'), FALSE)
-            AND NOT `degree_school_acaom_accredited` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'degree_school_acaom_accredited' AS `field`,
-              'is both given and absent' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'acupuncture_license'), FALSE)
-            AND NOT `acupuncture_license` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('acupuncture_license' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'license_jurisdiction'), FALSE)
-            AND NOT `license_jurisdiction` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('license_jurisdiction' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'supervised_per_410_26_410_27'), FALSE)
-            AND NOT `supervised_per_410_26_410_27` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('supervised_per_410_26_410_27' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'sessions'), FALSE) AND NOT `sessions` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('sessions' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'assessments'), FALSE)
-            AND NOT `assessments` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('assessments' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `sessions` IS NULL OR SIZE(`sessions`) = 0
+      )
+      AND (
+        `assessments` IS NULL OR SIZE(`assessments`) = 0
+      )
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT `condition` IN ('low_back_pain', 'other'), FALSE)
+      AND NOT COALESCE(NOT YEAR(`pain_onset_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT `systemic_cause` IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `provider_type` IN (
+          'physician',
+          'physician_assistant',
+          'nurse_practitioner',
+          'clinical_nurse_specialist',
+          'auxiliary_personnel',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT `acupuncture_degree` IN ('masters', 'doctoral', 'none'), FALSE)
+      AND NOT COALESCE(
+        NOT `acupuncture_license` IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `license_jurisdiction` IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
+        FALSE
+      )
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `condition` IN ('low_back_pain', 'other'), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'condition' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`condition`) <= 40
+                  THEN `condition`
+                  ELSE SUBSTRING(`condition`, 1, 40) || '...'
+                END || '"' || ' is not one of: low_back_pain, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`pain_onset_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('pain_onset_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `systemic_cause` IN ('none_identified', 'metastatic', 'inflammatory', 'infectious', 'other'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'systemic_cause' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`systemic_cause`) <= 40
+                  THEN `systemic_cause`
+                  ELSE SUBSTRING(`systemic_cause`, 1, 40) || '...'
+                END || '"' || ' is not one of: none_identified, metastatic, inflammatory, infectious, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(
+              NOT `provider_type` IN (
+                'physician',
+                'physician_assistant',
+                'nurse_practitioner',
+                'clinical_nurse_specialist',
+                'auxiliary_personnel',
+                'other'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'provider_type' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`provider_type`) <= 40
+                  THEN `provider_type`
+                  ELSE SUBSTRING(`provider_type`, 1, 40) || '...'
+                END || '"' || ' is not one of: physician, physician_assistant, nurse_practitioner, clinical_nurse_specialist, auxiliary_personnel, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `acupuncture_degree` IN ('masters', 'doctoral', 'none'), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'acupuncture_degree' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`acupuncture_degree`) <= 40
+                  THEN `acupuncture_degree`
+                  ELSE SUBSTRING(`acupuncture_degree`, 1, 40) || '...'
+                END || '"' || ' is not one of: masters, doctoral, none' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(
+              NOT `acupuncture_license` IN ('current_full_active_unrestricted', 'restricted_or_inactive', 'none'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'acupuncture_license' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`acupuncture_license`) <= 40
+                  THEN `acupuncture_license`
+                  ELSE SUBSTRING(`acupuncture_license`, 1, 40) || '...'
+                END || '"' || ' is not one of: current_full_active_unrestricted, restricted_or_inactive, none' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `license_jurisdiction` IN ('us_state', 'us_territory', 'puerto_rico', 'district_of_columbia', 'other'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'license_jurisdiction' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`license_jurisdiction`) <= 40
+                  THEN `license_jurisdiction`
+                  ELSE SUBSTRING(`license_jurisdiction`, 1, 40) || '...'
+                END || '"' || ' is not one of: us_state, us_territory, puerto_rico, district_of_columbia, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `sessions` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `sessions`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'sessions' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
+                        AND NOT `_item0`.`date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'covered'), FALSE)
+                        AND NOT `_item0`.`covered` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.covered' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'sessions' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('date', 'covered')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `assessments` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `assessments`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'assessments' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'date'), FALSE)
+                        AND NOT `_item0`.`date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`status` IN ('improving', 'not_improving', 'regressing'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.status' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`status`) <= 40
+                            THEN `_item0`.`status`
+                            ELSE SUBSTRING(`_item0`.`status`, 1, 40) || '...'
+                          END || '"' || ' is not one of: improving, not_improving, regressing' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'status'), FALSE)
+                        AND NOT `_item0`.`status` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.status' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'assessments' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('date', 'status')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'service_date',
+                    'condition',
+                    'pain_onset_date',
+                    'systemic_cause',
+                    'associated_with_surgery',
+                    'associated_with_pregnancy',
+                    'provider_type',
+                    'meets_state_requirements',
+                    'acupuncture_degree',
+                    'degree_school_acaom_accredited',
+                    'acupuncture_license',
+                    'license_jurisdiction',
+                    'supervised_per_410_26_410_27',
+                    'sessions',
+                    'assessments'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'condition'), FALSE)
+              AND NOT `condition` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('condition' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'pain_onset_date'), FALSE)
+              AND NOT `pain_onset_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('pain_onset_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'systemic_cause'), FALSE)
+              AND NOT `systemic_cause` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('systemic_cause' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'associated_with_surgery'), FALSE)
+              AND NOT `associated_with_surgery` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('associated_with_surgery' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'associated_with_pregnancy'), FALSE)
+              AND NOT `associated_with_pregnancy` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('associated_with_pregnancy' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'provider_type'), FALSE)
+              AND NOT `provider_type` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('provider_type' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'meets_state_requirements'), FALSE)
+              AND NOT `meets_state_requirements` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('meets_state_requirements' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'acupuncture_degree'), FALSE)
+              AND NOT `acupuncture_degree` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('acupuncture_degree' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'degree_school_acaom_accredited'), FALSE)
+              AND NOT `degree_school_acaom_accredited` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'degree_school_acaom_accredited' AS `field`,
+                'is both given and absent' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'acupuncture_license'), FALSE)
+              AND NOT `acupuncture_license` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('acupuncture_license' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'license_jurisdiction'), FALSE)
+              AND NOT `license_jurisdiction` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('license_jurisdiction' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'supervised_per_410_26_410_27'), FALSE)
+              AND NOT `supervised_per_410_26_410_27` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('supervised_per_410_26_410_27' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'sessions'), FALSE) AND NOT `sessions` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('sessions' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'assessments'), FALSE)
+              AND NOT `assessments` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('assessments' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -2318,40 +2357,22 @@ WITH `checked` AS (
       THEN 'insufficient_information'
       WHEN `_rule` = 1
       THEN 'not_applicable'
-      WHEN `_rule` = -1
+      WHEN `_rule` IN (-1, -2, -3, -4, -5, -6, -7, -8, -9)
       THEN 'insufficient_information'
-      WHEN `_rule` = 2
+      WHEN `_rule` IN (2, 3)
       THEN 'not_covered_indication'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
-      WHEN `_rule` = 3
-      THEN 'not_covered_indication'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
       WHEN `_rule` = 4
       THEN 'not_covered_provider'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
       WHEN `_rule` = 5
       THEN 'not_covered_discontinue'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
       WHEN `_rule` = 6
       THEN 'not_covered_limit'
-      WHEN `_rule` = -6
-      THEN 'insufficient_information'
       WHEN `_rule` = 7
       THEN 'covered_initial_course'
-      WHEN `_rule` = -7
-      THEN 'insufficient_information'
       WHEN `_rule` = 8
       THEN 'covered_additional'
-      WHEN `_rule` = -8
-      THEN 'insufficient_information'
       WHEN `_rule` = 9
       THEN 'not_covered_no_improvement'
-      WHEN `_rule` = -9
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_covered_limit'
     END AS `_outcome`
@@ -2459,41 +2480,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2020-01-21'
-    WHEN `_rule` = 1
-    THEN '2020-01-21'
-    WHEN `_rule` = -1
-    THEN '2020-01-21'
-    WHEN `_rule` = 2
-    THEN '2020-01-21'
-    WHEN `_rule` = -2
-    THEN '2020-01-21'
-    WHEN `_rule` = 3
-    THEN '2020-01-21'
-    WHEN `_rule` = -3
-    THEN '2020-01-21'
-    WHEN `_rule` = 4
-    THEN '2020-01-21'
-    WHEN `_rule` = -4
-    THEN '2020-01-21'
-    WHEN `_rule` = 5
-    THEN '2020-01-21'
-    WHEN `_rule` = -5
-    THEN '2020-01-21'
-    WHEN `_rule` = 6
-    THEN '2020-01-21'
-    WHEN `_rule` = -6
-    THEN '2020-01-21'
-    WHEN `_rule` = 7
-    THEN '2020-01-21'
-    WHEN `_rule` = -7
-    THEN '2020-01-21'
-    WHEN `_rule` = 8
-    THEN '2020-01-21'
-    WHEN `_rule` = -8
-    THEN '2020-01-21'
-    WHEN `_rule` = 9
-    THEN '2020-01-21'
-    WHEN `_rule` = -9
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8, 9, -9)
     THEN '2020-01-21'
     WHEN `_revision` = 0
     THEN '2020-01-21'
@@ -2504,41 +2491,21 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'A.1'
-    WHEN `_rule` = -1
-    THEN 'A.1'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'C.1'
-    WHEN `_rule` = -2
-    THEN 'C.1'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'B.1'
-    WHEN `_rule` = -3
-    THEN 'B.1'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'B.2'
-    WHEN `_rule` = -4
-    THEN 'B.2'
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN 'B.3'
-    WHEN `_rule` = -5
-    THEN 'B.3'
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN 'B.4'
-    WHEN `_rule` = -6
-    THEN 'B.4'
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN 'B.5'
-    WHEN `_rule` = -7
-    THEN 'B.5'
-    WHEN `_rule` = 8
-    THEN 'B.6'
-    WHEN `_rule` = -8
-    THEN 'B.6'
-    WHEN `_rule` = 9
-    THEN 'B.6'
-    WHEN `_rule` = -9
+    WHEN `_rule` IN (8, -8, 9, -9)
     THEN 'B.6'
     WHEN `_revision` = 0
     THEN 'B.7'
@@ -2548,41 +2515,23 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('A.1')
-    WHEN `_rule` = -1
-    THEN ARRAY('A.1')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('C.1')
-    WHEN `_rule` = -2
-    THEN ARRAY('C.1')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('B.1')
-    WHEN `_rule` = -3
-    THEN ARRAY('B.1')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('B.2')
-    WHEN `_rule` = -4
-    THEN ARRAY('B.2')
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('B.3')
-    WHEN `_rule` = -5
-    THEN ARRAY('B.3')
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN ARRAY('B.4')
-    WHEN `_rule` = -6
-    THEN ARRAY('B.4')
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN ARRAY('B.5')
-    WHEN `_rule` = -7
-    THEN ARRAY('B.5')
-    WHEN `_rule` = 8
+    WHEN `_rule` IN (8, -8)
     THEN ARRAY('B.6', 'B.7')
-    WHEN `_rule` = -8
-    THEN ARRAY('B.6', 'B.7')
-    WHEN `_rule` = 9
-    THEN ARRAY('B.6')
-    WHEN `_rule` = -9
+    WHEN `_rule` IN (9, -9)
     THEN ARRAY('B.6')
     WHEN `_revision` = 0
     THEN ARRAY('B.7')
@@ -2592,7 +2541,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5, 6, 7, 8, 9)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -2604,8 +2553,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2616,8 +2563,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2668,8 +2613,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2809,8 +2752,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2964,8 +2905,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 6
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -6
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3044,8 +2983,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 7
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -7
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -4098,8 +4035,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 8
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -8
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -6124,8 +6059,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 9
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -9
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -7172,159 +7105,127 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.1' AS `section`,
-            'A.1' AS `cited_as`,
-            CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END
+      END AS `A.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.1' AS `section`,
-            'C.1' AS `cited_as`,
-            CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END
+      END AS `C.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.1' AS `section`,
-            'B.1' AS `cited_as`,
-            CASE WHEN `B.1` IS NULL THEN 'unknown' WHEN `B.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.1.A' AS `section`,
-            'B.1.A' AS `cited_as`,
-            CASE WHEN `B.1.A` IS NULL THEN 'unknown' WHEN `B.1.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.1.B' AS `section`,
-            'B.1.B' AS `cited_as`,
-            CASE WHEN `B.1.B` IS NULL THEN 'unknown' WHEN `B.1.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.1.C' AS `section`,
-            'B.1.C' AS `cited_as`,
-            CASE WHEN `B.1.C` IS NULL THEN 'unknown' WHEN `B.1.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.1.D' AS `section`,
-            'B.1.D' AS `cited_as`,
-            CASE WHEN `B.1.D` IS NULL THEN 'unknown' WHEN `B.1.D` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1` IS NULL THEN 'unknown' WHEN `B.1` THEN 'met' ELSE 'not_met' END
+      END AS `B.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.2' AS `section`,
-            'B.2' AS `cited_as`,
-            CASE WHEN `B.2` IS NULL THEN 'unknown' WHEN `B.2` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.2.A' AS `section`,
-            'B.2.A' AS `cited_as`,
-            CASE WHEN `B.2.A` IS NULL THEN 'unknown' WHEN `B.2.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.2.B' AS `section`,
-            'B.2.B' AS `cited_as`,
-            CASE WHEN `B.2.B` IS NULL THEN 'unknown' WHEN `B.2.B` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1.A` IS NULL THEN 'unknown' WHEN `B.1.A` THEN 'met' ELSE 'not_met' END
+      END AS `B.1.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.3' AS `section`,
-            'B.3' AS `cited_as`,
-            CASE WHEN `B.3` IS NULL THEN 'unknown' WHEN `B.3` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1.B` IS NULL THEN 'unknown' WHEN `B.1.B` THEN 'met' ELSE 'not_met' END
+      END AS `B.1.B`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 6
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.4' AS `section`,
-            'B.4' AS `cited_as`,
-            CASE WHEN `B.4` IS NULL THEN 'unknown' WHEN `B.4` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1.C` IS NULL THEN 'unknown' WHEN `B.1.C` THEN 'met' ELSE 'not_met' END
+      END AS `B.1.C`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 7
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.5' AS `section`,
-            'B.5' AS `cited_as`,
-            CASE WHEN `B.5` IS NULL THEN 'unknown' WHEN `B.5` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1.D` IS NULL THEN 'unknown' WHEN `B.1.D` THEN 'met' ELSE 'not_met' END
+      END AS `B.1.D`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 8
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.6' AS `section`,
-            'B.6' AS `cited_as`,
-            CASE WHEN `B.6` IS NULL THEN 'unknown' WHEN `B.6` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'B.7' AS `section`,
-            'B.7' AS `cited_as`,
-            CASE WHEN `B.7` IS NULL THEN 'unknown' WHEN `B.7` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.2` IS NULL THEN 'unknown' WHEN `B.2` THEN 'met' ELSE 'not_met' END
+      END AS `B.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 9
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.6' AS `section`,
-            'B.6' AS `cited_as`,
-            CASE WHEN `B.6` IS NULL THEN 'unknown' WHEN `B.6` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `B.2.A` IS NULL THEN 'unknown' WHEN `B.2.A` THEN 'met' ELSE 'not_met' END
+      END AS `B.2.A`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `B.2.B` IS NULL THEN 'unknown' WHEN `B.2.B` THEN 'met' ELSE 'not_met' END
+      END AS `B.2.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `B.3` IS NULL THEN 'unknown' WHEN `B.3` THEN 'met' ELSE 'not_met' END
+      END AS `B.3`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 6
+          )
+        )
+        THEN CASE WHEN `B.4` IS NULL THEN 'unknown' WHEN `B.4` THEN 'met' ELSE 'not_met' END
+      END AS `B.4`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 7
+          )
+        )
+        THEN CASE WHEN `B.5` IS NULL THEN 'unknown' WHEN `B.5` THEN 'met' ELSE 'not_met' END
+      END AS `B.5`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 8
+          )
+        )
+        THEN CASE WHEN `B.6` IS NULL THEN 'unknown' WHEN `B.6` THEN 'met' ELSE 'not_met' END
+      END AS `B.6`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 8
+          )
+        )
+        THEN CASE WHEN `B.7` IS NULL THEN 'unknown' WHEN `B.7` THEN 'met' ELSE 'not_met' END
+      END AS `B.7`
     )
   END AS `criteria`
 FROM `decided`;

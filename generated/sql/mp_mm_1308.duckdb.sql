@@ -5,289 +5,320 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT REGEXP_MATCHES("state", '^(?:[A-Z]{2})$'), FALSE)
-          THEN [
-            {'field': 'state', 'message': '"' || CASE
-              WHEN LENGTH("state") <= 40
-              THEN "state"
-              ELSE SUBSTRING("state", 1, 40) || '...'
-            END || '"' || ' does not match [A-Z]{2}'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
-          THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "diagnosis" IN (
-              'primary_achalasia',
-              'secondary_achalasia',
-              'esophageal_spasm',
-              'jackhammer_esophagus',
-              'egj_outflow_obstruction',
-              'gastroparesis',
-              'zenker_diverticulum',
-              'other'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'diagnosis', 'message': '"' || CASE
-              WHEN LENGTH("diagnosis") <= 40
-              THEN "diagnosis"
-              ELSE SUBSTRING("diagnosis", 1, 40) || '...'
-            END || '"' || ' is not one of: primary_achalasia, secondary_achalasia, esophageal_spasm, jackhammer_esophagus, egj_outflow_obstruction, gastroparesis, zenker_diverticulum, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "achalasia_type" IN ('I', 'II', 'III'), FALSE)
-          THEN [
-            {'field': 'achalasia_type', 'message': '"' || CASE
-              WHEN LENGTH("achalasia_type") <= 40
-              THEN "achalasia_type"
-              ELSE SUBSTRING("achalasia_type", 1, 40) || '...'
-            END || '"' || ' is not one of: I, II, III'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "eckardt_score" BETWEEN 0 AND 12, FALSE)
-          THEN [{'field': 'eckardt_score', 'message': 'must be an integer from 0 to 12'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "contraindications" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "contraindications",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN (
-                        'severe_erosive_esophagitis',
-                        'significant_coagulation_disorder',
-                        'cirrhosis_with_portal_hypertension',
-                        'severe_pulmonary_disease',
-                        'esophageal_malignancy',
-                        'mucosa_compromising_prior_therapy'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: severe_erosive_esophagitis, significant_coagulation_disorder, cirrhosis_with_portal_hypertension, severe_pulmonary_disease, esophageal_malignancy, mucosa_compromising_prior_therapy'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER("contraindications", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "prior_achalasia_therapies" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "prior_achalasia_therapies",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT "_item0" IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
-                    THEN [
-                      {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: pneumatic_dilation, botulinum_toxin, heller_myotomy'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "prior_achalasia_therapies",
-                          LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
-                        )
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'state',
-                'service_date',
-                'age',
-                'diagnosis',
-                'achalasia_type',
-                'failed_conventional_therapy',
-                'heller_surgical_candidate',
-                'eckardt_score',
-                'prior_open_foregut_surgery',
-                'contraindications',
-                'prior_achalasia_therapies'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'state'), FALSE) AND NOT "state" IS NULL, FALSE)
-          THEN [{'field': 'state', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
-            AND NOT "service_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
-          THEN [{'field': 'age', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'diagnosis'), FALSE)
-            AND NOT "diagnosis" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'diagnosis', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'achalasia_type'), FALSE)
-            AND NOT "achalasia_type" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'achalasia_type', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'failed_conventional_therapy'), FALSE)
-            AND NOT "failed_conventional_therapy" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'failed_conventional_therapy', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'heller_surgical_candidate'), FALSE)
-            AND NOT "heller_surgical_candidate" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'heller_surgical_candidate', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'eckardt_score'), FALSE)
-            AND NOT "eckardt_score" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'eckardt_score', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'prior_open_foregut_surgery'), FALSE)
-            AND NOT "prior_open_foregut_surgery" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'prior_open_foregut_surgery', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'contraindications'), FALSE)
-            AND NOT "contraindications" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'contraindications', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'prior_achalasia_therapies'), FALSE)
-            AND NOT "prior_achalasia_therapies" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'prior_achalasia_therapies', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "contraindications" IS NULL OR ARRAY_LENGTH("contraindications") = 0
+      )
+      AND (
+        "prior_achalasia_therapies" IS NULL
+        OR ARRAY_LENGTH("prior_achalasia_therapies") = 0
+      )
+      AND NOT COALESCE(NOT REGEXP_MATCHES("state", '^(?:[A-Z]{2})$'), FALSE)
+      AND NOT COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT "diagnosis" IN (
+          'primary_achalasia',
+          'secondary_achalasia',
+          'esophageal_spasm',
+          'jackhammer_esophagus',
+          'egj_outflow_obstruction',
+          'gastroparesis',
+          'zenker_diverticulum',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT "achalasia_type" IN ('I', 'II', 'III'), FALSE)
+      AND NOT COALESCE(NOT "eckardt_score" BETWEEN 0 AND 12, FALSE)
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT REGEXP_MATCHES("state", '^(?:[A-Z]{2})$'), FALSE)
+            THEN [
+              {'field': 'state', 'message': '"' || CASE
+                WHEN LENGTH("state") <= 40
+                THEN "state"
+                ELSE SUBSTRING("state", 1, 40) || '...'
+              END || '"' || ' does not match [A-Z]{2}'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR("service_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'service_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "age" BETWEEN 0 AND 130, FALSE)
+            THEN [{'field': 'age', 'message': 'must be an integer from 0 to 130'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "diagnosis" IN (
+                'primary_achalasia',
+                'secondary_achalasia',
+                'esophageal_spasm',
+                'jackhammer_esophagus',
+                'egj_outflow_obstruction',
+                'gastroparesis',
+                'zenker_diverticulum',
+                'other'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'diagnosis', 'message': '"' || CASE
+                WHEN LENGTH("diagnosis") <= 40
+                THEN "diagnosis"
+                ELSE SUBSTRING("diagnosis", 1, 40) || '...'
+              END || '"' || ' is not one of: primary_achalasia, secondary_achalasia, esophageal_spasm, jackhammer_esophagus, egj_outflow_obstruction, gastroparesis, zenker_diverticulum, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "achalasia_type" IN ('I', 'II', 'III'), FALSE)
+            THEN [
+              {'field': 'achalasia_type', 'message': '"' || CASE
+                WHEN LENGTH("achalasia_type") <= 40
+                THEN "achalasia_type"
+                ELSE SUBSTRING("achalasia_type", 1, 40) || '...'
+              END || '"' || ' is not one of: I, II, III'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "eckardt_score" BETWEEN 0 AND 12, FALSE)
+            THEN [{'field': 'eckardt_score', 'message': 'must be an integer from 0 to 12'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "contraindications" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "contraindications",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN (
+                          'severe_erosive_esophagitis',
+                          'significant_coagulation_disorder',
+                          'cirrhosis_with_portal_hypertension',
+                          'severe_pulmonary_disease',
+                          'esophageal_malignancy',
+                          'mucosa_compromising_prior_therapy'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: severe_erosive_esophagitis, significant_coagulation_disorder, cirrhosis_with_portal_hypertension, severe_pulmonary_disease, esophageal_malignancy, mucosa_compromising_prior_therapy'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER("contraindications", LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0")
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'contraindications' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "prior_achalasia_therapies" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "prior_achalasia_therapies",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT "_item0" IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
+                      THEN [
+                        {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: pneumatic_dilation, botulinum_toxin, heller_myotomy'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER(
+                            "prior_achalasia_therapies",
+                            LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
+                          )
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_achalasia_therapies' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER("absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'state',
+                  'service_date',
+                  'age',
+                  'diagnosis',
+                  'achalasia_type',
+                  'failed_conventional_therapy',
+                  'heller_surgical_candidate',
+                  'eckardt_score',
+                  'prior_open_foregut_surgery',
+                  'contraindications',
+                  'prior_achalasia_therapies'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'state'), FALSE) AND NOT "state" IS NULL, FALSE)
+            THEN [{'field': 'state', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'service_date'), FALSE)
+              AND NOT "service_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'service_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'age'), FALSE) AND NOT "age" IS NULL, FALSE)
+            THEN [{'field': 'age', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'diagnosis'), FALSE)
+              AND NOT "diagnosis" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'diagnosis', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'achalasia_type'), FALSE)
+              AND NOT "achalasia_type" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'achalasia_type', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'failed_conventional_therapy'), FALSE)
+              AND NOT "failed_conventional_therapy" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'failed_conventional_therapy', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'heller_surgical_candidate'), FALSE)
+              AND NOT "heller_surgical_candidate" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'heller_surgical_candidate', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'eckardt_score'), FALSE)
+              AND NOT "eckardt_score" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'eckardt_score', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'prior_open_foregut_surgery'), FALSE)
+              AND NOT "prior_open_foregut_surgery" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'prior_open_foregut_surgery', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'contraindications'), FALSE)
+              AND NOT "contraindications" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'contraindications', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'prior_achalasia_therapies'), FALSE)
+              AND NOT "prior_achalasia_therapies" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'prior_achalasia_therapies', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -470,24 +501,16 @@ WITH "checked" AS (
       THEN 'insufficient_information'
       WHEN "_rule" = 1
       THEN 'not_applicable'
-      WHEN "_rule" = -1
+      WHEN "_rule" IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN "_rule" = 2
       THEN 'experimental'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
       WHEN "_rule" = 3
       THEN 'contraindicated'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
       WHEN "_rule" = 4
       THEN 'needs_review'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
       WHEN "_rule" = 5
       THEN 'medically_necessary'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'not_medically_necessary'
     END AS "_outcome"
@@ -543,25 +566,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2025-11-01'
-    WHEN "_rule" = 1
-    THEN '2025-11-01'
-    WHEN "_rule" = -1
-    THEN '2025-11-01'
-    WHEN "_rule" = 2
-    THEN '2025-11-01'
-    WHEN "_rule" = -2
-    THEN '2025-11-01'
-    WHEN "_rule" = 3
-    THEN '2025-11-01'
-    WHEN "_rule" = -3
-    THEN '2025-11-01'
-    WHEN "_rule" = 4
-    THEN '2025-11-01'
-    WHEN "_rule" = -4
-    THEN '2025-11-01'
-    WHEN "_rule" = 5
-    THEN '2025-11-01'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2025-11-01'
     WHEN "_revision" = 0
     THEN '2025-11-01'
@@ -572,25 +577,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'applicability'
-    WHEN "_rule" = -1
-    THEN 'applicability'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'D.III'
-    WHEN "_rule" = -2
-    THEN 'D.III'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'D.IV'
-    WHEN "_rule" = -3
-    THEN 'D.IV'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'D.II'
-    WHEN "_rule" = -4
-    THEN 'D.II'
-    WHEN "_rule" = 5
-    THEN 'D.I'
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN 'D.I'
     WHEN "_revision" = 0
     THEN 'D.I'
@@ -600,25 +595,15 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['applicability']
-    WHEN "_rule" = -1
-    THEN ['applicability']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['D.III']
-    WHEN "_rule" = -2
-    THEN ['D.III']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['D.IV']
-    WHEN "_rule" = -3
-    THEN ['D.IV']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['D.II']
-    WHEN "_rule" = -4
-    THEN ['D.II']
-    WHEN "_rule" = 5
-    THEN ['D.I']
-    WHEN "_rule" = -5
+    WHEN "_rule" IN (5, -5)
     THEN ['D.I']
     WHEN "_revision" = 0
     THEN ['D.I']
@@ -628,7 +613,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5)
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -701,14 +686,10 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "diagnosis" IS NULL THEN ['diagnosis'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -770,12 +751,8 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(LIST_DISTINCT(CASE WHEN "age" IS NULL THEN ['age'] ELSE CAST([] AS TEXT[]) END))
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -857,68 +834,117 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'applicability': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'applicability', 'cited_as': 'applicability', 'result': CASE
-            WHEN "applicability" IS NULL
-            THEN 'unknown'
-            WHEN "applicability"
-            THEN 'met'
-            ELSE 'not_met'
-          END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE
+        WHEN "applicability" IS NULL
+        THEN 'unknown'
+        WHEN "applicability"
+        THEN 'met'
+        ELSE 'not_met'
+      END
+    END, 'D.III': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'D.III', 'cited_as': 'D.III', 'result': CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.III" IS NULL THEN 'unknown' WHEN "D.III" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'D.IV', 'cited_as': 'D.IV', 'result': CASE WHEN "D.IV" IS NULL THEN 'unknown' WHEN "D.IV" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.A', 'cited_as': 'D.IV.A', 'result': CASE WHEN "D.IV.A" IS NULL THEN 'unknown' WHEN "D.IV.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.B', 'cited_as': 'D.IV.B', 'result': CASE WHEN "D.IV.B" IS NULL THEN 'unknown' WHEN "D.IV.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.C', 'cited_as': 'D.IV.C', 'result': CASE WHEN "D.IV.C" IS NULL THEN 'unknown' WHEN "D.IV.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.D', 'cited_as': 'D.IV.D', 'result': CASE WHEN "D.IV.D" IS NULL THEN 'unknown' WHEN "D.IV.D" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.E', 'cited_as': 'D.IV.E', 'result': CASE WHEN "D.IV.E" IS NULL THEN 'unknown' WHEN "D.IV.E" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.IV.F', 'cited_as': 'D.IV.F', 'result': CASE WHEN "D.IV.F" IS NULL THEN 'unknown' WHEN "D.IV.F" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.IV" IS NULL THEN 'unknown' WHEN "D.IV" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.A" IS NULL THEN 'unknown' WHEN "D.IV.A" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.B" IS NULL THEN 'unknown' WHEN "D.IV.B" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.C" IS NULL THEN 'unknown' WHEN "D.IV.C" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.D': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.D" IS NULL THEN 'unknown' WHEN "D.IV.D" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.E': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.E" IS NULL THEN 'unknown' WHEN "D.IV.E" THEN 'met' ELSE 'not_met' END
+    END, 'D.IV.F': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 3
+        )
+      )
+      THEN CASE WHEN "D.IV.F" IS NULL THEN 'unknown' WHEN "D.IV.F" THEN 'met' ELSE 'not_met' END
+    END, 'D.II': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'D.II', 'cited_as': 'D.II', 'result': CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.II" IS NULL THEN 'unknown' WHEN "D.II" THEN 'met' ELSE 'not_met' END
+    END, 'D.I': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'D.I', 'cited_as': 'D.I', 'result': CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.I.A', 'cited_as': 'D.I.A', 'result': CASE WHEN "D.I.A" IS NULL THEN 'unknown' WHEN "D.I.A" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.I.B', 'cited_as': 'D.I.B', 'result': CASE WHEN "D.I.B" IS NULL THEN 'unknown' WHEN "D.I.B" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.I.C', 'cited_as': 'D.I.C', 'result': CASE WHEN "D.I.C" IS NULL THEN 'unknown' WHEN "D.I.C" THEN 'met' ELSE 'not_met' END},
-          {'section': 'D.I.D', 'cited_as': 'D.I.D', 'result': CASE WHEN "D.I.D" IS NULL THEN 'unknown' WHEN "D.I.D" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "D.I" IS NULL THEN 'unknown' WHEN "D.I" THEN 'met' ELSE 'not_met' END
+    END, 'D.I.A': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE WHEN "D.I.A" IS NULL THEN 'unknown' WHEN "D.I.A" THEN 'met' ELSE 'not_met' END
+    END, 'D.I.B': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE WHEN "D.I.B" IS NULL THEN 'unknown' WHEN "D.I.B" THEN 'met' ELSE 'not_met' END
+    END, 'D.I.C': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE WHEN "D.I.C" IS NULL THEN 'unknown' WHEN "D.I.C" THEN 'met' ELSE 'not_met' END
+    END, 'D.I.D': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 5
+        )
+      )
+      THEN CASE WHEN "D.I.D" IS NULL THEN 'unknown' WHEN "D.I.D" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

@@ -5,331 +5,361 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT `state` RLIKE '^(?:[A-Z]{2})$', FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'state' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`state`) <= 40
-                THEN `state`
-                ELSE SUBSTRING(`state`, 1, 40) || '...'
-              END || '"' || ' does not match [A-Z]{2}' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `diagnosis` IN (
-              'primary_achalasia',
-              'secondary_achalasia',
-              'esophageal_spasm',
-              'jackhammer_esophagus',
-              'egj_outflow_obstruction',
-              'gastroparesis',
-              'zenker_diverticulum',
-              'other'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'diagnosis' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`diagnosis`) <= 40
-                THEN `diagnosis`
-                ELSE SUBSTRING(`diagnosis`, 1, 40) || '...'
-              END || '"' || ' is not one of: primary_achalasia, secondary_achalasia, esophageal_spasm, jackhammer_esophagus, egj_outflow_obstruction, gastroparesis, zenker_diverticulum, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `achalasia_type` IN ('I', 'II', 'III'), FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'achalasia_type' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`achalasia_type`) <= 40
-                THEN `achalasia_type`
-                ELSE SUBSTRING(`achalasia_type`, 1, 40) || '...'
-              END || '"' || ' is not one of: I, II, III' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `eckardt_score` BETWEEN 0 AND 12, FALSE)
-          THEN ARRAY(
-            STRUCT('eckardt_score' AS `field`, 'must be an integer from 0 to 12' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `contraindications` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `contraindications`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN (
-                        'severe_erosive_esophagitis',
-                        'significant_coagulation_disorder',
-                        'cirrhosis_with_portal_hypertension',
-                        'severe_pulmonary_disease',
-                        'esophageal_malignancy',
-                        'mucosa_compromising_prior_therapy'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: severe_erosive_esophagitis, significant_coagulation_disorder, cirrhosis_with_portal_hypertension, severe_pulmonary_disease, esophageal_malignancy, mucosa_compromising_prior_therapy' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(
-                        FILTER(`contraindications`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `prior_achalasia_therapies` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `prior_achalasia_therapies`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(NOT `_item0` IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: pneumatic_dilation, botulinum_toxin, heller_myotomy' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(
-                        FILTER(
-                          `prior_achalasia_therapies`,
-                          (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`
-                        )
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'state',
-                  'service_date',
-                  'age',
-                  'diagnosis',
-                  'achalasia_type',
-                  'failed_conventional_therapy',
-                  'heller_surgical_candidate',
-                  'eckardt_score',
-                  'prior_open_foregut_surgery',
-                  'contraindications',
-                  'prior_achalasia_therapies'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'state'), FALSE) AND NOT `state` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('state' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
-            AND NOT `service_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'diagnosis'), FALSE)
-            AND NOT `diagnosis` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('diagnosis' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'achalasia_type'), FALSE)
-            AND NOT `achalasia_type` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('achalasia_type' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'failed_conventional_therapy'), FALSE)
-            AND NOT `failed_conventional_therapy` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('failed_conventional_therapy' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'heller_surgical_candidate'), FALSE)
-            AND NOT `heller_surgical_candidate` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('heller_surgical_candidate' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'eckardt_score'), FALSE)
-            AND NOT `eckardt_score` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('eckardt_score' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'prior_open_foregut_surgery'), FALSE)
-            AND NOT `prior_open_foregut_surgery` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('prior_open_foregut_surgery' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'contraindications'), FALSE)
-            AND NOT `contraindications` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('contraindications' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'prior_achalasia_therapies'), FALSE)
-            AND NOT `prior_achalasia_therapies` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('prior_achalasia_therapies' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `contraindications` IS NULL OR SIZE(`contraindications`) = 0
+      )
+      AND (
+        `prior_achalasia_therapies` IS NULL OR SIZE(`prior_achalasia_therapies`) = 0
+      )
+      AND NOT COALESCE(NOT `state` RLIKE '^(?:[A-Z]{2})$', FALSE)
+      AND NOT COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+      AND NOT COALESCE(
+        NOT `diagnosis` IN (
+          'primary_achalasia',
+          'secondary_achalasia',
+          'esophageal_spasm',
+          'jackhammer_esophagus',
+          'egj_outflow_obstruction',
+          'gastroparesis',
+          'zenker_diverticulum',
+          'other'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT `achalasia_type` IN ('I', 'II', 'III'), FALSE)
+      AND NOT COALESCE(NOT `eckardt_score` BETWEEN 0 AND 12, FALSE)
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT `state` RLIKE '^(?:[A-Z]{2})$', FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'state' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`state`) <= 40
+                  THEN `state`
+                  ELSE SUBSTRING(`state`, 1, 40) || '...'
+                END || '"' || ' does not match [A-Z]{2}' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT YEAR(`service_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('service_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `age` BETWEEN 0 AND 130, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'must be an integer from 0 to 130' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `diagnosis` IN (
+                'primary_achalasia',
+                'secondary_achalasia',
+                'esophageal_spasm',
+                'jackhammer_esophagus',
+                'egj_outflow_obstruction',
+                'gastroparesis',
+                'zenker_diverticulum',
+                'other'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'diagnosis' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`diagnosis`) <= 40
+                  THEN `diagnosis`
+                  ELSE SUBSTRING(`diagnosis`, 1, 40) || '...'
+                END || '"' || ' is not one of: primary_achalasia, secondary_achalasia, esophageal_spasm, jackhammer_esophagus, egj_outflow_obstruction, gastroparesis, zenker_diverticulum, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `achalasia_type` IN ('I', 'II', 'III'), FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'achalasia_type' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`achalasia_type`) <= 40
+                  THEN `achalasia_type`
+                  ELSE SUBSTRING(`achalasia_type`, 1, 40) || '...'
+                END || '"' || ' is not one of: I, II, III' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `eckardt_score` BETWEEN 0 AND 12, FALSE)
+            THEN ARRAY(
+              STRUCT('eckardt_score' AS `field`, 'must be an integer from 0 to 12' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `contraindications` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `contraindications`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN (
+                          'severe_erosive_esophagitis',
+                          'significant_coagulation_disorder',
+                          'cirrhosis_with_portal_hypertension',
+                          'severe_pulmonary_disease',
+                          'esophageal_malignancy',
+                          'mucosa_compromising_prior_therapy'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: severe_erosive_esophagitis, significant_coagulation_disorder, cirrhosis_with_portal_hypertension, severe_pulmonary_disease, esophageal_malignancy, mucosa_compromising_prior_therapy' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(
+                          FILTER(`contraindications`, (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`)
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'contraindications' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `prior_achalasia_therapies` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `prior_achalasia_therapies`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(NOT `_item0` IN ('pneumatic_dilation', 'botulinum_toxin', 'heller_myotomy'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: pneumatic_dilation, botulinum_toxin, heller_myotomy' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(
+                          FILTER(
+                            `prior_achalasia_therapies`,
+                            (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`
+                          )
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_achalasia_therapies' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'state',
+                    'service_date',
+                    'age',
+                    'diagnosis',
+                    'achalasia_type',
+                    'failed_conventional_therapy',
+                    'heller_surgical_candidate',
+                    'eckardt_score',
+                    'prior_open_foregut_surgery',
+                    'contraindications',
+                    'prior_achalasia_therapies'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'state'), FALSE) AND NOT `state` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('state' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'service_date'), FALSE)
+              AND NOT `service_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('service_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'age'), FALSE) AND NOT `age` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('age' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'diagnosis'), FALSE)
+              AND NOT `diagnosis` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('diagnosis' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'achalasia_type'), FALSE)
+              AND NOT `achalasia_type` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('achalasia_type' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'failed_conventional_therapy'), FALSE)
+              AND NOT `failed_conventional_therapy` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('failed_conventional_therapy' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'heller_surgical_candidate'), FALSE)
+              AND NOT `heller_surgical_candidate` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('heller_surgical_candidate' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'eckardt_score'), FALSE)
+              AND NOT `eckardt_score` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('eckardt_score' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'prior_open_foregut_surgery'), FALSE)
+              AND NOT `prior_open_foregut_surgery` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('prior_open_foregut_surgery' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'contraindications'), FALSE)
+              AND NOT `contraindications` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('contraindications' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'prior_achalasia_therapies'), FALSE)
+              AND NOT `prior_achalasia_therapies` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('prior_achalasia_therapies' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -500,24 +530,16 @@ WITH `checked` AS (
       THEN 'insufficient_information'
       WHEN `_rule` = 1
       THEN 'not_applicable'
-      WHEN `_rule` = -1
+      WHEN `_rule` IN (-1, -2, -3, -4, -5)
       THEN 'insufficient_information'
       WHEN `_rule` = 2
       THEN 'experimental'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
       WHEN `_rule` = 3
       THEN 'contraindicated'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
       WHEN `_rule` = 4
       THEN 'needs_review'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
       WHEN `_rule` = 5
       THEN 'medically_necessary'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'not_medically_necessary'
     END AS `_outcome`
@@ -573,25 +595,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2025-11-01'
-    WHEN `_rule` = 1
-    THEN '2025-11-01'
-    WHEN `_rule` = -1
-    THEN '2025-11-01'
-    WHEN `_rule` = 2
-    THEN '2025-11-01'
-    WHEN `_rule` = -2
-    THEN '2025-11-01'
-    WHEN `_rule` = 3
-    THEN '2025-11-01'
-    WHEN `_rule` = -3
-    THEN '2025-11-01'
-    WHEN `_rule` = 4
-    THEN '2025-11-01'
-    WHEN `_rule` = -4
-    THEN '2025-11-01'
-    WHEN `_rule` = 5
-    THEN '2025-11-01'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5)
     THEN '2025-11-01'
     WHEN `_revision` = 0
     THEN '2025-11-01'
@@ -602,25 +606,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'applicability'
-    WHEN `_rule` = -1
-    THEN 'applicability'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'D.III'
-    WHEN `_rule` = -2
-    THEN 'D.III'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'D.IV'
-    WHEN `_rule` = -3
-    THEN 'D.IV'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'D.II'
-    WHEN `_rule` = -4
-    THEN 'D.II'
-    WHEN `_rule` = 5
-    THEN 'D.I'
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN 'D.I'
     WHEN `_revision` = 0
     THEN 'D.I'
@@ -630,25 +624,15 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('applicability')
-    WHEN `_rule` = -1
-    THEN ARRAY('applicability')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('D.III')
-    WHEN `_rule` = -2
-    THEN ARRAY('D.III')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('D.IV')
-    WHEN `_rule` = -3
-    THEN ARRAY('D.IV')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('D.II')
-    WHEN `_rule` = -4
-    THEN ARRAY('D.II')
-    WHEN `_rule` = 5
-    THEN ARRAY('D.I')
-    WHEN `_rule` = -5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('D.I')
     WHEN `_revision` = 0
     THEN ARRAY('D.I')
@@ -658,7 +642,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -751,8 +735,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -763,8 +745,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -826,16 +806,12 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE WHEN `age` IS NULL THEN ARRAY('age') ELSE CAST(ARRAY() AS ARRAY<STRING>) END
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -925,128 +901,133 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'applicability' AS `section`,
-            'applicability' AS `cited_as`,
-            CASE
-              WHEN `applicability` IS NULL
-              THEN 'unknown'
-              WHEN `applicability`
-              THEN 'met'
-              ELSE 'not_met'
-            END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE
+          WHEN `applicability` IS NULL
+          THEN 'unknown'
+          WHEN `applicability`
+          THEN 'met'
+          ELSE 'not_met'
+        END
+      END AS `applicability`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.III' AS `section`,
-            'D.III' AS `cited_as`,
-            CASE WHEN `D.III` IS NULL THEN 'unknown' WHEN `D.III` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.III` IS NULL THEN 'unknown' WHEN `D.III` THEN 'met' ELSE 'not_met' END
+      END AS `D.III`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.IV' AS `section`,
-            'D.IV' AS `cited_as`,
-            CASE WHEN `D.IV` IS NULL THEN 'unknown' WHEN `D.IV` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.A' AS `section`,
-            'D.IV.A' AS `cited_as`,
-            CASE WHEN `D.IV.A` IS NULL THEN 'unknown' WHEN `D.IV.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.B' AS `section`,
-            'D.IV.B' AS `cited_as`,
-            CASE WHEN `D.IV.B` IS NULL THEN 'unknown' WHEN `D.IV.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.C' AS `section`,
-            'D.IV.C' AS `cited_as`,
-            CASE WHEN `D.IV.C` IS NULL THEN 'unknown' WHEN `D.IV.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.D' AS `section`,
-            'D.IV.D' AS `cited_as`,
-            CASE WHEN `D.IV.D` IS NULL THEN 'unknown' WHEN `D.IV.D` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.E' AS `section`,
-            'D.IV.E' AS `cited_as`,
-            CASE WHEN `D.IV.E` IS NULL THEN 'unknown' WHEN `D.IV.E` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.IV.F' AS `section`,
-            'D.IV.F' AS `cited_as`,
-            CASE WHEN `D.IV.F` IS NULL THEN 'unknown' WHEN `D.IV.F` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.IV` IS NULL THEN 'unknown' WHEN `D.IV` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.II' AS `section`,
-            'D.II' AS `cited_as`,
-            CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.IV.A` IS NULL THEN 'unknown' WHEN `D.IV.A` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.A`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.I' AS `section`,
-            'D.I' AS `cited_as`,
-            CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.I.A' AS `section`,
-            'D.I.A' AS `cited_as`,
-            CASE WHEN `D.I.A` IS NULL THEN 'unknown' WHEN `D.I.A` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.I.B' AS `section`,
-            'D.I.B' AS `cited_as`,
-            CASE WHEN `D.I.B` IS NULL THEN 'unknown' WHEN `D.I.B` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.I.C' AS `section`,
-            'D.I.C' AS `cited_as`,
-            CASE WHEN `D.I.C` IS NULL THEN 'unknown' WHEN `D.I.C` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'D.I.D' AS `section`,
-            'D.I.D' AS `cited_as`,
-            CASE WHEN `D.I.D` IS NULL THEN 'unknown' WHEN `D.I.D` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `D.IV.B` IS NULL THEN 'unknown' WHEN `D.IV.B` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `D.IV.C` IS NULL THEN 'unknown' WHEN `D.IV.C` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.C`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `D.IV.D` IS NULL THEN 'unknown' WHEN `D.IV.D` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.D`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `D.IV.E` IS NULL THEN 'unknown' WHEN `D.IV.E` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.E`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
+          )
+        )
+        THEN CASE WHEN `D.IV.F` IS NULL THEN 'unknown' WHEN `D.IV.F` THEN 'met' ELSE 'not_met' END
+      END AS `D.IV.F`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
+          )
+        )
+        THEN CASE WHEN `D.II` IS NULL THEN 'unknown' WHEN `D.II` THEN 'met' ELSE 'not_met' END
+      END AS `D.II`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `D.I` IS NULL THEN 'unknown' WHEN `D.I` THEN 'met' ELSE 'not_met' END
+      END AS `D.I`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `D.I.A` IS NULL THEN 'unknown' WHEN `D.I.A` THEN 'met' ELSE 'not_met' END
+      END AS `D.I.A`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `D.I.B` IS NULL THEN 'unknown' WHEN `D.I.B` THEN 'met' ELSE 'not_met' END
+      END AS `D.I.B`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `D.I.C` IS NULL THEN 'unknown' WHEN `D.I.C` THEN 'met' ELSE 'not_met' END
+      END AS `D.I.C`,
+      CASE
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
+          )
+        )
+        THEN CASE WHEN `D.I.D` IS NULL THEN 'unknown' WHEN `D.I.D` THEN 'met' ELSE 'not_met' END
+      END AS `D.I.D`
     )
   END AS `criteria`
 FROM `decided`;

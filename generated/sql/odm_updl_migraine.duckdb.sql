@@ -5,671 +5,710 @@
 WITH "checked" AS (
   SELECT
     *,
-    LIST_SORT(
-      LIST_CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR("request_date") BETWEEN 1 AND 9999, FALSE)
-          THEN [{'field': 'request_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-            FALSE
-          )
-          THEN [
-            {'field': 'drug', 'message': '"' || CASE
-              WHEN LENGTH("drug") <= 40
-              THEN "drug"
-              ELSE SUBSTRING("drug", 1, 40) || '...'
-            END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT "regimen" IN (
-              'aimovig_70mg_monthly',
-              'aimovig_140mg_monthly',
-              'ajovy_225mg_monthly',
-              'ajovy_675mg_quarterly',
-              'emgality_120mg_monthly',
-              'nurtec_75mg',
-              'qulipta_daily'
-            ),
-            FALSE
-          )
-          THEN [
-            {'field': 'regimen', 'message': '"' || CASE
-              WHEN LENGTH("regimen") <= 40
-              THEN "regimen"
-              ELSE SUBSTRING("regimen", 1, 40) || '...'
-            END || '"' || ' is not one of: aimovig_70mg_monthly, aimovig_140mg_monthly, ajovy_225mg_monthly, ajovy_675mg_quarterly, emgality_120mg_monthly, nurtec_75mg, qulipta_daily'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "doses_requested" BETWEEN 1 AND 1000, FALSE)
-          THEN [{'field': 'doses_requested', 'message': 'must be an integer from 1 to 1000'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(NOT "days_supply" BETWEEN 1 AND 365, FALSE)
-          THEN [{'field': 'days_supply', 'message': 'must be an integer from 1 to 365'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN COALESCE(NOT "headache_days_per_month" BETWEEN 0 AND 31, FALSE)
-          THEN [
-            {'field': 'headache_days_per_month', 'message': 'must be an integer from 0 to 31'}
-          ]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN "medical_necessity_reasons" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "medical_necessity_reasons",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0" IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is not one of: allergy, drug_interaction, contraindication, intolerance'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      ARRAY_LENGTH(
-                        LIST_FILTER(
-                          "medical_necessity_reasons",
-                          LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
-                        )
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
-                        WHEN LENGTH("_item0") <= 40
-                        THEN "_item0"
-                        ELSE SUBSTRING("_item0", 1, 40) || '...'
-                      END || '"' || ' is repeated'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-        CASE
-          WHEN "medication_trials" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "medication_trials",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
-                      AND NOT "_item0"."drug" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0"."drug_class" IN (
-                        'beta_blocker',
-                        'anticonvulsant',
-                        'tricyclic_antidepressant',
-                        'snri',
-                        'cgrp_antibody',
-                        'gepant',
-                        'other'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."drug_class") <= 40
-                        THEN "_item0"."drug_class"
-                        ELSE SUBSTRING("_item0"."drug_class", 1, 40) || '...'
-                      END || '"' || ' is not one of: beta_blocker, anticonvulsant, tricyclic_antidepressant, snri, cgrp_antibody, gepant, other'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug_class'), FALSE)
-                      AND NOT "_item0"."drug_class" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'preferred'), FALSE)
-                      AND NOT "_item0"."preferred" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.preferred', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."dose_mg" BETWEEN 0 AND 2000, FALSE)
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'must be a number from 0 to 2000'}
-                    ]
-                    WHEN COALESCE(
-                      CAST("_item0"."dose_mg" AS DECIMAL(35, 30)) <> CAST("_item0"."dose_mg" AS DECIMAL(38, 6)),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'dose_mg'), FALSE)
-                      AND NOT "_item0"."dose_mg" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."start_date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'start_date'), FALSE)
-                      AND NOT "_item0"."start_date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."end_date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'end_date'), FALSE)
-                      AND NOT "_item0"."end_date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0"."outcome" IN (
-                        'inadequate_response',
-                        'effective',
-                        'intolerance',
-                        'adverse_event',
-                        'allergy',
-                        'contraindication',
-                        'unknown'
-                      ),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."outcome") <= 40
-                        THEN "_item0"."outcome"
-                        ELSE SUBSTRING("_item0"."outcome", 1, 40) || '...'
-                      END || '"' || ' is not one of: inadequate_response, effective, intolerance, adverse_event, allergy, contraindication, unknown'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'outcome'), FALSE)
-                      AND NOT "_item0"."outcome" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."source" IN ('claims', 'prescriber_attested'), FALSE)
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."source") <= 40
-                        THEN "_item0"."source"
-                        ELSE SUBSTRING("_item0"."source", 1, 40) || '...'
-                      END || '"' || ' is not one of: claims, prescriber_attested'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'source'), FALSE)
-                      AND NOT "_item0"."source" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(NOT "_name" IN ('end_date'), TRUE)),
-                      LAMBDA "_name" : {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN (
-                          'drug',
-                          'drug_class',
-                          'preferred',
-                          'dose_mg',
-                          'start_date',
-                          'end_date',
-                          'outcome',
-                          'source'
-                        )
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "prior_authorizations" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "prior_authorizations",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."drug") <= 40
-                        THEN "_item0"."drug"
-                        ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
-                      END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
-                      AND NOT "_item0"."drug" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."approved_from") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_from'), FALSE)
-                      AND NOT "_item0"."approved_from" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."approved_to") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_to'), FALSE)
-                      AND NOT "_item0"."approved_to" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('drug', 'approved_from', 'approved_to')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "paid_claims" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE FLATTEN(
-            LIST_TRANSFORM(
-              "paid_claims",
-              LAMBDA "_item0", "_i0" : CASE
-                WHEN "_item0" IS NULL
-                THEN [
-                  {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
-                ]
-                ELSE LIST_CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
-                        WHEN LENGTH("_item0"."drug") <= 40
-                        THEN "_item0"."drug"
-                        ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
-                      END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
-                      AND NOT "_item0"."drug" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR("_item0"."fill_date") BETWEEN 1 AND 9999, FALSE)
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is not a date in the form YYYY-MM-DD'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'fill_date'), FALSE)
-                      AND NOT "_item0"."fill_date" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."doses" BETWEEN 0 AND 1000, FALSE)
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'must be an integer from 0 to 1000'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'doses'), FALSE)
-                      AND NOT "_item0"."doses" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT "_item0"."days_supply" BETWEEN 1 AND 365, FALSE)
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'must be an integer from 1 to 365'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS("_item0"."absent", 'days_supply'), FALSE)
-                      AND NOT "_item0"."days_supply" IS NULL,
-                      FALSE
-                    )
-                    THEN [
-                      {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'is both given and absent'}
-                    ]
-                    ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                  END,
-                  CASE
-                    WHEN "_item0"."absent" IS NULL
-                    THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-                    ELSE LIST_TRANSFORM(
-                      LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
-                      LAMBDA "_name" : {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
-                        WHEN "_name" IN ('drug', 'fill_date', 'doses', 'days_supply')
-                        THEN 'cannot be absent: the policy gives no meaning to its absence'
-                        ELSE 'not a field of these records'
-                      END}
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN "absent" IS NULL
-          THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-          ELSE LIST_TRANSFORM(
-            LIST_FILTER(
-              "absent",
-              LAMBDA "_name" : COALESCE(NOT "_name" IN ('headache_days_per_month'), TRUE)
-            ),
-            LAMBDA "_name" : {'field': "_name", 'message': CASE
-              WHEN "_name" IN (
-                'request_date',
-                'drug',
-                'regimen',
-                'doses_requested',
-                'days_supply',
-                'per_fda_labeling',
-                'migraine_documentation',
-                'headache_days_per_month',
-                'medical_necessity_reasons',
-                'clinical_response_documented',
-                'medication_trials',
-                'prior_authorizations',
-                'paid_claims'
-              )
-              THEN 'cannot be absent: the policy gives no meaning to its absence'
-              ELSE 'not a fact of this policy'
-            END}
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'request_date'), FALSE)
-            AND NOT "request_date" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'request_date', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'drug'), FALSE) AND NOT "drug" IS NULL, FALSE)
-          THEN [{'field': 'drug', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'regimen'), FALSE) AND NOT "regimen" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'regimen', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'doses_requested'), FALSE)
-            AND NOT "doses_requested" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'doses_requested', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'days_supply'), FALSE)
-            AND NOT "days_supply" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'days_supply', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'per_fda_labeling'), FALSE)
-            AND NOT "per_fda_labeling" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'per_fda_labeling', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'migraine_documentation'), FALSE)
-            AND NOT "migraine_documentation" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'migraine_documentation', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'headache_days_per_month'), FALSE)
-            AND NOT "headache_days_per_month" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'headache_days_per_month', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'medical_necessity_reasons'), FALSE)
-            AND NOT "medical_necessity_reasons" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'medical_necessity_reasons', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'clinical_response_documented'), FALSE)
-            AND NOT "clinical_response_documented" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'clinical_response_documented', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'medication_trials'), FALSE)
-            AND NOT "medication_trials" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'medication_trials', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'prior_authorizations'), FALSE)
-            AND NOT "prior_authorizations" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'prior_authorizations', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS("absent", 'paid_claims'), FALSE)
-            AND NOT "paid_claims" IS NULL,
-            FALSE
-          )
-          THEN [{'field': 'paid_claims', 'message': 'is both given and absent'}]
-          ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
-        END
+    CASE
+      WHEN (
+        "absent" IS NULL OR ARRAY_LENGTH("absent") = 0
       )
-    ) AS "_errors"
+      AND (
+        "medical_necessity_reasons" IS NULL
+        OR ARRAY_LENGTH("medical_necessity_reasons") = 0
+      )
+      AND (
+        "medication_trials" IS NULL OR ARRAY_LENGTH("medication_trials") = 0
+      )
+      AND (
+        "prior_authorizations" IS NULL OR ARRAY_LENGTH("prior_authorizations") = 0
+      )
+      AND (
+        "paid_claims" IS NULL OR ARRAY_LENGTH("paid_claims") = 0
+      )
+      AND NOT COALESCE(NOT YEAR("request_date") BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT "drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT "regimen" IN (
+          'aimovig_70mg_monthly',
+          'aimovig_140mg_monthly',
+          'ajovy_225mg_monthly',
+          'ajovy_675mg_quarterly',
+          'emgality_120mg_monthly',
+          'nurtec_75mg',
+          'qulipta_daily'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT "doses_requested" BETWEEN 1 AND 1000, FALSE)
+      AND NOT COALESCE(NOT "days_supply" BETWEEN 1 AND 365, FALSE)
+      AND NOT COALESCE(NOT "headache_days_per_month" BETWEEN 0 AND 31, FALSE)
+      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+      ELSE LIST_SORT(
+        LIST_CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR("request_date") BETWEEN 1 AND 9999, FALSE)
+            THEN [{'field': 'request_date', 'message': 'is not a date in the form YYYY-MM-DD'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+              FALSE
+            )
+            THEN [
+              {'field': 'drug', 'message': '"' || CASE
+                WHEN LENGTH("drug") <= 40
+                THEN "drug"
+                ELSE SUBSTRING("drug", 1, 40) || '...'
+              END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT "regimen" IN (
+                'aimovig_70mg_monthly',
+                'aimovig_140mg_monthly',
+                'ajovy_225mg_monthly',
+                'ajovy_675mg_quarterly',
+                'emgality_120mg_monthly',
+                'nurtec_75mg',
+                'qulipta_daily'
+              ),
+              FALSE
+            )
+            THEN [
+              {'field': 'regimen', 'message': '"' || CASE
+                WHEN LENGTH("regimen") <= 40
+                THEN "regimen"
+                ELSE SUBSTRING("regimen", 1, 40) || '...'
+              END || '"' || ' is not one of: aimovig_70mg_monthly, aimovig_140mg_monthly, ajovy_225mg_monthly, ajovy_675mg_quarterly, emgality_120mg_monthly, nurtec_75mg, qulipta_daily'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "doses_requested" BETWEEN 1 AND 1000, FALSE)
+            THEN [{'field': 'doses_requested', 'message': 'must be an integer from 1 to 1000'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(NOT "days_supply" BETWEEN 1 AND 365, FALSE)
+            THEN [{'field': 'days_supply', 'message': 'must be an integer from 1 to 365'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN COALESCE(NOT "headache_days_per_month" BETWEEN 0 AND 31, FALSE)
+            THEN [
+              {'field': 'headache_days_per_month', 'message': 'must be an integer from 0 to 31'}
+            ]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN "medical_necessity_reasons" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "medical_necessity_reasons",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected a string, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0" IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is not one of: allergy, drug_interaction, contraindication, intolerance'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        ARRAY_LENGTH(
+                          LIST_FILTER(
+                            "medical_necessity_reasons",
+                            LAMBDA "_other", "_j" : "_other" = "_item0" AND "_j" < "_i0"
+                          )
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medical_necessity_reasons' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': '"' || CASE
+                          WHEN LENGTH("_item0") <= 40
+                          THEN "_item0"
+                          ELSE SUBSTRING("_item0", 1, 40) || '...'
+                        END || '"' || ' is repeated'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+          CASE
+            WHEN "medication_trials" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "medication_trials",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                        AND NOT "_item0"."drug" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0"."drug_class" IN (
+                          'beta_blocker',
+                          'anticonvulsant',
+                          'tricyclic_antidepressant',
+                          'snri',
+                          'cgrp_antibody',
+                          'gepant',
+                          'other'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."drug_class") <= 40
+                          THEN "_item0"."drug_class"
+                          ELSE SUBSTRING("_item0"."drug_class", 1, 40) || '...'
+                        END || '"' || ' is not one of: beta_blocker, anticonvulsant, tricyclic_antidepressant, snri, cgrp_antibody, gepant, other'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug_class'), FALSE)
+                        AND NOT "_item0"."drug_class" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug_class', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CAST([] AS STRUCT("field" TEXT, "message" TEXT)[]),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'preferred'), FALSE)
+                        AND NOT "_item0"."preferred" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.preferred', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."dose_mg" BETWEEN 0 AND 2000, FALSE)
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'must be a number from 0 to 2000'}
+                      ]
+                      WHEN COALESCE(
+                        CAST("_item0"."dose_mg" AS DECIMAL(35, 30)) <> CAST("_item0"."dose_mg" AS DECIMAL(38, 6)),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'has more than 6 digits after the decimal point, the most the SQL target reads exactly'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'dose_mg'), FALSE)
+                        AND NOT "_item0"."dose_mg" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.dose_mg', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."start_date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'start_date'), FALSE)
+                        AND NOT "_item0"."start_date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.start_date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."end_date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'end_date'), FALSE)
+                        AND NOT "_item0"."end_date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.end_date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0"."outcome" IN (
+                          'inadequate_response',
+                          'effective',
+                          'intolerance',
+                          'adverse_event',
+                          'allergy',
+                          'contraindication',
+                          'unknown'
+                        ),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."outcome") <= 40
+                          THEN "_item0"."outcome"
+                          ELSE SUBSTRING("_item0"."outcome", 1, 40) || '...'
+                        END || '"' || ' is not one of: inadequate_response, effective, intolerance, adverse_event, allergy, contraindication, unknown'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'outcome'), FALSE)
+                        AND NOT "_item0"."outcome" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.outcome', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."source" IN ('claims', 'prescriber_attested'), FALSE)
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."source") <= 40
+                          THEN "_item0"."source"
+                          ELSE SUBSTRING("_item0"."source", 1, 40) || '...'
+                        END || '"' || ' is not one of: claims, prescriber_attested'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'source'), FALSE)
+                        AND NOT "_item0"."source" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.source', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(NOT "_name" IN ('end_date'), TRUE)),
+                        LAMBDA "_name" : {'field': 'medication_trials' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN (
+                            'drug',
+                            'drug_class',
+                            'preferred',
+                            'dose_mg',
+                            'start_date',
+                            'end_date',
+                            'outcome',
+                            'source'
+                          )
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "prior_authorizations" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "prior_authorizations",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."drug") <= 40
+                          THEN "_item0"."drug"
+                          ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
+                        END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                        AND NOT "_item0"."drug" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."approved_from") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_from'), FALSE)
+                        AND NOT "_item0"."approved_from" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_from', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."approved_to") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'approved_to'), FALSE)
+                        AND NOT "_item0"."approved_to" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.approved_to', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'prior_authorizations' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('drug', 'approved_from', 'approved_to')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "paid_claims" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE FLATTEN(
+              LIST_TRANSFORM(
+                "paid_claims",
+                LAMBDA "_item0", "_i0" : CASE
+                  WHEN "_item0" IS NULL
+                  THEN [
+                    {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']', 'message': 'expected an object, got null'}
+                  ]
+                  ELSE LIST_CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT "_item0"."drug" IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': '"' || CASE
+                          WHEN LENGTH("_item0"."drug") <= 40
+                          THEN "_item0"."drug"
+                          ELSE SUBSTRING("_item0"."drug", 1, 40) || '...'
+                        END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'drug'), FALSE)
+                        AND NOT "_item0"."drug" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.drug', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR("_item0"."fill_date") BETWEEN 1 AND 9999, FALSE)
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is not a date in the form YYYY-MM-DD'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'fill_date'), FALSE)
+                        AND NOT "_item0"."fill_date" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.fill_date', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."doses" BETWEEN 0 AND 1000, FALSE)
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'must be an integer from 0 to 1000'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'doses'), FALSE)
+                        AND NOT "_item0"."doses" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.doses', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT "_item0"."days_supply" BETWEEN 1 AND 365, FALSE)
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'must be an integer from 1 to 365'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS("_item0"."absent", 'days_supply'), FALSE)
+                        AND NOT "_item0"."days_supply" IS NULL,
+                        FALSE
+                      )
+                      THEN [
+                        {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.days_supply', 'message': 'is both given and absent'}
+                      ]
+                      ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                    END,
+                    CASE
+                      WHEN "_item0"."absent" IS NULL
+                      THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+                      ELSE LIST_TRANSFORM(
+                        LIST_FILTER("_item0"."absent", LAMBDA "_name" : COALESCE(TRUE, TRUE)),
+                        LAMBDA "_name" : {'field': 'paid_claims' || '[' || CAST("_i0" - 1 AS TEXT) || ']' || '.' || "_name", 'message': CASE
+                          WHEN "_name" IN ('drug', 'fill_date', 'doses', 'days_supply')
+                          THEN 'cannot be absent: the policy gives no meaning to its absence'
+                          ELSE 'not a field of these records'
+                        END}
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN "absent" IS NULL
+            THEN CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+            ELSE LIST_TRANSFORM(
+              LIST_FILTER(
+                "absent",
+                LAMBDA "_name" : COALESCE(NOT "_name" IN ('headache_days_per_month'), TRUE)
+              ),
+              LAMBDA "_name" : {'field': "_name", 'message': CASE
+                WHEN "_name" IN (
+                  'request_date',
+                  'drug',
+                  'regimen',
+                  'doses_requested',
+                  'days_supply',
+                  'per_fda_labeling',
+                  'migraine_documentation',
+                  'headache_days_per_month',
+                  'medical_necessity_reasons',
+                  'clinical_response_documented',
+                  'medication_trials',
+                  'prior_authorizations',
+                  'paid_claims'
+                )
+                THEN 'cannot be absent: the policy gives no meaning to its absence'
+                ELSE 'not a fact of this policy'
+              END}
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'request_date'), FALSE)
+              AND NOT "request_date" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'request_date', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS("absent", 'drug'), FALSE) AND NOT "drug" IS NULL, FALSE)
+            THEN [{'field': 'drug', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'regimen'), FALSE) AND NOT "regimen" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'regimen', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'doses_requested'), FALSE)
+              AND NOT "doses_requested" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'doses_requested', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'days_supply'), FALSE)
+              AND NOT "days_supply" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'days_supply', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'per_fda_labeling'), FALSE)
+              AND NOT "per_fda_labeling" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'per_fda_labeling', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'migraine_documentation'), FALSE)
+              AND NOT "migraine_documentation" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'migraine_documentation', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'headache_days_per_month'), FALSE)
+              AND NOT "headache_days_per_month" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'headache_days_per_month', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'medical_necessity_reasons'), FALSE)
+              AND NOT "medical_necessity_reasons" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'medical_necessity_reasons', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'clinical_response_documented'), FALSE)
+              AND NOT "clinical_response_documented" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'clinical_response_documented', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'medication_trials'), FALSE)
+              AND NOT "medication_trials" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'medication_trials', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'prior_authorizations'), FALSE)
+              AND NOT "prior_authorizations" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'prior_authorizations', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS("absent", 'paid_claims'), FALSE)
+              AND NOT "paid_claims" IS NULL,
+              FALSE
+            )
+            THEN [{'field': 'paid_claims', 'message': 'is both given and absent'}]
+            ELSE CAST([] AS STRUCT("field" TEXT, "message" TEXT)[])
+          END
+        )
+      )
+    END AS "_errors"
   FROM "requests"
 ), "facts" AS (
   SELECT
@@ -1682,48 +1721,18 @@ WITH "checked" AS (
       THEN 'insufficient_information'
       WHEN "_rule" = 1
       THEN 'not_applicable'
-      WHEN "_rule" = -1
+      WHEN "_rule" IN (-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11)
       THEN 'insufficient_information'
       WHEN "_rule" = 2
       THEN 'not_addressed'
-      WHEN "_rule" = -2
-      THEN 'insufficient_information'
-      WHEN "_rule" = 3
+      WHEN "_rule" IN (3, 4, 5, 6, 7)
       THEN 'denied'
-      WHEN "_rule" = -3
-      THEN 'insufficient_information'
-      WHEN "_rule" = 4
-      THEN 'denied'
-      WHEN "_rule" = -4
-      THEN 'insufficient_information'
-      WHEN "_rule" = 5
-      THEN 'denied'
-      WHEN "_rule" = -5
-      THEN 'insufficient_information'
-      WHEN "_rule" = 6
-      THEN 'denied'
-      WHEN "_rule" = -6
-      THEN 'insufficient_information'
-      WHEN "_rule" = 7
-      THEN 'denied'
-      WHEN "_rule" = -7
-      THEN 'insufficient_information'
-      WHEN "_rule" = 8
+      WHEN "_rule" IN (8, 9)
       THEN 'dose_not_approved'
-      WHEN "_rule" = -8
-      THEN 'insufficient_information'
-      WHEN "_rule" = 9
-      THEN 'dose_not_approved'
-      WHEN "_rule" = -9
-      THEN 'insufficient_information'
       WHEN "_rule" = 10
       THEN 'quantity_exceeds_limit'
-      WHEN "_rule" = -10
-      THEN 'insufficient_information'
       WHEN "_rule" = 11
       THEN 'approved_subsequent'
-      WHEN "_rule" = -11
-      THEN 'insufficient_information'
       WHEN "_revision" = 0
       THEN 'approved_initial'
     END AS "_outcome"
@@ -1869,49 +1878,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN '2024-01-01'
-    WHEN "_rule" = 1
-    THEN '2024-01-01'
-    WHEN "_rule" = -1
-    THEN '2024-01-01'
-    WHEN "_rule" = 2
-    THEN '2024-01-01'
-    WHEN "_rule" = -2
-    THEN '2024-01-01'
-    WHEN "_rule" = 3
-    THEN '2024-01-01'
-    WHEN "_rule" = -3
-    THEN '2024-01-01'
-    WHEN "_rule" = 4
-    THEN '2024-01-01'
-    WHEN "_rule" = -4
-    THEN '2024-01-01'
-    WHEN "_rule" = 5
-    THEN '2024-01-01'
-    WHEN "_rule" = -5
-    THEN '2024-01-01'
-    WHEN "_rule" = 6
-    THEN '2024-01-01'
-    WHEN "_rule" = -6
-    THEN '2024-01-01'
-    WHEN "_rule" = 7
-    THEN '2024-01-01'
-    WHEN "_rule" = -7
-    THEN '2024-01-01'
-    WHEN "_rule" = 8
-    THEN '2024-01-01'
-    WHEN "_rule" = -8
-    THEN '2024-01-01'
-    WHEN "_rule" = 9
-    THEN '2024-01-01'
-    WHEN "_rule" = -9
-    THEN '2024-01-01'
-    WHEN "_rule" = 10
-    THEN '2024-01-01'
-    WHEN "_rule" = -10
-    THEN '2024-01-01'
-    WHEN "_rule" = 11
-    THEN '2024-01-01'
-    WHEN "_rule" = -11
+    WHEN "_rule" IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8, 9, -9, 10, -10, 11, -11)
     THEN '2024-01-01'
     WHEN "_revision" = 0
     THEN '2024-01-01'
@@ -1922,49 +1889,27 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN 'revision'
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN 'A.1'
-    WHEN "_rule" = -1
-    THEN 'A.1'
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN 'A.2'
-    WHEN "_rule" = -2
-    THEN 'A.2'
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN 'B.1'
-    WHEN "_rule" = -3
-    THEN 'B.1'
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN 'S.1'
-    WHEN "_rule" = -4
-    THEN 'S.1'
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN 'C.1'
-    WHEN "_rule" = -5
-    THEN 'C.1'
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN 'C.2'
-    WHEN "_rule" = -6
-    THEN 'C.2'
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN 'D.1'
-    WHEN "_rule" = -7
-    THEN 'D.1'
-    WHEN "_rule" = 8
+    WHEN "_rule" IN (8, -8)
     THEN 'E.1'
-    WHEN "_rule" = -8
-    THEN 'E.1'
-    WHEN "_rule" = 9
+    WHEN "_rule" IN (9, -9)
     THEN 'F.1'
-    WHEN "_rule" = -9
-    THEN 'F.1'
-    WHEN "_rule" = 10
+    WHEN "_rule" IN (10, -10)
     THEN 'Q.1'
-    WHEN "_rule" = -10
-    THEN 'Q.1'
-    WHEN "_rule" = 11
-    THEN 'R.1'
-    WHEN "_rule" = -11
+    WHEN "_rule" IN (11, -11)
     THEN 'R.1'
     WHEN "_revision" = 0
     THEN 'B.1'
@@ -1974,49 +1919,27 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN ['revision']
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, -1)
     THEN ['A.1']
-    WHEN "_rule" = -1
-    THEN ['A.1']
-    WHEN "_rule" = 2
+    WHEN "_rule" IN (2, -2)
     THEN ['A.2']
-    WHEN "_rule" = -2
-    THEN ['A.2']
-    WHEN "_rule" = 3
+    WHEN "_rule" IN (3, -3)
     THEN ['B.1']
-    WHEN "_rule" = -3
-    THEN ['B.1']
-    WHEN "_rule" = 4
+    WHEN "_rule" IN (4, -4)
     THEN ['S.1']
-    WHEN "_rule" = -4
-    THEN ['S.1']
-    WHEN "_rule" = 5
+    WHEN "_rule" IN (5, -5)
     THEN ['C.1']
-    WHEN "_rule" = -5
-    THEN ['C.1']
-    WHEN "_rule" = 6
+    WHEN "_rule" IN (6, -6)
     THEN ['C.2']
-    WHEN "_rule" = -6
-    THEN ['C.2']
-    WHEN "_rule" = 7
+    WHEN "_rule" IN (7, -7)
     THEN ['D.1']
-    WHEN "_rule" = -7
-    THEN ['D.1']
-    WHEN "_rule" = 8
+    WHEN "_rule" IN (8, -8)
     THEN ['E.1']
-    WHEN "_rule" = -8
-    THEN ['E.1']
-    WHEN "_rule" = 9
+    WHEN "_rule" IN (9, -9)
     THEN ['F.1']
-    WHEN "_rule" = -9
-    THEN ['F.1']
-    WHEN "_rule" = 10
+    WHEN "_rule" IN (10, -10)
     THEN ['Q.1']
-    WHEN "_rule" = -10
-    THEN ['Q.1']
-    WHEN "_rule" = 11
-    THEN ['R.1', 'S.1']
-    WHEN "_rule" = -11
+    WHEN "_rule" IN (11, -11)
     THEN ['R.1', 'S.1']
     WHEN "_revision" = 0
     THEN ['B.1']
@@ -2026,7 +1949,7 @@ SELECT
     THEN NULL
     WHEN "_revision" IS NULL
     THEN CAST([] AS TEXT[])
-    WHEN "_rule" = 1
+    WHEN "_rule" IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
     THEN CAST([] AS TEXT[])
     WHEN "_rule" = -1
     THEN LIST_SORT(
@@ -2034,14 +1957,10 @@ SELECT
         CASE WHEN "request_date" IS NULL THEN ['request_date'] ELSE CAST([] AS TEXT[]) END
       )
     )
-    WHEN "_rule" = 2
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -2
     THEN LIST_SORT(
       LIST_DISTINCT(CASE WHEN "drug" IS NULL THEN ['drug'] ELSE CAST([] AS TEXT[]) END)
     )
-    WHEN "_rule" = 3
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -3
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2052,8 +1971,6 @@ SELECT
         END
       )
     )
-    WHEN "_rule" = 4
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -4
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2298,8 +2215,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 5
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -5
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -2955,8 +2870,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 6
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -6
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -3241,8 +3154,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 7
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -7
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -4479,8 +4390,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 8
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -8
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -4758,8 +4667,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 9
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -9
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5025,8 +4932,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 10
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -10
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5153,8 +5058,6 @@ SELECT
         )
       )
     )
-    WHEN "_rule" = 11
-    THEN CAST([] AS TEXT[])
     WHEN "_rule" = -11
     THEN LIST_SORT(
       LIST_DISTINCT(
@@ -5768,111 +5671,83 @@ SELECT
   CASE
     WHEN ARRAY_LENGTH("_errors") > 0
     THEN NULL
-    ELSE LIST_CONCAT(
-      CASE
-        WHEN "_revision" = 0 AND (
+    ELSE {'A.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 1
         )
-        THEN [
-          {'section': 'A.1', 'cited_as': 'A.1', 'result': CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.1" IS NULL THEN 'unknown' WHEN "A.1" THEN 'met' ELSE 'not_met' END
+    END, 'A.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 2
         )
-        THEN [
-          {'section': 'A.2', 'cited_as': 'A.2', 'result': CASE WHEN "A.2" IS NULL THEN 'unknown' WHEN "A.2" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "A.2" IS NULL THEN 'unknown' WHEN "A.2" THEN 'met' ELSE 'not_met' END
+    END, 'B.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 3
         )
-        THEN [
-          {'section': 'B.1', 'cited_as': 'All Authorizations', 'result': CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "B.1" IS NULL THEN 'unknown' WHEN "B.1" THEN 'met' ELSE 'not_met' END
+    END, 'S.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 4
         )
-        THEN [
-          {'section': 'S.1', 'cited_as': 'Subsequent Authorization Criteria', 'result': CASE WHEN "S.1" IS NULL THEN 'unknown' WHEN "S.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "S.1" IS NULL THEN 'unknown' WHEN "S.1" THEN 'met' ELSE 'not_met' END
+    END, 'R.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
+          "_rule" = 0 OR ABS("_rule") >= 4
+        )
+      )
+      THEN CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END
+    END, 'C.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 5
         )
-        THEN [
-          {'section': 'C.1', 'cited_as': 'Step Therapy Approval Criteria, first', 'result': CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "C.1" IS NULL THEN 'unknown' WHEN "C.1" THEN 'met' ELSE 'not_met' END
+    END, 'C.2': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 6
         )
-        THEN [
-          {'section': 'C.2', 'cited_as': 'Step Therapy Approval Criteria, second', 'result': CASE WHEN "C.2" IS NULL THEN 'unknown' WHEN "C.2" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "C.2" IS NULL THEN 'unknown' WHEN "C.2" THEN 'met' ELSE 'not_met' END
+    END, 'D.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 7
         )
-        THEN [
-          {'section': 'D.1', 'cited_as': 'Non-Preferred Criteria', 'result': CASE WHEN "D.1" IS NULL THEN 'unknown' WHEN "D.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "D.1" IS NULL THEN 'unknown' WHEN "D.1" THEN 'met' ELSE 'not_met' END
+    END, 'E.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 8
         )
-        THEN [
-          {'section': 'E.1', 'cited_as': 'Erenumab (Aimovig) Criteria', 'result': CASE WHEN "E.1" IS NULL THEN 'unknown' WHEN "E.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "E.1" IS NULL THEN 'unknown' WHEN "E.1" THEN 'met' ELSE 'not_met' END
+    END, 'F.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 9
         )
-        THEN [
-          {'section': 'F.1', 'cited_as': 'Fremanezumab (Ajovy) Criteria', 'result': CASE WHEN "F.1" IS NULL THEN 'unknown' WHEN "F.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
+      )
+      THEN CASE WHEN "F.1" IS NULL THEN 'unknown' WHEN "F.1" THEN 'met' ELSE 'not_met' END
+    END, 'Q.1': CASE
+      WHEN (
+        "_revision" = 0 AND (
           "_rule" = 0 OR ABS("_rule") >= 10
         )
-        THEN [
-          {'section': 'Q.1', 'cited_as': 'Quantity Limits', 'result': CASE WHEN "Q.1" IS NULL THEN 'unknown' WHEN "Q.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END,
-      CASE
-        WHEN "_revision" = 0 AND (
-          "_rule" = 0 OR ABS("_rule") >= 11
-        )
-        THEN [
-          {'section': 'R.1', 'cited_as': 'R.1', 'result': CASE WHEN "R.1" IS NULL THEN 'unknown' WHEN "R.1" THEN 'met' ELSE 'not_met' END},
-          {'section': 'S.1', 'cited_as': 'Subsequent Authorization Criteria', 'result': CASE WHEN "S.1" IS NULL THEN 'unknown' WHEN "S.1" THEN 'met' ELSE 'not_met' END}
-        ]
-        ELSE CAST([] AS STRUCT("section" TEXT, "cited_as" TEXT, "result" TEXT)[])
-      END
-    )
+      )
+      THEN CASE WHEN "Q.1" IS NULL THEN 'unknown' WHEN "Q.1" THEN 'met' ELSE 'not_met' END
+    END}
   END AS "criteria"
 FROM "decided";

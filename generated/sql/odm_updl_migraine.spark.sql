@@ -5,810 +5,848 @@
 WITH `checked` AS (
   SELECT
     *,
-    ARRAY_SORT(
-      CONCAT(
-        CASE
-          WHEN COALESCE(NOT YEAR(`request_date`) BETWEEN 1 AND 9999, FALSE)
-          THEN ARRAY(
-            STRUCT('request_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'drug' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`drug`) <= 40
-                THEN `drug`
-                ELSE SUBSTRING(`drug`, 1, 40) || '...'
-              END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            NOT `regimen` IN (
-              'aimovig_70mg_monthly',
-              'aimovig_140mg_monthly',
-              'ajovy_225mg_monthly',
-              'ajovy_675mg_quarterly',
-              'emgality_120mg_monthly',
-              'nurtec_75mg',
-              'qulipta_daily'
-            ),
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT(
-              'regimen' AS `field`,
-              '"' || CASE
-                WHEN LENGTH(`regimen`) <= 40
-                THEN `regimen`
-                ELSE SUBSTRING(`regimen`, 1, 40) || '...'
-              END || '"' || ' is not one of: aimovig_70mg_monthly, aimovig_140mg_monthly, ajovy_225mg_monthly, ajovy_675mg_quarterly, emgality_120mg_monthly, nurtec_75mg, qulipta_daily' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `doses_requested` BETWEEN 1 AND 1000, FALSE)
-          THEN ARRAY(
-            STRUCT('doses_requested' AS `field`, 'must be an integer from 1 to 1000' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(NOT `days_supply` BETWEEN 1 AND 365, FALSE)
-          THEN ARRAY(
-            STRUCT('days_supply' AS `field`, 'must be an integer from 1 to 365' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN COALESCE(NOT `headache_days_per_month` BETWEEN 0 AND 31, FALSE)
-          THEN ARRAY(
-            STRUCT(
-              'headache_days_per_month' AS `field`,
-              'must be an integer from 0 to 31' AS `message`
-            )
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN `medical_necessity_reasons` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `medical_necessity_reasons`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected a string, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0` IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is not one of: allergy, drug_interaction, contraindication, intolerance' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      SIZE(
-                        FILTER(
-                          `medical_necessity_reasons`,
-                          (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`
-                        )
-                      ) > 0,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`) <= 40
-                          THEN `_item0`
-                          ELSE SUBSTRING(`_item0`, 1, 40) || '...'
-                        END || '"' || ' is repeated' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-        CASE
-          WHEN `medication_trials` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `medication_trials`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
-                      AND NOT `_item0`.`drug` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0`.`drug_class` IN (
-                        'beta_blocker',
-                        'anticonvulsant',
-                        'tricyclic_antidepressant',
-                        'snri',
-                        'cgrp_antibody',
-                        'gepant',
-                        'other'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug_class' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`drug_class`) <= 40
-                          THEN `_item0`.`drug_class`
-                          ELSE SUBSTRING(`_item0`.`drug_class`, 1, 40) || '...'
-                        END || '"' || ' is not one of: beta_blocker, anticonvulsant, tricyclic_antidepressant, snri, cgrp_antibody, gepant, other' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug_class'), FALSE)
-                      AND NOT `_item0`.`drug_class` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug_class' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'preferred'), FALSE)
-                      AND NOT `_item0`.`preferred` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.preferred' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`dose_mg` BETWEEN 0 AND 2000, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
-                        'must be a number from 0 to 2000' AS `message`
-                      )
-                    )
-                    WHEN COALESCE(
-                      CAST(`_item0`.`dose_mg` AS DECIMAL(35, 30)) <> CAST(`_item0`.`dose_mg` AS DECIMAL(38, 6)),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
-                        'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'dose_mg'), FALSE)
-                      AND NOT `_item0`.`dose_mg` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`start_date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.start_date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'start_date'), FALSE)
-                      AND NOT `_item0`.`start_date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.start_date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`end_date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.end_date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'end_date'), FALSE)
-                      AND NOT `_item0`.`end_date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.end_date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0`.`outcome` IN (
-                        'inadequate_response',
-                        'effective',
-                        'intolerance',
-                        'adverse_event',
-                        'allergy',
-                        'contraindication',
-                        'unknown'
-                      ),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.outcome' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`outcome`) <= 40
-                          THEN `_item0`.`outcome`
-                          ELSE SUBSTRING(`_item0`.`outcome`, 1, 40) || '...'
-                        END || '"' || ' is not one of: inadequate_response, effective, intolerance, adverse_event, allergy, contraindication, unknown' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'outcome'), FALSE)
-                      AND NOT `_item0`.`outcome` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.outcome' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`source` IN ('claims', 'prescriber_attested'), FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.source' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`source`) <= 40
-                          THEN `_item0`.`source`
-                          ELSE SUBSTRING(`_item0`.`source`, 1, 40) || '...'
-                        END || '"' || ' is not one of: claims, prescriber_attested' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'source'), FALSE)
-                      AND NOT `_item0`.`source` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.source' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(NOT `_name` IN ('end_date'), TRUE)),
-                      `_name` -> STRUCT(
-                        'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN (
-                            'drug',
-                            'drug_class',
-                            'preferred',
-                            'dose_mg',
-                            'start_date',
-                            'end_date',
-                            'outcome',
-                            'source'
-                          )
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `prior_authorizations` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `prior_authorizations`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0`.`drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`drug`) <= 40
-                          THEN `_item0`.`drug`
-                          ELSE SUBSTRING(`_item0`.`drug`, 1, 40) || '...'
-                        END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
-                      AND NOT `_item0`.`drug` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`approved_from`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_from' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'approved_from'), FALSE)
-                      AND NOT `_item0`.`approved_from` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_from' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`approved_to`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_to' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'approved_to'), FALSE)
-                      AND NOT `_item0`.`approved_to` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_to' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('drug', 'approved_from', 'approved_to')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `paid_claims` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE FLATTEN(
-            TRANSFORM(
-              `paid_claims`,
-              (`_item0`, `_i0`) -> CASE
-                WHEN `_item0` IS NULL
-                THEN ARRAY(
-                  STRUCT(
-                    'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
-                    'expected an object, got null' AS `message`
-                  )
-                )
-                ELSE CONCAT(
-                  CASE
-                    WHEN COALESCE(
-                      NOT `_item0`.`drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
-                        '"' || CASE
-                          WHEN LENGTH(`_item0`.`drug`) <= 40
-                          THEN `_item0`.`drug`
-                          ELSE SUBSTRING(`_item0`.`drug`, 1, 40) || '...'
-                        END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
-                      AND NOT `_item0`.`drug` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT YEAR(`_item0`.`fill_date`) BETWEEN 1 AND 9999, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.fill_date' AS `field`,
-                        'is not a date in the form YYYY-MM-DD' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'fill_date'), FALSE)
-                      AND NOT `_item0`.`fill_date` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.fill_date' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`doses` BETWEEN 0 AND 1000, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.doses' AS `field`,
-                        'must be an integer from 0 to 1000' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'doses'), FALSE)
-                      AND NOT `_item0`.`doses` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.doses' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(NOT `_item0`.`days_supply` BETWEEN 1 AND 365, FALSE)
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.days_supply' AS `field`,
-                        'must be an integer from 1 to 365' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN COALESCE(
-                      COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'days_supply'), FALSE)
-                      AND NOT `_item0`.`days_supply` IS NULL,
-                      FALSE
-                    )
-                    THEN ARRAY(
-                      STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.days_supply' AS `field`,
-                        'is both given and absent' AS `message`
-                      )
-                    )
-                    ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                  END,
-                  CASE
-                    WHEN `_item0`.`absent` IS NULL
-                    THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-                    ELSE TRANSFORM(
-                      FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
-                      `_name` -> STRUCT(
-                        'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
-                        CASE
-                          WHEN `_name` IN ('drug', 'fill_date', 'doses', 'days_supply')
-                          THEN 'cannot be absent: the policy gives no meaning to its absence'
-                          ELSE 'not a field of these records'
-                        END AS `message`
-                      )
-                    )
-                  END
-                )
-              END
-            )
-          )
-        END,
-        CASE
-          WHEN `absent` IS NULL
-          THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-          ELSE TRANSFORM(
-            FILTER(`absent`, `_name` -> COALESCE(NOT `_name` IN ('headache_days_per_month'), TRUE)),
-            `_name` -> STRUCT(
-              `_name` AS `field`,
-              CASE
-                WHEN `_name` IN (
-                  'request_date',
-                  'drug',
-                  'regimen',
-                  'doses_requested',
-                  'days_supply',
-                  'per_fda_labeling',
-                  'migraine_documentation',
-                  'headache_days_per_month',
-                  'medical_necessity_reasons',
-                  'clinical_response_documented',
-                  'medication_trials',
-                  'prior_authorizations',
-                  'paid_claims'
-                )
-                THEN 'cannot be absent: the policy gives no meaning to its absence'
-                ELSE 'not a fact of this policy'
-              END AS `message`
-            )
-          )
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'request_date'), FALSE)
-            AND NOT `request_date` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('request_date' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'drug'), FALSE) AND NOT `drug` IS NULL, FALSE)
-          THEN ARRAY(STRUCT('drug' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'regimen'), FALSE) AND NOT `regimen` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('regimen' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'doses_requested'), FALSE)
-            AND NOT `doses_requested` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('doses_requested' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'days_supply'), FALSE)
-            AND NOT `days_supply` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('days_supply' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'per_fda_labeling'), FALSE)
-            AND NOT `per_fda_labeling` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('per_fda_labeling' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'migraine_documentation'), FALSE)
-            AND NOT `migraine_documentation` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('migraine_documentation' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'headache_days_per_month'), FALSE)
-            AND NOT `headache_days_per_month` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('headache_days_per_month' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'medical_necessity_reasons'), FALSE)
-            AND NOT `medical_necessity_reasons` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('medical_necessity_reasons' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'clinical_response_documented'), FALSE)
-            AND NOT `clinical_response_documented` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('clinical_response_documented' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'medication_trials'), FALSE)
-            AND NOT `medication_trials` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('medication_trials' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'prior_authorizations'), FALSE)
-            AND NOT `prior_authorizations` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(
-            STRUCT('prior_authorizations' AS `field`, 'is both given and absent' AS `message`)
-          )
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END,
-        CASE
-          WHEN COALESCE(
-            COALESCE(ARRAY_CONTAINS(`absent`, 'paid_claims'), FALSE)
-            AND NOT `paid_claims` IS NULL,
-            FALSE
-          )
-          THEN ARRAY(STRUCT('paid_claims' AS `field`, 'is both given and absent' AS `message`))
-          ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
-        END
+    CASE
+      WHEN (
+        `absent` IS NULL OR SIZE(`absent`) = 0
       )
-    ) AS `_errors`
+      AND (
+        `medical_necessity_reasons` IS NULL OR SIZE(`medical_necessity_reasons`) = 0
+      )
+      AND (
+        `medication_trials` IS NULL OR SIZE(`medication_trials`) = 0
+      )
+      AND (
+        `prior_authorizations` IS NULL OR SIZE(`prior_authorizations`) = 0
+      )
+      AND (
+        `paid_claims` IS NULL OR SIZE(`paid_claims`) = 0
+      )
+      AND NOT COALESCE(NOT YEAR(`request_date`) BETWEEN 1 AND 9999, FALSE)
+      AND NOT COALESCE(
+        NOT `drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+        FALSE
+      )
+      AND NOT COALESCE(
+        NOT `regimen` IN (
+          'aimovig_70mg_monthly',
+          'aimovig_140mg_monthly',
+          'ajovy_225mg_monthly',
+          'ajovy_675mg_quarterly',
+          'emgality_120mg_monthly',
+          'nurtec_75mg',
+          'qulipta_daily'
+        ),
+        FALSE
+      )
+      AND NOT COALESCE(NOT `doses_requested` BETWEEN 1 AND 1000, FALSE)
+      AND NOT COALESCE(NOT `days_supply` BETWEEN 1 AND 365, FALSE)
+      AND NOT COALESCE(NOT `headache_days_per_month` BETWEEN 0 AND 31, FALSE)
+      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+      ELSE ARRAY_SORT(
+        CONCAT(
+          CASE
+            WHEN COALESCE(NOT YEAR(`request_date`) BETWEEN 1 AND 9999, FALSE)
+            THEN ARRAY(
+              STRUCT('request_date' AS `field`, 'is not a date in the form YYYY-MM-DD' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'drug' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`drug`) <= 40
+                  THEN `drug`
+                  ELSE SUBSTRING(`drug`, 1, 40) || '...'
+                END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              NOT `regimen` IN (
+                'aimovig_70mg_monthly',
+                'aimovig_140mg_monthly',
+                'ajovy_225mg_monthly',
+                'ajovy_675mg_quarterly',
+                'emgality_120mg_monthly',
+                'nurtec_75mg',
+                'qulipta_daily'
+              ),
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT(
+                'regimen' AS `field`,
+                '"' || CASE
+                  WHEN LENGTH(`regimen`) <= 40
+                  THEN `regimen`
+                  ELSE SUBSTRING(`regimen`, 1, 40) || '...'
+                END || '"' || ' is not one of: aimovig_70mg_monthly, aimovig_140mg_monthly, ajovy_225mg_monthly, ajovy_675mg_quarterly, emgality_120mg_monthly, nurtec_75mg, qulipta_daily' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `doses_requested` BETWEEN 1 AND 1000, FALSE)
+            THEN ARRAY(
+              STRUCT('doses_requested' AS `field`, 'must be an integer from 1 to 1000' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(NOT `days_supply` BETWEEN 1 AND 365, FALSE)
+            THEN ARRAY(
+              STRUCT('days_supply' AS `field`, 'must be an integer from 1 to 365' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN COALESCE(NOT `headache_days_per_month` BETWEEN 0 AND 31, FALSE)
+            THEN ARRAY(
+              STRUCT(
+                'headache_days_per_month' AS `field`,
+                'must be an integer from 0 to 31' AS `message`
+              )
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN `medical_necessity_reasons` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `medical_necessity_reasons`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected a string, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0` IN ('allergy', 'drug_interaction', 'contraindication', 'intolerance'),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is not one of: allergy, drug_interaction, contraindication, intolerance' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        SIZE(
+                          FILTER(
+                            `medical_necessity_reasons`,
+                            (`_other`, `_j`) -> `_other` = `_item0` AND `_j` < `_i0`
+                          )
+                        ) > 0,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medical_necessity_reasons' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`) <= 40
+                            THEN `_item0`
+                            ELSE SUBSTRING(`_item0`, 1, 40) || '...'
+                          END || '"' || ' is repeated' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+          CASE
+            WHEN `medication_trials` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `medication_trials`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
+                        AND NOT `_item0`.`drug` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0`.`drug_class` IN (
+                          'beta_blocker',
+                          'anticonvulsant',
+                          'tricyclic_antidepressant',
+                          'snri',
+                          'cgrp_antibody',
+                          'gepant',
+                          'other'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug_class' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`drug_class`) <= 40
+                            THEN `_item0`.`drug_class`
+                            ELSE SUBSTRING(`_item0`.`drug_class`, 1, 40) || '...'
+                          END || '"' || ' is not one of: beta_blocker, anticonvulsant, tricyclic_antidepressant, snri, cgrp_antibody, gepant, other' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug_class'), FALSE)
+                        AND NOT `_item0`.`drug_class` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug_class' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>),
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'preferred'), FALSE)
+                        AND NOT `_item0`.`preferred` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.preferred' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`dose_mg` BETWEEN 0 AND 2000, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
+                          'must be a number from 0 to 2000' AS `message`
+                        )
+                      )
+                      WHEN COALESCE(
+                        CAST(`_item0`.`dose_mg` AS DECIMAL(35, 30)) <> CAST(`_item0`.`dose_mg` AS DECIMAL(38, 6)),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
+                          'has more than 6 digits after the decimal point, the most the SQL target reads exactly' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'dose_mg'), FALSE)
+                        AND NOT `_item0`.`dose_mg` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.dose_mg' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`start_date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.start_date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'start_date'), FALSE)
+                        AND NOT `_item0`.`start_date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.start_date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`end_date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.end_date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'end_date'), FALSE)
+                        AND NOT `_item0`.`end_date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.end_date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0`.`outcome` IN (
+                          'inadequate_response',
+                          'effective',
+                          'intolerance',
+                          'adverse_event',
+                          'allergy',
+                          'contraindication',
+                          'unknown'
+                        ),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.outcome' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`outcome`) <= 40
+                            THEN `_item0`.`outcome`
+                            ELSE SUBSTRING(`_item0`.`outcome`, 1, 40) || '...'
+                          END || '"' || ' is not one of: inadequate_response, effective, intolerance, adverse_event, allergy, contraindication, unknown' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'outcome'), FALSE)
+                        AND NOT `_item0`.`outcome` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.outcome' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`source` IN ('claims', 'prescriber_attested'), FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.source' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`source`) <= 40
+                            THEN `_item0`.`source`
+                            ELSE SUBSTRING(`_item0`.`source`, 1, 40) || '...'
+                          END || '"' || ' is not one of: claims, prescriber_attested' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'source'), FALSE)
+                        AND NOT `_item0`.`source` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.source' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(NOT `_name` IN ('end_date'), TRUE)),
+                        `_name` -> STRUCT(
+                          'medication_trials' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN (
+                              'drug',
+                              'drug_class',
+                              'preferred',
+                              'dose_mg',
+                              'start_date',
+                              'end_date',
+                              'outcome',
+                              'source'
+                            )
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `prior_authorizations` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `prior_authorizations`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0`.`drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`drug`) <= 40
+                            THEN `_item0`.`drug`
+                            ELSE SUBSTRING(`_item0`.`drug`, 1, 40) || '...'
+                          END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
+                        AND NOT `_item0`.`drug` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`approved_from`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_from' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'approved_from'), FALSE)
+                        AND NOT `_item0`.`approved_from` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_from' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`approved_to`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_to' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'approved_to'), FALSE)
+                        AND NOT `_item0`.`approved_to` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.approved_to' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'prior_authorizations' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('drug', 'approved_from', 'approved_to')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `paid_claims` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE FLATTEN(
+              TRANSFORM(
+                `paid_claims`,
+                (`_item0`, `_i0`) -> CASE
+                  WHEN `_item0` IS NULL
+                  THEN ARRAY(
+                    STRUCT(
+                      'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' AS `field`,
+                      'expected an object, got null' AS `message`
+                    )
+                  )
+                  ELSE CONCAT(
+                    CASE
+                      WHEN COALESCE(
+                        NOT `_item0`.`drug` IN ('aimovig', 'ajovy', 'emgality', 'nurtec_odt', 'qulipta', 'other'),
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
+                          '"' || CASE
+                            WHEN LENGTH(`_item0`.`drug`) <= 40
+                            THEN `_item0`.`drug`
+                            ELSE SUBSTRING(`_item0`.`drug`, 1, 40) || '...'
+                          END || '"' || ' is not one of: aimovig, ajovy, emgality, nurtec_odt, qulipta, other' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'drug'), FALSE)
+                        AND NOT `_item0`.`drug` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.drug' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT YEAR(`_item0`.`fill_date`) BETWEEN 1 AND 9999, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.fill_date' AS `field`,
+                          'is not a date in the form YYYY-MM-DD' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'fill_date'), FALSE)
+                        AND NOT `_item0`.`fill_date` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.fill_date' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`doses` BETWEEN 0 AND 1000, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.doses' AS `field`,
+                          'must be an integer from 0 to 1000' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'doses'), FALSE)
+                        AND NOT `_item0`.`doses` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.doses' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(NOT `_item0`.`days_supply` BETWEEN 1 AND 365, FALSE)
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.days_supply' AS `field`,
+                          'must be an integer from 1 to 365' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN COALESCE(
+                        COALESCE(ARRAY_CONTAINS(`_item0`.`absent`, 'days_supply'), FALSE)
+                        AND NOT `_item0`.`days_supply` IS NULL,
+                        FALSE
+                      )
+                      THEN ARRAY(
+                        STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.days_supply' AS `field`,
+                          'is both given and absent' AS `message`
+                        )
+                      )
+                      ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                    END,
+                    CASE
+                      WHEN `_item0`.`absent` IS NULL
+                      THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+                      ELSE TRANSFORM(
+                        FILTER(`_item0`.`absent`, `_name` -> COALESCE(TRUE, TRUE)),
+                        `_name` -> STRUCT(
+                          'paid_claims' || '[' || CAST(`_i0` AS STRING) || ']' || '.' || `_name` AS `field`,
+                          CASE
+                            WHEN `_name` IN ('drug', 'fill_date', 'doses', 'days_supply')
+                            THEN 'cannot be absent: the policy gives no meaning to its absence'
+                            ELSE 'not a field of these records'
+                          END AS `message`
+                        )
+                      )
+                    END
+                  )
+                END
+              )
+            )
+          END,
+          CASE
+            WHEN `absent` IS NULL
+            THEN CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+            ELSE TRANSFORM(
+              FILTER(`absent`, `_name` -> COALESCE(NOT `_name` IN ('headache_days_per_month'), TRUE)),
+              `_name` -> STRUCT(
+                `_name` AS `field`,
+                CASE
+                  WHEN `_name` IN (
+                    'request_date',
+                    'drug',
+                    'regimen',
+                    'doses_requested',
+                    'days_supply',
+                    'per_fda_labeling',
+                    'migraine_documentation',
+                    'headache_days_per_month',
+                    'medical_necessity_reasons',
+                    'clinical_response_documented',
+                    'medication_trials',
+                    'prior_authorizations',
+                    'paid_claims'
+                  )
+                  THEN 'cannot be absent: the policy gives no meaning to its absence'
+                  ELSE 'not a fact of this policy'
+                END AS `message`
+              )
+            )
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'request_date'), FALSE)
+              AND NOT `request_date` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('request_date' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(COALESCE(ARRAY_CONTAINS(`absent`, 'drug'), FALSE) AND NOT `drug` IS NULL, FALSE)
+            THEN ARRAY(STRUCT('drug' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'regimen'), FALSE) AND NOT `regimen` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('regimen' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'doses_requested'), FALSE)
+              AND NOT `doses_requested` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('doses_requested' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'days_supply'), FALSE)
+              AND NOT `days_supply` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('days_supply' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'per_fda_labeling'), FALSE)
+              AND NOT `per_fda_labeling` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('per_fda_labeling' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'migraine_documentation'), FALSE)
+              AND NOT `migraine_documentation` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('migraine_documentation' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'headache_days_per_month'), FALSE)
+              AND NOT `headache_days_per_month` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('headache_days_per_month' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'medical_necessity_reasons'), FALSE)
+              AND NOT `medical_necessity_reasons` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('medical_necessity_reasons' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'clinical_response_documented'), FALSE)
+              AND NOT `clinical_response_documented` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('clinical_response_documented' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'medication_trials'), FALSE)
+              AND NOT `medication_trials` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('medication_trials' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'prior_authorizations'), FALSE)
+              AND NOT `prior_authorizations` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(
+              STRUCT('prior_authorizations' AS `field`, 'is both given and absent' AS `message`)
+            )
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END,
+          CASE
+            WHEN COALESCE(
+              COALESCE(ARRAY_CONTAINS(`absent`, 'paid_claims'), FALSE)
+              AND NOT `paid_claims` IS NULL,
+              FALSE
+            )
+            THEN ARRAY(STRUCT('paid_claims' AS `field`, 'is both given and absent' AS `message`))
+            ELSE CAST(ARRAY() AS ARRAY<STRUCT<`field`: STRING, `message`: STRING>>)
+          END
+        )
+      )
+    END AS `_errors`
   FROM `requests`
 ), `facts` AS (
   SELECT
@@ -1809,48 +1847,18 @@ WITH `checked` AS (
       THEN 'insufficient_information'
       WHEN `_rule` = 1
       THEN 'not_applicable'
-      WHEN `_rule` = -1
+      WHEN `_rule` IN (-1, -2, -3, -4, -5, -6, -7, -8, -9, -10, -11)
       THEN 'insufficient_information'
       WHEN `_rule` = 2
       THEN 'not_addressed'
-      WHEN `_rule` = -2
-      THEN 'insufficient_information'
-      WHEN `_rule` = 3
+      WHEN `_rule` IN (3, 4, 5, 6, 7)
       THEN 'denied'
-      WHEN `_rule` = -3
-      THEN 'insufficient_information'
-      WHEN `_rule` = 4
-      THEN 'denied'
-      WHEN `_rule` = -4
-      THEN 'insufficient_information'
-      WHEN `_rule` = 5
-      THEN 'denied'
-      WHEN `_rule` = -5
-      THEN 'insufficient_information'
-      WHEN `_rule` = 6
-      THEN 'denied'
-      WHEN `_rule` = -6
-      THEN 'insufficient_information'
-      WHEN `_rule` = 7
-      THEN 'denied'
-      WHEN `_rule` = -7
-      THEN 'insufficient_information'
-      WHEN `_rule` = 8
+      WHEN `_rule` IN (8, 9)
       THEN 'dose_not_approved'
-      WHEN `_rule` = -8
-      THEN 'insufficient_information'
-      WHEN `_rule` = 9
-      THEN 'dose_not_approved'
-      WHEN `_rule` = -9
-      THEN 'insufficient_information'
       WHEN `_rule` = 10
       THEN 'quantity_exceeds_limit'
-      WHEN `_rule` = -10
-      THEN 'insufficient_information'
       WHEN `_rule` = 11
       THEN 'approved_subsequent'
-      WHEN `_rule` = -11
-      THEN 'insufficient_information'
       WHEN `_revision` = 0
       THEN 'approved_initial'
     END AS `_outcome`
@@ -1996,49 +2004,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN '2024-01-01'
-    WHEN `_rule` = 1
-    THEN '2024-01-01'
-    WHEN `_rule` = -1
-    THEN '2024-01-01'
-    WHEN `_rule` = 2
-    THEN '2024-01-01'
-    WHEN `_rule` = -2
-    THEN '2024-01-01'
-    WHEN `_rule` = 3
-    THEN '2024-01-01'
-    WHEN `_rule` = -3
-    THEN '2024-01-01'
-    WHEN `_rule` = 4
-    THEN '2024-01-01'
-    WHEN `_rule` = -4
-    THEN '2024-01-01'
-    WHEN `_rule` = 5
-    THEN '2024-01-01'
-    WHEN `_rule` = -5
-    THEN '2024-01-01'
-    WHEN `_rule` = 6
-    THEN '2024-01-01'
-    WHEN `_rule` = -6
-    THEN '2024-01-01'
-    WHEN `_rule` = 7
-    THEN '2024-01-01'
-    WHEN `_rule` = -7
-    THEN '2024-01-01'
-    WHEN `_rule` = 8
-    THEN '2024-01-01'
-    WHEN `_rule` = -8
-    THEN '2024-01-01'
-    WHEN `_rule` = 9
-    THEN '2024-01-01'
-    WHEN `_rule` = -9
-    THEN '2024-01-01'
-    WHEN `_rule` = 10
-    THEN '2024-01-01'
-    WHEN `_rule` = -10
-    THEN '2024-01-01'
-    WHEN `_rule` = 11
-    THEN '2024-01-01'
-    WHEN `_rule` = -11
+    WHEN `_rule` IN (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8, 9, -9, 10, -10, 11, -11)
     THEN '2024-01-01'
     WHEN `_revision` = 0
     THEN '2024-01-01'
@@ -2049,49 +2015,27 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN 'revision'
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN 'A.1'
-    WHEN `_rule` = -1
-    THEN 'A.1'
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN 'A.2'
-    WHEN `_rule` = -2
-    THEN 'A.2'
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN 'B.1'
-    WHEN `_rule` = -3
-    THEN 'B.1'
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN 'S.1'
-    WHEN `_rule` = -4
-    THEN 'S.1'
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN 'C.1'
-    WHEN `_rule` = -5
-    THEN 'C.1'
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN 'C.2'
-    WHEN `_rule` = -6
-    THEN 'C.2'
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN 'D.1'
-    WHEN `_rule` = -7
-    THEN 'D.1'
-    WHEN `_rule` = 8
+    WHEN `_rule` IN (8, -8)
     THEN 'E.1'
-    WHEN `_rule` = -8
-    THEN 'E.1'
-    WHEN `_rule` = 9
+    WHEN `_rule` IN (9, -9)
     THEN 'F.1'
-    WHEN `_rule` = -9
-    THEN 'F.1'
-    WHEN `_rule` = 10
+    WHEN `_rule` IN (10, -10)
     THEN 'Q.1'
-    WHEN `_rule` = -10
-    THEN 'Q.1'
-    WHEN `_rule` = 11
-    THEN 'R.1'
-    WHEN `_rule` = -11
+    WHEN `_rule` IN (11, -11)
     THEN 'R.1'
     WHEN `_revision` = 0
     THEN 'B.1'
@@ -2101,49 +2045,27 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN ARRAY('revision')
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, -1)
     THEN ARRAY('A.1')
-    WHEN `_rule` = -1
-    THEN ARRAY('A.1')
-    WHEN `_rule` = 2
+    WHEN `_rule` IN (2, -2)
     THEN ARRAY('A.2')
-    WHEN `_rule` = -2
-    THEN ARRAY('A.2')
-    WHEN `_rule` = 3
+    WHEN `_rule` IN (3, -3)
     THEN ARRAY('B.1')
-    WHEN `_rule` = -3
-    THEN ARRAY('B.1')
-    WHEN `_rule` = 4
+    WHEN `_rule` IN (4, -4)
     THEN ARRAY('S.1')
-    WHEN `_rule` = -4
-    THEN ARRAY('S.1')
-    WHEN `_rule` = 5
+    WHEN `_rule` IN (5, -5)
     THEN ARRAY('C.1')
-    WHEN `_rule` = -5
-    THEN ARRAY('C.1')
-    WHEN `_rule` = 6
+    WHEN `_rule` IN (6, -6)
     THEN ARRAY('C.2')
-    WHEN `_rule` = -6
-    THEN ARRAY('C.2')
-    WHEN `_rule` = 7
+    WHEN `_rule` IN (7, -7)
     THEN ARRAY('D.1')
-    WHEN `_rule` = -7
-    THEN ARRAY('D.1')
-    WHEN `_rule` = 8
+    WHEN `_rule` IN (8, -8)
     THEN ARRAY('E.1')
-    WHEN `_rule` = -8
-    THEN ARRAY('E.1')
-    WHEN `_rule` = 9
+    WHEN `_rule` IN (9, -9)
     THEN ARRAY('F.1')
-    WHEN `_rule` = -9
-    THEN ARRAY('F.1')
-    WHEN `_rule` = 10
+    WHEN `_rule` IN (10, -10)
     THEN ARRAY('Q.1')
-    WHEN `_rule` = -10
-    THEN ARRAY('Q.1')
-    WHEN `_rule` = 11
-    THEN ARRAY('R.1', 'S.1')
-    WHEN `_rule` = -11
+    WHEN `_rule` IN (11, -11)
     THEN ARRAY('R.1', 'S.1')
     WHEN `_revision` = 0
     THEN ARRAY('B.1')
@@ -2153,7 +2075,7 @@ SELECT
     THEN NULL
     WHEN `_revision` IS NULL
     THEN CAST(ARRAY() AS ARRAY<STRING>)
-    WHEN `_rule` = 1
+    WHEN `_rule` IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
     THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -1
     THEN ARRAY_SORT(
@@ -2165,16 +2087,12 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 2
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -2
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
         CASE WHEN `drug` IS NULL THEN ARRAY('drug') ELSE CAST(ARRAY() AS ARRAY<STRING>) END
       )
     )
-    WHEN `_rule` = 3
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -3
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2185,8 +2103,6 @@ SELECT
         END
       )
     )
-    WHEN `_rule` = 4
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -4
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -2455,8 +2371,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 5
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -5
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3144,8 +3058,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 6
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -6
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -3454,8 +3366,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 7
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -7
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -4732,8 +4642,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 8
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -8
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5023,8 +4931,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 9
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -9
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5302,8 +5208,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 10
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -10
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -5436,8 +5340,6 @@ SELECT
         )
       )
     )
-    WHEN `_rule` = 11
-    THEN CAST(ARRAY() AS ARRAY<STRING>)
     WHEN `_rule` = -11
     THEN ARRAY_SORT(
       ARRAY_DISTINCT(
@@ -6108,175 +6010,95 @@ SELECT
   CASE
     WHEN SIZE(`_errors`) > 0
     THEN NULL
-    ELSE CONCAT(
+    ELSE STRUCT(
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 1
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.1' AS `section`,
-            'A.1' AS `cited_as`,
-            CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 1
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.1` IS NULL THEN 'unknown' WHEN `A.1` THEN 'met' ELSE 'not_met' END
+      END AS `A.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 2
-        )
-        THEN ARRAY(
-          STRUCT(
-            'A.2' AS `section`,
-            'A.2' AS `cited_as`,
-            CASE WHEN `A.2` IS NULL THEN 'unknown' WHEN `A.2` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 2
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `A.2` IS NULL THEN 'unknown' WHEN `A.2` THEN 'met' ELSE 'not_met' END
+      END AS `A.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 3
-        )
-        THEN ARRAY(
-          STRUCT(
-            'B.1' AS `section`,
-            'All Authorizations' AS `cited_as`,
-            CASE WHEN `B.1` IS NULL THEN 'unknown' WHEN `B.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 3
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `B.1` IS NULL THEN 'unknown' WHEN `B.1` THEN 'met' ELSE 'not_met' END
+      END AS `B.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 4
-        )
-        THEN ARRAY(
-          STRUCT(
-            'S.1' AS `section`,
-            'Subsequent Authorization Criteria' AS `cited_as`,
-            CASE WHEN `S.1` IS NULL THEN 'unknown' WHEN `S.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.1' AS `section`,
-            'R.1' AS `cited_as`,
-            CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `S.1` IS NULL THEN 'unknown' WHEN `S.1` THEN 'met' ELSE 'not_met' END
+      END AS `S.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 5
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.1' AS `section`,
-            'Step Therapy Approval Criteria, first' AS `cited_as`,
-            CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.1' AS `section`,
-            'R.1' AS `cited_as`,
-            CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 4
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END
+      END AS `R.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 6
-        )
-        THEN ARRAY(
-          STRUCT(
-            'C.2' AS `section`,
-            'Step Therapy Approval Criteria, second' AS `cited_as`,
-            CASE WHEN `C.2` IS NULL THEN 'unknown' WHEN `C.2` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.1' AS `section`,
-            'R.1' AS `cited_as`,
-            CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 5
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `C.1` IS NULL THEN 'unknown' WHEN `C.1` THEN 'met' ELSE 'not_met' END
+      END AS `C.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 7
-        )
-        THEN ARRAY(
-          STRUCT(
-            'D.1' AS `section`,
-            'Non-Preferred Criteria' AS `cited_as`,
-            CASE WHEN `D.1` IS NULL THEN 'unknown' WHEN `D.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'R.1' AS `section`,
-            'R.1' AS `cited_as`,
-            CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 6
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `C.2` IS NULL THEN 'unknown' WHEN `C.2` THEN 'met' ELSE 'not_met' END
+      END AS `C.2`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 8
-        )
-        THEN ARRAY(
-          STRUCT(
-            'E.1' AS `section`,
-            'Erenumab (Aimovig) Criteria' AS `cited_as`,
-            CASE WHEN `E.1` IS NULL THEN 'unknown' WHEN `E.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 7
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `D.1` IS NULL THEN 'unknown' WHEN `D.1` THEN 'met' ELSE 'not_met' END
+      END AS `D.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 9
-        )
-        THEN ARRAY(
-          STRUCT(
-            'F.1' AS `section`,
-            'Fremanezumab (Ajovy) Criteria' AS `cited_as`,
-            CASE WHEN `F.1` IS NULL THEN 'unknown' WHEN `F.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 8
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `E.1` IS NULL THEN 'unknown' WHEN `E.1` THEN 'met' ELSE 'not_met' END
+      END AS `E.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 10
-        )
-        THEN ARRAY(
-          STRUCT(
-            'Q.1' AS `section`,
-            'Quantity Limits' AS `cited_as`,
-            CASE WHEN `Q.1` IS NULL THEN 'unknown' WHEN `Q.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 9
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END,
+        THEN CASE WHEN `F.1` IS NULL THEN 'unknown' WHEN `F.1` THEN 'met' ELSE 'not_met' END
+      END AS `F.1`,
       CASE
-        WHEN `_revision` = 0 AND (
-          `_rule` = 0 OR ABS(`_rule`) >= 11
-        )
-        THEN ARRAY(
-          STRUCT(
-            'R.1' AS `section`,
-            'R.1' AS `cited_as`,
-            CASE WHEN `R.1` IS NULL THEN 'unknown' WHEN `R.1` THEN 'met' ELSE 'not_met' END AS `result`
-          ),
-          STRUCT(
-            'S.1' AS `section`,
-            'Subsequent Authorization Criteria' AS `cited_as`,
-            CASE WHEN `S.1` IS NULL THEN 'unknown' WHEN `S.1` THEN 'met' ELSE 'not_met' END AS `result`
+        WHEN (
+          `_revision` = 0 AND (
+            `_rule` = 0 OR ABS(`_rule`) >= 10
           )
         )
-        ELSE CAST(ARRAY() AS ARRAY<STRUCT<`section`: STRING, `cited_as`: STRING, `result`: STRING>>)
-      END
+        THEN CASE WHEN `Q.1` IS NULL THEN 'unknown' WHEN `Q.1` THEN 'met' ELSE 'not_met' END
+      END AS `Q.1`
     )
   END AS `criteria`
 FROM `decided`;

@@ -14,6 +14,7 @@ from compiler import model
 from compiler.targets.sql.columns import ABSENT, SCALE, digits
 from compiler.targets.sql.lower import (
     all_of,
+    any_of,
     case,
     concat,
     contains,
@@ -70,7 +71,9 @@ class Checks:
         self.index_base = index_base
 
     def row(self, prior: str | None = None) -> exp.Expr:
-        """A row's errors, sorted; with those of the column `prior` (found before the table was made)."""
+        """A row's errors, sorted; with those of the column `prior` (found before the table was made).
+        Most rows have none: a test of plain comparisons finds those, so that only the others build
+        and sort their lists of errors."""
         found: list[exp.Expr] = (
             [] if prior is None else [case((is_null(exp.column(prior)), NONE), default=exp.column(prior))]
         )
@@ -86,7 +89,31 @@ class Checks:
                     exp.Literal.string("is both given and absent"),
                 )
             )
-        return exp.ArraySort(this=concat(found, NONE))
+        lists = [exp.column(ABSENT), *([exp.column(prior)] if prior else [])]
+        lists += [exp.column(f.name) for f in self.policy.facts if isinstance(f.type, model.EnumSet | model.Codes)]
+        lists += [exp.column(f.name) for f in self.policy.facts if isinstance(f.type, model.RecordList)]
+        fine = [_none(items) for items in lists]
+        for f in self.policy.facts:
+            bad = self.scalar_bad(f.type, exp.column(f.name))
+            if bad is not None:
+                fine.append(exp.Not(this=either(bad, False)))
+        return case((all_of(fine), NONE), default=exp.ArraySort(this=concat(found, NONE)))
+
+    def scalar_bad(self, t: model.FactType, v: exp.Expr) -> exp.Expr | None:
+        """Whether a single value breaks its declaration (NULL when it is unknown); None: it cannot."""
+        if isinstance(t, model.Integer):
+            return exp.Not(this=exp.Between(this=v, low=lit(t.low), high=lit(t.high)))
+        if isinstance(t, model.Decimal):
+            return any_of([_out_of(t, v), _too_precise(t, v)])
+        if isinstance(t, model.Enum):
+            return exp.Not(this=exp.In(this=v, expressions=[lit(x) for x in t.values]))
+        if isinstance(t, model.Code):
+            return exp.Not(this=_matches(v, model.CODE_SYSTEMS[t.system][0]))
+        if isinstance(t, model.String):
+            return None if t.pattern is None else exp.Not(this=_matches(v, t.pattern))
+        if isinstance(t, model.Date):
+            return exp.Not(this=exp.Between(this=exp.Year(this=v), low=lit(1), high=lit(9999)))
+        return None
 
     def absences(self, names: exp.Expr, allowed: list[tuple[str, bool]], where: exp.Expr | None) -> exp.Expr:
         """What a request (or record, at `where`) says is absent: only what the policy allows."""
@@ -108,41 +135,33 @@ class Checks:
         return case((is_null(names), NONE), default=transformed(each, "_name", error(field, message)))
 
     def value(self, t: model.FactType, v: exp.Expr, field: exp.Expr, depth: int) -> exp.Expr:
-        if isinstance(t, model.Integer):
-            bad = exp.Not(this=exp.Between(this=v, low=lit(t.low), high=lit(t.high)))
-            return when(bad, field, exp.Literal.string(f"must be an integer from {t.low} to {t.high}"))
         if isinstance(t, model.Decimal):
-            out = exp.Not(this=exp.Between(this=v, low=lit(t.low), high=lit(t.high)))
-            wide = f"DECIMAL({max(digits(t.low), digits(t.high)) + 1 + 30}, 30)"
-            rounded = exp.cast(exp.cast(v, exp.DataType.build(f"DECIMAL(38, {SCALE})")), exp.DataType.build(wide))
-            places = exp.NEQ(this=exp.cast(v, exp.DataType.build(wide)), expression=rounded)
             return case(
                 (
-                    either(out, False),
+                    either(_out_of(t, v), False),
                     exp.Array(
                         expressions=[error(field, exp.Literal.string(f"must be a number from {t.low} to {t.high}"))]
                     ),
                 ),
-                (either(places, False), exp.Array(expressions=[error(field, exp.Literal.string(PLACES))])),
+                (either(_too_precise(t, v), False), exp.Array(expressions=[error(field, exp.Literal.string(PLACES))])),
                 default=NONE,
             )
-        if isinstance(t, model.Enum):
-            bad = exp.Not(this=exp.In(this=v, expressions=[lit(x) for x in t.values]))
-            return when(bad, field, text(quoted(v), f" is not one of: {', '.join(t.values)}"))
         if isinstance(t, model.Code):
             return self.code(t.system, v, field)
-        if isinstance(t, model.String):
-            if t.pattern is None:
-                return NONE
-            return when(exp.Not(this=_matches(v, t.pattern)), field, text(quoted(v), f" does not match {t.pattern}"))
-        if isinstance(t, model.Date):
-            bad = exp.Not(this=exp.Between(this=exp.Year(this=v), low=lit(1), high=lit(9999)))
-            return when(bad, field, exp.Literal.string("is not a date in the form YYYY-MM-DD"))
         if isinstance(t, model.EnumSet | model.Codes):
             return self.items(t, v, field, depth)
         if isinstance(t, model.RecordList):
             return self.records(t, v, field, depth)
-        return NONE  # a boolean: its type says it all
+        bad = self.scalar_bad(t, v)
+        if bad is None:
+            return NONE  # a boolean, or text of any form: its type says it all
+        if isinstance(t, model.Integer):
+            return when(bad, field, exp.Literal.string(f"must be an integer from {t.low} to {t.high}"))
+        if isinstance(t, model.Enum):
+            return when(bad, field, text(quoted(v), f" is not one of: {', '.join(t.values)}"))
+        if isinstance(t, model.String):
+            return when(bad, field, text(quoted(v), f" does not match {t.pattern}"))
+        return when(bad, field, exp.Literal.string("is not a date in the form YYYY-MM-DD"))
 
     def code(self, system: str, v: exp.Expr, field: exp.Expr) -> exp.Expr:
         pattern, description = model.CODE_SYSTEMS[system]
@@ -209,6 +228,22 @@ class Checks:
 
 
 PLACES = f"has more than {SCALE} digits after the decimal point, the most the SQL target reads exactly"
+
+
+def _out_of(t: model.Decimal, v: exp.Expr) -> exp.Expr:
+    return exp.Not(this=exp.Between(this=v, low=lit(t.low), high=lit(t.high)))
+
+
+def _too_precise(t: model.Decimal, v: exp.Expr) -> exp.Expr:
+    """More places than SCALE: the value differs from itself cut to SCALE places."""
+    wide = f"DECIMAL({max(digits(t.low), digits(t.high)) + 1 + 30}, 30)"
+    rounded = exp.cast(exp.cast(v, exp.DataType.build(f"DECIMAL(38, {SCALE})")), exp.DataType.build(wide))
+    return exp.NEQ(this=exp.cast(v, exp.DataType.build(wide)), expression=rounded)
+
+
+def _none(items: exp.Expr) -> exp.Expr:
+    """An unknown or empty list, which has nothing to check."""
+    return any_of([is_null(items), exp.EQ(this=size(items), expression=exp.Literal.number(0))])
 
 
 def _matches(value: exp.Expr, pattern: str) -> exp.Expr:

@@ -36,8 +36,6 @@ from compiler.targets.sql.lower import (
 
 TEXTS = exp.DataType.build("ARRAY<STRING>", dialect="spark")
 NO_TEXTS = exp.cast(exp.Array(expressions=[]), TEXTS)
-CRITERIA = exp.DataType.build("ARRAY<STRUCT<section: STRING, cited_as: STRING, result: STRING>>", dialect="spark")
-NO_CRITERIA = exp.cast(exp.Array(expressions=[]), CRITERIA)
 ERRORS, REVISION, RULE, OUTCOME = "_errors", "_revision", "_rule", "_outcome"  # the query's own columns
 
 
@@ -160,12 +158,22 @@ class Query:
     def _by_rule(
         self, unknown: exp.Expr, otherwise: list[exp.Expr], rules: list[tuple[exp.Expr, exp.Expr]]
     ) -> exp.Expr:
-        """A column's value: by the rule that decided, known or unknown; by the revision when none did."""
+        """A column's value: by the rule that decided, known or unknown; by the revision when none did.
+        Rules that give the same value share a branch (`_rule IN (...)`): fewer tests for each row."""
         rule, revision = exp.column(RULE), exp.column(REVISION)
         branches = [(any_error(exp.column(ERRORS)), exp.null()), (is_null(revision), unknown)]
+        numbers: dict[exp.Expr, list[int]] = {}  # a value: the rule numbers that give it
         for (_, number, _), (held, open_) in zip(self._numbered(), rules, strict=True):
-            branches.append((exp.EQ(this=rule, expression=exp.Literal.number(number)), held))
-            branches.append((exp.EQ(this=rule, expression=exp.Literal.number(-number)), open_))
+            numbers.setdefault(held, []).append(number)
+            numbers.setdefault(open_, []).append(-number)
+        for value, given in numbers.items():
+            literals = [exp.Literal.number(n) for n in given]
+            test = (
+                exp.EQ(this=rule, expression=literals[0])
+                if len(given) == 1
+                else exp.In(this=rule, expressions=literals)
+            )
+            branches.append((test, value))
         for r, value in enumerate(otherwise):
             branches.append((exp.EQ(this=revision, expression=exp.Literal.number(r)), value))
         return case(*branches)
@@ -287,35 +295,40 @@ class Query:
         return value
 
     def criteria(self) -> exp.Expr:
-        """What the evaluator lists: each provision each rule it reached explains, in order."""
+        """Each criterion the evaluator lists for the decision, by its label: `met`, `not_met` or
+        `unknown`, NULL where the decision did not reach it. A struct of one shape for every row, so
+        that no row builds a list: a provision is listed once a rule that lists it was reached."""
         rule, revision = exp.column(RULE), exp.column(REVISION)
-        lists = []
-        for r, number, each in self._numbered():
-            reached = all_of(
-                [
-                    exp.EQ(this=revision, expression=exp.Literal.number(r)),
-                    any_of(
-                        [
-                            exp.EQ(this=rule, expression=exp.Literal.number(0)),
-                            exp.GTE(this=exp.Abs(this=rule), expression=exp.Literal.number(number)),
-                        ]
-                    ),
-                ]
-            )
-            items = [self._criterion(p) for p in self.policy.rule_explained(each)]
-            lists.append(case((reached, exp.Array(expressions=items)), default=NO_CRITERIA.copy()))
-        return case((any_error(exp.column(ERRORS)), exp.null()), default=concat(lists, NO_CRITERIA))
+        reached: dict[str, list[exp.Expr]] = {}  # label: when the decision lists it
+        provisions: dict[str, model.Provision] = {}
+        for r, _ in enumerate(self.policy.revisions):
+            first: dict[str, int] = {}
+            for _, number, each in (x for x in self._numbered() if x[0] == r):
+                for p in self.policy.rule_explained(each):
+                    first.setdefault(p.label, number)
+                    provisions.setdefault(p.label, p)
+            for label, number in first.items():
+                later = any_of(
+                    [
+                        exp.EQ(this=rule, expression=exp.Literal.number(0)),
+                        exp.GTE(this=exp.Abs(this=rule), expression=exp.Literal.number(number)),
+                    ]
+                )
+                reached.setdefault(label, []).append(
+                    all_of([exp.EQ(this=revision, expression=exp.Literal.number(r)), later])
+                )
+        if not provisions:
+            return exp.null()
+        fields = [
+            exp.PropertyEQ(this=exp.to_identifier(label), expression=case((any_of(reached[label]), self._result(p))))
+            for label, p in provisions.items()
+        ]
+        return case((any_error(exp.column(ERRORS)), exp.null()), default=exp.Struct(expressions=fields))
 
-    def _criterion(self, p: model.Provision) -> exp.Expr:
+    @staticmethod
+    def _result(p: model.Provision) -> exp.Expr:
         value = exp.column(p.label)
-        result = case((is_null(value), lit("unknown")), (value, lit("met")), default=lit("not_met"))
-        return exp.Struct(
-            expressions=[
-                exp.PropertyEQ(this=exp.to_identifier("section"), expression=lit(p.label)),
-                exp.PropertyEQ(this=exp.to_identifier("cited_as"), expression=lit(p.citation)),
-                exp.PropertyEQ(this=exp.to_identifier("result"), expression=result),
-            ]
-        )
+        return case((is_null(value), lit("unknown")), (value, lit("met")), default=lit("not_met"))
 
 
 def _fraction(name: str, top: Number, bottom: Number) -> exp.Expr:

@@ -53,9 +53,7 @@ def expected(policy: model.Policy, request: Any) -> dict[str, Any]:
         "sections": d["sections"],
         "missing": d["missing"],
         "terms": exact(d["terms"]),
-        "criteria": [
-            {"section": c["section"], "cited_as": c["cited_as"], "result": c["result"]} for c in d["criteria"]
-        ],
+        "criteria": {c["section"]: c["result"] for c in d["criteria"]},
     }
 
 
@@ -70,7 +68,7 @@ def found(row: dict[str, Any]) -> dict[str, Any]:
         "sections": row["sections"],
         "missing": row["missing"],
         "terms": exact(terms),
-        "criteria": row["criteria"],
+        "criteria": {label: result for label, result in (row["criteria"] or {}).items() if result is not None},
     }
 
 
