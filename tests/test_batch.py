@@ -168,3 +168,22 @@ def test_as_request_reads_a_typed_row_back_as_json() -> None:
     row = typed_row(policy, 1, request)
     assert not row[PRIOR]
     assert as_request(row) == request
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+@pytest.mark.parametrize("source", sorted((ROOT / "policies").glob("*.policy")), ids=lambda p: p.stem)
+def test_diff_requests_of_a_revision_with_itself_changes_nothing_on_every_policy(
+    source: Path, engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Every shipped policy's revision-impact query runs, and counts each decision as the interpreter makes it."""
+    if engine == "spark":
+        request.getfixturevalue("spark")
+    policy = load(source)
+    batch = random_requests(policy, 400, seed=5)
+    path = tmp_path / "requests.jsonl"
+    path.write_text("".join(jsontext.dumps(r) + "\n" for r in batch), encoding="utf-8")
+    impact = impact_file(policy, policy, path, engine)
+    assert impact.changed == 0 and impact.samples == {}
+    counted = collections.Counter(decided(policy, r) for r in batch)
+    assert {s.old: s.requests for s in impact.shifts} == dict(counted)
+    assert all(s.old == s.new for s in impact.shifts)

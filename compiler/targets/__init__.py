@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from compiler.model import Policy
-from compiler.targets import docs, pydantic_models, python, schema, sql
+from compiler.targets import docs, pydantic_models, python, schema
 from compiler.targets.shared import Built, Files, Unwritable
 
 OutputFile = tuple[str, PurePosixPath]  # (root: "out" or "docs", path under it)
@@ -26,11 +26,18 @@ class Target:
     requires: tuple[str, ...] = ()  # targets whose files `emit` reads, made first
 
 
+def _sql(policy: Policy, built: Built) -> Files:
+    """The SQL target, imported when used: sqlglot costs `policyc eval` memory and start-up time."""
+    from compiler.targets import sql
+
+    return sql.emit(policy, built)
+
+
 TARGETS: dict[str, Target] = {
     "python": Target(python.emit, "out"),
     "schema": Target(schema.emit, "out"),
     "models": Target(pydantic_models.emit, "out"),
-    "sql": Target(sql.emit, "out"),
+    "sql": Target(_sql, "out"),
     "docs": Target(docs.emit, "docs", requires=("python", "schema")),
 }
 

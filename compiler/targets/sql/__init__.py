@@ -19,7 +19,7 @@ import compiler
 from compiler import model
 from compiler.targets.shared import Built, Files, module_name
 from compiler.targets.sql.columns import ABSENT, ROW_ID, SCALE, request_columns
-from compiler.targets.sql.decide import DIALECTS, Query
+from compiler.targets.sql.decide import DIALECTS, Query, render
 from compiler.targets.sql.impact import CHANGE, impact_query
 from compiler.targets.sql.lower import Unsupported
 
@@ -48,7 +48,7 @@ def query(
     """The decision query in one dialect's SQL, reading the relation `source`; `prior` names a column of
     errors found before the rows were made (as when JSON was read), which the row's errors include."""
     tree = Query(policy, DIALECTS[dialect]).build(source, explain, prior)
-    return tree.sql(dialect=dialect, identify=True, pretty=True)
+    return render(tree, dialect)
 
 
 def sql_path(policy_id: str, dialect: str) -> PurePosixPath:

@@ -16,7 +16,7 @@ from sqlglot import exp
 from compiler import model
 from compiler.targets.sql.checks import any_error
 from compiler.targets.sql.columns import ROW_ID
-from compiler.targets.sql.decide import DIALECTS, Query
+from compiler.targets.sql.decide import DIALECTS, Query, render
 from compiler.targets.sql.lower import all_of, case, lit
 
 INVALID = "invalid_request"
@@ -73,7 +73,7 @@ def impact_query(
     )
     ranked = exp.select(exp.Star(), place.as_("_n", copy=False)).from_("_pairs")
     query = query.with_("_pairs", pairs, copy=False).with_("_ranked", ranked, copy=False)
-    return query.sql(dialect=dialect, identify=True, pretty=True)
+    return render(query, dialect)
 
 
 def _outcome(side: str) -> exp.Expr:
