@@ -71,17 +71,17 @@ class Query:
     def build(self, source: str, explain: bool, prior: str | None = None, prefix: str = "") -> exp.Select:
         """The query; `prefix` before the name of each of its CTEs lets two queries share one WITH."""
         errors = Checks(self.policy, self.dialect.index_base).row(prior)
-        checked = exp.select(exp.Star(), errors.as_(ERRORS, copy=False)).from_(source)
+        checked = exp.select(exp.Star(), errors.as_(ERRORS, copy=False)).from_(source, copy=False)
         valid = exp.Not(this=any_error(exp.column(ERRORS)))
         facts = exp.select(
             exp.column(ROW_ID),
             exp.column(ERRORS),
             *(self._fact(f, valid) for f in self.policy.facts),
             case((valid, exp.column(ABSENT)), default=exp.null()).as_(ABSENT, copy=False),
-        ).from_(f"{prefix}checked")
+        ).from_(f"{prefix}checked", copy=False)
         query = (
             exp.select(*self.outputs(explain))
-            .from_(f"{prefix}decided")
+            .from_(f"{prefix}decided", copy=False)
             .with_(f"{prefix}checked", checked, copy=False)
             .with_(f"{prefix}facts", facts, copy=False)
         )
@@ -90,9 +90,11 @@ class Query:
             step = exp.select(exp.Star(), *(self._provision(label) for label in labels)).from_(previous, copy=False)
             query = query.with_(f"{prefix}step_{depth}", step, copy=False)
             previous = f"{prefix}step_{depth}"
-        decided = exp.select(exp.Star(), self._revision().as_(REVISION, copy=False)).from_(previous)
-        decided = exp.select(exp.Star(), self._rule().as_(RULE, copy=False)).from_(decided.subquery("_by_revision"))
-        decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, copy=False)).from_(decided.subquery("_by_rule"))
+        decided = exp.select(exp.Star(), self._revision().as_(REVISION, copy=False)).from_(previous, copy=False)
+        by_revision = decided.subquery("_by_revision", copy=False)
+        decided = exp.select(exp.Star(), self._rule().as_(RULE, copy=False)).from_(by_revision, copy=False)
+        by_rule = decided.subquery("_by_rule", copy=False)
+        decided = exp.select(exp.Star(), self._outcome().as_(OUTCOME, copy=False)).from_(by_rule, copy=False)
         return query.with_(f"{prefix}decided", decided, copy=False)
 
     def _fact(self, fact: model.Fact, valid: exp.Expr) -> exp.Expr:
