@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from compiler import interpret, jsontext, model
 from compiler.targets import sql
 from compiler.targets.sql.checks import PLACES
@@ -213,19 +215,15 @@ class _DuckDB:
             self.con.execute("SET enable_progress_bar = true")
             self.con.execute("SET enable_progress_bar_print = true")
 
-    def relations(self, relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[None]:
-        """Make each relation of `relations` for its policy, once for Parquet, once per chunk for JSON."""
+    def relations(
+        self, relations: dict[str, model.Policy], source: Path, kind: str, found: dict[str, str]
+    ) -> Iterator[None]:
+        """Make each relation of `relations` for its policy, once for Parquet (whose columns are
+        `found`), once per chunk for JSON."""
         if kind == "parquet":
-            found = _parquet_columns(source, list(relations.values()))
-            numbered = ROW_ID not in found  # else the row's number in the file, from 1
-            options = ", file_row_number = true" if numbered else ""
+            options = "" if ROW_ID in found else ", file_row_number = true"
             for name, policy in relations.items():
-                extra = [f"file_row_number + 1 AS {ROW_ID}"] if numbered else []
-                extra += [
-                    f"CAST(NULL AS {t.sql('duckdb')}) AS {_name(column)}"
-                    for column, t in _lacking(policy, found).items()
-                ]
-                columns = ", ".join(["*", *extra])
+                columns = ", ".join(["*", *_completed(policy, found, "duckdb")])
                 self.con.execute(
                     f"CREATE VIEW {_name(name)} AS SELECT {columns} FROM read_parquet({_string(source)}{options})"
                 )
@@ -265,15 +263,15 @@ class _Spark:
         self.scratch = Path(tempfile.mkdtemp(prefix="policyc-spark-"))
         self.runs = 0
 
-    def relations(self, relations: dict[str, model.Policy], source: Path, kind: str) -> Iterator[None]:
+    def relations(
+        self, relations: dict[str, model.Policy], source: Path, kind: str, found: dict[str, str]
+    ) -> Iterator[None]:
         import pyarrow.parquet as pq
 
         if kind == "parquet":
-            found = _parquet_columns(source, list(relations.values()))
             for name, policy in relations.items():
-                extra = [] if ROW_ID in found else [f"_metadata.row_index + 1 AS {ROW_ID}"]
-                extra += [f"CAST(NULL AS {t.sql('spark')}) AS `{c}`" for c, t in _lacking(policy, found).items()]
-                self.spark.read.parquet(str(source)).selectExpr("*", *extra).createOrReplaceTempView(name)
+                columns = _completed(policy, found, "spark")
+                self.spark.read.parquet(str(source)).selectExpr("*", *columns).createOrReplaceTempView(name)
             yield
             return
         paths = {name: self.scratch / f"requests-{i}.parquet" for i, name in enumerate(relations)}  # not _: hidden
@@ -356,18 +354,17 @@ def decide_file(
     prior = None if kind == "parquet" else PRIOR  # JSON's errors are found while reading, passed in a column
     query = _written(policy, lambda: sql.query(policy, engine, explain=explain, prior=prior))
     out_kind = _kind(target, ("parquet", "jsonl"))
-    summary = Summary()
-    if kind == "parquet":
-        summary.lacking = [c for c in _lacking(policy, _parquet_columns(source, [policy])) if c != ABSENT]
+    found = _parquet_columns(source, [policy]) if kind == "parquet" else {}
+    summary = Summary(lacking=[c for c in _lacking(policy, found) if c != ABSENT] if found else [])
     runner = _engine(engine, progress is not None)
     try:
         if kind == out_kind == "parquet" and isinstance(runner, _DuckDB):
-            for _ in runner.relations({"requests": policy}, source, kind):
+            for _ in runner.relations({"requests": policy}, source, kind, found):
                 runner.copy(query, target, summary)  # DuckDB writes the file itself: no row passes here
             return summary
         sink = _Sink(_Writer(target, out_kind), progress, summary)
         try:
-            for _ in runner.relations({"requests": policy}, source, kind):
+            for _ in runner.relations({"requests": policy}, source, kind, found):
                 sink.write_all(runner.run(query))
         finally:
             sink.writer.close()
@@ -417,16 +414,17 @@ def impact_file(
     prior = None if kind == "parquet" else PRIOR
     names = ("_old_requests", "_new_requests")
     query = _written(new, lambda: sql.impact_query(old, new, engine, names, prior, samples))
+    found = _parquet_columns(source, [old, new]) if kind == "parquet" else {}
     counts: dict[tuple[Any, ...], list[Any]] = {}
     runner = _engine(engine, progress=False)
     try:
-        for _ in runner.relations(dict(zip(names, (old, new), strict=True)), source, kind):
+        for _ in runner.relations(dict(zip(names, (old, new), strict=True)), source, kind, found):
             for batch in runner.run(query):
                 for row in batch.to_pylist():
                     key = tuple(row[c] for c in sql.CHANGE)
-                    found = counts.setdefault(key, [0, []])
-                    found[0] += row["requests"]
-                    found[1] = sorted(found[1] + (row["samples"] or []))[:samples]
+                    entry = counts.setdefault(key, [0, []])
+                    entry[0] += row["requests"]
+                    entry[1] = sorted(entry[1] + (row["samples"] or []))[:samples]
     finally:
         runner.close()
     shifts = [
@@ -436,19 +434,21 @@ def impact_file(
         )
     ]
     wanted = {i for s in shifts if s.changed for i in s.samples}
-    return RequestImpact(sum(s.requests for s in shifts), shifts, _samples(source, kind, wanted, [old, new]))
+    return RequestImpact(sum(s.requests for s in shifts), shifts, _samples(source, kind, wanted, [old, new], found))
 
 
-def _samples(source: Path, kind: str, wanted: set[int], policies: list[model.Policy]) -> dict[int, Any]:
-    """The requests of the rows `wanted`, as the input gave them."""
+def _samples(
+    source: Path, kind: str, wanted: set[int], policies: list[model.Policy], found: dict[str, str]
+) -> dict[int, Any]:
+    """The requests of the rows `wanted`, as the input gave them (a Parquet file's columns are `found`)."""
     if not wanted:
         return {}
     if kind != "parquet":
         return {i: r for i, r in _requests(source, kind, policies) if i in wanted and not isinstance(r, _Malformed)}
     import duckdb
 
-    key = ROW_ID if ROW_ID in _parquet_columns(source, policies) else "file_row_number + 1"
-    found = {}
+    key = ROW_ID if ROW_ID in found else "file_row_number + 1"
+    requests = {}
     with duckdb.connect() as con:
         cursor = con.execute(
             f"SELECT * FROM read_parquet({_string(source)}, file_row_number = true) WHERE {key} IN (SELECT UNNEST($1))",
@@ -458,8 +458,8 @@ def _samples(source: Path, kind: str, wanted: set[int], policies: list[model.Pol
         for values in cursor.fetchall():
             row = dict(zip(columns, values, strict=True))
             number = row.pop("file_row_number") + 1
-            found[row.get(ROW_ID, number)] = as_request(row)
-    return found
+            requests[row.get(ROW_ID, number)] = as_request(row)
+    return requests
 
 
 def _kind(path: Path, allowed: tuple[str, ...]) -> str:
@@ -499,6 +499,16 @@ def _lacking(policy: model.Policy, columns: dict[str, str]) -> dict[str, Any]:
     """The request table's columns that a Parquet file does not have: NULL, unknown in every row
     (or, for `absent`, none said absent)."""
     return {name: t for name, t in sql.request_columns(policy).items() if name not in columns}
+
+
+def _completed(policy: model.Policy, found: dict[str, str], dialect: str) -> list[str]:
+    """What a Parquet file of columns `found` lacks of the policy's request table, as select items in
+    `dialect`: the row's number in the file from 1, and each missing column as NULL."""
+    number = {"duckdb": "file_row_number", "spark": "_metadata.row_index"}[dialect]
+    items = [] if ROW_ID in found else [f"{number} + 1 AS {ROW_ID}"]
+    for column, t in _lacking(policy, found).items():
+        items.append(exp.cast(exp.null(), t).as_(column).sql(dialect, identify=True))
+    return items
 
 
 def _name(name: str) -> str:
