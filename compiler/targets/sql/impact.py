@@ -17,7 +17,7 @@ from compiler import model
 from compiler.targets.sql.checks import any_error
 from compiler.targets.sql.columns import ROW_ID
 from compiler.targets.sql.decide import DIALECTS, Query, render
-from compiler.targets.sql.lower import all_of, case, lit
+from compiler.targets.sql.lower import case, lit
 
 INVALID = "invalid_request"
 CHANGE = ("old_outcome", "old_section", "new_outcome", "new_section")
@@ -62,7 +62,7 @@ def impact_query(
         .from_(exp.alias_(exp.to_table("_old"), "o", table=True))
         .join(
             exp.alias_(exp.to_table("_new"), "n", table=True),
-            on=all_of([exp.EQ(this=exp.column(ROW_ID, table="o"), expression=exp.column(ROW_ID, table="n"))]),
+            on=exp.EQ(this=exp.column(ROW_ID, table="o"), expression=exp.column(ROW_ID, table="n")),
             copy=False,
         )
     )
