@@ -405,6 +405,21 @@ class RequestImpact:
     def changed(self) -> int:
         return sum(s.requests for s in self.shifts if s.changed)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decided": self.requests,
+            "changed": self.changed,
+            "shifts": [
+                {
+                    "old": {"outcome": s.old[0], "section": s.old[1]},
+                    "new": {"outcome": s.new[0], "section": s.new[1]},
+                    "requests": s.requests,
+                    "samples": [{"row_id": i, "request": self.samples.get(i)} for i in s.samples] if s.changed else [],
+                }
+                for s in self.shifts
+            ],
+        }
+
 
 def impact_file(
     old: model.Policy, new: model.Policy, source: Path, engine: str = "duckdb", samples: int = 5

@@ -429,23 +429,7 @@ def _request_impact(
             "old": names[0],
             "new": names[1],
             "changes": [c.to_dict() for c in found],
-            "requests": {
-                "file": str(requests),
-                "engine": engine,
-                "decided": impact.requests,
-                "changed": impact.changed,
-                "shifts": [
-                    {
-                        "old": {"outcome": s.old[0], "section": s.old[1]},
-                        "new": {"outcome": s.new[0], "section": s.new[1]},
-                        "requests": s.requests,
-                        "samples": [{"row_id": i, "request": impact.samples.get(i)} for i in s.samples]
-                        if s.changed
-                        else [],
-                    }
-                    for s in impact.shifts
-                ],
-            },
+            "requests": {"file": str(requests), "engine": engine, **impact.to_dict()},
         }
         print(jsontext.dumps(report, indent=2))
         return 0
