@@ -315,6 +315,7 @@ def spark_session(progress: bool = False) -> Any:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # loopback only, and no warning that it guessed
     session = (
         SparkSession.builder.master("local[*]")
         .appName("policyc batch")
