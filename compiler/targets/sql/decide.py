@@ -33,6 +33,7 @@ from compiler.targets.sql.lower import (
     concat,
     is_null,
     lit,
+    size,
 )
 
 TEXTS = exp.DataType.build("ARRAY<STRING>", dialect="spark")
@@ -66,7 +67,6 @@ class Query:
         self.policy = policy
         self.dialect = dialect
         self.lower = Lowering(policy)
-        self.rules = policy.rules  # numbered from 1 across revisions, latest revision first
 
     def build(self, source: str, explain: bool, prior: str | None = None, prefix: str = "") -> exp.Select:
         """The query; `prefix` before the name of each of its CTEs lets two queries share one WITH."""
@@ -271,7 +271,7 @@ class Query:
         if not lists:
             return unknown
         return case(
-            (exp.GT(this=exp.ArraySize(this=unknown), expression=exp.Literal.number(0)), unknown),
+            (exp.GT(this=size(unknown), expression=exp.Literal.number(0)), unknown),
             default=concat(lists, NO_TEXTS),
         )
 

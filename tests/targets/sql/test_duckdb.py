@@ -72,10 +72,10 @@ def found(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def decide(policy: model.Policy, path: Path, tmp_path: Path) -> list[dict[str, Any]]:
-    out = tmp_path / "decisions.parquet"
-    decide_file(policy, path, out, explain=True)
-    return sorted(pq.read_table(out).to_pylist(), key=lambda r: r["row_id"])
+def decide(policy: model.Policy, path: Path, tmp_path: Path, engine: str = "duckdb") -> list[dict[str, Any]]:
+    out = tmp_path / f"decisions-{engine}.parquet"
+    decide_file(policy, path, out, explain=True, engine=engine)
+    return sorted(pq.read_table(out).to_pylist(), key=lambda r: r["row_id"])  # keyed, in no promised order
 
 
 def only_carried(policy: model.Policy, row: dict[str, Any]) -> dict[str, Any]:

@@ -16,18 +16,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from compiler import jsontext, load, model
-from compiler.batch import PRIOR, arrow_schema, decide_file, typed_row
-from tests.targets.sql.test_duckdb import SOURCES, expected, found, only_carried
+from compiler import jsontext, load
+from compiler.batch import PRIOR, arrow_schema, typed_row
+from tests.targets.sql.test_duckdb import SOURCES, decide, expected, found, only_carried
 from tests.test_interpret import random_requests
 
 COUNT = 20_000 if os.environ.get("POLICYC_LONG") else 600
-
-
-def decide(policy: model.Policy, path: Path, tmp_path: Path) -> list[dict[str, Any]]:
-    out = tmp_path / "decisions.parquet"
-    decide_file(policy, path, out, explain=True, engine="spark")
-    return sorted(pq.read_table(out).to_pylist(), key=lambda r: r["row_id"])  # keyed, in no promised order
 
 
 @pytest.mark.parametrize("ansi", [True, False], ids=["ansi", "legacy"])
@@ -40,7 +34,7 @@ def test_spark_decides_every_generated_request_as_the_interpreter(
     requests = random_requests(policy, COUNT, seed=len(source.stem) + ansi)
     path = tmp_path / "requests.jsonl"
     path.write_text("".join(jsontext.dumps(r) + "\n" for r in requests), encoding="utf-8")
-    rows = decide(policy, path, tmp_path)
+    rows = decide(policy, path, tmp_path, "spark")
     assert [r["row_id"] for r in rows] == list(range(1, len(requests) + 1))  # none lost, none twice
     for request, row in zip(requests, rows, strict=True):
         assert only_carried(policy, found(row)) == expected(policy, request), request
@@ -57,9 +51,7 @@ def test_spark_reads_parquet_and_numbers_rows_as_duckdb_does(spark: Any, tmp_pat
     schema = schema.remove(schema.get_field_index(PRIOR)).remove(schema.get_field_index("row_id"))
     path = tmp_path / "requests.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=schema), path, row_group_size=64)
-    on_spark = decide(policy, path, tmp_path)
-    duck = tmp_path / "duck.parquet"
-    decide_file(policy, path, duck, explain=True)
-    on_duckdb = sorted(pq.read_table(duck).to_pylist(), key=lambda r: r["row_id"])
+    on_spark = decide(policy, path, tmp_path, "spark")
+    on_duckdb = decide(policy, path, tmp_path)
     assert [r["row_id"] for r in on_spark] == list(range(1, len(rows) + 1))
     assert [found(r) for r in on_spark] == [found(r) for r in on_duckdb]
