@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     diff_cmd.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="for --requests")
     diff_cmd.add_argument("--samples", type=int, default=5, help="sample requests shown per change (default: 5)")
+    diff_cmd.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
 
     schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
@@ -105,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fmt":
         return run_fmt(args.paths or [DEFAULT_SOURCES], args.check)
     if args.command == "diff":
-        return run_diff(args.old, args.new, args.rev, args.json, args.requests, args.engine, args.samples)
+        return run_diff(args.old, args.new, args.rev, args.json, args.requests, args.engine, args.samples, args.timeout)
     if args.command == "test":
         return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json)
     return run_eval(args.policy, args.input, args.explain)
@@ -340,8 +341,10 @@ def run_diff(
     requests: Path | None = None,
     engine: str = "duckdb",
     samples: int = 5,
+    timeout: float = 10.0,
 ) -> int:
     from compiler import diff
+    from compiler.analysis.impact import prove
     from compiler.targets import python
 
     if (new_path is None) == (rev is None):
@@ -352,6 +355,9 @@ def run_diff(
         return 1
     if not 0 <= samples <= 1000:
         print("policyc diff: --samples takes 0 to 1000", file=sys.stderr)
+        return 2
+    if not 0 < timeout <= 3600:
+        print("policyc diff: --timeout takes more than 0 and at most 3600 seconds", file=sys.stderr)
         return 2
     sources: dict[str, str] = {}
     if rev is not None:
@@ -376,34 +382,51 @@ def run_diff(
     found = diff.changes(old, new)
     if requests is not None:
         return _request_impact(old, new, (old_name, new_name), found, requests, engine, samples, as_json)
-    impact = diff.impact(old, new, python.load_module(old), python.load_module(new)) if found else None
+    evaluators = (python.load_module(old), python.load_module(new))
+    proof = prove(old, new, evaluators, timeout)
+    impact = diff.impact(old, new, *evaluators) if found else None
     if as_json:
         report = {
             "old": old_name,
             "new": new_name,
             "changes": [c.to_dict() for c in found],
+            "proof": proof.to_dict(),
             "impact": impact.to_dict() if impact else None,
         }
         print(jsontext.dumps(report, indent=2))
         return 0
     print(f"{old.policy_id}: {old_name} -> {new_name}")
-    if not found:
-        print("  no change in meaning")
-        return 0
     for change in found:
         print(f"  {change.text}")
-    assert impact is not None
-    searched = {
-        "grid": "every combination of the values tried for each fact, on and around each threshold",
-        "targeted": "a targeted sample of the combinations of the values tried around each threshold",
-    }[impact.search]
-    print(
-        f"decision impact: {impact.changed:,} of {impact.searched:,} requests tried change outcome or section\n"
-        f"  searched: {searched}; a sample, not a proof that no other request changes"
-    )
-    for request, before, after in impact.examples:
-        print(f"  {jsontext.dumps(request)}\n    {before} -> {after}")
+    if not found:
+        print("  no change in meaning")
+    _print_proof(proof)
+    if impact is not None:
+        print(
+            f"cross-check by sampling: {impact.changed:,} of {impact.searched:,} requests tried "
+            f"({impact.search}) change outcome or section"
+        )
     return 0
+
+
+def _print_proof(proof: Any) -> None:
+    bound = f", {proof.bound}" if proof.bound else ""
+    if proof.status == "unchanged":
+        print(f"decision impact (proved{bound}): no request changes outcome, section or terms")
+        return
+    if proof.status == "changed":
+        print(
+            f"decision impact (proved{bound}): {len(proof.witnesses)} pair(s) of outcomes change; "
+            "every other request is decided as before"
+        )
+    else:
+        print(f"decision impact (not proved: {proof.reason}): the changes found so far")
+    for witness in proof.witnesses:
+        print(f"  {witness.old} -> {witness.new}")
+        if witness.region:
+            print(f"    where {', '.join(witness.region)}")
+        checked = "both evaluators agree" if witness.confirmed else "NOT CONFIRMED by the evaluators: please report"
+        print(f"    for example {jsontext.dumps(witness.request)} ({checked})")
 
 
 def _request_impact(

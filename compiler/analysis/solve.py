@@ -1,0 +1,127 @@
+"""Questions to the solver about one policy, or two revisions of it, each with a time bound.
+
+`Analysis` encodes the policies once; `ask` says whether some valid request meets conditions:
+`Answer.found` with a request, `Answer.impossible` when none can (a proof, within the bound on
+history length when a history is read), or neither when the solver ran out of time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from compiler import model
+from compiler.analysis.calendar import Calendar
+from compiler.analysis.decide import Decision, decide
+from compiler.analysis.encode import Encoder
+from compiler.analysis.space import Space, Unsupported
+from compiler.model.walk import preorder
+
+TIMEOUT_SECONDS = 10.0  # each question; `--timeout` changes it
+MAX_BOUND = 25  # the most records a history is given, whatever the policy counts
+
+
+@dataclass
+class Answer:
+    status: str  # found, impossible, timeout
+    request: dict[str, Any] | None = None  # with found
+    model: z3.ModelRef | None = None  # with found
+    core: list[str] = field(default_factory=list)  # with impossible: the named assumptions that suffice
+
+    @property
+    def found(self) -> bool:
+        return self.status == "found"
+
+    @property
+    def impossible(self) -> bool:
+        return self.status == "impossible"
+
+
+class Analysis:
+    def __init__(self, *policies: model.Policy, timeout: float = TIMEOUT_SECONDS) -> None:
+        self.policies = policies
+        self.bound = max(bound_for(p) for p in policies)
+        self.space = Space(policies, self.bound)
+        self.calendar = Calendar()
+        self.encoders = [Encoder(self.space, p, self.calendar) for p in policies]
+        self.decisions: list[Decision] = [decide(e) for e in self.encoders]
+        self.timeout = timeout
+        self.questions = 0
+        self.timeouts = 0
+
+    @property
+    def histories(self) -> bool:
+        """Whether an answer depends on the bound on the length of histories."""
+        return any(isinstance(f.type, model.RecordList) for p in self.policies for f in p.facts)
+
+    @property
+    def bound_text(self) -> str:
+        return f"for histories of up to {self.bound} records" if self.histories else ""
+
+    def ask(self, *conditions: z3.BoolRef, named: dict[str, z3.BoolRef] | None = None, side: int = 0) -> Answer:
+        """Whether a request valid for the `side`th policy (or for either, with side=-1) meets the conditions
+        and the `named` assumptions; when none does, the core names the assumptions that rule it out."""
+        solver = z3.Solver()
+        solver.set(timeout=int(self.timeout * 1000))
+        if side < 0:
+            solver.add(z3.Or([self.space.valid(p) for p in self.policies]))
+        else:
+            solver.add(self.space.valid(self.policies[side]))
+        solver.add(*self.calendar.facts, *conditions)
+        self.questions += 1
+        named = named or {}
+        literals = {name: z3.Bool(f"_assume {name}") for name in named}
+        solver.add(*(z3.Implies(literals[n], c) for n, c in named.items()))
+        result = solver.check(*literals.values())
+        if result == z3.unsat:
+            core = {str(c) for c in solver.unsat_core()}
+            return Answer("impossible", core=[n for n, lit in literals.items() if str(lit) in core])
+        if result == z3.unknown:
+            self.timeouts += 1
+            return Answer("timeout")
+        try:
+            return Answer("found", self.space.request(solver.model()), solver.model())
+        except Unsupported:  # a decimal with no end: ask again on a grid of ten-thousandths
+            solver.add(*self._grid())
+            if solver.check(*literals.values()) == z3.sat:
+                return Answer("found", self.space.request(solver.model()), solver.model())
+            self.timeouts += 1
+            return Answer("timeout")
+
+    def _grid(self) -> list[z3.BoolRef]:
+        slots = [s for s in self.space.slots.values() if isinstance(s.type, model.Decimal)]
+        slots += [
+            s
+            for h in self.space.histories.values()
+            for r in h.records
+            for s in r.values()
+            if isinstance(s.type, model.Decimal)
+        ]
+        return [s.value * 10_000 == z3.ToReal(z3.Int(f"_grid {s.name}")) for s in slots]
+
+
+def bound_for(policy: model.Policy) -> int:
+    """Records enough for every count the policy tests: one more than the largest `at least N` or number
+    a count of records is compared with, and at least 2, so that records can differ."""
+    largest = 1
+    roots: list[Any] = [p.condition for p in policy.provisions if p.condition is not None]
+    roots += [v.operand for v in policy.computed]
+    for root in roots:
+        for node in preorder(root):
+            if isinstance(node, model.Quantify):
+                largest = max(largest, node.count)
+            elif isinstance(node, model.Compare) and any(_counts(side) for side in (node.left, node.right)):
+                numbers = [
+                    n.value for side in (node.left, node.right) for n in preorder(side) if isinstance(n, model.Const)
+                ]
+                largest = max(
+                    [largest, *(int(n) + 1 for n in numbers if isinstance(n, int) and not isinstance(n, bool))]
+                )
+    return min(largest + 1, MAX_BOUND)
+
+
+def _counts(operand: model.Expr | model.Operand) -> bool:
+    """Whether an operand counts (or sums) records, through the values it reads too."""
+    return any(isinstance(n, model.Aggregate) and n.function in ("count", "sum") for n in preorder(operand))
