@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 errors in policies or inputs, 2 usage (argparse's own).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import itertools
 import json
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="report every error and warning in policy sources")
     check.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
 
     build_cmd = commands.add_parser("build", help="compile policies into generated/")
     build_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
@@ -65,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     test_cmd.add_argument("--coverage", action="store_true", help="report which rule and provision values were reached")
     test_cmd.add_argument("--min-coverage", type=float, metavar="N", help="fail when coverage is below N percent")
     test_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
+    test_cmd.add_argument(
+        "--suggest", action="store_true", help="print cases (.tests format) that reach what the cases do not"
+    )
+    test_cmd.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
 
     fmt_cmd = commands.add_parser("fmt", help="rewrite policy sources in the canonical layout")
     fmt_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
@@ -96,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
-        return run_check(args.paths or [DEFAULT_SOURCES])
+        return run_check(args.paths or [DEFAULT_SOURCES], args.timeout)
     if args.command == "build":
         return run_build(args.paths or [DEFAULT_SOURCES], {"out": args.out, "docs": args.docs}, args.check, args.jobs)
     if args.command == "schema":
@@ -108,7 +114,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "diff":
         return run_diff(args.old, args.new, args.rev, args.json, args.requests, args.engine, args.samples, args.timeout)
     if args.command == "test":
-        return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json)
+        options = {"suggest": args.suggest, "timeout": args.timeout}
+        return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json, **options)
     return run_eval(args.policy, args.input, args.explain)
 
 
@@ -120,16 +127,24 @@ def _report(diagnostics: list[Any], sources: dict[str, str]) -> None:
         print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
 
 
-def run_check(paths: list[Path]) -> int:
+def run_check(paths: list[Path], timeout: float = 10.0) -> int:
+    from compiler.analysis.lint import lint
+
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
-    checked = 0
+    checked, timeouts = 0, 0
     for path in find_sources(paths):
         name = display_path(path)
         policy, found, sources[name] = compile_file(path, name)
         diagnostics += found
-        checked += policy is not None
+        if policy is not None:
+            checked += 1
+            more, late = lint(policy, name, timeout)
+            diagnostics += more
+            timeouts += late
     _report(diagnostics, sources)
+    if timeouts:
+        print(f"{timeouts} question(s) to the solver ran out of time ({timeout:g} s): no warning is given for them")
     if any(d.severity is Severity.ERROR for d in diagnostics):
         return 1
     print(f"checked {checked} policies: ok")
@@ -221,7 +236,14 @@ def _load_policy(command: str, name: str) -> Policy | int:
         return 1
 
 
-def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None, as_json: bool) -> int:
+def run_test(
+    paths: list[Path],
+    show_coverage: bool,
+    min_coverage: float | None,
+    as_json: bool,
+    suggest: bool = False,
+    timeout: float = 10.0,
+) -> int:
     from compiler import testing
     from compiler.targets import python
 
@@ -250,7 +272,7 @@ def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None,
             if any(d.severity is Severity.ERROR for d in found):
                 failed = True
                 continue
-            results = testing.run(policy, cases, python.load_module(policy))
+            results = testing.run(policy, cases, evaluator := python.load_module(policy))
         report["cases"] = len(results)
         report["failures"] = [
             {"case": r.case.title, "line": r.case.span.line, "column": r.case.span.column, "problems": r.problems}
@@ -260,7 +282,13 @@ def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None,
         failed |= bool(report["failures"])
         covered = testing.coverage(policy, results)
         report["coverage"] = covered.to_dict()
-        if min_coverage is not None and covered.percent < min_coverage:
+        percent = covered.percent
+        if suggest or show_coverage or min_coverage is not None:
+            if not results:
+                evaluator = python.load_module(policy)
+            reached = {r.decision.outcome for r in results if r.decision is not None}
+            percent = _suggest(policy, covered, reached, evaluator, timeout, report, suggest)
+        if min_coverage is not None and percent < min_coverage:
             report["below_minimum"] = True
             failed = True
     _report(diagnostics, sources)
@@ -268,11 +296,52 @@ def run_test(paths: list[Path], show_coverage: bool, min_coverage: float | None,
         print(jsontext.dumps({"passed": not failed, "policies": reports}, indent=2))
     else:
         for report in reports:
-            _print_test_report(report, show_coverage or min_coverage is not None, min_coverage)
+            _print_test_report(report, show_coverage or min_coverage is not None, min_coverage, suggest)
     return 1 if failed else 0
 
 
-def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage: float | None) -> None:
+def _suggest(
+    policy: Policy,
+    covered: Any,
+    reached: set[str],
+    evaluator: Any,
+    timeout: float,
+    report: dict[str, Any],
+    write: bool,
+) -> float:
+    """Ask the solver about what the cases leave open: cases that reach it (printed with `write`) and
+    the gaps no request can fill; the coverage of what can be reached."""
+    from compiler.analysis import suggest
+
+    open_targets = suggest.targets(policy, covered, reached)
+    found, gaps, bound = suggest.suggest(policy, open_targets, evaluator, timeout)
+    rows = [g for g in gaps if g.proved and g.target.kind != "outcome"]
+    reachable = covered.total - len(rows)
+    percent = 100.0 * covered.covered / reachable if reachable else 100.0
+    report["coverage"]["reachable_percent"] = round(percent, 1)
+    report["coverage"]["gaps"] = [
+        {"kind": g.target.kind, "label": g.target.label, "side": g.target.side, "line": g.target.line}
+        | {"reason": g.reason, "proved": g.proved}
+        for g in gaps
+    ]
+    report["coverage"]["suggested"] = [s.target.text for s in found]
+    if write and found:
+        print(f"# policyc test --suggest: cases for {policy.policy_id} that reach what its cases do not.")
+        print("# Review each before keeping it: it expects what the policy decides today.")
+        for suggestion in found:
+            print(f"\n# Reaches {suggestion.target.text}.")
+            print(suggestion.case(f"Suggested: {suggestion.target.text}"))
+    report["coverage"]["bound"] = bound
+    return percent
+
+
+def _print_test_report(
+    report: dict[str, Any], show_coverage: bool, min_coverage: float | None, suggest: bool = False
+) -> None:
+    if suggest:  # standard output carries the suggested cases alone
+        with contextlib.redirect_stdout(sys.stderr):
+            _print_test_report(report, show_coverage or True, min_coverage)
+        return
     if report["tests"] is None:
         print(f"{report['policy']}: no test cases ({report['file'].removesuffix('.policy')}.tests does not exist)")
     for failure in report["failures"]:
@@ -288,12 +357,22 @@ def _print_test_report(report: dict[str, Any], show_coverage: bool, min_coverage
         f"{report['policy']} coverage: {covered['percent']:.1f}% "
         f"({covered['covered']} of {covered['total']} values of its rules and provisions)"
     )
+    gaps = {(g["kind"], g["label"], g["side"]): g["reason"] for g in covered.get("gaps", [])}
+    suggested = set(covered.get("suggested", []))
     for item in covered["items"]:
-        missed = [side for side in ("true", "false", "unknown") if not item[side]]
-        if missed:
-            print(f"  {report['file']}:{item['line']}: {item['kind']} {item['label']} was never {' or '.join(missed)}")
+        for side in ("true", "false", "unknown"):
+            if not item[side]:
+                why = gaps.get((item["kind"], item["label"], side))
+                why = f": {why}" if why else " (a case can reach it: policyc test --suggest)" if suggested else ""
+                print(f"  {report['file']}:{item['line']}: {item['kind']} {item['label']} was never {side}{why}")
+    for (kind, label, _), reason in gaps.items():
+        if kind == "outcome":
+            print(f"  {report['file']}: outcome {label} is reached by no case: {reason}")
+    if "reachable_percent" in covered and covered["reachable_percent"] != covered["percent"]:
+        print(f"{report['policy']}: {covered['reachable_percent']:.1f}% of the values that a request can reach")
     if report.get("below_minimum"):
-        print(f"{report['policy']}: coverage {covered['percent']:.1f}% is below the minimum of {min_coverage:g}%")
+        shown = covered.get("reachable_percent", covered["percent"])
+        print(f"{report['policy']}: coverage {shown:.1f}% is below the minimum of {min_coverage:g}%")
 
 
 def run_fmt(paths: list[Path], check: bool) -> int:

@@ -152,10 +152,9 @@ def test_policyc_diff_two_files_as_text_and_json(tmp_path: Path) -> None:
     done = policyc("diff", "old.policy", "new.policy", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "provision D.I.C: criterion when eckardt_score >= 3 -> criterion when eckardt_score >= 4" in done.stdout
-    assert (
-        "decision impact: " in done.stdout
-        and "medically_necessary (D.I) -> not_medically_necessary (D.I)" in done.stdout
-    )
+    assert "decision impact (proved): 2 pair(s) of outcomes change" in done.stdout
+    assert "  medically_necessary by D.I -> not_medically_necessary by D.I\n    where eckardt_score = 3, age > 18" in done.stdout
+    assert "cross-check by sampling: " in done.stdout
     report = json.loads(policyc("diff", "old.policy", "new.policy", "--json", cwd=tmp_path).stdout)
     assert report["changes"] == [
         {
@@ -166,6 +165,13 @@ def test_policyc_diff_two_files_as_text_and_json(tmp_path: Path) -> None:
         }
     ]
     assert report["impact"]["changed"] > 0 and report["impact"]["examples"]
+    assert report["proof"]["status"] == "changed" and report["proof"]["bound"] == ""
+    pairs = {(w["old"], w["new"]) for w in report["proof"]["witnesses"]}
+    assert pairs == {
+        ("medically_necessary by D.I", "not_medically_necessary by D.I"),
+        ("insufficient_information by D.I", "not_medically_necessary by D.I"),
+    }
+    assert all(w["confirmed"] and w["request"]["eckardt_score"] == 3 for w in report["proof"]["witnesses"])
 
 
 def test_policyc_diff_against_a_git_revision(tmp_path: Path) -> None:
@@ -181,7 +187,7 @@ def test_policyc_diff_against_a_git_revision(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "policies/MP-MM-1308.policy@HEAD -> policies/MP-MM-1308.policy" in done.stdout
     assert "provision D.II: rule when age <= 18 -> rule when age <= 17" in done.stdout
-    assert "needs_review (D.II) -> medically_necessary (D.I)" in done.stdout
+    assert "needs_review by D.II -> medically_necessary by D.I\n    where age = 18" in done.stdout
     assert policyc("diff", "policies/MP-MM-1308.policy", "--rev", "no-such-rev", cwd=tmp_path).returncode == 1
 
 
@@ -211,7 +217,9 @@ def test_a_threshold_on_a_computed_value_is_searched_on_both_sides(tmp_path: Pat
          str(tmp_path / "CMS-NCD-100.1.policy")],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
-    assert "exhaustive" not in done.stdout and "a sample, not a proof" in done.stdout, done.stdout
+    assert "decision impact (proved): 5 pair(s) of outcomes change" in done.stdout, done.stdout
+    assert "  covered by B.II -> not_covered by D.II\n    where bmi in [35, 40)" in done.stdout
+    assert "cross-check by sampling" in done.stdout and "NOT CONFIRMED" not in done.stdout
 
 
 def test_a_changed_term_is_a_change_and_shows_in_the_decisions() -> None:

@@ -171,11 +171,19 @@ def test_policyc_test_coverage_as_text_and_json() -> None:
     assert policy["coverage"]["covered"] == policy["coverage"]["total"] - 1
 
 
-def test_min_coverage_fails_below_the_threshold() -> None:
-    assert policyc("test", "--min-coverage", "95", str(POLICY_SOURCE)).returncode == 0
+def test_min_coverage_counts_what_a_request_can_reach(tmp_path: Path) -> None:
+    """D.I.A is never false where a decision lists it (D.II decides every minor first): the solver proves
+    it, so MP-MM-1308's cases cover all that can be covered; one case alone covers far less."""
     done = policyc("test", "--min-coverage", "100", str(POLICY_SOURCE))
+    assert done.returncode == 0, done.stdout
+    assert "provision D.I.A was never false: no decision that lists it finds it false" in done.stdout
+    assert "MP-MM-1308: 100.0% of the values that a request can reach" in done.stdout
+    shutil.copy(POLICY_SOURCE, tmp_path / "P.policy")
+    (tmp_path / "P.tests").write_text(BASE + '\ncase "One" from adult expect medically_necessary {\n}\n', encoding="utf-8")
+    done = policyc("test", "--min-coverage", "95", "P.policy", cwd=tmp_path)
     assert done.returncode == 1
-    assert "is below the minimum of 100%" in done.stdout
+    assert "is below the minimum of 95%" in done.stdout
+    assert "(a case can reach it: policyc test --suggest)" in done.stdout
 
 
 def test_a_failing_case_prints_its_file_line_and_exits_1(tmp_path: Path) -> None:

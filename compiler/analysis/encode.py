@@ -17,7 +17,7 @@ import z3
 
 from compiler import model
 from compiler.analysis.calendar import Calendar
-from compiler.analysis.space import Slot, Space, Unsupported, _number
+from compiler.analysis.space import Slot, Space, Unsupported, constant
 
 
 @dataclass(frozen=True)
@@ -159,16 +159,16 @@ class Encoder:
         all_known = z3.And([z3.Implies(s, v.known) for s, v, _ in values] or [TRUE])
         base = z3.And(known, decided, all_known)
         if node.function == "sum":
-            total = z3.Sum([z3.If(s, _real(v.value), 0) for s, v, _ in values]) if values else z3.RealVal(0)
+            total = z3.Sum([z3.If(s, v.value, 0) for s, v, _ in values]) if values else z3.IntVal(0)
             return Value(base, total, "number")
         assert node.fallback is not None
         fallback = self.value(node.fallback, records)
         anything = z3.Or([s for s, _, _ in values] or [FALSE])
         if node.function in ("min", "max"):
             better: Callable[[Any, Any], Any] = (lambda a, b: a < b) if node.function == "min" else (lambda a, b: a > b)
-            best, have = _real(fallback.value), FALSE
+            best, have = (fallback.value), FALSE
             for s, v, _ in values:
-                best = z3.If(z3.And(s, z3.Or(z3.Not(have), better(_real(v.value), best))), _real(v.value), best)
+                best = z3.If(z3.And(s, z3.Or(z3.Not(have), better((v.value), best))), (v.value), best)
                 have = z3.Or(have, s)
             known_all = z3.And(base, z3.Or(anything, fallback.known))
             return Value(known_all, best, fallback.kind)
@@ -180,12 +180,12 @@ class Encoder:
         for (s, _, _), t in zip(values, times, strict=True):
             last = z3.If(z3.And(s, z3.Or(z3.Not(have), later(t.value, last))), t.value, last)
             have = z3.Or(have, s)
-        chosen = _real(fallback.value)
+        chosen = (fallback.value)
         for (s, v, _), t in reversed(list(zip(values, times, strict=True))):  # the first selected at the last date
-            chosen = z3.If(z3.And(s, t.value == last), _real(v.value), chosen)
+            chosen = z3.If(z3.And(s, t.value == last), (v.value), chosen)
         agree = z3.And(
             [
-                z3.Implies(z3.And(s, t.value == last), _real(v.value) == chosen)
+                z3.Implies(z3.And(s, t.value == last), (v.value) == chosen)
                 for (s, v, _), t in zip(values, times, strict=True)
             ]
             or [TRUE]
@@ -216,7 +216,7 @@ class Encoder:
             elif operand.op == "-":
                 result = a - b
             else:
-                result = a * b if operand.op == "*" else _real(a) / _real(b)
+                result = a * b if operand.op == "*" else _real(a) / _real(b)  # Ints would divide whole
             return Value(z3.And(left.known, right.known), result, "number")
         if isinstance(operand, model.Shift):
             day = self.value(operand.date, records)
@@ -239,9 +239,7 @@ class Encoder:
         if isinstance(operand, model.Choice):
             chosen = self.truth(operand.condition, records)
             then, otherwise = self.value(operand.then, records), self.value(operand.otherwise, records)
-            a, b = (
-                (then.value, otherwise.value) if then.kind != "number" else (_real(then.value), _real(otherwise.value))
-            )
+            a, b = then.value, otherwise.value
             known = z3.Or(z3.And(chosen.true, then.known), z3.And(chosen.false, otherwise.known))
             return Value(known, z3.If(chosen.true, a, b), then.kind)
         raise Unsupported(f"an operand of kind {type(operand).__name__}")
@@ -254,7 +252,7 @@ class Encoder:
         if node.function == "month_start":
             return Value(known, self.calendar.month_start(values[0].value), "number")
         if node.function in ("max", "min"):
-            a, b = (_real(v.value) for v in values) if len(values) == 2 else (None, None)
+            a, b = (v.value for v in values) if len(values) == 2 else (None, None)
             if a is None:
                 raise Unsupported(f"{node.function} of {len(values)} values")
             pick = z3.If(a >= b, a, b) if node.function == "max" else z3.If(a <= b, a, b)
@@ -284,7 +282,7 @@ class Encoder:
             return Value(TRUE, {w: TRUE for w in words}, "members")
         if hasattr(value, "toordinal"):
             return Value(TRUE, z3.IntVal(value.toordinal()), "number")
-        return Value(TRUE, _number(value), "number")
+        return Value(TRUE, constant(value), "number")
 
 
 def combine(count: int, operands: list[Truth]) -> Truth:
@@ -343,8 +341,6 @@ def _whole(value: Any) -> Any:
 
 
 def _equal(left: Value, right: Value) -> z3.BoolRef:
-    if left.kind == "number":
-        return _real(left.value) == _real(right.value)
     return left.value == right.value
 
 
@@ -353,7 +349,7 @@ def _compare(op: model.CompareOp, left: Value, right: Value) -> z3.BoolRef:
         a, b = left.value, right.value
         same = z3.And([a.get(k, FALSE) == b.get(k, FALSE) for k in {*a, *b}] or [TRUE])
         return same if op == "==" else z3.Not(same)
-    a, b = (_real(left.value), _real(right.value)) if left.kind == "number" else (left.value, right.value)
+    a, b = left.value, right.value  # an integer and a rational compare as rationals (z3 converts the first)
     return {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
 
 
@@ -367,7 +363,7 @@ def _member(element: Value, collection: Value, space: Space) -> z3.BoolRef:
             [z3.And(held, element.value == space.words.id(w)) for w, held in collection.value.items()] or [FALSE]
         )
     if collection.kind == "constants":
-        return z3.Or([_real(element.value) == _number(v) for v in collection.value] or [FALSE])
+        return z3.Or([(element.value) == constant(v) for v in collection.value] or [FALSE])
     raise Unsupported(f"membership in a {collection.kind}")
 
 

@@ -23,7 +23,8 @@ from compiler import interpret, model
 from compiler.analysis.decide import Decision
 from compiler.analysis.encode import Encoder, Value, _equal
 from compiler.analysis.solve import Analysis
-from compiler.analysis.space import Unsupported
+from compiler.analysis.space import Unsupported, constant
+from compiler.analysis.suggest import smallest
 from compiler.model.walk import preorder
 
 MAX_PAIRS = 20  # pairs of outcomes listed before the search stops (and says so)
@@ -94,7 +95,8 @@ def prove(
         pair = tuple(_outcome(answer.model, d, v) for d, v in zip((before, after), valid, strict=True))
         pair_condition = z3.And([_outcome_is(d, v, o) for d, v, o in zip((before, after), valid, pair, strict=True)])
         ruled_out.append(z3.Not(pair_condition))
-        request = _smallest(old, new, answer.request)
+        example = analysis.example(changed, pair_condition, side=-1)
+        request = _smallest(old, new, example.request or answer.request)
         decided = [_decide(p, e, request) for p, e in zip((old, new), evaluators, strict=True)]
         confirmed = DISAGREE not in decided and decided[0] != decided[1]
         region = describe(analysis, z3.And(changed, pair_condition), old, new)
@@ -201,12 +203,7 @@ def _smallest(old: model.Policy, new: model.Policy, request: dict[str, Any]) -> 
         return tuple(_shown(_decide_plain(p, r)) for p in (old, new))  # type: ignore[return-value]
 
     target = change(request)
-    smaller = dict(request)
-    for name in list(request):
-        trial = {k: v for k, v in smaller.items() if k != name}
-        if change(trial) == target:
-            smaller = trial
-    return smaller
+    return smallest(request, lambda trial: change(trial) == target)
 
 
 def _decide_plain(policy: model.Policy, request: dict[str, Any]) -> Decided:
@@ -272,7 +269,7 @@ def _thresholds(name: str, *policies: model.Policy) -> list[Fraction]:
                 if isinstance(node, model.Compare):
                     sides = {node.left, node.right}
                     if any(_names(s) == name for s in sides):
-                        found |= {Fraction(s.value) for s in sides if isinstance(s, model.Const) and _number(s.value)}  # type: ignore[arg-type]
+                        found |= {Fraction(s.value) for s in sides if isinstance(s, model.Const) and _is_number(s.value)}  # type: ignore[arg-type]
     return sorted(found)
 
 
@@ -282,7 +279,7 @@ def _names(operand: model.Operand) -> str | None:
     return operand.fact if isinstance(operand, model.FactRef) else None
 
 
-def _number(value: Any) -> bool:
+def _is_number(value: Any) -> bool:
     return not isinstance(value, (bool, str, tuple)) and not hasattr(value, "toordinal")
 
 
@@ -290,10 +287,10 @@ def _intervals(analysis: Analysis, region: z3.BoolRef, name: str, value: Value, 
     """`bmi in [35, 40)`: the pieces between the thresholds where the region has requests, joined."""
     if not cuts:
         return []
-    real = z3.ToReal(value.value) if z3.is_int(value.value) else value.value
+    real = value.value  # compared with Ints where it can be: a policy of whole numbers stays in integer arithmetic
 
     def at(q: Fraction) -> z3.ArithRef:
-        return z3.RealVal(f"{q.numerator}/{q.denominator}")
+        return constant(q)
 
     pieces: list[tuple[z3.BoolRef, str, str]] = [(real < at(cuts[0]), "(", "")]
     for i, cut in enumerate(cuts):

@@ -7,6 +7,8 @@ history length when a history is read), or neither when the solver ran out of ti
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,8 @@ from compiler.analysis.space import Space, Unsupported
 from compiler.model.walk import preorder
 
 TIMEOUT_SECONDS = 10.0  # each question; `--timeout` changes it
+PLAIN_DAYS = (datetime.date(2000, 1, 1).toordinal(), datetime.date(2030, 12, 31).toordinal())
+PLAIN_RECORDS = 3
 MAX_BOUND = 25  # the most records a history is given, whatever the policy counts
 
 
@@ -48,6 +52,7 @@ class Analysis:
         self.encoders = [Encoder(self.space, p, self.calendar) for p in policies]
         self.decisions: list[Decision] = [decide(e) for e in self.encoders]
         self.timeout = timeout
+        self.integral = all(_integral(p) for p in policies)
         self.questions = 0
         self.timeouts = 0
 
@@ -63,15 +68,15 @@ class Analysis:
     def ask(self, *conditions: z3.BoolRef, named: dict[str, z3.BoolRef] | None = None, side: int = 0) -> Answer:
         """Whether a request valid for the `side`th policy (or for either, with side=-1) meets the conditions
         and the `named` assumptions; when none does, the core names the assumptions that rule it out."""
-        solver = z3.Solver()
+        solver = z3.SolverFor("QF_AUFLIA") if self.integral else z3.Solver()  # the first is faster
         solver.set(timeout=int(self.timeout * 1000))
+        named = named or {}
         if side < 0:
             solver.add(z3.Or([self.space.valid(p) for p in self.policies]))
-        else:
-            solver.add(self.space.valid(self.policies[side]))
+        else:  # a fact's range among the named assumptions is left to them, so that a core can name it
+            solver.add(self.space.valid(self.policies[side], leave=frozenset(named)))
         solver.add(*self.calendar.facts, *conditions)
         self.questions += 1
-        named = named or {}
         literals = {name: z3.Bool(f"_assume {name}") for name in named}
         solver.add(*(z3.Implies(literals[n], c) for n, c in named.items()))
         result = solver.check(*literals.values())
@@ -89,6 +94,23 @@ class Analysis:
                 return Answer("found", self.space.request(solver.model()), solver.model())
             self.timeouts += 1
             return Answer("timeout")
+
+    def example(self, *conditions: z3.BoolRef, side: int = 0) -> Answer:
+        """As `ask`, preferring a request a person can read: dates of service from 2000 to 2030 and short
+        histories, when there is such a request."""
+        if self.plain:
+            preferred = self.ask(*conditions, *self.plain, side=side)
+            if preferred.found:
+                return preferred
+        return self.ask(*conditions, side=side)
+
+    @property
+    def plain(self) -> list[z3.BoolRef]:
+        slots = [*self.space.slots.values()]
+        slots += [s for h in self.space.histories.values() for r in h.records for s in r.values()]
+        days = [s.value for s in slots if isinstance(s.type, model.Date)]
+        found = [z3.And(d >= PLAIN_DAYS[0], d <= PLAIN_DAYS[1]) for d in days]
+        return found + [h.size <= PLAIN_RECORDS for h in self.space.histories.values()]
 
     def _grid(self) -> list[z3.BoolRef]:
         slots = [s for s in self.space.slots.values() if isinstance(s.type, model.Decimal)]
@@ -120,6 +142,19 @@ def bound_for(policy: model.Policy) -> int:
                     [largest, *(int(n) + 1 for n in numbers if isinstance(n, int) and not isinstance(n, bool))]
                 )
     return min(largest + 1, MAX_BOUND)
+
+
+def _integral(policy: model.Policy) -> bool:
+    """Whether every number the policy reads is whole: no decimal fact, field or constant, no quotient."""
+    types = [f.type for f in policy.facts]
+    types += [g.type for f in policy.facts if isinstance(f.type, model.RecordList) for g in f.type.fields]
+    if any(isinstance(t, model.Decimal) for t in types):
+        return False
+    roots: list[Any] = [p.condition for p in policy.provisions if p.condition is not None]
+    roots += [v.operand for v in policy.computed]
+    nodes = [n for root in roots for n in preorder(root)]
+    quotients = any(isinstance(n, model.Arith) and n.op == "/" for n in nodes)
+    return not quotients and not any(isinstance(n, model.Const) and isinstance(n.value, decimal.Decimal) for n in nodes)
 
 
 def _counts(operand: model.Expr | model.Operand) -> bool:

@@ -184,17 +184,20 @@ class Space:
 
     # -- What a valid request is ------------------------------------------------------------------
 
-    def valid(self, policy: model.Policy) -> z3.BoolRef:
-        """The requests that `policy` accepts: each value within its declared type, absent only if it may be."""
-        found: list[z3.BoolRef] = []
-        for fact in policy.facts:
-            if isinstance(fact.type, model.RecordList):
-                history = self.histories[fact.name]
-                found += [history.size >= 0, history.size <= self.bound]
-                for record in history.records:
-                    found += [self._within(record[f.name], f.type, f.absent) for f in fact.type.fields]
-            else:
-                found.append(self._within(self.slots[fact.name], fact.type, fact.absent))
+    def valid(self, policy: model.Policy, leave: frozenset[str] = frozenset()) -> z3.BoolRef:
+        """The requests that `policy` accepts: each value within its declared type, absent only if it may be;
+        the facts named in `leave` are left to `within`."""
+        return z3.And([self.within(f.name, policy) for f in policy.facts if f.name not in leave] or [True])
+
+    def within(self, name: str, policy: model.Policy) -> z3.BoolRef:
+        """The values of one fact that `policy` accepts."""
+        fact = policy.fact(name)
+        if not isinstance(fact.type, model.RecordList):
+            return self._within(self.slots[name], fact.type, fact.absent)
+        history = self.histories[name]
+        found = [history.size >= 0, history.size <= self.bound]
+        for record in history.records:
+            found += [self._within(record[f.name], f.type, f.absent) for f in fact.type.fields]
         return z3.And(found)
 
     def _within(self, slot: Slot, t: model.ScalarType, may_be_absent: bool) -> z3.BoolRef:
@@ -204,7 +207,7 @@ class Space:
     def _domain(self, slot: Slot, t: model.ScalarType) -> z3.BoolRef:
         v = slot.value
         if isinstance(t, model.Integer | model.Decimal):
-            return z3.And(v >= _number(t.low), v <= _number(t.high))
+            return z3.And(v >= constant(t.low), v <= constant(t.high))
         if isinstance(t, model.Date):
             return z3.And(v >= 1, v <= MAX_DAY)
         if isinstance(t, model.Enum):
@@ -283,8 +286,11 @@ def rational(value: Any) -> Fraction:
     return Fraction(value.numerator_as_long(), value.denominator_as_long())
 
 
-def _number(value: Any) -> z3.ArithRef:
+def constant(value: Any) -> z3.ArithRef:
+    """An exact number: an Int when it is whole, so that policies of whole numbers stay in integer arithmetic."""
     fraction = Fraction(value)
+    if fraction.denominator == 1:
+        return z3.IntVal(fraction.numerator)
     return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
 
 

@@ -219,7 +219,7 @@ class _Printer:
         self.block(head, decide, tuple(node for node, _ in lines), lambda node: self.emit(text[id(node)]))
 
     def example_fact(self, fact: nodes.ExampleFact) -> None:
-        self.emit(f"{fact.name}: {_json(fact.value)}")
+        self.emit(f"{fact.name}: {json_text(fact.value)}")
 
     def section_item(self, item: nodes.SectionItem) -> None:
         if isinstance(item, nodes.Prose):
@@ -341,11 +341,11 @@ def _broken(prefix: str, expr: nodes.Expr, suffix: str, indent: str, width: int)
     return [flat]
 
 
-def _json(value: nodes.JsonValue) -> str:
+def json_text(value: nodes.JsonValue) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(_json(v) for v in value) + "]"
+        return "[" + ", ".join(json_text(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_json(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {json_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
