@@ -179,7 +179,8 @@ def test_min_coverage_counts_what_a_request_can_reach(tmp_path: Path) -> None:
     assert "provision D.I.A was never false: no decision that lists it finds it false" in done.stdout
     assert "MP-MM-1308: 100.0% of the values that a request can reach" in done.stdout
     shutil.copy(POLICY_SOURCE, tmp_path / "P.policy")
-    (tmp_path / "P.tests").write_text(BASE + '\ncase "One" from adult expect medically_necessary {\n}\n', encoding="utf-8")
+    one = BASE + '\ncase "One" from adult expect medically_necessary {\n}\n'
+    (tmp_path / "P.tests").write_text(one, encoding="utf-8")
     done = policyc("test", "--min-coverage", "95", "P.policy", cwd=tmp_path)
     assert done.returncode == 1
     assert "is below the minimum of 95%" in done.stdout

@@ -269,7 +269,8 @@ def _thresholds(name: str, *policies: model.Policy) -> list[Fraction]:
                 if isinstance(node, model.Compare):
                     sides = {node.left, node.right}
                     if any(_names(s) == name for s in sides):
-                        found |= {Fraction(s.value) for s in sides if isinstance(s, model.Const) and _is_number(s.value)}  # type: ignore[arg-type]
+                        numbers = [s.value for s in sides if isinstance(s, model.Const) and _is_number(s.value)]
+                        found |= {Fraction(n) for n in numbers}  # type: ignore[arg-type]
     return sorted(found)
 
 

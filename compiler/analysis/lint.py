@@ -153,26 +153,27 @@ def _rule(check: Lint, step: Step) -> bool:
     where = "" if len(check.policy.revisions) == 1 else f" (revision {step.revision.name})"
     chosen = revision[0].reached  # the revision is in force
     decides = analysis.ask(chosen, step.truth.true, named=named)
-    if decides.impossible:
-        if set(rule.cited) & check.never_true:
-            return True  # its provision was reported, once
-        blockers = [n for n in named if n in decides.core]
-        lines = {f"{s.rule.outcome} when {s.rule.condition_text}": s.rule.line for s in earlier}
-        reason = (
-            "earlier rules decide every request it would: " + "; ".join(f"'{b}' (line {lines[b]})" for b in blockers)
-            if blockers
-            else "its condition is never true"
-        )
-        message = f"the rule '{rule.outcome} when {rule.condition_text}'{where} can never decide: {reason}"
-        check.warn("W901", message, rule.span, rule.line, "remove it, or move it before the rules that shadow it")
-        return True
-    definite = analysis.ask(step.reached, z3.Or(step.truth.true, step.truth.false))
+    if not decides.impossible:
+        return False
+    if set(rule.cited) & check.never_true:
+        return True  # its provision was reported, once
     unknown = analysis.ask(step.reached, step.truth.unknown)
-    if definite.impossible and unknown.found:
+    if unknown.found and analysis.ask(step.reached, z3.Not(step.truth.unknown)).impossible:
         message = f"the rule '{rule.outcome} when {rule.condition_text}'{where} is unknown whenever it is reached"
-        hint = f"for example {dumps(unknown.request)}" if unknown.request is not None else None
+        shown = dumps(unknown.request) if unknown.request else "{} (no fact known)"
+        hint = f"a request reaches it only when it cannot decide it: for example {shown}"
         check.warn("W905", message, rule.span, rule.line, hint)
-    return False
+        return True
+    blockers = [n for n in named if n in decides.core]
+    lines = {f"{s.rule.outcome} when {s.rule.condition_text}": s.rule.line for s in earlier}
+    reason = (
+        "earlier rules decide every request it would: " + "; ".join(f"'{b}' (line {lines[b]})" for b in blockers)
+        if blockers
+        else "its condition is never true"
+    )
+    message = f"the rule '{rule.outcome} when {rule.condition_text}'{where} can never decide: {reason}"
+    check.warn("W901", message, rule.span, rule.line, "remove it, or move it before the rules that shadow it")
+    return True
 
 
 def _outcomes(check: Lint, shadowed: list[model.Rule]) -> None:

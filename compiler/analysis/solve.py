@@ -69,7 +69,7 @@ class Analysis:
         """Whether a request valid for the `side`th policy (or for either, with side=-1) meets the conditions
         and the `named` assumptions; when none does, the core names the assumptions that rule it out."""
         solver = z3.SolverFor("QF_AUFLIA") if self.integral else z3.Solver()  # the first is faster
-        solver.set(timeout=int(self.timeout * 1000))
+        solver.set(timeout=max(1, int(self.timeout * 1000)))
         named = named or {}
         if side < 0:
             solver.add(z3.Or([self.space.valid(p) for p in self.policies]))
