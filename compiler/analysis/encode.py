@@ -180,7 +180,7 @@ class Encoder:
         for (s, _, _), t in zip(values, times, strict=True):
             last = z3.If(z3.And(s, z3.Or(z3.Not(have), later(t.value, last))), t.value, last)
             have = z3.Or(have, s)
-        chosen = (fallback.value)
+        chosen = fallback.value
         for (s, v, _), t in reversed(list(zip(values, times, strict=True))):  # the first selected at the last date
             chosen = z3.If(z3.And(s, t.value == last), (v.value), chosen)
         agree = z3.And(
