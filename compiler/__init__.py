@@ -8,7 +8,8 @@ The pipeline, one package per stage, data flowing one way (docs/architecture.md)
 
 `contract.py` describes each policy's request and decision once for the targets;
 `interpret.py` evaluates a checked policy directly: the oracle that the generated
-evaluators are tested against. `cli.py` is the `policyc` command.
+evaluators are tested against. `analysis/` asks an SMT solver about every request at
+once, for the author tools (`check`'s W901-W905, `diff`'s proof, `test --suggest`). `cli.py` is the `policyc` command.
 """
 
 from __future__ import annotations

@@ -129,6 +129,7 @@ def _report(diagnostics: list[Any], sources: dict[str, str]) -> None:
 
 def run_check(paths: list[Path], timeout: float = 10.0) -> int:
     from compiler.analysis.lint import lint
+    from compiler.analysis.space import Unsupported
 
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -139,7 +140,11 @@ def run_check(paths: list[Path], timeout: float = 10.0) -> int:
         diagnostics += found
         if policy is not None:
             checked += 1
-            more, late = lint(policy, name, timeout)
+            try:
+                more, late = lint(policy, name, timeout)
+            except Unsupported as exc:
+                print(f"{name}: not analysed by the solver: {exc}")
+                continue
             diagnostics += more
             timeouts += late
     _report(diagnostics, sources)

@@ -75,11 +75,11 @@ def prove(
 ) -> Proof:
     try:
         analysis = Analysis(old, new, timeout=timeout)
+        (before, after), space = analysis.decisions, analysis.space
+        valid = [space.valid(old), space.valid(new)]
+        changed = z3.Or(_differs(before, after, valid), _terms_differ(analysis, before, after))
     except Unsupported as exc:
-        return Proof("incomplete", "", reason=f"the revisions cannot be compared by the solver: {exc}")
-    (before, after), space = analysis.decisions, analysis.space
-    valid = [space.valid(old), space.valid(new)]
-    changed = z3.Or(_differs(before, after, valid), _terms_differ(analysis, before, after))
+        return Proof("incomplete", "", reason=f"the solver cannot compare the revisions: {exc}")
     proof = Proof("changed", analysis.bound_text)
     ruled_out: list[z3.BoolRef] = []
     while True:

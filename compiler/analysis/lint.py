@@ -21,7 +21,6 @@ import z3
 from compiler import model
 from compiler.analysis.decide import Step
 from compiler.analysis.solve import Analysis, Answer
-from compiler.analysis.space import Unsupported
 from compiler.diagnostics import Diagnostic, Span, warning
 from compiler.jsontext import dumps
 from compiler.model.walk import children, provisions_referenced
@@ -42,11 +41,9 @@ class Lint:
 
 
 def lint(policy: model.Policy, file: str, timeout: float) -> tuple[list[Diagnostic], int]:
-    """The solver's warnings for a valid policy, and how many questions ran out of time."""
-    try:
-        analysis = Analysis(policy, timeout=timeout)
-    except Unsupported:
-        return [], 0
+    """The solver's warnings for a valid policy, and how many questions ran out of time; `Unsupported`
+    when the solver cannot model the policy."""
+    analysis = Analysis(policy, timeout=timeout)
     check = Lint(policy, file, analysis)
     for provision in _referenced_first(policy):
         _provision(check, provision)

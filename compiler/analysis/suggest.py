@@ -90,9 +90,9 @@ def suggest(
     the answers depend on ("" when the policy reads no history)."""
     try:
         analysis = Analysis(policy, timeout=timeout)
+        conditions = _conditions(policy, analysis)
     except Unsupported as exc:
         return [], [Gap(t, f"the solver cannot model this policy: {exc}") for t in open_targets], ""
-    conditions = _conditions(policy, analysis)
     suggestions: list[Suggestion] = []
     gaps: list[Gap] = []
     remaining = list(open_targets)
