@@ -7,7 +7,8 @@ Sections: (1) per-decision cost of the generated MP-MM-1308 evaluator against
 the hand-written floor in benchmarks/baseline.py; (2) `policyc eval` on JSON
 Lines against parsing and re-serialising the same lines; (3) compilation: one
 policy warm, `policyc check` cold, and synthetic corpora built in one command;
-(4) the cost of importing a generated evaluator.
+(4) the cost of importing a generated evaluator; (5, 6) the SQL target on DuckDB and
+Spark; (7) the solver's analyses against compiling the same policies.
 """
 
 from __future__ import annotations
@@ -238,6 +239,32 @@ def compilation(corpus_sizes: Iterable[int], repeats: int, work: Path) -> list[t
     return rows
 
 
+def analysis(repeats: int) -> list[tuple[str, float, float]]:
+    """The solver's questions, against compiling the same policies (parse and check) in the same run."""
+    from compiler.analysis.impact import prove
+    from compiler.analysis.lint import lint
+
+    def ms(function: Callable[..., object], *args: Any) -> float:
+        return per_item(lambda _: function(*args), [None], repeats) / 1000
+
+    rows: list[tuple[str, float, float]] = []
+    for name in ("MP-MM-1308", "CMS-NCD-30.3.3"):
+        path = ROOT / "policies" / f"{name}.policy"
+        compiled = ms(compile_source, path.read_text(encoding="utf-8"), path.name)
+        linted = ms(lint, load(path), path.name, 10.0)
+        rows.append((f"{name}: parse and check (ms)", compiled, 1.0))
+        rows.append((f"{name}: the solver's warnings, W901-W905 (ms)", linted, linted / compiled))
+    source = (ROOT / "policies" / "CMS-NCD-100.1.policy").read_text(encoding="utf-8")
+    old, _ = compile_source(source, "old.policy")
+    new, _ = compile_source(source.replace("bmi >= 35", "bmi >= 40").replace("bmi < 35", "bmi < 40"), "new.policy")
+    assert old is not None and new is not None
+    compiled = ms(compile_source, source, "old.policy")
+    proved = ms(prove, old, new, (python.load_module(old), python.load_module(new)), 10.0)
+    rows.append(("CMS-NCD-100.1: parse and check (ms)", compiled, 1.0))
+    rows.append(("CMS-NCD-100.1, BMI 35 -> 40: the proof, 5 witnesses and regions (ms)", proved, proved / compiled))
+    return rows
+
+
 STDLIB_IMPORTS = "import datetime, json, operator, re, collections.abc, typing"
 
 
@@ -414,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"6. SQL against the interpreter, {agreement * 8:,} requests of the 8 policies",
                 table(sql_agreement(agreement), "rows"),
             ),
+            ("7. Analysis with the SMT solver", table(analysis(repeats), "value")),
         ]
     body = "\n\n".join(f"### {title}\n\n{text}" for title, text in sections)
     results = f"<!-- results -->\nMeasured {'(quick run) ' if quick else ''}on {machine()}\n\n{body}\n<!-- /results -->"

@@ -55,6 +55,7 @@ class Analysis:
         self.integral = all(_integral(p) for p in policies)
         self.questions = 0
         self.timeouts = 0
+        self._solvers: dict[tuple[int, frozenset[str]], tuple[z3.Solver, int]] = {}
 
     @property
     def histories(self) -> bool:
@@ -68,14 +69,33 @@ class Analysis:
     def ask(self, *conditions: z3.BoolRef, named: dict[str, z3.BoolRef] | None = None, side: int = 0) -> Answer:
         """Whether a request valid for the `side`th policy (or for either, with side=-1) meets the conditions
         and the `named` assumptions; when none does, the core names the assumptions that rule it out."""
-        solver = z3.SolverFor("QF_AUFLIA") if self.integral else z3.Solver()  # the first is faster
-        solver.set(timeout=max(1, int(self.timeout * 1000)))
         named = named or {}
-        if side < 0:
-            solver.add(z3.Or([self.space.valid(p) for p in self.policies]))
-        else:  # a fact's range among the named assumptions is left to them, so that a core can name it
-            solver.add(self.space.valid(self.policies[side], leave=frozenset(named)))
-        solver.add(*self.calendar.facts, *conditions)
+        leave = frozenset(named) & {f.name for p in self.policies for f in p.facts}
+        solver = self._solver(side, leave)
+        solver.push()
+        try:
+            return self._check(solver, conditions, named)
+        finally:
+            solver.pop()
+
+    def _solver(self, side: int, leave: frozenset[str]) -> z3.Solver:
+        """A solver holding what makes a request valid and the calendar's facts, kept between questions."""
+        key = (side, leave)
+        if key not in self._solvers:
+            solver = z3.SolverFor("QF_AUFLIA") if self.integral else z3.Solver()  # the first is faster
+            solver.set(timeout=max(1, int(self.timeout * 1000)))
+            if side < 0:
+                solver.add(z3.Or([self.space.valid(p) for p in self.policies]))
+            else:  # a fact's range among the named assumptions is left to them, so that a core can name it
+                solver.add(self.space.valid(self.policies[side], leave=leave))
+            self._solvers[key] = (solver, 0)
+        solver, added = self._solvers[key]
+        solver.add(*self.calendar.facts[added:])
+        self._solvers[key] = (solver, len(self.calendar.facts))
+        return solver
+
+    def _check(self, solver: z3.Solver, conditions: tuple[z3.BoolRef, ...], named: dict[str, z3.BoolRef]) -> Answer:
+        solver.add(*conditions)
         self.questions += 1
         literals = {name: z3.Bool(f"_assume {name}") for name in named}
         solver.add(*(z3.Implies(literals[n], c) for n, c in named.items()))
