@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import interegular
 import z3
 
 from compiler import model
@@ -75,39 +76,40 @@ class Words:
 class Codes:
     """The classes of the codes of one coding system: each listed code; for each listed prefix, the codes
     under it that no longer listed prefix covers; and every other code. Every code of a class falls in
-    the same code sets, so a code is modelled by its class."""
+    the same code sets, so a code is modelled by its class. Each class is a regular language (the
+    system's pattern, under its prefix, less the longer prefixes and the listed codes): one that is
+    empty is no class, and its codes are found by walking its automaton."""
 
     def __init__(self, system: str, codesets: list[model.CodeSet]) -> None:
         self.system = system
-        self.pattern = model.CODE_SYSTEMS[system][0]
         self.exact = sorted({c for s in codesets for c in s.exact})
         self.prefixes = sorted({p for s in codesets for p in s.prefixes})
+        pattern = interegular.parse_pattern(model.CODE_SYSTEMS[system][0]).to_fsm()
+        listed = _language("|".join(re.escape(c) for c in self.exact)) if self.exact else None
         self.classes: list[tuple[str, bool]] = [(c, True) for c in self.exact]  # (exact code or prefix, exact)
-        self.classes += [(p, False) for p in [*self.prefixes, ""] if self._under(p, 1)]
+        self._languages: dict[str, Any] = {}
+        for prefix in [*self.prefixes, ""]:
+            longer = [q for q in self.prefixes if q != prefix and q.startswith(prefix)]
+            language = pattern.intersection(_language(re.escape(prefix) + ".*"))
+            for other in [listed, *(_language(re.escape(q) + ".*") for q in longer)]:
+                if other is not None:
+                    language = language.difference(other)
+            if not language.empty():
+                self.classes.append((prefix, False))
+                self._languages[prefix] = language
         self.members = {s.name: {i for i in range(len(self.classes)) if self.sample(i, 1)[0] in s} for s in codesets}
 
     def sample(self, index: int, count: int) -> list[str]:
-        """`count` different codes of a class (fewer if a bounded search finds fewer)."""
+        """`count` different codes of a class (fewer when the class has fewer)."""
         code, exact = self.classes[index]
-        return [code] if exact else self._under(code, count)
-
-    def _under(self, code: str, count: int) -> list[str]:
-        longer = tuple(p for p in self.prefixes if p != code and p.startswith(code))
-        found: list[str] = []
-        for candidate in _candidates(code, self.pattern):
-            if len(found) == count:
-                break
-            if candidate not in self.exact and not (longer and candidate.startswith(longer)):
-                found.append(candidate)
-        return found
+        if exact:
+            return [code]
+        found = ("".join(chars) for chars in self._languages[code].strings() if all(isinstance(c, str) for c in chars))
+        return list(itertools.islice(found, count))
 
 
-def _candidates(prefix: str, pattern: str) -> Iterator[str]:
-    """Codes that begin with `prefix` and match the system's pattern, shortest first (a bounded search)."""
-    tails = (tail for length in range(8) for tail in itertools.product("0123456789.AZ", repeat=length))
-    for tail in itertools.islice(tails, 200_000):
-        if re.fullmatch(pattern, candidate := prefix + "".join(tail)):
-            yield candidate
+def _language(regex: str) -> Any:
+    return interegular.parse_pattern(regex).to_fsm()
 
 
 @dataclass

@@ -1,9 +1,9 @@
-"""The SMT translation against the interpreter: a request pinned into the solver must get the same verdicts.
+"""The SMT translation against the interpreter and the evaluator: a pinned request gets the same verdicts.
 
 For each shipped policy, generated requests (unknown, absent, boundary values, histories of
 every shape) are pinned: every variable of the symbolic request is fixed to the request's value.
 Then the solver's value of every provision (true, false or unknown) and the way the decision
-goes (outcome and section) must be the interpreter's. Each encoding bug shows up here as a
+goes (outcome and section) must be the interpreter's and the generated evaluator's. Each encoding bug shows up here as a
 disagreement, independently of the solver's search.
 """
 
@@ -20,10 +20,11 @@ from compiler import find_sources, interpret, load, model
 from compiler.analysis.encode import Truth
 from compiler.analysis.solve import Analysis
 from compiler.analysis.space import Slot, Space, constant
+from compiler.targets import python
 from tests.conftest import ROOT
 from tests.test_interpret import random_requests
 
-SOURCES = find_sources([ROOT / "policies"])
+SOURCES = find_sources([ROOT / "policies", ROOT / "tests" / "cases" / "good", Path(__file__).parent])
 COUNT = 120
 
 
@@ -94,6 +95,7 @@ def _side(truth: Truth, found: z3.ModelRef) -> bool | None:
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_a_pinned_request_gets_the_interpreters_verdicts(source: Path) -> None:
     policy = load(source)
+    evaluator = python.load_module(policy)
     analysis = Analysis(policy)
     encoder, decision = analysis.encoders[0], analysis.decisions[0]
     checked = 0
@@ -113,9 +115,10 @@ def test_a_pinned_request_gets_the_interpreters_verdicts(source: Path) -> None:
             if provision.condition is not None:
                 expected = evaluation.value(provision.condition)
                 assert _side(encoder.provision(provision.label), found) == expected, (provision.label, request)
-        oracle = interpret.evaluate(policy, request)
+        oracle, generated = interpret.evaluate(policy, request), evaluator.evaluate(request)
         [path] = [p for p in decision.paths if z3.is_true(found.eval(p.condition, model_completion=True))]
         assert (path.outcome, path.section) == (oracle["outcome"], oracle["section"]), request
+        assert (path.outcome, path.section) == (generated.outcome, generated.section), request
         checked += 1
         if checked == COUNT:
             break
@@ -154,3 +157,23 @@ def test_terms_are_the_interpreters() -> None:
                 assert z3.is_true(z3.simplify(got == want)), (term.name, request)
                 checked += 1
     assert checked > 0
+
+
+def test_codes_under_prefixes_fall_in_their_code_sets() -> None:
+    """Codes the generated requests do not hold: under a prefix, under a prefix within it, a listed
+    code, and codes of no set, alone and as lists of several."""
+    policy = load(Path(__file__).parent / "codes.policy")
+    analysis = Analysis(policy)
+    encoder = analysis.encoders[0]
+    diagnoses = ["E10.9", "E10.11", "E10.1", "E11.65", "O24.410", "O24.419", "Z99.9", "A00"]
+    others: list[list[str]] = [[], ["E10.10"], ["E11.9", "I10"], ["E10.10", "E10.11", "Z99.9"]]
+    for diagnosis, other in ((d, o) for d in diagnoses for o in others):
+        request = {"diagnosis": diagnosis, "other_diagnoses": other, "supply": "E2102", "dose_mg": 10, "weight_kg": 40}
+        facts = interpret.validate(policy, request)
+        solver = z3.Solver()
+        solver.add(analysis.space.valid(policy), *pinned(analysis.space, facts))
+        assert solver.check() == z3.sat
+        evaluation = interpret.Evaluation(policy, facts)
+        for label in ("B.I.B", "B.I.C", "B.I"):
+            expected = evaluation.value(policy.provision(label).condition)  # type: ignore[arg-type]
+            assert _side(encoder.provision(label), solver.model()) == expected, (label, request)
