@@ -84,7 +84,7 @@ class Codes:
         self.system = system
         self.exact = sorted({c for s in codesets for c in s.exact})
         self.prefixes = sorted({p for s in codesets for p in s.prefixes})
-        pattern = interegular.parse_pattern(model.CODE_SYSTEMS[system][0]).to_fsm()
+        pattern = _language(model.CODE_SYSTEMS[system][0])
         listed = _language("|".join(re.escape(c) for c in self.exact)) if self.exact else None
         self.classes: list[tuple[str, bool]] = [(c, True) for c in self.exact]  # (exact code or prefix, exact)
         self._languages: dict[str, Any] = {}
