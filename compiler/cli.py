@@ -500,7 +500,7 @@ def _print_proof(proof: Any) -> None:
         return
     if proof.status == "changed":
         print(
-            f"decision impact (proved{bound}): {len(proof.witnesses)} pair(s) of outcomes change; "
+            f"decision impact (proved{bound}): {len(proof.witnesses)} pair(s) of decisions change; "
             "every other request is decided as before"
         )
     else:

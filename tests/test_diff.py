@@ -152,7 +152,7 @@ def test_policyc_diff_two_files_as_text_and_json(tmp_path: Path) -> None:
     done = policyc("diff", "old.policy", "new.policy", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "provision D.I.C: criterion when eckardt_score >= 3 -> criterion when eckardt_score >= 4" in done.stdout
-    assert "decision impact (proved): 2 pair(s) of outcomes change" in done.stdout
+    assert "decision impact (proved): 2 pair(s) of decisions change" in done.stdout
     pair = "  medically_necessary by D.I -> not_medically_necessary by D.I\n    where eckardt_score = 3, age > 18"
     assert pair in done.stdout
     assert "cross-check by sampling: " in done.stdout
@@ -218,7 +218,7 @@ def test_a_threshold_on_a_computed_value_is_searched_on_both_sides(tmp_path: Pat
          str(tmp_path / "CMS-NCD-100.1.policy")],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
-    assert "decision impact (proved): 5 pair(s) of outcomes change" in done.stdout, done.stdout
+    assert "decision impact (proved): 6 pair(s) of decisions change" in done.stdout, done.stdout
     assert "  covered by B.II -> not_covered by D.II\n    where bmi in [35, 40)" in done.stdout
     assert "cross-check by sampling" in done.stdout and "NOT CONFIRMED" not in done.stdout
 

@@ -1,8 +1,8 @@
 """Which requests two revisions of a policy decide differently: a proof that none do, or witnesses.
 
 The solver is asked for a request, valid for either revision, whose outcome, deciding section or
-terms differ. Each one found is a witness for its pair of outcomes (old -> new); that pair is then
-ruled out and the question asked again, until no request is left (every change is listed) or a
+terms differ. Each one found is a witness for its pair of decisions (old outcome and section ->
+new); that pair is then ruled out and the question asked again, until no request is left (every change is listed) or a
 question runs out of time (the answer says so). Each witness is decided by both revisions'
 generated evaluators and by the interpreter, cut down to the facts the change needs, and described
 by the region of requests that take the same change ("bmi in [35, 40)").
@@ -27,7 +27,7 @@ from compiler.analysis.space import Unsupported, constant
 from compiler.analysis.suggest import smallest
 from compiler.model.walk import preorder
 
-MAX_PAIRS = 20  # pairs of outcomes listed before the search stops (and says so)
+MAX_PAIRS = 50  # pairs of decisions listed before the search stops (and says so)
 INVALID = "invalid"
 
 
@@ -92,18 +92,24 @@ def prove(
             proof.status, proof.reason = "incomplete", f"a question to the solver ran out of time ({timeout:g} s)"
             return proof
         assert answer.model is not None and answer.request is not None
-        pair = tuple(_outcome(answer.model, d, v) for d, v in zip((before, after), valid, strict=True))
-        pair_condition = z3.And([_outcome_is(d, v, o) for d, v, o in zip((before, after), valid, pair, strict=True)])
+        pair = [_key(answer.model, d, v) for d, v in zip((before, after), valid, strict=True)]
+        pair_condition = z3.And([_key_is(d, v, k) for d, v, k in zip((before, after), valid, pair, strict=True)])
         ruled_out.append(z3.Not(pair_condition))
         example = analysis.example(changed, pair_condition, side=-1)
         request = _smallest(old, new, example.request or answer.request)
-        decided = [_decide(p, e, request) for p, e in zip((old, new), evaluators, strict=True)]
-        confirmed = DISAGREE not in decided and decided[0] != decided[1]
+        shown = [_shown(_decide(p, e, request)) for p, e in zip((old, new), evaluators, strict=True)]
+        confirmed = shown[0] != shown[1] and all(map(_is, shown, pair))
         region = describe(analysis, z3.And(changed, pair_condition), old, new)
-        proof.witnesses.append(Witness(_shown(decided[0]), _shown(decided[1]), request, region, confirmed))
+        proof.witnesses.append(Witness(shown[0], shown[1], request, region, confirmed))
+        proof.witnesses.sort(key=lambda w: (w.old, w.new))  # in the same order whichever the solver finds first
         if len(proof.witnesses) == MAX_PAIRS:
-            proof.status, proof.reason = "incomplete", f"more than {MAX_PAIRS} pairs of outcomes change"
+            proof.status, proof.reason = "incomplete", f"more than {MAX_PAIRS} pairs of decisions change"
             return proof
+
+
+def _is(shown: str, key: str) -> bool:
+    """Whether a decision as shown (`covered by B.II, period_days = 180`) is the one a key names."""
+    return shown == key or shown.startswith(key + ", ")
 
 
 def _differs(before: Decision, after: Decision, valid: list[z3.BoolRef]) -> z3.BoolRef:
@@ -139,14 +145,17 @@ def _ref(value: model.Computed) -> model.ValueRef:
     return model.ValueRef(value.name, value.operand, value.whole)
 
 
-def _outcome(found: z3.ModelRef, decision: Decision, valid: z3.BoolRef) -> str:
+def _key(found: z3.ModelRef, decision: Decision, valid: z3.BoolRef) -> str:
+    """How a revision decides the solver's request: `outcome by section`, or invalid."""
     if not z3.is_true(found.eval(valid, model_completion=True)):
         return INVALID
-    return next(p.outcome for p in decision.paths if z3.is_true(found.eval(p.condition, model_completion=True)))
+    return next(p.key for p in decision.paths if z3.is_true(found.eval(p.condition, model_completion=True)))
 
 
-def _outcome_is(decision: Decision, valid: z3.BoolRef, outcome: str) -> z3.BoolRef:
-    return z3.Not(valid) if outcome == INVALID else z3.And(valid, decision.outcome_is(outcome))
+def _key_is(decision: Decision, valid: z3.BoolRef, key: str) -> z3.BoolRef:
+    if key == INVALID:
+        return z3.Not(valid)
+    return z3.And(valid, z3.Or([p.condition for p in decision.paths if p.key == key]))
 
 
 Decided = tuple[str, str, tuple[tuple[str, Any], ...]] | None  # outcome, section, terms; None: invalid

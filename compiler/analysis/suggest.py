@@ -164,28 +164,28 @@ def _smallest(
 
 
 def smallest(request: dict[str, Any], keeps: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """Leave out each fact (it becomes unknown), then each record of a history and each field of a
-    record, while `keeps` still holds."""
+    """Leave out each fact (it becomes unknown), then each member of a set or record of a history, then
+    each field of a record, while `keeps` still holds."""
     smaller = dict(request)
     for name in list(request):
         trial = {k: v for k, v in smaller.items() if k != name}
         if keeps(trial):
             smaller = trial
     for name, value in list(smaller.items()):
-        if not (isinstance(value, list) and value and all(isinstance(r, dict) for r in value)):
+        if not isinstance(value, list):
             continue
-        records = list(value)
-        for index in reversed(range(len(records))):
-            trial_records = records[:index] + records[index + 1 :]
-            if keeps({**smaller, name: trial_records}):
-                records = trial_records
-        for index, record in enumerate(records):
-            for field in list(record):
-                fewer = {k: v for k, v in records[index].items() if k != field}
-                trial_records = [*records[:index], fewer, *records[index + 1 :]]
-                if keeps({**smaller, name: trial_records}):
-                    records = trial_records
-        smaller[name] = records
+        items = list(value)
+        for index in reversed(range(len(items))):
+            fewer = items[:index] + items[index + 1 :]
+            if keeps({**smaller, name: fewer}):
+                items = fewer
+        for index, item in enumerate(items):
+            for field in list(item) if isinstance(item, dict) else []:
+                narrower = {k: v for k, v in items[index].items() if k != field}
+                trial_items = [*items[:index], narrower, *items[index + 1 :]]
+                if keeps({**smaller, name: trial_items}):
+                    items = trial_items
+        smaller[name] = items
     return smaller
 
 

@@ -23,7 +23,7 @@ def proof(old_text: str, new_text: str, timeout: float = 30) -> Proof:
     return prove(old, new, (python.load_module(old), python.load_module(new)), timeout)
 
 
-def test_raising_the_bmi_threshold_from_35_to_40_gives_a_witness_for_each_change() -> None:
+def test_raising_the_bmi_threshold_from_35_to_40_gives_a_witness_for_each_pair_of_decisions() -> None:
     source = BARIATRIC.read_text(encoding="utf-8")
     raised = source.replace("bmi >= 35", "bmi >= 40").replace("bmi < 35", "bmi < 40")
     found = proof(source, raised)
@@ -33,6 +33,7 @@ def test_raising_the_bmi_threshold_from_35_to_40_gives_a_witness_for_each_change
         ("contractor_discretion by C.I", "not_covered by D.II"),
         ("not_covered by B.I", "not_covered by D.II"),
         ("not_addressed by otherwise", "not_covered by D.II"),
+        ("insufficient_information by B.I", "not_covered by D.II"),
         ("insufficient_information by D.II", "not_covered by D.II"),
     }
     old, new = load(BARIATRIC), compile_source(raised, "new.policy")[0]
