@@ -54,6 +54,7 @@ class Encoder:
     def __init__(self, space: Space, policy: model.Policy, calendar: Calendar) -> None:
         self.space, self.policy, self.calendar = space, policy, calendar
         self._provisions: dict[str, Truth] = {}
+        self._values: dict[model.ValueRef, Value] = {}
 
     # -- Conditions -----------------------------------------------------------------------------
 
@@ -166,9 +167,9 @@ class Encoder:
         anything = z3.Or([s for s, _, _ in values] or [FALSE])
         if node.function in ("min", "max"):
             better: Callable[[Any, Any], Any] = (lambda a, b: a < b) if node.function == "min" else (lambda a, b: a > b)
-            best, have = (fallback.value), FALSE
+            best, have = fallback.value, FALSE
             for s, v, _ in values:
-                best = z3.If(z3.And(s, z3.Or(z3.Not(have), better((v.value), best))), (v.value), best)
+                best = z3.If(z3.And(s, z3.Or(z3.Not(have), better(v.value, best))), v.value, best)
                 have = z3.Or(have, s)
             known_all = z3.And(base, z3.Or(anything, fallback.known))
             return Value(known_all, best, fallback.kind)
@@ -182,10 +183,10 @@ class Encoder:
             have = z3.Or(have, s)
         chosen = fallback.value
         for (s, v, _), t in reversed(list(zip(values, times, strict=True))):  # the first selected at the last date
-            chosen = z3.If(z3.And(s, t.value == last), (v.value), chosen)
+            chosen = z3.If(z3.And(s, t.value == last), v.value, chosen)
         agree = z3.And(
             [
-                z3.Implies(z3.And(s, t.value == last), (v.value) == chosen)
+                z3.Implies(z3.And(s, t.value == last), v.value == chosen)
                 for (s, v, _), t in zip(values, times, strict=True)
             ]
             or [TRUE]
@@ -203,8 +204,10 @@ class Encoder:
             return Value(slot.has_value, slot.value, _kind(slot.type))
         if isinstance(operand, model.Const):
             return self._const(operand.value)
-        if isinstance(operand, model.ValueRef):
-            return self.value(operand.operand, records)
+        if isinstance(operand, model.ValueRef):  # declared at the top: it reads no record a quantifier names
+            if operand not in self._values:  # by formula too: two outcomes' terms may share a name
+                self._values[operand] = self.value(operand.operand, {})
+            return self._values[operand]
         if isinstance(operand, model.CodeSetRef):
             system = self.policy.codeset(operand.name).system
             return Value(TRUE, self.space.codes[system].members[operand.name], "codeset")

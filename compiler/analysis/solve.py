@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,19 +149,14 @@ def bound_for(policy: model.Policy) -> int:
     """Records enough for every count the policy tests: one more than the largest `at least N` or number
     a count of records is compared with, and at least 2, so that records can differ."""
     largest = 1
-    roots: list[Any] = [p.condition for p in policy.provisions if p.condition is not None]
-    roots += [v.operand for v in policy.computed]
-    for root in roots:
-        for node in preorder(root):
-            if isinstance(node, model.Quantify):
-                largest = max(largest, node.count)
-            elif isinstance(node, model.Compare) and any(_counts(side) for side in (node.left, node.right)):
-                numbers = [
-                    n.value for side in (node.left, node.right) for n in preorder(side) if isinstance(n, model.Const)
-                ]
-                largest = max(
-                    [largest, *(int(n) + 1 for n in numbers if isinstance(n, int) and not isinstance(n, bool))]
-                )
+    for node in _nodes(policy):
+        if isinstance(node, model.Quantify):
+            largest = max(largest, node.count)
+        elif isinstance(node, model.Compare) and any(_counts(side) for side in (node.left, node.right)):
+            numbers = [
+                n.value for side in (node.left, node.right) for n in preorder(side) if isinstance(n, model.Const)
+            ]
+            largest = max([largest, *(n + 1 for n in numbers if isinstance(n, int) and not isinstance(n, bool))])
     return min(largest + 1, MAX_BOUND)
 
 
@@ -170,11 +166,18 @@ def _integral(policy: model.Policy) -> bool:
     types += [g.type for f in policy.facts if isinstance(f.type, model.RecordList) for g in f.type.fields]
     if any(isinstance(t, model.Decimal) for t in types):
         return False
-    roots: list[Any] = [p.condition for p in policy.provisions if p.condition is not None]
-    roots += [v.operand for v in policy.computed]
-    nodes = [n for root in roots for n in preorder(root)]
+    nodes = list(_nodes(policy))
     quotients = any(isinstance(n, model.Arith) and n.op == "/" for n in nodes)
     return not quotients and not any(isinstance(n, model.Const) and isinstance(n.value, decimal.Decimal) for n in nodes)
+
+
+def _nodes(policy: model.Policy) -> Iterator[model.Expr | model.Operand]:
+    """Every node of the policy's conditions and computed values."""
+    for provision in policy.provisions:
+        if provision.condition is not None:
+            yield from preorder(provision.condition)
+    for value in policy.computed:
+        yield from preorder(value.operand)
 
 
 def _counts(operand: model.Expr | model.Operand) -> bool:

@@ -42,10 +42,10 @@ class Slot:
     known: z3.BoolRef
     absent: z3.BoolRef
     value: Any  # an ArithRef, a BoolRef, or for a set a dict of member -> BoolRef (codes: class -> count)
+    has_value: z3.BoolRef = field(init=False)  # known, and not absent
 
-    @property
-    def has_value(self) -> z3.BoolRef:
-        return z3.And(self.known, z3.Not(self.absent))
+    def __post_init__(self) -> None:
+        self.has_value = z3.And(self.known, z3.Not(self.absent))
 
 
 @dataclass
