@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
     check = commands.add_parser("check", help="report every error and warning in policy sources")
     check.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
-    check.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
+    check.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per solver question (default: 10)")
 
     build_cmd = commands.add_parser("build", help="compile policies into generated/")
     build_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     test_cmd.add_argument(
         "--suggest", action="store_true", help="print cases (.tests format) that reach what the cases do not"
     )
-    test_cmd.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
+    test_cmd.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per solver question (default: 10)")
 
     fmt_cmd = commands.add_parser("fmt", help="rewrite policy sources in the canonical layout")
     fmt_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     diff_cmd.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb", help="for --requests")
     diff_cmd.add_argument("--samples", type=int, default=5, help="sample requests shown per change (default: 5)")
-    diff_cmd.add_argument("--timeout", type=float, default=10.0, help="seconds per solver question (default: 10)")
+    diff_cmd.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per solver question (default: 10)")
 
     schema_cmd = commands.add_parser("schema", help="print a policy's JSON Schema")
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
@@ -98,6 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # the reader stopped reading (`policyc fmt --check | head`): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that exiting flushes nowhere
         return 1
+
+
+def _seconds(text: str) -> float:
+    """A time bound for each question to the solver: more than 0 and at most an hour."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds <= 3600:
+        raise argparse.ArgumentTypeError("takes more than 0 and at most 3600 seconds")
+    return seconds
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -439,9 +450,6 @@ def run_diff(
         return 1
     if not 0 <= samples <= 1000:
         print("policyc diff: --samples takes 0 to 1000", file=sys.stderr)
-        return 2
-    if not 0 < timeout <= 3600:
-        print("policyc diff: --timeout takes more than 0 and at most 3600 seconds", file=sys.stderr)
         return 2
     sources: dict[str, str] = {}
     if rev is not None:

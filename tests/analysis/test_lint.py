@@ -62,3 +62,13 @@ def test_a_question_that_runs_out_of_time_gives_no_warning(monkeypatch: pytest.M
     monkeypatch.setattr(z3.Solver, "check", lambda self, *assumptions: z3.unknown)  # every question times out
     found, timeouts = lint(load(HERE / "newcomer.policy"), "newcomer.policy", timeout=1)
     assert found == [] and timeouts > 0
+
+
+@pytest.mark.parametrize("command", ["check", "test", "diff"])
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "soon"])
+def test_a_time_bound_that_is_not_one_is_refused(command: str, seconds: str) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "policyc"), command, "--timeout", seconds, str(HERE / "newcomer.policy")],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 2 and "argument --timeout: " in done.stderr
