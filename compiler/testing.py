@@ -164,19 +164,19 @@ def run(policy: model.Policy, cases: list[Case], evaluator: types.ModuleType) ->
                 problems.append(f"expected missing [{', '.join(case.missing)}], got [{', '.join(missing)}]")
             assert decision is not None
             carried = decision.to_dict()["terms"]
-            if oracle is not None and _exact(carried) != _exact(oracle["terms"]):
+            if oracle is not None and exact_json(carried) != exact_json(oracle["terms"]):
                 problems.append(f"the evaluator carried {carried}, the reference interpreter {oracle['terms']}")
             for name, value in (case.terms or {}).items():
-                if _exact(carried.get(name)) != _exact(value):
+                if exact_json(carried.get(name)) != exact_json(value):
                     problems.append(f"expected {name} {_text(value)}, got {_text(carried.get(name))}")
         results.append(Result(case, problems, decision))
     return results
 
 
-def _exact(value: Any) -> Any:
+def exact_json(value: Any) -> Any:
     """A JSON value compared as a value: 1, 1.0 and "2/2" are one number; a date is its text."""
     if isinstance(value, dict):
-        return {k: _exact(v) for k, v in value.items()}
+        return {k: exact_json(v) for k, v in value.items()}
     if isinstance(value, (int, float, decimal.Decimal, Fraction)) and not isinstance(value, bool):
         return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]+/[0-9]+", value):

@@ -10,8 +10,6 @@ by the region of requests that take the same change ("bmi in [35, 40)").
 
 from __future__ import annotations
 
-import decimal
-import re
 import types
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -19,7 +17,7 @@ from typing import Any
 
 import z3
 
-from compiler import interpret, model
+from compiler import interpret, model, testing
 from compiler.analysis.decide import Decision
 from compiler.analysis.encode import Encoder, Value, _equal
 from compiler.analysis.solve import Analysis
@@ -163,36 +161,34 @@ Decided = tuple[str, str, tuple[tuple[str, Any], ...]] | None  # outcome, sectio
 
 def _decide(policy: model.Policy, evaluator: types.ModuleType, request: dict[str, Any]) -> Decided | str:
     """How the generated evaluator decides a request, if the interpreter agrees; else why not."""
-    own = {k: v for k, v in request.items() if any(f.name == k for f in policy.facts)}
     try:
-        decision = evaluator.evaluate(own, explain=False)
+        decision = evaluator.evaluate(_own(policy, request), explain=False)
         ours: Decided = (decision.outcome, decision.section, tuple((n, _exact(v)) for n, v in decision.terms))
     except evaluator.InvalidRequest:
         ours = None
+    return ours if ours == _interpreted(policy, request) else DISAGREE
+
+
+def _interpreted(policy: model.Policy, request: dict[str, Any]) -> Decided:
+    """How the interpreter decides a request: each revision reads only the facts it declares."""
     try:
-        oracle = interpret.evaluate(policy, own)
-        theirs: Decided = (
-            oracle["outcome"],
-            oracle["section"],
-            tuple((n, _exact(v)) for n, v in oracle["terms"].items()),
-        )
+        oracle = interpret.evaluate(policy, _own(policy, request))
     except interpret.InvalidRequest:
-        theirs = None
-    return ours if ours == theirs else DISAGREE
+        return None
+    return oracle["outcome"], oracle["section"], tuple((n, _exact(v)) for n, v in oracle["terms"].items())
+
+
+def _own(policy: model.Policy, request: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in policy.facts}
+    return {k: v for k, v in request.items() if k in names}
 
 
 DISAGREE = "(the evaluators disagree)"
 
 
 def _exact(value: Any) -> Any:
-    """A term compared as a value: 1, 1.0 and "2/2" are one number; a date is its text."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+/[0-9]+", value):
-        return Fraction(value)
-    if isinstance(value, (int, decimal.Decimal, Fraction)) and not isinstance(value, bool):
-        return Fraction(value)
-    return value
+    """A term compared as a value, as `policyc test` compares them: a date is its text, numbers exact."""
+    return testing.exact_json(interpret.to_json(value))
 
 
 def _shown(decided: Decided | str) -> str:
@@ -209,19 +205,10 @@ def _smallest(old: model.Policy, new: model.Policy, request: dict[str, Any]) -> 
     """The request with every fact left out (unknown) that the change does not need."""
 
     def change(r: dict[str, Any]) -> tuple[Any, Any]:
-        return tuple(_shown(_decide_plain(p, r)) for p in (old, new))  # type: ignore[return-value]
+        return _shown(_interpreted(old, r)), _shown(_interpreted(new, r))
 
     target = change(request)
     return smallest(request, lambda trial: change(trial) == target)
-
-
-def _decide_plain(policy: model.Policy, request: dict[str, Any]) -> Decided:
-    own = {k: v for k, v in request.items() if any(f.name == k for f in policy.facts)}
-    try:
-        oracle = interpret.evaluate(policy, own)
-    except interpret.InvalidRequest:
-        return None
-    return oracle["outcome"], oracle["section"], tuple((n, _exact(v)) for n, v in oracle["terms"].items())
 
 
 # -- The region of a change, in words ------------------------------------------------------------
