@@ -24,8 +24,10 @@ from compiler.diagnostics import CompileError, Diagnostic, Severity, display_pat
 from compiler.model import Policy
 
 if TYPE_CHECKING:
+    from compiler.analysis.impact import Proof
     from compiler.diff import Change
     from compiler.targets import OutputFile
+    from compiler.testing import Coverage
 
 # The targets (and jinja2) are imported by the commands that need them, so `check` starts fast.
 
@@ -275,6 +277,7 @@ def run_test(
             failed = True
             continue
         report: dict[str, Any] = {"policy": policy.policy_id, "file": name, "tests": None, "cases": 0, "failures": []}
+        evaluator = python.load_module(policy)
         reports.append(report)
         tests = testing.tests_path(path)
         results: list[testing.Result] = []
@@ -288,7 +291,7 @@ def run_test(
             if any(d.severity is Severity.ERROR for d in found):
                 failed = True
                 continue
-            results = testing.run(policy, cases, evaluator := python.load_module(policy))
+            results = testing.run(policy, cases, evaluator)
         report["cases"] = len(results)
         report["failures"] = [
             {"case": r.case.title, "line": r.case.span.line, "column": r.case.span.column, "problems": r.problems}
@@ -300,8 +303,6 @@ def run_test(
         report["coverage"] = covered.to_dict()
         percent = covered.percent
         if suggest or show_coverage or min_coverage is not None:
-            if not results:
-                evaluator = python.load_module(policy)
             reached = {r.decision.outcome for r in results if r.decision is not None}
             percent = _suggest(policy, covered, reached, evaluator, timeout, report, suggest)
         if min_coverage is not None and percent < min_coverage:
@@ -318,9 +319,9 @@ def run_test(
 
 def _suggest(
     policy: Policy,
-    covered: Any,
+    covered: Coverage,
     reached: set[str],
-    evaluator: Any,
+    evaluator: types.ModuleType,
     timeout: float,
     report: dict[str, Any],
     write: bool,
@@ -341,13 +342,13 @@ def _suggest(
         for g in gaps
     ]
     report["coverage"]["suggested"] = [s.target.text for s in found]
+    report["coverage"]["bound"] = bound
     if write and found:
         print(f"# policyc test --suggest: cases for {policy.policy_id} that reach what its cases do not.")
         print("# Review each before keeping it: it expects what the policy decides today.")
         for suggestion in found:
             print(f"\n# Reaches {suggestion.target.text}.")
             print(suggestion.case(f"Suggested: {suggestion.target.text}"))
-    report["coverage"]["bound"] = bound
     return percent
 
 
@@ -356,7 +357,7 @@ def _print_test_report(
 ) -> None:
     if suggest:  # standard output carries the suggested cases alone
         with contextlib.redirect_stdout(sys.stderr):
-            _print_test_report(report, show_coverage or True, min_coverage)
+            _print_test_report(report, True, min_coverage)
         return
     if report["tests"] is None:
         print(f"{report['policy']}: no test cases ({report['file'].removesuffix('.policy')}.tests does not exist)")
@@ -501,7 +502,7 @@ def run_diff(
     return 0
 
 
-def _print_proof(proof: Any) -> None:
+def _print_proof(proof: Proof) -> None:
     bound = f", {proof.bound}" if proof.bound else ""
     if proof.status == "unchanged":
         print(f"decision impact (proved{bound}): no request changes outcome, section or terms")
