@@ -33,6 +33,7 @@ class Lint:
     analysis: Analysis
     found: list[Diagnostic] = dataclasses.field(default_factory=list)
     never_true: set[str] = dataclasses.field(default_factory=set)  # provisions already explained as never true
+    ranges: dict[str, z3.BoolRef] = dataclasses.field(default_factory=dict)  # each fact's range, for a reason
 
     def warn(self, code: str, message: str, span: Span | None, line: int, hint: str | None = None) -> None:
         bound = self.analysis.bound_text
@@ -45,6 +46,7 @@ def lint(policy: model.Policy, file: str, timeout: float) -> tuple[list[Diagnost
     when the solver cannot model the policy."""
     analysis = Analysis(policy, timeout=timeout)
     check = Lint(policy, file, analysis)
+    check.ranges = _ranges(check)
     for provision in _referenced_first(policy):
         _provision(check, provision)
     shadowed = [step.rule for step in analysis.decisions[0].steps if _rule(check, step)]
@@ -106,7 +108,7 @@ def _conjunctions(check: Lint, provision: model.Provision) -> bool:
         inner = any([visit(child) for child in children(expr)])
         if inner or not (isinstance(expr, model.Combine) and expr.kind == "all" and len(expr.operands) > 1):
             return inner
-        answer = check.analysis.ask(encoder.truth(expr, {}).true, named=_ranges(check))
+        answer = check.analysis.ask(encoder.truth(expr, {}).true, named=check.ranges)
         if not answer.impossible:
             return False
         check.warn("W903", f"no request satisfies this condition, {_reason(check, answer)}", expr.span, provision.line)
@@ -120,7 +122,7 @@ def _provision(check: Lint, provision: model.Provision) -> None:
     true, whose cause is reported there (it is noted as never true itself when it is)."""
     assert provision.condition is not None
     truth, ask = check.analysis.encoders[0].provision(provision.label), check.analysis.ask
-    true = ask(truth.true, named=_ranges(check))
+    true = ask(truth.true, named=check.ranges)
     if set(provisions_referenced(provision.condition)) & check.never_true:
         if true.impossible:
             check.never_true.add(provision.label)
@@ -128,7 +130,7 @@ def _provision(check: Lint, provision: model.Provision) -> None:
     if _conjunctions(check, provision):
         check.never_true.add(provision.label)
         return
-    false = ask(truth.false, named=_ranges(check))
+    false = ask(truth.false, named=check.ranges)
     name = f"{provision.kind} {provision.citation}"
     if true.impossible and false.impossible:
         check.never_true.add(provision.label)
