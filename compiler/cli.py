@@ -94,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     schema_cmd.add_argument("policy", help="a policy file, or the id of a policy in policies/")
     schema_cmd.add_argument("--decision", action="store_true", help="the decision's schema, not the request's")
 
+    serve_cmd = commands.add_parser("serve", help="run the policies as a service: decisions, CDS Hooks (CRD), DTR")
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve_cmd.add_argument("--policies", type=Path, default=DEFAULT_SOURCES, help="policies and bindings (policies/)")
+    serve_cmd.add_argument("--profile", default="us-core", help="the FHIR bindings to use: X.PROFILE.bindings")
+    serve_cmd.add_argument("--workers", type=int, default=1, help="worker processes (one per core in production)")
+    serve_cmd.add_argument("--decision-log", type=Path, help="append each decision to this JSON Lines file")
+    serve_cmd.add_argument("--log-facts", action="store_true", help="put the facts in the log (health information)")
+
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -129,6 +138,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "test":
         options = {"suggest": args.suggest, "timeout": args.timeout}
         return run_test(args.paths or [DEFAULT_SOURCES], args.coverage, args.min_coverage, args.json, **options)
+    if args.command == "serve":
+        return run_serve(args)
     return run_eval(args.policy, args.input, args.explain)
 
 
@@ -143,6 +154,7 @@ def _report(diagnostics: list[Any], sources: dict[str, str]) -> None:
 def run_check(paths: list[Path], timeout: float = 10.0) -> int:
     from compiler.analysis.lint import lint
     from compiler.analysis.space import Unsupported
+    from compiler.fhir import bindings as fhir_bindings
 
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -153,6 +165,10 @@ def run_check(paths: list[Path], timeout: float = 10.0) -> int:
         diagnostics += found
         if policy is not None:
             checked += 1
+            for found_bindings in fhir_bindings.find(path):  # X.PROFILE.bindings: its FHIR bindings
+                where = display_path(found_bindings)
+                diagnostics += fhir_bindings.load(found_bindings, policy, where)[1]
+                sources[where] = found_bindings.read_text(encoding="utf-8", errors="replace")
             try:
                 more, late = lint(policy, name, timeout)
             except Unsupported as exc:
@@ -609,6 +625,25 @@ def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain
         print(f"policyc batch: {source} has no column {column}: unknown in every request", file=sys.stderr)
     print(f"{summary.rows:,} requests decided, {summary.invalid:,} invalid: {target}", file=sys.stderr)
     return 1 if summary.invalid else 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Check every policy and bindings file, then serve them with uvicorn until interrupted."""
+    import uvicorn
+
+    from compiler.service.registry import load
+
+    served, diagnostics, sources = load(args.policies, args.profile)
+    _report(diagnostics, sources)
+    if not served:
+        print(f"policyc serve: no policy to serve in {args.policies}", file=sys.stderr)
+        return 1
+    os.environ.update({"POLICYC_POLICIES": str(args.policies), "POLICYC_PROFILE": args.profile})
+    os.environ["POLICYC_DECISION_LOG"] = str(args.decision_log or "")
+    os.environ["POLICYC_LOG_FACTS"] = "1" if args.log_facts else ""
+    app = "compiler.service.app:from_environment"
+    uvicorn.run(app, factory=True, host=args.host, port=args.port, workers=args.workers, log_level="warning")
+    return 0
 
 
 def run_eval(policy_name: str, source: str, explain: bool) -> int:

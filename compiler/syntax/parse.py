@@ -74,7 +74,7 @@ def _parse(text: str, file: str, start: str, legacy: bool = False) -> tuple[Any,
     try:
         tree = _parser(legacy).parse(text, start=start)
     except UnexpectedInput as exc:
-        return None, [_syntax_error(exc, text, file)]
+        return None, [syntax_error(exc, text, file)]
     too_deep = _too_deep(tree, file)
     if too_deep is not None:
         return None, [too_deep]
@@ -104,7 +104,7 @@ def _too_deep(tree: Tree[Token], file: str) -> Diagnostic | None:
 # -- Syntax errors -------------------------------------------------------------------
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+def syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     line, column = exc.line or 1, exc.column or 1
     if isinstance(exc, UnexpectedCharacters):
         position = exc.pos_in_stream or 0
@@ -186,4 +186,4 @@ def _one_of(names: list[str]) -> str:
     return "one of: " + ", ".join(names)
 
 
-__all__ = ["fold_text", "parse", "parse_tests"]
+__all__ = ["fold_text", "parse", "parse_tests", "syntax_error"]

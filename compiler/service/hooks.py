@@ -1,0 +1,190 @@
+"""CDS Hooks (CRD): one `order-sign` and one `order-select` service per policy with bindings.
+
+A hook carries the draft orders in its context and the chart in its prefetch. For each order the
+policy governs, the chart and the answers to an earlier questionnaire (prefetch `answers`; the
+clinician's answers override the chart) become one request; its decision comes back as cards and
+as a `systemActions` update of the order carrying CRD's coverage information.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from compiler.fhir import crd, fhirpath, questionnaire
+from compiler.fhir.extract import BadChart, Chart, codings, order_code
+from compiler.service.registry import Served
+
+HOOKS = ("order-sign", "order-select")
+
+
+class BadHook(ValueError):
+    """A hook request the service cannot read: answered with 400 and the reason."""
+
+
+def service_id(policy_id: str, hook: str) -> str:
+    return f"{policy_id.lower()}-{hook}"
+
+
+def discovery(served: Mapping[str, Served], base: str) -> dict[str, Any]:
+    services = []
+    for one in served.values():
+        if one.bindings is None:
+            continue
+        canonical = questionnaire.canonical(base, one.policy)
+        for hook in HOOKS:
+            services.append(
+                {
+                    "hook": hook,
+                    "id": service_id(one.policy_id, hook),
+                    "title": f"{one.policy_id}: {one.policy.title}",
+                    "description": f"Coverage requirements of {one.policy_id} (CRD {crd.CRD_VERSION}) when an order is "
+                    + ("signed." if hook == "order-sign" else "selected."),
+                    "prefetch": fhirpath.prefetch(one.bindings, canonical),
+                }
+            )
+    return {"services": services}
+
+
+def find(served: Mapping[str, Served], wanted: str) -> tuple[Served, str] | None:
+    for one in served.values():
+        for hook in HOOKS:
+            if one.bindings is not None and service_id(one.policy_id, hook) == wanted:
+                return one, hook
+    return None
+
+
+def respond(one: Served, hook: str, body: object, base: str, today: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The hook's response, and the decisions it made (for the decision log)."""
+    assert one.bindings is not None and one.extract is not None
+    if not isinstance(body, dict):
+        raise BadHook("a CDS Hooks request is a JSON object")
+    if body.get("hook") != hook:
+        raise BadHook(f"this service answers the {hook} hook, not {body.get('hook')!r}")
+    context, prefetch = body.get("context"), body.get("prefetch") or {}
+    if not isinstance(context, dict) or not isinstance(prefetch, dict):
+        raise BadHook("context and prefetch are JSON objects")
+    canonical = questionnaire.canonical(base, one.policy)
+    resources = list(_resources(prefetch, exclude=("answers",)))
+    answers = _latest_answers(prefetch.get("answers"), canonical)
+    cards: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    decisions: list[dict[str, Any]] = []
+    for order in _orders(context, hook):
+        billing = one.bindings.governs(codings(order_code(order)))
+        if billing is None:
+            continue  # an order this policy does not govern
+        try:
+            chart = Chart.of(resources, order)
+        except BadChart as exc:
+            raise BadHook("the prefetch is not FHIR: " + "; ".join(exc.problems)) from None
+        extraction = one.extract(chart)
+        request = {**extraction.request}
+        notes = [n.to_dict() for n in extraction.notes]
+        if answers is not None:
+            try:
+                request.update(questionnaire.answers(one.policy, answers))
+            except questionnaire.BadResponse as exc:
+                notes += [
+                    {"fact": e["field"], "message": e["message"], "resource": "QuestionnaireResponse"}
+                    for e in exc.errors
+                ]
+        decision = _decide(one, request, notes)
+        decision["assertion_id"] = crd.assertion_id(one.policy.source_sha256, request)
+        decisions.append({"decision": decision, "notes": notes, "request": request})
+        cards += crd.cards(one.bindings, decision, f"{base.rstrip('/')}/policies/{one.policy_id}")
+        if decision["requested_information"]:
+            cards[-1 - len(decision["advisories"])]["links"] = [
+                {
+                    "label": "Answer the questionnaire (DTR)",
+                    "url": f"{base.rstrip('/')}/policies/{one.policy_id}/questionnaire?missing="
+                    + ",".join(i["fact"] for i in decision["requested_information"]),
+                    "type": "absolute",
+                }
+            ]
+        coverage = _coverage(prefetch.get("coverage"))
+        if coverage is None:
+            cards.append(_card(one, "No active Coverage in the prefetch: no coverage information", "warning"))
+            continue
+        extension = crd.coverage_information(one.bindings, decision, request, coverage, today, billing, canonical)
+        if extension is None:
+            continue
+        updated = copy.deepcopy(order)
+        updated.setdefault("extension", []).append(extension)
+        actions.append(
+            {"type": "update", "description": f"Coverage information from {one.policy_id}", "resource": updated}
+        )
+    return ({"cards": cards, "systemActions": actions} if actions else {"cards": cards}), decisions
+
+
+def _decide(one: Served, request: dict[str, Any], notes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Decide; a value the evaluator refuses (an answer out of range) is left unknown, and noted."""
+    rejected = one.evaluator.InvalidRequest
+    for _ in range(2):
+        try:
+            return one.decide(request)
+        except rejected as exc:
+            for error in exc.errors:
+                notes.append({"fact": error.field, "message": error.message, "resource": None})
+                request.pop(error.field.split(".")[0].split("[")[0], None)
+    return one.decide({})
+
+
+def _card(one: Served, summary: str, indicator: str) -> dict[str, Any]:
+    return {"summary": summary[:140], "indicator": indicator, "source": {"label": one.policy_id}}
+
+
+def _orders(context: Mapping[str, Any], hook: str) -> Iterator[dict[str, Any]]:
+    drafts = context.get("draftOrders")
+    if not isinstance(drafts, dict) or drafts.get("resourceType") != "Bundle":
+        raise BadHook("context.draftOrders is not a FHIR Bundle")
+    selected = context.get("selections") if hook == "order-select" else None
+    if hook == "order-select" and not isinstance(selected, list):
+        raise BadHook("order-select needs context.selections")
+    for resource in _resources({"draftOrders": drafts}):
+        reference = f"{resource.get('resourceType')}/{resource.get('id')}"
+        if selected is None or reference in selected:
+            yield resource
+
+
+def _resources(prefetch: Mapping[str, Any], exclude: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Every resource of the prefetch: a resource, or a Bundle (a search result) of them."""
+    for key, value in prefetch.items():
+        if key in exclude or value is None:
+            continue
+        if not isinstance(value, dict):
+            raise BadHook(f"prefetch {key!r} is not a FHIR resource")
+        if value.get("resourceType") != "Bundle":
+            yield value
+            continue
+        entries = value.get("entry", [])
+        if not isinstance(entries, list):
+            raise BadHook(f"prefetch {key!r}: Bundle.entry is not a list")
+        for entry in entries:
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(resource, dict):
+                raise BadHook(f"prefetch {key!r}: an entry has no resource")
+            yield resource
+
+
+def _coverage(found: object) -> str | None:
+    """A reference to the member's active Coverage, which CRD's coverage information points to."""
+    if found is None:
+        return None
+    active = [r for r in _resources({"coverage": found}) if r.get("resourceType") == "Coverage"]
+    active = [r for r in active if r.get("status") == "active" and isinstance(r.get("id"), str)]
+    return f"Coverage/{active[0]['id']}" if active else None
+
+
+def _latest_answers(found: object, canonical: str) -> dict[str, Any] | None:
+    """The latest completed QuestionnaireResponse to this policy's questionnaire."""
+    if found is None:
+        return None
+    responses = [r for r in _resources({"answers": found}) if r.get("resourceType") == "QuestionnaireResponse"]
+    mine = [
+        r
+        for r in responses
+        if str(r.get("questionnaire", "")).split("|")[0] == canonical and r.get("status") in ("completed", "amended")
+    ]
+    return max(mine, key=lambda r: str(r.get("authored", "")), default=None)
