@@ -22,6 +22,7 @@ SDC = "http://hl7.org/fhir/uv/sdc/StructureDefinition"
 CORE = "http://hl7.org/fhir/StructureDefinition"
 DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 DATA_ABSENT_EXTENSION = f"{CORE}/data-absent-reason"
+NONE_OF_THESE = {"system": "urn:policyc:answer", "code": "none", "display": "None of these"}  # an empty set
 SEARCHES = {  # the SDC variables a questionnaire's initial expressions read, as FHIR searches
     "Condition": "Condition?patient={{%patient.id}}",
     "Observation": "Observation?patient={{%patient.id}}",
@@ -104,6 +105,7 @@ def _item(policy: model.Policy, fact: types.Fact, bindings: Bindings | None, gua
         ]
         if isinstance(kind, types.EnumSet):
             item["repeats"] = True
+            item["answerOption"].append({"valueCoding": NONE_OF_THESE})
     elif isinstance(kind, types.RecordList):
         item["type"] = "group"
         item["repeats"] = True
@@ -183,46 +185,61 @@ class BadResponse(ValueError):
 
 def answers(policy: model.Policy, response: object) -> dict[str, Any]:
     """The facts a QuestionnaireResponse answers, by linkId, as JSON types; raises BadResponse
-    naming each item that is not an answer to this policy's questionnaire."""
+    naming each item that is not an answer to this policy's questionnaire.
+
+    A history is its group item repeated, one per record; one such item with no fields says there
+    are none. A set with no members is answered "none of these" (FHIR has no empty answer)."""
     if not isinstance(response, dict) or response.get("resourceType") != "QuestionnaireResponse":
         raise BadResponse([{"field": "resourceType", "message": "expected a QuestionnaireResponse"}])
     facts = {f.name: f for f in policy.facts}
     errors: list[dict[str, str]] = []
-    request: dict[str, Any] = {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
     items = response.get("item", [])
     for item in items if isinstance(items, list) else [None]:
         link = item.get("linkId") if isinstance(item, dict) else None
-        fact = facts.get(link) if isinstance(link, str) else None
-        if fact is None:
+        if not isinstance(link, str) or link not in facts:
             errors.append({"field": str(link), "message": "not an item of this policy's questionnaire"})
             continue
         assert isinstance(item, dict)
-        value = _answer(fact.type, item, fact.name, errors)
+        grouped.setdefault(link, []).append(item)
+    request: dict[str, Any] = {}
+    for name, found in grouped.items():
+        kind = facts[name].type
+        if isinstance(kind, types.RecordList):
+            value: Any = _records(kind, found, name, errors)
+        elif len(found) > 1:
+            errors.append({"field": name, "message": "answered more than once"})
+            continue
+        else:
+            value = _answer(kind, found[0], name, errors)
         if value is not None:
-            request[fact.name] = value
+            request[name] = value
     if errors:
         raise BadResponse(errors)
     return request
 
 
+def _records(kind: types.RecordList, groups: list[dict[str, Any]], where: str, errors: list[dict[str, str]]) -> Any:
+    if any(_absent(group) for group in groups):
+        return None
+    records = []
+    for group in groups:
+        if not group.get("item"):
+            continue  # the group answered with no fields: no records
+        record: dict[str, Any] = {}
+        for sub in group["item"] if isinstance(group["item"], list) else []:
+            field = next((f for f in kind.fields if isinstance(sub, dict) and f.name == sub.get("linkId")), None)
+            if field is None:
+                errors.append({"field": where, "message": "a record's item that is not one of its fields"})
+                continue
+            value = _answer(field.type, sub, f"{where}.{field.name}", errors)
+            if value is not None:
+                record[field.name] = value
+        records.append(record)
+    return records
+
+
 def _answer(kind: object, item: Mapping[str, Any], where: str, errors: list[dict[str, str]]) -> Any:
-    if isinstance(kind, types.RecordList):
-        groups = item.get("answer") or []
-        if _absent(item) or not groups and "item" not in item:
-            return None
-        records = []
-        for group in [item, *groups] if "item" in item else groups:
-            record: dict[str, Any] = {}
-            for sub in group.get("item", []) if isinstance(group, dict) else []:
-                field = next((f for f in kind.fields if isinstance(sub, dict) and f.name == sub.get("linkId")), None)
-                if field is None:
-                    errors.append({"field": where, "message": "a record item that is not one of its fields"})
-                    continue
-                value = _answer(field.type, sub, f"{where}.{field.name}", errors)
-                if value is not None:
-                    record[field.name] = value
-            records.append(record)
-        return records
     given = item.get("answer")
     if given is None or _absent(item):
         return None
@@ -231,6 +248,8 @@ def _answer(kind: object, item: Mapping[str, Any], where: str, errors: list[dict
         return None
     if any(_absent(a) for a in given):
         return None
+    if isinstance(kind, types.EnumSet) and [a.get("valueCoding") for a in given] == [NONE_OF_THESE]:
+        return []
     values = [_value(kind, a, where, errors) for a in given]
     if isinstance(kind, types.EnumSet):
         return None if any(v is None for v in values) else values
