@@ -14,7 +14,8 @@ Each outcome has a kind (declared in the bindings, or read from its name) and ea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compiler import __version__, jsontext
@@ -127,8 +128,14 @@ def invariants(extension: Mapping[str, Any]) -> list[str]:
     return broken
 
 
-def cards(bindings: Bindings, decision: Mapping[str, Any], source_url: str | None = None) -> list[dict[str, Any]]:
-    """The CDS Hooks cards of a decision: what it decided, and each advisory."""
+def cards(
+    bindings: Bindings,
+    decision: Mapping[str, Any],
+    source_url: str | None = None,
+    notes: Sequence[Mapping[str, Any]] = (),
+) -> list[dict[str, Any]]:
+    """The CDS Hooks cards of a decision: what it decided (with what the chart could not say about
+    the facts it still needs), and each advisory."""
     kind = bindings.kind(decision["outcome"])
     indicator = {"approval": "info", "not_applicable": "info", "unknown": "warning"}.get(kind, "warning")
     title = decision["outcome"].replace("_", " ")
@@ -139,6 +146,11 @@ def cards(bindings: Bindings, decision: Mapping[str, Any], source_url: str | Non
     if decision["requested_information"]:
         asked = "\n".join(f"- {i['fact']}: {i['description']}" for i in decision["requested_information"])
         detail += f"\n\nStill needed:\n{asked}"
+    needed = {item["fact"] for item in decision["requested_information"]}
+    unread = [n for n in notes if fact_of(n["fact"]) in needed]
+    if unread:
+        lines = [f"- {n['fact']}: {n['message']}" + (f" ({n['resource']})" if n["resource"] else "") for n in unread]
+        detail += "\n\nLeft unknown:\n" + "\n".join(lines)
     made = [
         {
             "uuid": _uuid(decision, "decision"),
@@ -159,6 +171,11 @@ def cards(bindings: Bindings, decision: Mapping[str, Any], source_url: str | Non
             }
         )
     return made
+
+
+def fact_of(field: str) -> str:
+    """The fact an error or note names: `prior_services[0].date` is about `prior_services`."""
+    return re.split(r"[.\[]", field, maxsplit=1)[0]
 
 
 def _uuid(decision: Mapping[str, Any], part: str) -> str:

@@ -93,7 +93,7 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
         decision = _decide(one, request, notes)
         decision["assertion_id"] = crd.assertion_id(one.policy.source_sha256, request)
         decisions.append({"decision": decision, "notes": notes, "request": request})
-        cards += crd.cards(one.bindings, decision, f"{base.rstrip('/')}/policies/{one.policy_id}")
+        cards += crd.cards(one.bindings, decision, f"{base.rstrip('/')}/policies/{one.policy_id}", notes)
         if decision["requested_information"]:
             cards[-1 - len(decision["advisories"])]["links"] = [
                 {
@@ -119,16 +119,17 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
 
 
 def _decide(one: Served, request: dict[str, Any], notes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Decide; a value the evaluator refuses (an answer out of range) is left unknown, and noted."""
-    rejected = one.evaluator.InvalidRequest
-    for _ in range(2):
+    """Decide; a value the evaluator refuses (an answer out of its range) is left unknown, and noted."""
+    while True:
         try:
             return one.decide(request)
-        except rejected as exc:
-            for error in exc.errors:
-                notes.append({"fact": error.field, "message": error.message, "resource": None})
-                request.pop(error.field.split(".")[0].split("[")[0], None)
-    return one.decide({})
+        except one.evaluator.InvalidRequest as exc:
+            refused = {crd.fact_of(e.field) for e in exc.errors}
+            notes += [{"fact": e.field, "message": e.message, "resource": None} for e in exc.errors]
+            if not refused & request.keys():  # every error names a fact of the request: cannot happen
+                raise
+            for name in refused:
+                request.pop(name, None)
 
 
 def _card(one: Served, summary: str, indicator: str) -> dict[str, Any]:

@@ -277,3 +277,37 @@ def test_concurrent_clients_lose_and_duplicate_no_decision(server: Running) -> N
         results = list(pool.map(decide, ages))
     assert len(results) == len(ages)
     assert all(outcome == ("needs_review" if age <= 18 else "medically_necessary") for age, outcome, _ in results)
+
+
+def test_order_select_decides_only_the_selected_order(server: Running) -> None:
+    poem = _order_for("MP-MM-1308")
+    other = {**poem, "id": "order-2"}
+    sent = _hook("MP-MM-1308", poem, {"patient": _PATIENT, "coverage": _COVERAGE}, hook="order-select")
+    sent["context"]["draftOrders"]["entry"].append({"resource": other})
+    reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-select", json=sent).json()
+    assert [a["resource"]["id"] for a in reply["systemActions"]] == ["order-1"]
+
+
+def test_without_an_active_coverage_there_is_no_coverage_information(server: Running) -> None:
+    sent = _hook("MP-MM-1308", _order_for("MP-MM-1308"), {"patient": _PATIENT})
+    reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-sign", json=sent).json()
+    assert "systemActions" not in reply
+    assert reply["cards"][-1]["summary"].startswith("No active Coverage")
+
+
+def test_a_prefetch_that_is_not_fhir_is_refused(server: Running) -> None:
+    sent = _hook("MP-MM-1308", _order_for("MP-MM-1308"), {"patient": {"id": "no-type"}, "coverage": _COVERAGE})
+    reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-sign", json=sent)
+    assert reply.status_code == 400 and "not a FHIR resource" in reply.json()["message"]
+
+
+def test_an_answer_out_of_range_stays_unknown_and_the_card_says_why(server: Running) -> None:
+    canonical = f"{server.url}/Questionnaire/MP-MM-1308"
+    answers = response_for("MP-MM-1308", {**EXAMPLE, "eckardt_score": 40}, canonical)
+    sent = _hook(
+        "MP-MM-1308", _order_for("MP-MM-1308"), {"patient": _PATIENT, "coverage": _COVERAGE, "answers": answers}
+    )
+    reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-sign", json=sent).json()
+    card = reply["cards"][0]
+    assert card["summary"] == "MP-MM-1308: insufficient information"
+    assert "Left unknown:\n- eckardt_score: must be an integer from 0 to 12" in card["detail"]
