@@ -147,11 +147,19 @@ class Bindings:
     def kind(self, outcome: str) -> str:
         return dict(self.kinds)[outcome]
 
-    def governs(self, codings: list[tuple[object, object]]) -> tuple[object, object] | None:
-        """The coding of an order that this policy governs, if any."""
-        if not self.orders:
-            return codings[0] if codings else (None, None)
-        return next((c for c in codings if any(o.matches(*c) for o in self.orders)), None)
+    def governs(self, codings: list[tuple[object, object]]) -> bool:
+        """Whether the policy governs an order with these codes: every order, unless `orders` lists some."""
+        return not self.orders or any(o.matches(*coding) for coding in codings for o in self.orders)
+
+    def billing_code(self, policy: model.Policy, codings: list[tuple[object, object]]) -> tuple[str, str] | None:
+        """The order's code that names what is billed: one `orders` lists, or one in a code set of the policy."""
+        for system, code in codings:
+            if not isinstance(system, str) or not isinstance(code, str):
+                continue
+            listed = any(o.matches(system, code) for o in self.orders)
+            if listed or any(SYSTEMS.get(s.system) == system and code in s for s in policy.codesets):
+                return system, code
+        return None
 
     def of(self, fact: str) -> Binding:
         return next(b for b in self.bindings if b.fact == fact)

@@ -57,7 +57,7 @@ def coverage_information(
     request: Mapping[str, Any],
     coverage: str,
     today: str,
-    billing: tuple[object, object] | None,
+    billing: tuple[str, str] | None,
     questionnaire: str | None,
 ) -> dict[str, Any] | None:
     """The extension for one decision (its `to_dict()`), or None for an outcome of kind not_applicable."""
@@ -71,7 +71,7 @@ def coverage_information(
         parts.append({"url": "reason", "valueCodeableConcept": {"text": _reason(kind, decision)}})
     if kind == "unknown" and questionnaire is not None:
         parts.append({"url": "questionnaire", "valueCanonical": questionnaire})
-    if billing is not None and isinstance(billing[0], str) and isinstance(billing[1], str):
+    if billing is not None:
         parts.append({"url": "billingCode", "valueCoding": {"system": billing[0], "code": billing[1]}})
     parts.append({"url": "date", "valueDate": today})
     parts.append({"url": "coverage-assertion-id", "valueString": assertion_id(decision["source_sha256"], request)})

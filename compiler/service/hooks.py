@@ -72,9 +72,10 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
     actions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     for order in _orders(context, hook):
-        billing = one.bindings.governs(codings(order_code(order)))
-        if billing is None:
+        coded = codings(order_code(order))
+        if not one.bindings.governs(coded):
             continue  # an order this policy does not govern
+        billing = one.bindings.billing_code(one.policy, coded)
         try:
             chart = Chart.of(resources, order)
         except BadChart as exc:

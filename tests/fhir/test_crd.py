@@ -56,3 +56,15 @@ def test_the_assertion_id_is_the_same_for_the_same_policy_and_facts() -> None:
     one = crd.assertion_id("abc", {"b": 1, "a": "x"})
     assert one == crd.assertion_id("abc", {"a": "x", "b": 1})
     assert one != crd.assertion_id("abd", {"a": "x", "b": 1})
+
+
+def test_the_billing_code_is_one_the_policy_names() -> None:
+    cpt = "http://www.ama-assn.org/go/cpt"
+    assert bound("CMS-NCD-100.1").billing_code(policy("CMS-NCD-100.1"), [("urn:x", "1"), (cpt, "43644")]) == (
+        cpt,
+        "43644",
+    )  # covered_procedures lists it
+    assert bound("CMS-NCD-100.1").billing_code(policy("CMS-NCD-100.1"), [(cpt, "99213")]) is None
+    assert bound("CMS-NCD-100.1").governs([(cpt, "99213")])  # no `orders`: every order, decided not_addressed
+    assert bound("MP-MM-1308").billing_code(policy("MP-MM-1308"), [(cpt, "43497")]) == (cpt, "43497")
+    assert not bound("MP-MM-1308").governs([(cpt, "43239")])

@@ -248,3 +248,50 @@ decide { yes when A.1 otherwise no by A.1 unknown unknown }
     entries[-1] = observation("huge", "2025-06-15", 95)
     found = read(Chart.from_bundle(chart, order))
     assert "bmi" not in found.request and any("outside" in n.message for n in found.notes)
+
+
+def test_a_history_is_one_record_per_counted_resource_that_maps() -> None:
+    cpt, hcpcs = bindings.SYSTEMS["CPT"], bindings.SYSTEMS["HCPCS"]
+
+    def procedure(ident: str, system: str, code: str, day: str | None, status: str = "completed") -> Any:
+        made = {
+            "resourceType": "Procedure",
+            "id": ident,
+            "status": status,
+            "code": {"coding": [{"system": system, "code": code}]},
+        }
+        if day:
+            made["performedDateTime" if "T" in day else "performedPeriod"] = day if "T" in day else {"start": day}
+        return {"resource": made}
+
+    bundle = {
+        "resourceType": "Bundle",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "1960-02-01"}},
+            procedure("visit", hcpcs, "G0296", "2024-04-15T09:00:00Z"),
+            procedure("ct", cpt, "71271", "2023-05-02"),
+            procedure("ct-cancelled", cpt, "71271", "2024-01-01T10:00:00Z", status="not-done"),
+            procedure("colonoscopy", hcpcs, "G0105", "2024-02-01T10:00:00Z"),  # not a service of this history
+        ],
+    }
+    order = {
+        "resourceType": "ServiceRequest",
+        "id": "o",
+        "occurrenceDateTime": "2024-05-01",
+        "code": {"coding": [{"system": cpt, "code": "71271"}]},
+    }
+    found = _extract("CMS-NCD-210.14", bundle, order, closed=True)
+    assert found.request["prior_services"] == [
+        {"service": "counseling_visit", "date": "2024-04-15"},
+        {"service": "ldct", "date": "2023-05-02"},
+    ]
+    assert found.request["service"] == "ldct" and found.request["date_of_birth"] == "1960-02-01"
+    paths = fhirpath.expressions(bound("CMS-NCD-210.14").of("prior_services"))
+    shown = {
+        value: [r["id"] for r in fhirpath_evaluate(bundle, path, {}, models["r4"])] for value, path in paths.items()
+    }
+    assert shown == {"counseling_visit": ["visit"], "ldct": ["ct"]}
+    bundle["entry"][1]["resource"].pop("performedDateTime")
+    found = _extract("CMS-NCD-210.14", bundle, order, closed=True)
+    assert "prior_services" not in found.request  # a record without its date: the history is unknown
+    assert any(n.resource == "Procedure/visit" and "not a full date" in n.message for n in found.notes)
