@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks import baseline
 from benchmarks.run import main, requests
 from tests.conftest import EVALUATOR, import_file
@@ -40,3 +42,11 @@ def test_quick_run_writes_every_section(tmp_path: Path) -> None:
     assert "`evaluate(request, explain=False)`: the lean path" in text
     assert "rows decided on duckdb and compared with the interpreter (disagreements: 0) | 2,000.00" in text
     assert "rows decided on spark and compared with the interpreter (disagreements: 0) | 2,000.00" in text
+
+
+def test_quick_run_of_the_service_benchmark(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks import service
+
+    assert service.main(["--decisions", "200", "--clients", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "errors 0, lost 0, duplicated 0" in out and "extraction of the POEM chart" in out
