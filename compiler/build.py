@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from compiler import compile_file, find_sources
 from compiler.diagnostics import Diagnostic, Span, display_path, error, warning
+from compiler.fhir import bindings as fhir_bindings
+from compiler.fhir import page as fhir_page
 from compiler.model import Policy
 from compiler.targets import OutputFile, emit_all, emit_site
 
@@ -42,13 +44,21 @@ class BuildResult:
         return any(d.severity.value == "error" for d in self.diagnostics)
 
 
-def _compile_one(path: Path) -> tuple[str, Policy | None, list[Diagnostic], str, dict[OutputFile, str]]:
-    """Compile one policy and emit its files; runs in a worker process when building in parallel."""
+def _compile_one(path: Path) -> tuple[str, Policy | None, list[Diagnostic], dict[str, str], dict[OutputFile, str]]:
+    """Compile one policy, and its FHIR bindings, and emit their files; runs in a worker process when
+    building in parallel. Returns the sources read (the policy's first) for the diagnostics."""
     name = display_path(path)
     policy, diagnostics, text = compile_file(path, name)
+    sources = {name: text}
     if policy is None:
-        return name, policy, diagnostics, text, {}
+        return name, policy, diagnostics, sources, {}
     files, skipped = emit_all(policy)
+    for found in fhir_bindings.find(path):  # X.PROFILE.bindings: a page of where each fact comes from
+        where = display_path(found)
+        bindings, problems, sources[where] = fhir_bindings.load(found, policy, where)
+        diagnostics += problems
+        if bindings is not None:
+            files[("docs", PurePosixPath("bindings") / f"{found.stem}.md")] = fhir_page.render(policy, bindings)
     for target, reason in skipped.items():
         diagnostics.append(
             warning(
@@ -58,7 +68,7 @@ def _compile_one(path: Path) -> tuple[str, Policy | None, list[Diagnostic], str,
                 hint="the other targets are written; see the language reference for what each target supports",
             )
         )
-    return name, policy, diagnostics, text, files
+    return name, policy, diagnostics, sources, files
 
 
 def _end_with_parent(parent: int) -> None:
@@ -81,9 +91,9 @@ def compile_all(paths: list[Path], jobs: int = 1) -> BuildResult:
     else:
         compiled = [_compile_one(path) for path in sources]
     result = BuildResult()
-    for name, policy, diagnostics, text, files in compiled:
+    for name, policy, diagnostics, read, files in compiled:
         result.diagnostics.extend(diagnostics)
-        result.sources[name] = text
+        result.sources.update(read)
         if policy is None:
             continue
         result.policies.append(policy)

@@ -223,7 +223,7 @@ class _Checker:
         policy_id, profile, orders, *items, kinds = tree.children
         assert isinstance(policy_id, Token) and isinstance(profile, Token)
         if policy_id[1:-1] != self.policy.policy_id:
-            self.error("E801", f"these bindings are for '{policy_id[1:-1]}', not '{self.policy.policy_id}'", policy_id)
+            self.error("E1001", f"these bindings are for '{policy_id[1:-1]}', not '{self.policy.policy_id}'", policy_id)
         found: dict[str, Binding] = {}
         written: set[str] = set()  # bound, rightly or not: a bad binding is not also a missing one
         for item in items:
@@ -231,7 +231,7 @@ class _Checker:
             name = item.children[0]
             assert isinstance(name, Token)
             if name in written:
-                self.error("E803", f"fact '{name}' is bound twice", name)
+                self.error("E1003", f"fact '{name}' is bound twice", name)
             written.add(str(name))
             binding = self.binding(item)
             if binding is not None:
@@ -240,7 +240,7 @@ class _Checker:
         if missing:
             listed = ", ".join(f"'{name}'" for name in missing)
             hint = f"write `{missing[0]}: ask` for a fact only a person can answer"
-            self.error("E802", f"no binding for fact(s) {listed}", policy_id, hint)
+            self.error("E1002", f"no binding for fact(s) {listed}", policy_id, hint)
         ordered = tuple(found[name] for name in self.facts if name in found)
         governed = self.codes(orders) if isinstance(orders, Tree) else ()
         declared = self.outcomes(kinds) if isinstance(kinds, Tree) else {}
@@ -256,9 +256,9 @@ class _Checker:
             name, kind = item.children
             assert isinstance(name, Token) and isinstance(kind, Token)
             if name not in names:
-                self.error("E804", f"outcome '{name}' is not declared in the policy", name, suggest(name, names))
+                self.error("E1004", f"outcome '{name}' is not declared in the policy", name, suggest(name, names))
             elif kind not in KINDS:
-                self.error("E805", f"'{kind}' is not a kind of outcome", kind, _choices(KINDS))
+                self.error("E1005", f"'{kind}' is not a kind of outcome", kind, _choices(KINDS))
             else:
                 found[str(name)] = str(kind)
         return found
@@ -268,7 +268,7 @@ class _Checker:
         assert isinstance(name, Token) and isinstance(source, Tree)
         fact = self.facts.get(str(name))
         if fact is None:
-            self.error("E804", f"fact '{name}' is not declared in the policy", name, suggest(name, self.facts))
+            self.error("E1004", f"fact '{name}' is not declared in the policy", name, suggest(name, self.facts))
             return None
         made = getattr(self, f"_{source.data}")(fact, source)
         return None if made is None else Binding(fact.name, made, self.span(tree))
@@ -283,12 +283,12 @@ class _Checker:
         assert isinstance(element, Token)
         wanted = {"birthDate": types.Date, "age": types.Integer, "state": types.String}.get(str(element))
         if wanted is None:
-            self.error("E805", f"the patient has no element '{element}'", element, _choices(PATIENT_ELEMENTS))
+            self.error("E1005", f"the patient has no element '{element}'", element, _choices(PATIENT_ELEMENTS))
             return None
         if not self.fits(fact, tree, f"patient.{element}", wanted):
             return None
         if (element == "age") != (on is not None):
-            self.error("E806", "an age is counted on a date: write `patient.age on DATE_FACT`", tree)
+            self.error("E1006", "an age is counted on a date: write `patient.age on DATE_FACT`", tree)
             return None
         if isinstance(on, Token) and not self.is_date(on):
             return None
@@ -298,12 +298,12 @@ class _Checker:
         element, mapping = tree.children
         assert isinstance(element, Token)
         if element not in ORDER_ELEMENTS:
-            self.error("E805", f"the order has no element '{element}'", element, _choices(ORDER_ELEMENTS))
+            self.error("E1005", f"the order has no element '{element}'", element, _choices(ORDER_ELEMENTS))
             return None
         coded = element in ("code", "reason")
         if isinstance(mapping, Tree):
             if not coded:
-                self.error("E806", f"the order's {element} is not coded: it takes no codes", mapping)
+                self.error("E1006", f"the order's {element} is not coded: it takes no codes", mapping)
                 return None
             codes = self.code_map(fact.type, mapping, otherwise=True)
             return None if codes is None else OrderElement(str(element), codes)
@@ -320,7 +320,7 @@ class _Checker:
         if coded:  # a code fact: the codes of its system, as the order writes them
             assert isinstance(fact.type, types.Code)
             if fact.type.system not in SYSTEMS:
-                self.error("E807", f"code system '{fact.type.system}' has no FHIR URI here", tree, _choices(SYSTEMS))
+                self.error("E1007", f"code system '{fact.type.system}' has no FHIR URI here", tree, _choices(SYSTEMS))
                 return None
         return OrderElement(str(element), None)
 
@@ -352,7 +352,7 @@ class _Checker:
         if made is None or not self.is_date(before):
             return None
         if int(days) < 1:
-            self.error("E806", "the window is at least 1 day", days)
+            self.error("E1006", "the window is at least 1 day", days)
             return None
         return Measured(made, unit[1:-1], int(days), str(before))
 
@@ -371,18 +371,18 @@ class _Checker:
             assert isinstance(name, Token)
             declared = record.get(str(name))
             if declared is None:
-                self.error("E804", f"the records of '{fact.name}' have no field '{name}'", name, suggest(name, record))
+                self.error("E1004", f"the records of '{fact.name}' have no field '{name}'", name, suggest(name, record))
                 continue
             if isinstance(value, Token):
                 elements = HISTORY_ELEMENTS[kind]
                 if value not in elements:
-                    self.error("E805", f"a {kind}'s date here is one of {', '.join(elements)}", value)
+                    self.error("E1005", f"a {kind}'s date here is one of {', '.join(elements)}", value)
                 elif not isinstance(declared.type, types.Date):
-                    self.error("E806", f"field '{name}' is not a date", value)
+                    self.error("E1006", f"field '{name}' is not a date", value)
                 else:
                     fields.append((str(name), str(value)))
             elif not isinstance(declared.type, types.Enum):
-                self.error("E806", f"field '{name}' is not an enum: it takes no codes", value)
+                self.error("E1006", f"field '{name}' is not an enum: it takes no codes", value)
             else:
                 made = self.code_map(declared.type, value, otherwise=False)
                 if made is not None:
@@ -390,7 +390,7 @@ class _Checker:
         unbound = [name for name in record if name not in {n for n, _ in fields}]
         if unbound:
             hint = f"a chart cannot give every field: bind `{fact.name}: ask` instead"
-            self.error("E806", f"field(s) {', '.join(unbound)} of '{fact.name}' have no source", tree, hint)
+            self.error("E1006", f"field(s) {', '.join(unbound)} of '{fact.name}' have no source", tree, hint)
             return None
         return History(kind, tuple(fields), closed is not None)
 
@@ -400,7 +400,7 @@ class _Checker:
         *entries, rest = tree.children
         values = declared.values if isinstance(declared, (types.Enum, types.EnumSet)) else ()
         if not values:
-            self.error("E806", "codes map onto an enum or set of values", tree)
+            self.error("E1006", "codes map onto an enum or set of values", tree)
             return None
         mapped: list[tuple[str, tuple[Code, ...]]] = []
         seen: dict[tuple[str, str], str] = {}
@@ -409,13 +409,13 @@ class _Checker:
             name, listed = entry.children
             assert isinstance(name, Token) and isinstance(listed, Tree)
             if name not in values:
-                self.error("E805", f"'{name}' is not one of the values", name, suggest(name, values))
+                self.error("E1005", f"'{name}' is not one of the values", name, suggest(name, values))
                 continue
             codes = self.codes(listed)
             for code in codes:
                 key = (code.system, code.code)
                 if key in seen and seen[key] != name:
-                    self.error("E808", f"code '{code.code}' maps to both '{seen[key]}' and '{name}'", code.span)
+                    self.error("E1008", f"code '{code.code}' maps to both '{seen[key]}' and '{name}'", code.span)
                 seen[key] = str(name)
             mapped.append((str(name), codes))
         kept = None
@@ -424,9 +424,9 @@ class _Checker:
             assert isinstance(value, Token)
             if not otherwise or not isinstance(declared, types.Enum):
                 hint = "it gives the value of the order's other codes, so it is for an enum read from the order"
-                self.error("E806", "`else` is not allowed here", rest, hint)
+                self.error("E1006", "`else` is not allowed here", rest, hint)
             elif value not in values:
-                self.error("E805", f"'{value}' is not one of the values", value, suggest(value, values))
+                self.error("E1005", f"'{value}' is not one of the values", value, suggest(value, values))
             else:
                 kept = str(value)
         return CodeMap(tuple(mapped), kept, self.span(tree))
@@ -440,11 +440,11 @@ class _Checker:
         assert isinstance(system, Token) and isinstance(value, Token)
         uri = SYSTEMS.get(str(system))
         if uri is None:
-            self.error("E807", f"unknown code system '{system}'", system, _choices(SYSTEMS))
+            self.error("E1007", f"unknown code system '{system}'", system, _choices(SYSTEMS))
             return None
         text = value[1:-1]
         if not text or text == "*" or "*" in text[:-1]:
-            self.error("E808", "a code is its text, or a prefix ending in one '*'", value)
+            self.error("E1008", "a code is its text, or a prefix ending in one '*'", value)
             return None
         return Code(uri, text.removesuffix("*"), text.endswith("*"), self.span(value))
 
@@ -454,14 +454,14 @@ class _Checker:
         if isinstance(fact.type, wanted):
             return True
         kinds = " or ".join(_kind(w) for w in wanted)
-        self.error("E806", f"{what} gives {kinds}; fact '{fact.name}' is {_kind(type(fact.type))}", tree)
+        self.error("E1006", f"{what} gives {kinds}; fact '{fact.name}' is {_kind(type(fact.type))}", tree)
         return False
 
     def is_date(self, name: Token) -> bool:
         fact = self.facts.get(str(name))
         if fact is None or not isinstance(fact.type, types.Date):
             dates = [f.name for f in self.facts.values() if isinstance(f.type, types.Date)]
-            self.error("E806", f"'{name}' is not a date fact", name, suggest(name, dates))
+            self.error("E1006", f"'{name}' is not a date fact", name, suggest(name, dates))
             return False
         return True
 

@@ -25,7 +25,7 @@ CRD_VERSION = "2.0.1"
 COVERAGE_INFORMATION = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
 DETAIL_SYSTEM = "urn:policyc:coverage-detail"  # our own codes for what `detail` carries
 
-_ANSWERS: dict[str, dict[str, str]] = {
+ANSWERS: dict[str, dict[str, str]] = {
     "approval": {"covered": "covered", "pa-needed": "no-auth"},
     "denial": {"covered": "not-covered"},
     "review": {
@@ -62,7 +62,7 @@ def coverage_information(
 ) -> dict[str, Any] | None:
     """The extension for one decision (its `to_dict()`), or None for an outcome of kind not_applicable."""
     kind = bindings.kind(decision["outcome"])
-    answer = _ANSWERS.get(kind)
+    answer = ANSWERS.get(kind)
     if answer is None:
         return None
     parts: list[dict[str, Any]] = [{"url": "coverage", "valueReference": {"reference": coverage}}]

@@ -43,13 +43,13 @@ def test_a_syntax_error_is_E001() -> None:
 
 def test_bindings_for_another_policy_are_refused() -> None:
     text = (POLICIES / "MP-MM-1308.us-core.bindings").read_text(encoding="utf-8")
-    assert (4, 10, "E801") in _errors(text.replace('"MP-MM-1308"', '"MP-MM-1309"'))
+    assert (4, 10, "E1001") in _errors(text.replace('"MP-MM-1308"', '"MP-MM-1309"'))
 
 
 def test_a_code_may_not_map_to_two_values() -> None:
     text = (POLICIES / "MP-MM-1308.us-core.bindings").read_text(encoding="utf-8")
     text = text.replace('esophageal_spasm: ICD10CM "K22.4"', 'esophageal_spasm: ICD10CM "K22.0"')
-    assert [code for _, _, code in _errors(text)] == ["E808"]
+    assert [code for _, _, code in _errors(text)] == ["E1008"]
 
 
 def test_outcome_kinds_default_from_their_names_and_may_be_declared() -> None:
@@ -69,4 +69,4 @@ def test_outcome_kinds_default_from_their_names_and_may_be_declared() -> None:
     assert changed is not None, diagnostics
     assert changed.kind("needs_review") == "denial"
     wrong = text.rstrip().removesuffix("}") + "    outcomes { needs_reviw: denial medically_necessary: maybe }\n}\n"
-    assert [code for _, _, code in _errors(wrong)] == ["E804", "E805"]
+    assert [code for _, _, code in _errors(wrong)] == ["E1004", "E1005"]

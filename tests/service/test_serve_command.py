@@ -75,14 +75,14 @@ def test_a_broken_bindings_file_stops_the_service_before_it_listens(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     policies = _broken(tmp_path)
-    with pytest.raises(ValueError, match=r"E805.*patient has no element 'stat'"):
+    with pytest.raises(ValueError, match=r"E1005.*patient has no element 'stat'"):
         create_app(policies)
     assert main(["serve", "--policies", str(policies), "--port", str(_free_port())]) == 1
-    assert "error[E805]" in capsys.readouterr().err
+    assert "error[E1005]" in capsys.readouterr().err
 
 
 def test_check_reports_the_bindings_with_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(_broken(tmp_path))]) == 1
     err = capsys.readouterr().err
-    assert "MP-MM-1308.us-core.bindings:6:20: error[E805]: the patient has no element 'stat'" in err
+    assert "MP-MM-1308.us-core.bindings:6:20: error[E1005]: the patient has no element 'stat'" in err
     assert "    6 |     state: patient.stat" in err
