@@ -46,6 +46,7 @@ SYSTEMS = {
     "SNOMED": "http://snomed.info/sct",
 }
 UCUM = "http://unitsofmeasure.org"
+Coding = tuple[str | None, str | None]  # (system, code) of a FHIR coding; None where it has none
 KINDS = ("approval", "denial", "review", "unknown", "not_applicable")  # how CRD reports an outcome
 
 # What each resource kind reads, and the FHIR resource type behind it.
@@ -147,11 +148,11 @@ class Bindings:
     def kind(self, outcome: str) -> str:
         return dict(self.kinds)[outcome]
 
-    def governs(self, codings: list[tuple[object, object]]) -> bool:
+    def governs(self, codings: list[Coding]) -> bool:
         """Whether the policy governs an order with these codes: every order, unless `orders` lists some."""
         return not self.orders or any(o.matches(*coding) for coding in codings for o in self.orders)
 
-    def billing_code(self, policy: model.Policy, codings: list[tuple[object, object]]) -> tuple[str, str] | None:
+    def billing_code(self, policy: model.Policy, codings: list[Coding]) -> tuple[str, str] | None:
         """The order's code that names what is billed: one `orders` lists, or one in a code set of the policy."""
         for system, code in codings:
             if not isinstance(system, str) or not isinstance(code, str):

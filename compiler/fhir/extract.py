@@ -24,6 +24,7 @@ from compiler.fhir.bindings import (
     Binding,
     Bindings,
     CodeMap,
+    Coding,
     Found,
     History,
     Measured,
@@ -227,18 +228,22 @@ def _day(fact: str, text: object, what: str, resource: Mapping[str, Any], notes:
     return day.isoformat()
 
 
-def codings(concepts: object) -> list[tuple[object, object]]:
+def codings(concepts: object) -> list[Coding]:
     """(system, code) of each coding of a CodeableConcept or a list of them."""
-    found = []
+    found: list[Coding] = []
     for concept in concepts if isinstance(concepts, list) else [concepts]:
-        codings = concept.get("coding") if isinstance(concept, dict) else None
-        for coding in codings if isinstance(codings, list) else []:
+        listed = concept.get("coding") if isinstance(concept, dict) else None
+        for coding in listed if isinstance(listed, list) else []:
             if isinstance(coding, dict):
-                found.append((coding.get("system"), coding.get("code")))
+                found.append((_text(coding.get("system")), _text(coding.get("code"))))
     return found
 
 
-def _mapped(codes: CodeMap, codings: list[tuple[object, object]]) -> tuple[set[str], bool]:
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mapped(codes: CodeMap, codings: list[Coding]) -> tuple[set[str], bool]:
     """The values the codings map to, and whether any coding is in a system the map uses."""
     values: set[str] = set()
     systems = {c.system for _, listed in codes.entries for c in listed}
@@ -247,7 +252,7 @@ def _mapped(codes: CodeMap, codings: list[tuple[object, object]]) -> tuple[set[s
     return values, any(system in systems for system, _ in codings)
 
 
-def _systems(codings: list[tuple[object, object]]) -> str:
+def _systems(codings: list[Coding]) -> str:
     return ", ".join(sorted({str(system) for system, _ in codings})) or "no coding"
 
 
@@ -278,7 +283,7 @@ def _state(fact: str, patient: Mapping[str, Any], notes: _Notes) -> str | None:
     addresses = patient.get("address")
     addresses = [a for a in addresses if isinstance(a, dict)] if isinstance(addresses, list) else []
     home = [a for a in addresses if a.get("use") in ("home", None)] or addresses
-    states = {a.get("state") for a in home if a.get("period", {}).get("end") is None}
+    states = {a.get("state") for a in home if not isinstance(a.get("period"), dict) or a["period"].get("end") is None}
     if len(states) != 1 or not isinstance(next(iter(states)), str):
         notes.add(fact, "the Patient has no single current home address with a state", patient)
         return None
@@ -400,7 +405,7 @@ def _order_amount(fact: types.Fact, element: str, order: Mapping[str, Any], note
 def _one_value(
     fact: str,
     codes: CodeMap,
-    codings: list[tuple[object, object]],
+    codings: list[Coding],
     what: str,
     resource: Mapping[str, Any],
     notes: _Notes,

@@ -292,6 +292,9 @@ def _value(kind: object, answer: Mapping[str, Any], where: str, errors: list[dic
     value = answer[key]
     if key == "valueCoding":
         value = value.get("code") if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            errors.append({"field": where, "message": "valueCoding has no code"})
+            return None
     if isinstance(value, float):  # read by a plain JSON reader: keep the digits it was written with
         value = decimal.Decimal(repr(value))
     return value
