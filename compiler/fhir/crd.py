@@ -20,6 +20,7 @@ from typing import Any
 
 from compiler import __version__, jsontext
 from compiler.fhir.bindings import Bindings
+from compiler.targets.docs import code, md
 
 CRD_VERSION = "2.0.1"
 COVERAGE_INFORMATION = "http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information"
@@ -75,13 +76,13 @@ def coverage_information(
         parts.append({"url": "billingCode", "valueCoding": {"system": billing[0], "code": billing[1]}})
     parts.append({"url": "date", "valueDate": today})
     parts.append({"url": "coverage-assertion-id", "valueString": assertion_id(decision["source_sha256"], request)})
-    for code, value in (
+    for detail, value in (
         ("policy", f"{decision['policy']} effective {decision['effective_date']}"),
         ("policy-source-sha256", decision["source_sha256"]),
         ("outcome", f"{decision['outcome']} ({', '.join(decision['sections'])})"),
         ("compiler", f"policyc {__version__}"),
     ):
-        category = {"coding": [{"system": DETAIL_SYSTEM, "code": code}]}
+        category = {"coding": [{"system": DETAIL_SYSTEM, "code": detail}]}
         parts.append(
             {
                 "url": "detail",
@@ -131,46 +132,55 @@ def invariants(extension: Mapping[str, Any]) -> list[str]:
 def cards(
     bindings: Bindings,
     decision: Mapping[str, Any],
-    source_url: str | None = None,
+    policy_url: str | None = None,
     notes: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
-    """The CDS Hooks cards of a decision: what it decided (with what the chart could not say about
-    the facts it still needs), and each advisory."""
+    """The CDS Hooks cards of a decision: what it decided, what it still needs (with why the chart or
+    the answers left each unknown, and a link to the questionnaire of just those), and each advisory.
+    A card's detail is Markdown: the policy's and the chart's text in it is escaped, never markup."""
     kind = bindings.kind(decision["outcome"])
-    indicator = {"approval": "info", "not_applicable": "info", "unknown": "warning"}.get(kind, "warning")
-    title = decision["outcome"].replace("_", " ")
-    source = {"label": f"{decision['policy']} (policyc {__version__})", "topic": {"code": "coverage-info"}}
-    if source_url:
-        source["url"] = source_url
-    detail = f"{decision['description']}\n\nSections: {', '.join(decision['sections'])}."
-    if decision["requested_information"]:
-        asked = "\n".join(f"- {i['fact']}: {i['description']}" for i in decision["requested_information"])
-        detail += f"\n\nStill needed:\n{asked}"
-    needed = {item["fact"] for item in decision["requested_information"]}
+    source: dict[str, Any] = {"label": f"{decision['policy']} (policyc {__version__})"}
+    if policy_url:
+        source["url"] = policy_url
+    requested = decision["requested_information"]
+    lines = [md(decision["description"]), "", f"Sections: {md(', '.join(decision['sections']))}."]
+    if requested:
+        lines += ["", "Still needed:", *(f"- {code(i['fact'])}: {md(i['description'])}" for i in requested)]
+    needed = {item["fact"] for item in requested}
     unread = [n for n in notes if fact_of(n["fact"]) in needed]
     if unread:
-        lines = [f"- {n['fact']}: {n['message']}" + (f" ({n['resource']})" if n["resource"] else "") for n in unread]
-        detail += "\n\nLeft unknown:\n" + "\n".join(lines)
-    made = [
+        lines += ["", "Left unknown:"]
+        lines += [
+            f"- {code(n['fact'])}: {md(n['message'])}" + (f" ({md(n['resource'])})" if n["resource"] else "")
+            for n in unread
+        ]
+    card: dict[str, Any] = {
+        "uuid": _uuid(decision, "decision"),
+        "summary": f"{decision['policy']}: {decision['outcome'].replace('_', ' ')}"[:140],
+        "indicator": "info" if kind in ("approval", "not_applicable") else "warning",
+        "detail": "\n".join(lines),
+        "source": source,
+    }
+    if requested and policy_url:
+        missing = ",".join(item["fact"] for item in requested)
+        card["links"] = [
+            {
+                "label": "Answer the questionnaire (DTR)",
+                "type": "absolute",
+                "url": f"{policy_url}/questionnaire?missing={missing}",
+            }
+        ]
+    advisories = [
         {
-            "uuid": _uuid(decision, "decision"),
-            "summary": f"{decision['policy']}: {title}"[:140],
-            "indicator": indicator,
-            "detail": detail,
+            "uuid": _uuid(decision, advisory["section"]),
+            "summary": f"{decision['policy']} {advisory['section']}: advisory"[:140],
+            "indicator": "info",
+            "detail": md(advisory["wording"]),
             "source": source,
         }
+        for advisory in decision["advisories"]
     ]
-    for advisory in decision["advisories"]:
-        made.append(
-            {
-                "uuid": _uuid(decision, advisory["section"]),
-                "summary": f"{decision['policy']} {advisory['section']}: advisory"[:140],
-                "indicator": "info",
-                "detail": advisory["wording"],
-                "source": source,
-            }
-        )
-    return made
+    return [card, *advisories]
 
 
 def fact_of(field: str) -> str:

@@ -283,7 +283,9 @@ def _state(fact: str, patient: Mapping[str, Any], notes: _Notes) -> str | None:
     addresses = patient.get("address")
     addresses = [a for a in addresses if isinstance(a, dict)] if isinstance(addresses, list) else []
     home = [a for a in addresses if a.get("use") in ("home", None)] or addresses
-    states = {a.get("state") for a in home if not isinstance(a.get("period"), dict) or a["period"].get("end") is None}
+    states = {
+        _text(a.get("state")) for a in home if not isinstance(a.get("period"), dict) or a["period"].get("end") is None
+    }
     if len(states) != 1 or not isinstance(next(iter(states)), str):
         notes.add(fact, "the Patient has no single current home address with a state", patient)
         return None
@@ -439,7 +441,7 @@ def _counts(resource: Mapping[str, Any]) -> bool:
         return bool(clinical & ACTIVE_CONDITION) and not verification & ENDED_VERIFICATION
     if kind == "Procedure":
         return resource.get("status") == "completed"
-    return resource.get("status") in MEDICATION_STATUSES
+    return _text(resource.get("status")) in MEDICATION_STATUSES
 
 
 def _resource_code(resource: Mapping[str, Any]) -> object:
@@ -497,7 +499,7 @@ def _measured(fact: types.Fact, source: Measured) -> Read:
         start = day - datetime.timedelta(days=source.days)
         latest: list[tuple[datetime.date, dict[str, Any]]] = []
         for observation in chart.of_type("Observation"):
-            if observation.get("status") not in FINAL_OBSERVATION:
+            if _text(observation.get("status")) not in FINAL_OBSERVATION:
                 continue
             if not any(source.code.matches(s, c) for s, c in codings(observation.get("code"))):
                 continue

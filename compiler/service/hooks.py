@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.fhir import crd, fhirpath, questionnaire
@@ -57,7 +58,6 @@ def find(served: Mapping[str, Served], wanted: str) -> tuple[Served, str] | None
 
 def respond(one: Served, hook: str, body: object, base: str, today: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The hook's response, and the decisions it made (for the decision log)."""
-    assert one.bindings is not None and one.extract is not None
     if not isinstance(body, dict):
         raise BadHook("a CDS Hooks request is a JSON object")
     if body.get("hook") != hook:
@@ -65,58 +65,66 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
     context, prefetch = body.get("context"), body.get("prefetch") or {}
     if not isinstance(context, dict) or not isinstance(prefetch, dict):
         raise BadHook("context and prefetch are JSON objects")
-    canonical = questionnaire.canonical(base, one.policy)
-    resources = list(_resources(prefetch, exclude=("answers",)))
-    answers = _latest_answers(prefetch.get("answers"), canonical)
+    chart = _Chart(
+        resources=list(_resources(prefetch, exclude=("answers",))),
+        answers=_latest_answers(prefetch.get("answers"), questionnaire.canonical(base, one.policy)),
+        coverage=_coverage(prefetch.get("coverage")),
+    )
     cards: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     for order in _orders(context, hook):
-        coded = codings(order_code(order))
-        if not one.bindings.governs(coded):
+        if one.bindings is None or not one.bindings.governs(codings(order_code(order))):
             continue  # an order this policy does not govern
-        billing = one.bindings.billing_code(one.policy, coded)
-        try:
-            chart = Chart.of(resources, order)
-        except BadChart as exc:
-            raise BadHook("the prefetch is not FHIR: " + "; ".join(exc.problems)) from None
-        extraction = one.extract(chart)
-        request = {**extraction.request}
-        notes = [n.to_dict() for n in extraction.notes]
-        if answers is not None:
-            try:
-                request.update(questionnaire.answers(one.policy, answers))
-            except questionnaire.BadResponse as exc:
-                notes += [
-                    {"fact": e["field"], "message": e["message"], "resource": "QuestionnaireResponse"}
-                    for e in exc.errors
-                ]
-        decision = _decide(one, request, notes)
-        decision["assertion_id"] = crd.assertion_id(one.policy.source_sha256, request)
-        decisions.append({"decision": decision, "notes": notes, "request": request})
-        cards += crd.cards(one.bindings, decision, f"{base.rstrip('/')}/policies/{one.policy_id}", notes)
-        if decision["requested_information"]:
-            cards[-1 - len(decision["advisories"])]["links"] = [
-                {
-                    "label": "Answer the questionnaire (DTR)",
-                    "url": f"{base.rstrip('/')}/policies/{one.policy_id}/questionnaire?missing="
-                    + ",".join(i["fact"] for i in decision["requested_information"]),
-                    "type": "absolute",
-                }
-            ]
-        coverage = _coverage(prefetch.get("coverage"))
-        if coverage is None:
-            cards.append(_card(one, "No active Coverage in the prefetch: no coverage information", "warning"))
-            continue
-        extension = crd.coverage_information(one.bindings, decision, request, coverage, today, billing, canonical)
-        if extension is None:
-            continue
-        updated = copy.deepcopy(order)
-        updated.setdefault("extension", []).append(extension)
-        actions.append(
-            {"type": "update", "description": f"Coverage information from {one.policy_id}", "resource": updated}
-        )
+        made, action, decided = _order(one, order, chart, base, today)
+        cards += made
+        actions += [action] if action else []
+        decisions.append(decided)
     return ({"cards": cards, "systemActions": actions} if actions else {"cards": cards}), decisions
+
+
+@dataclass(frozen=True)
+class _Chart:
+    resources: list[dict[str, Any]]
+    answers: dict[str, Any] | None  # the latest completed QuestionnaireResponse to this policy's questionnaire
+    coverage: str | None  # a reference to the active Coverage
+
+
+def _order(
+    one: Served, order: dict[str, Any], chart: _Chart, base: str, today: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
+    """One order's cards, its update carrying the coverage information (if any), and its decision."""
+    assert one.bindings is not None and one.extract is not None
+    try:
+        extraction = one.extract(Chart.of(chart.resources, order))
+    except BadChart as exc:
+        raise BadHook("the prefetch is not FHIR: " + "; ".join(exc.problems)) from None
+    request = {**extraction.request}
+    notes = [n.to_dict() for n in extraction.notes]
+    if chart.answers is not None:
+        try:
+            request.update(questionnaire.answers(one.policy, chart.answers))  # the clinician's word wins
+        except questionnaire.BadResponse as exc:
+            notes += [
+                {"fact": e["field"], "message": e["message"], "resource": "QuestionnaireResponse"} for e in exc.errors
+            ]
+    decision = _decide(one, request, notes)
+    decision["assertion_id"] = crd.assertion_id(one.policy.source_sha256, request)
+    here = f"{base.rstrip('/')}/policies/{one.policy_id}"
+    cards = crd.cards(one.bindings, decision, here, notes)
+    decided = {"decision": decision, "notes": notes, "request": request}
+    if chart.coverage is None:
+        cards.append(_card(one, "No active Coverage in the prefetch: no coverage information", "warning"))
+        return cards, None, decided
+    canonical = questionnaire.canonical(base, one.policy)
+    billing = one.bindings.billing_code(one.policy, codings(order_code(order)))
+    extension = crd.coverage_information(one.bindings, decision, request, chart.coverage, today, billing, canonical)
+    if extension is None:
+        return cards, None, decided
+    updated = copy.deepcopy(order)
+    updated.setdefault("extension", []).append(extension)
+    action = {"type": "update", "description": f"Coverage information from {one.policy_id}", "resource": updated}
+    return cards, action, decided
 
 
 def _decide(one: Served, request: dict[str, Any], notes: list[dict[str, Any]]) -> dict[str, Any]:

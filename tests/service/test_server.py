@@ -310,4 +310,4 @@ def test_an_answer_out_of_range_stays_unknown_and_the_card_says_why(server: Runn
     reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-sign", json=sent).json()
     card = reply["cards"][0]
     assert card["summary"] == "MP-MM-1308: insufficient information"
-    assert "Left unknown:\n- eckardt_score: must be an integer from 0 to 12" in card["detail"]
+    assert "Left unknown:\n- `eckardt_score`: must be an integer from 0 to 12" in card["detail"]
