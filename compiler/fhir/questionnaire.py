@@ -10,6 +10,7 @@ elsewhere") leaves its fact unknown, as does an item left unanswered.
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,19 +43,19 @@ def questionnaire(
     wanted = [f for f in policy.facts if only is None or f.name in only]
     guards = _guards(policy)
     items = [_item(policy, fact, bindings, guards.get(fact.name)) for fact in wanted]
-    used = {b.source.resource for b in bindings.bindings if isinstance(b.source, Found)} if bindings else set()
-    if bindings and any(isinstance(b.source, Measured) for b in bindings.bindings):
-        used.add("Observation")
+    # The searches that initial expressions read: those of the chart's resources a binding finds.
+    searched = {b.source.resource for b in bindings.bindings if isinstance(b.source, Found)} if bindings else set()
     extensions: list[dict[str, Any]] = [
         _launch("patient", "Patient"),
         _launch("order", "ServiceRequest"),  # DTR passes the order it was launched for
     ]
-    for kind in sorted(used):
-        expression = {"name": fhirpath.PREFETCH_KEYS[kind], "language": "application/x-fhir-query"}
-        extensions.append(
-            {"url": f"{SDC}/sdc-questionnaire-variable"}
-            | {"valueExpression": {**expression, "expression": SEARCHES[kind]}}
-        )
+    for kind in sorted(searched):
+        query = {
+            "name": fhirpath.PREFETCH_KEYS[kind],
+            "language": "application/x-fhir-query",
+            "expression": SEARCHES[kind],
+        }
+        extensions.append({"url": f"{SDC}/sdc-questionnaire-variable", "valueExpression": query})
     return {
         "resourceType": "Questionnaire",
         "id": policy.policy_id,
@@ -62,17 +63,13 @@ def questionnaire(
         "extension": extensions,
         "url": canonical(base, policy),
         "version": policy.source_sha256,
-        "name": "".join(part.capitalize() for part in _words(policy.policy_id)),
+        "name": "".join(part.capitalize() for part in re.findall(r"[A-Za-z0-9]+", policy.policy_id)),
         "title": f"{policy.policy_id}: {policy.title}",
         "status": "active",
         "subjectType": ["Patient"],
         "description": f"What {policy.policy_id} needs to decide a request, one item per fact.",
         "item": items,
     }
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in "".join(c if c.isalnum() else " " for c in text).split()]
 
 
 def _launch(name: str, kind: str) -> dict[str, Any]:
