@@ -295,3 +295,53 @@ def test_a_history_is_one_record_per_counted_resource_that_maps() -> None:
     found = _extract("CMS-NCD-210.14", bundle, order, closed=True)
     assert "prior_services" not in found.request  # a record without its date: the history is unknown
     assert any(n.resource == "Procedure/visit" and "not a full date" in n.message for n in found.notes)
+
+
+def test_a_history_from_medication_requests() -> None:
+    from compiler import compile_source
+
+    text = """policy "T-MED" { title: "t" effective: 2020-01-01 }
+fact fills: list of {
+    drug: enum { sumatriptan "Sumatriptan", topiramate "Topiramate" } "The drug.",
+    date: date "When it was ordered.",
+} "Earlier orders."
+section A "A" { rule A.1 "Two trials." when count(f in fills) >= 2 }
+outcome yes "Yes." outcome no "No." outcome unknown "Unknown."
+decide { yes when A.1 otherwise no by A.1 unknown unknown }
+"""
+    made_policy, diagnostics = compile_source(text, "t.policy")
+    assert made_policy is not None, diagnostics
+    rxnorm = bindings.SYSTEMS["RXNORM"]
+    made, problems = bindings.read(
+        'bindings "T-MED" profile "x" { fills: medication history {\n'
+        'drug: { sumatriptan: RXNORM "37418" topiramate: RXNORM "38404" } date: authored } closed }',
+        "t.bindings",
+        made_policy,
+    )
+    assert made is not None, problems
+
+    def ordered(ident: str, code: str, day: str, status: str = "completed") -> Any:
+        return {
+            "resource": {
+                "resourceType": "MedicationRequest",
+                "id": ident,
+                "status": status,
+                "authoredOn": day,
+                "medicationCodeableConcept": {"coding": [{"system": rxnorm, "code": code}]},
+            }
+        }
+
+    chart = {
+        "resourceType": "Bundle",
+        "entry": [
+            ordered("a", "37418", "2024-01-02"),
+            ordered("b", "38404", "2024-03-04T10:00:00Z"),
+            ordered("c", "38404", "2024-05-06", status="cancelled"),
+            ordered("d", "99999", "2024-06-07"),
+        ],
+    }
+    found = extractor(made, made_policy)(Chart.from_bundle(chart))
+    assert found.request == {
+        "fills": [{"drug": "sumatriptan", "date": "2024-01-02"}, {"drug": "topiramate", "date": "2024-03-04"}]
+    }
+    assert found.sources["fills"] == ("MedicationRequest/a", "MedicationRequest/b")
