@@ -32,11 +32,15 @@ _checked = json.JSONDecoder(parse_float=decimal.Decimal, parse_constant=_no_cons
 
 
 def decode(text: str) -> Any:
-    """One JSON value; raises ValueError (json.JSONDecodeError among them) on text that is not one."""
-    value = _plain(text)
-    if type(value) is dict and len(value) == text.count(":"):
-        return value  # each colon is one of its keys': none of them can repeat
-    return _checked(text)  # nested objects, or colons in strings: look at every key
+    """One JSON value; raises ValueError (json.JSONDecodeError among them) on text that is not one,
+    or that is nested too deeply to read (arrays thousands deep exhaust the parser's recursion)."""
+    try:
+        value = _plain(text)
+        if type(value) is dict and len(value) == text.count(":"):
+            return value  # each colon is one of its keys': none of them can repeat
+        return _checked(text)  # nested objects, or colons in strings: look at every key
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
 
 
 def dumps(value: Any, indent: int | None = None, _depth: int = 0) -> str:

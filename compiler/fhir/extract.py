@@ -103,14 +103,25 @@ class Chart:
     def from_bundle(cls, bundle: object, order: object = None) -> Chart:
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise BadChart(["expected a FHIR Bundle (resourceType 'Bundle')"])
-        entries = bundle.get("entry", [])
-        if not isinstance(entries, list):
-            raise BadChart(["Bundle.entry is not a list"])
-        resources = [e.get("resource") if isinstance(e, dict) else None for e in entries]
-        return cls.of(resources, order)
+        return cls.of(resources_in(bundle, "the Bundle"), order)
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return self.resources.get(kind, [])
+
+
+def resources_in(found: object, where: str) -> list[dict[str, Any]]:
+    """A resource, or the resources of a Bundle (a search result), refusing what is neither."""
+    if not isinstance(found, dict):
+        raise BadChart([f"{where} is not a FHIR resource"])
+    if found.get("resourceType") != "Bundle":
+        return [found]
+    entries = found.get("entry", [])
+    if not isinstance(entries, list):
+        raise BadChart([f"{where}: Bundle.entry is not a list"])
+    resources = [entry.get("resource") if isinstance(entry, dict) else None for entry in entries]
+    if not all(isinstance(resource, dict) for resource in resources):
+        raise BadChart([f"{where}: an entry has no resource"])
+    return resources  # type: ignore[return-value]  # each one a dict, as just checked
 
 
 Read = Callable[[Chart, dict[str, Any], "_Notes"], Any]  # the value as JSON, or None when unknown
@@ -358,7 +369,7 @@ def _order_value(fact: types.Fact, source: OrderElement, order: Mapping[str, Any
         return _day(name, order.get("authoredOn"), f"{kind}.authoredOn", order, notes)
     if element in ("quantity", "supply_days"):
         return _order_amount(fact, element, order, notes)
-    concepts = order.get("reasonCode") if element == "reason" else order_code(order)
+    concepts = order.get("reasonCode") if element == "reason" else code_of(order)
     found = codings(concepts)
     if source.codes is None:  # a code fact: the one code of its system
         assert isinstance(fact.type, types.Code)
@@ -372,13 +383,14 @@ def _order_value(fact: types.Fact, source: OrderElement, order: Mapping[str, Any
     return _one_value(name, source.codes, found, f"the order's {element}", order, notes, ordered=True)
 
 
-def order_code(order: Mapping[str, Any]) -> object:
-    kind = order.get("resourceType")
+def code_of(resource: Mapping[str, Any]) -> object:
+    """What a resource is coded as: a medication's code, a device's, or the resource's own `code`."""
+    kind = resource.get("resourceType")
     if kind == "MedicationRequest":
-        return order.get("medicationCodeableConcept")
+        return resource.get("medicationCodeableConcept")
     if kind == "DeviceRequest":
-        return order.get("codeCodeableConcept")
-    return order.get("code")
+        return resource.get("codeCodeableConcept")
+    return resource.get("code")
 
 
 def _order_amount(fact: types.Fact, element: str, order: Mapping[str, Any], notes: _Notes) -> Any:
@@ -444,12 +456,6 @@ def _counts(resource: Mapping[str, Any]) -> bool:
     return _text(resource.get("status")) in MEDICATION_STATUSES
 
 
-def _resource_code(resource: Mapping[str, Any]) -> object:
-    if resource.get("resourceType") == "MedicationRequest":
-        return resource.get("medicationCodeableConcept")
-    return resource.get("code")
-
-
 def _found(fact: types.Fact, source: Found) -> Read:
     name = fact.name
 
@@ -457,7 +463,7 @@ def _found(fact: types.Fact, source: Found) -> Read:
         hits: dict[str, list[dict[str, Any]]] = {}
         for resource in chart.of_type(source.resource):
             if _counts(resource):
-                for value in _mapped(source.codes, codings(_resource_code(resource)))[0]:
+                for value in _mapped(source.codes, codings(code_of(resource)))[0]:
                     hits.setdefault(value, []).append(resource)
         for found in hits.values():
             for resource in found:
@@ -581,7 +587,7 @@ def _record(fact: str, source: History, resource: Mapping[str, Any], notes: _Not
     record: dict[str, Any] = {}
     for field_name, element in source.fields:
         if isinstance(element, CodeMap):
-            values, _ = _mapped(element, codings(_resource_code(resource)))
+            values, _ = _mapped(element, codings(code_of(resource)))
             if not values:
                 return None
             if len(values) > 1:

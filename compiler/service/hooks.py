@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.fhir import crd, fhirpath, questionnaire
-from compiler.fhir.extract import BadChart, Chart, codings, order_code
+from compiler.fhir.extract import BadChart, Chart, code_of, codings, resources_in
 from compiler.service.registry import Served
 
 HOOKS = ("order-sign", "order-select")
@@ -74,7 +74,7 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
     actions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     for order in _orders(context, hook):
-        if one.bindings is None or not one.bindings.governs(codings(order_code(order))):
+        if one.bindings is None or not one.bindings.governs(codings(code_of(order))):
             continue  # an order this policy does not govern
         made, action, decided = _order(one, order, chart, base, today)
         cards += made
@@ -117,7 +117,7 @@ def _order(
         cards.append(_card(one, "No active Coverage in the prefetch: no coverage information", "warning"))
         return cards, None, decided
     canonical = questionnaire.canonical(base, one.policy)
-    billing = one.bindings.billing_code(one.policy, codings(order_code(order)))
+    billing = one.bindings.billing_code(one.policy, codings(code_of(order)))
     extension = crd.coverage_information(one.bindings, decision, request, chart.coverage, today, billing, canonical)
     if extension is None:
         return cards, None, decided
@@ -159,23 +159,13 @@ def _orders(context: Mapping[str, Any], hook: str) -> Iterator[dict[str, Any]]:
 
 
 def _resources(prefetch: Mapping[str, Any], exclude: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
-    """Every resource of the prefetch: a resource, or a Bundle (a search result) of them."""
+    """Every resource of the prefetch: each key's resource, or the resources of its Bundle."""
     for key, value in prefetch.items():
-        if key in exclude or value is None:
-            continue
-        if not isinstance(value, dict):
-            raise BadHook(f"prefetch {key!r} is not a FHIR resource")
-        if value.get("resourceType") != "Bundle":
-            yield value
-            continue
-        entries = value.get("entry", [])
-        if not isinstance(entries, list):
-            raise BadHook(f"prefetch {key!r}: Bundle.entry is not a list")
-        for entry in entries:
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict):
-                raise BadHook(f"prefetch {key!r}: an entry has no resource")
-            yield resource
+        if key not in exclude and value is not None:
+            try:
+                yield from resources_in(value, f"prefetch {key!r}")
+            except BadChart as exc:
+                raise BadHook("; ".join(exc.problems)) from None
 
 
 def _coverage(found: object) -> str | None:

@@ -68,6 +68,7 @@ def test_exact_decimals_reach_the_evaluator(server: Running) -> None:
     [
         ("/policies/MP-MM-1308/decide", b'{"age": ', 400, "malformed_json"),
         ("/policies/MP-MM-1308/decide", b"\xff\xfe", 400, "malformed_json"),
+        ("/policies/MP-MM-1308/decide", b"[" * 100_000 + b"]" * 100_000, 400, "malformed_json"),
         ("/policies/NOPE/decide", b"{}", 404, "unknown_policy"),
         ("/cds-services/nope-order-sign", b"{}", 404, "unknown_service"),
         ("/cds-services/mp-mm-1308-order-sign", b'{"hook": "order-select"}', 400, "bad_hook_request"),
