@@ -14,24 +14,13 @@ import pytest
 
 from compiler import jsontext, load, testing
 from compiler.fhir import crd
+from tests.conftest import APPROVABLE as EXAMPLE  # meets every criterion of D.I
 from tests.fhir.conftest import bound, fixture, resources
 from tests.fhir.test_bindings import SHIPPED
 from tests.fhir.test_questionnaire import response_for
 from tests.service.conftest import ROOT, Running
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-EXAMPLE = {
-    "state": "OH",
-    "service_date": "2025-12-01",
-    "age": 45,
-    "diagnosis": "primary_achalasia",
-    "achalasia_type": "II",
-    "failed_conventional_therapy": True,
-    "heller_surgical_candidate": True,
-    "eckardt_score": 6,
-    "prior_open_foregut_surgery": False,
-    "contraindications": [],
-}
 
 
 def test_health_and_the_policies_with_their_source_hashes(server: Running) -> None:
