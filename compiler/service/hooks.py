@@ -67,7 +67,7 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
         raise BadHook("context and prefetch are JSON objects")
     chart = _Chart(
         resources=list(_resources(prefetch, exclude=("answers",))),
-        answers=_latest_answers(prefetch.get("answers"), questionnaire.canonical(base, one.policy)),
+        answers=_answers(prefetch.get("answers"), questionnaire.canonical(base, one.policy)),
         coverage=_coverage(prefetch.get("coverage")),
     )
     cards: list[dict[str, Any]] = []
@@ -86,7 +86,7 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
 @dataclass(frozen=True)
 class _Chart:
     resources: list[dict[str, Any]]
-    answers: dict[str, Any] | None  # the latest completed QuestionnaireResponse to this policy's questionnaire
+    answers: list[dict[str, Any]]  # the completed QuestionnaireResponses to this policy's questionnaire
     coverage: str | None  # a reference to the active Coverage
 
 
@@ -101,9 +101,10 @@ def _order(
         raise BadHook("the prefetch is not FHIR: " + "; ".join(exc.problems)) from None
     request = {**extraction.request}
     notes = [n.to_dict() for n in extraction.notes]
-    if chart.answers is not None:
+    answered = _latest_for(chart.answers, f"{order.get('resourceType')}/{order.get('id')}")
+    if answered is not None:
         try:
-            request.update(questionnaire.answers(one.policy, chart.answers))  # the clinician's word wins
+            request.update(questionnaire.answers(one.policy, answered))  # the clinician's word wins
         except questionnaire.BadResponse as exc:
             notes += [
                 {"fact": e["field"], "message": e["message"], "resource": "QuestionnaireResponse"} for e in exc.errors
@@ -177,14 +178,26 @@ def _coverage(found: object) -> str | None:
     return f"Coverage/{active[0]['id']}" if active else None
 
 
-def _latest_answers(found: object, canonical: str) -> dict[str, Any] | None:
-    """The latest completed QuestionnaireResponse to this policy's questionnaire."""
+def _answers(found: object, canonical: str) -> list[dict[str, Any]]:
+    """The completed QuestionnaireResponses to this policy's questionnaire (any version of it)."""
     if found is None:
-        return None
-    responses = [r for r in _resources({"answers": found}) if r.get("resourceType") == "QuestionnaireResponse"]
-    mine = [
+        return []
+    return [
         r
-        for r in responses
-        if str(r.get("questionnaire", "")).split("|")[0] == canonical and r.get("status") in ("completed", "amended")
+        for r in _resources({"answers": found})
+        if r.get("resourceType") == "QuestionnaireResponse"
+        and str(r.get("questionnaire", "")).split("|")[0] == canonical
+        and r.get("status") in ("completed", "amended")
     ]
-    return max(mine, key=lambda r: str(r.get("authored", "")), default=None)
+
+
+def _latest_for(responses: list[dict[str, Any]], order: str) -> dict[str, Any] | None:
+    """The latest response for this order: one `basedOn` it, or one based on no order at all.
+    A response for another order (last year's, say) never answers for this one."""
+
+    def based_on(response: dict[str, Any]) -> list[object]:
+        found = response.get("basedOn")
+        return [r.get("reference") for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+
+    fitting = [r for r in responses if not based_on(r) or order in based_on(r)]
+    return max(fitting, key=lambda r: str(r.get("authored", "")), default=None)

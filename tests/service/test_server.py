@@ -301,3 +301,20 @@ def test_an_answer_out_of_range_stays_unknown_and_the_card_says_why(server: Runn
     card = reply["cards"][0]
     assert card["summary"] == "MP-MM-1308: insufficient information"
     assert "Left unknown:\n- `eckardt_score`: must be an integer from 0 to 12" in card["detail"]
+
+
+def test_answers_for_another_order_never_answer_for_this_one(server: Running) -> None:
+    canonical = f"{server.url}/Questionnaire/MP-MM-1308"
+    order = _order_for("MP-MM-1308")
+
+    def outcome(based_on: str | None) -> str:
+        answers = response_for("MP-MM-1308", EXAMPLE, canonical)
+        if based_on:
+            answers["basedOn"] = [{"reference": based_on}]
+        sent = _hook("MP-MM-1308", order, {"patient": _PATIENT, "coverage": _COVERAGE, "answers": answers})
+        reply = httpx.post(f"{server.url}/cds-services/mp-mm-1308-order-sign", json=sent).json()
+        return str(reply["cards"][0]["summary"])
+
+    assert outcome("ServiceRequest/order-1") == "MP-MM-1308: medically necessary"
+    assert outcome(None) == "MP-MM-1308: medically necessary"
+    assert outcome("ServiceRequest/last-years-order") == "MP-MM-1308: insufficient information"
