@@ -39,7 +39,7 @@ def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     policy, more = check(tree, Path(file).name, sha256)
     if policy is not None and not has_errors(diagnostics):
-        more += verify_examples(policy, file)
+        more += verify_examples(policy, file)  # the examples that are valid requests (E602 is the checker's)
     return (None if has_errors(diagnostics + more) else policy), diagnostics + more
 
 

@@ -113,7 +113,7 @@ def test_check_reports_errors_in_every_file(tmp_path: Path) -> None:
     bad = ROOT / "tests" / "cases" / "bad"
     done = run("check", str(bad / "undefined_fact.policy"), str(bad / "never_true.policy"))
     assert done.returncode == 1
-    assert "undefined_fact.policy:12:43: error[E201]: fact 'agee' is not declared" in done.stderr
+    assert "undefined_fact.policy:12:43: error[E201]: 'agee' is not declared" in done.stderr
     assert "never_true.policy:12:43: error[E204]" in done.stderr
     assert "Traceback" not in done.stderr
 

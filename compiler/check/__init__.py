@@ -62,8 +62,11 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     usage = UsageCheck(scope, report)
     facts = usage.check_usage(provisions, decision.revision_fact if decision else None)
     usage.check_outcome_usage()
-    examples = usage.check_examples([i for i in items if isinstance(i, nodes.Example)])
-    if header is None or decision is None or has_errors(report.diagnostics):
+    written = {i.name for i in items if isinstance(i, nodes.Fact)}  # declared, rightly or not
+    examples = usage.check_examples([i for i in items if isinstance(i, nodes.Example)], facts, written)
+    # An example that is not a valid request leaves the policy sound: it is still built, so that the
+    # other examples are decided (E603) in the same run; the caller returns no policy while it errs.
+    if header is None or decision is None or has_errors([d for d in report.diagnostics if d.code != "E602"]):
         return None, report.diagnostics
     policy = model.Policy(
         policy_id=header.policy_id,

@@ -182,7 +182,9 @@ class ConditionCheck(ValueCheck):
         left, right = expr.left, expr.right
         # Put the fact on the left so that `3 <= eckardt_score` reads as `eckardt_score >= 3`.
         op = model.COMPARE_OPS[expr.op]
-        if not self._is_fact(left) and self._is_fact(right):
+        # A misspelt value on the left (`primary_car == setting`) is read as the value it is meant to be.
+        misspelt_left = isinstance(left, nodes.Name) and not self._declared(left) and self._is_enum_fact(right)
+        if (not self._is_fact(left) or misspelt_left) and self._is_fact(right):
             left, right = right, left
             op = model.MIRRORED[op]
         if not isinstance(left, nodes.Name) or not self._is_fact(left):
@@ -239,6 +241,9 @@ class ConditionCheck(ValueCheck):
 
     def _declared(self, name: nodes.Name) -> bool:
         return name.name in self.facts or name.name in self.computed
+
+    def _is_enum_fact(self, expr: nodes.Expr) -> bool:
+        return isinstance(expr, nodes.Name) and isinstance(self.fact_types.get(expr.name), model.Enum)
 
     def check_satisfiable(self, expr: nodes.Comparison, fact: str, t: model.Integer, op: str, n: int) -> None:
         if not can_hold(t.low, t.high, op, n):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from compiler import model
 from compiler.check.conditions import APPLICABILITY, ConditionCheck
-from compiler.check.report import Report, a, suggest
+from compiler.check.report import Report, a, closest, suggest, undeclared_outcome
 from compiler.check.scope import Pass, Scope
 from compiler.syntax import nodes
 
@@ -189,17 +189,23 @@ class DecideCheck(Pass):
 
         if walk(expr):
             return tuple(dict.fromkeys(found))
+        label = next(iter(self.provisions), "A.1")  # one of this policy's own labels, for the example
         self.error(
             "E404",
             "a rule's condition must name the provisions it applies, so the decision can cite them",
             expr.span,
-            hint="put the condition in a provision and write `when D.X` (or combine provisions: `when B.1 and B.7`)",
+            hint=f"put the condition in a provision and write `when {label}` (or combine them: `when {label} and ...`)",
         )
         return ()
 
     def check_outcome_name(self, name: nodes.Name) -> bool:
         self.report.used_outcomes.add(name.name)
         if name.name not in self.outcomes:
-            self.error("E401", f"outcome '{name.name}' is not declared", name.span, suggest(name.name, self.outcomes))
+            if self.report.first("E401", name.name):
+                hint = undeclared_outcome(name.name, self.outcomes)
+                self.error("E401", f"outcome '{name.name}' is not declared", name.span, hint)
+            meant = closest(name.name, self.outcomes)
+            if meant is not None:  # the misspelling is the cause: what it meant is not also "never decided"
+                self.report.used_outcomes.add(meant)
             return False
         return True

@@ -95,7 +95,8 @@ class ProvisionCheck(Pass):
         elif isinstance(body, nodes.Group):
             children = tuple(self.check_provision(child) for child in body.provisions)
             for child in children:
-                if child.condition is None:
+                written = isinstance(self.provisions[child.label].body, (nodes.Condition, nodes.Group))
+                if child.condition is None and not written:  # a written one that failed has its own error
                     self.error(
                         "E206",
                         f"'{child.label}' has no condition, so it cannot be part of '{provision.label}'",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from compiler import model
-from compiler.check.report import a, fold, suggest
+from compiler.check.report import a, fold, suggest, undeclared_outcome
 from compiler.check.scope import Pass
+from compiler.interpret import InvalidRequest, validate_facts
 from compiler.syntax import nodes
 
 
@@ -42,7 +46,12 @@ class UsageCheck(Pass):
             if name not in self.report.used_outcomes:
                 self.warning("W102", f"outcome '{name}' is declared but no rule decides it", outcome.span)
 
-    def check_examples(self, examples: list[nodes.Example]) -> tuple[model.Example, ...]:
+    def check_examples(
+        self, examples: list[nodes.Example], facts: tuple[model.Fact, ...], written: set[str]
+    ) -> tuple[model.Example, ...]:
+        """Each example once, naming declared outcomes, and a valid request: checked here against the
+        facts' declarations, at the field, even while other parts of the policy have errors. (Whether
+        the policy decides it as expected waits for a policy without errors.)"""
         checked: list[model.Example] = []
         titles: set[str] = set()
         for example in examples:
@@ -54,22 +63,36 @@ class UsageCheck(Pass):
                 if fact.name in names:
                     self.error("E601", f"example '{example.title}' gives '{fact.name}' twice", fact.span)
                 names.add(fact.name)
-            if example.expect is not None and example.expect.name not in self.outcomes:
-                self.error(
-                    "E401",
-                    f"outcome '{example.expect.name}' is not declared",
-                    example.expect.span,
-                    suggest(example.expect.name, self.outcomes),
-                )
-            facts = tuple((f.name, f.value) for f in example.facts)
+            expected = example.expect
+            if expected is not None and expected.name not in self.outcomes and self.report.first("E401", expected.name):
+                hint = undeclared_outcome(expected.name, self.outcomes)
+                self.error("E401", f"outcome '{expected.name}' is not declared", expected.span, hint)
+            given = tuple((f.name, f.value) for f in example.facts)
+            if len(names) == len(example.facts):  # a field given twice is its own error
+                self.check_example_request(example, dict(given), facts, written)
             expect = example.expect.name if example.expect else None
             expect_span = example.expect.span if example.expect else None
             checked.append(
                 model.Example(
-                    example.title, facts, expect, example.span.line, span=example.span, expect_span=expect_span
+                    example.title, given, expect, example.span.line, span=example.span, expect_span=expect_span
                 )
             )
         return tuple(checked)
+
+
+    def check_example_request(
+        self, example: nodes.Example, request: dict[str, Any], facts: tuple[model.Fact, ...], written: set[str]
+    ) -> None:
+        sound = {f.name for f in facts}  # a fact whose declaration has an error is left to that error
+        request = {name: value for name, value in request.items() if name in sound or name not in written}
+        try:
+            validate_facts(facts, request)
+        except InvalidRequest as exc:
+            spans = {f.name: f.span for f in example.facts}
+            for field, message in exc.errors:
+                name = re.split(r"[.\[]", field, maxsplit=1)[0]
+                where = spans.get(name, example.span)
+                self.error("E602", f"example '{example.title}' is not a valid request: {field}: {message}", where)
 
 
 def _direct_facts(provision: model.Provision) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from compiler.check.quantities import (
     neg,
     unit_product,
 )
-from compiler.check.report import Report, a, describe, fold, suggest
+from compiler.check.report import Report, a, closest, describe, fold, suggest, suggest_named
 from compiler.check.scope import ComputedValue, Pass, Scope
 from compiler.syntax import nodes
 from compiler.syntax.unparse import expression, table_keys
@@ -258,11 +258,25 @@ class ValueCheck(Pass):
             if "." in name.name:
                 self.unknown_field(name)
             elif name.name not in self.facts:
-                self.error("E201", f"fact '{name.name}' is not declared", name.span, suggest(name.name, self.facts))
+                names = self.names()
+                hint = suggest_named(name.name, names)
+                self.error("E201", f"'{name.name}' is not declared: no fact or value has this name", name.span, hint)
+                meant = closest(name.name, names)
+                if meant is not None:  # the misspelling is the one cause: what it meant is not also "never read"
+                    self.report.used_facts.add(meant)
+                    self.report.used_computed.add(meant)
             return None
         if "." not in name.name:
             self.report.used_facts.add(name.name)
         return fact_type
+
+    def names(self) -> dict[str, str]:
+        """Every name a condition may read, and how to call it: a fact, a computed value, an enum's value."""
+        called = {value: f"'{value}' (a value of '{fact}')" for fact, t in self.fact_types.items()
+                  if isinstance(t, (model.Enum, model.EnumSet)) for value in t.values}
+        called.update({name: f"value '{name}'" for name in self.computed})
+        called.update({name: f"fact '{name}'" for name in self.facts})
+        return called
 
     def unknown_field(self, name: nodes.Name) -> None:
         record, field_name = name.name.split(".", 1)
@@ -586,7 +600,10 @@ class ValueCheck(Pass):
     def call(self, expr: nodes.Call) -> tuple[model.Operand, Quantity] | None:
         name = expr.function.name
         if name not in FUNCTIONS:
-            self.error("E210", f"'{name}' is not a function", expr.function.span, suggest(name, FUNCTIONS))
+            listed = "the functions are " + ", ".join(FUNCTIONS)
+            close = suggest(name, FUNCTIONS)
+            hint = f"{close} ({listed})" if close else listed
+            self.error("E210", f"'{name}' is not a function", expr.function.span, hint)
             return None
         wanted = {"count": ("collection",), "month_start": ("date",)}.get(name, ("date", "date"))
         checked = [self.quantity(a) for a in expr.arguments]

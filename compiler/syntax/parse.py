@@ -8,7 +8,9 @@ grammar, runs the parser and says what a syntax error means, in words.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +136,32 @@ def syntax_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
     span = Span(file, line, column, line, column + width)
     hint = None
     names = sorted({_describe_terminal(name) for name in expected if not name.startswith("$")})
-    if names:
+    misspelt = _misspelt_keyword(exc, expected)
+    if misspelt is not None:
+        hint = f"did you mean '{misspelt}'?"
+    elif names:
         hint = "expected " + _one_of(names)
     if text.startswith("\ufeff") and (line, column) == (1, 1):
         hint = "the file starts with a byte order mark (U+FEFF): save it as UTF-8 without one"
     return error("E001", f"syntax error: {message}", span, hint)
+
+
+def _misspelt_keyword(exc: UnexpectedInput, expected: set[str]) -> str | None:
+    """The keyword a name stands where one was expected, when it is spelt close to one (`critrion`)."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type != "NAME":
+        return None
+    words: list[str] = []
+    for name in expected:
+        try:
+            pattern = _parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        if pattern.type == "str" and pattern.value.isidentifier():
+            words.append(pattern.value)
+        elif name.endswith("KIND") or name == "JURISDICTION_EVENT":  # alternatives of keywords
+            words += re.findall(r"[a-z_]+", pattern.value)
+    close = difflib.get_close_matches(str(exc.token), words, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def _describe_token(token: Token) -> str:
@@ -181,9 +204,11 @@ def _describe_terminal(name: str) -> str:
 
 
 def _one_of(names: list[str]) -> str:
+    """In words, and short: the first few, then how many more."""
     if len(names) == 1:
         return names[0]
-    return "one of: " + ", ".join(names)
+    shown = names if len(names) <= 8 else [*names[:7], f"{len(names) - 7} more"]
+    return "one of: " + ", ".join(shown)
 
 
 __all__ = ["fold_text", "parse", "parse_tests", "syntax_error"]
