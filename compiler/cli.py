@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from compiler import compile_file, compile_source, find_sources, jsontext, load, read_source
+from compiler import __version__, compile_file, compile_source, find_sources, jsontext, load, read_source
 from compiler.diagnostics import CompileError, Diagnostic, Severity, display_path, render_all, visible
 from compiler.model import Policy
 
@@ -38,6 +38,7 @@ DEFAULT_DOCS = Path("docs")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="policyc", description="Compile medical policies written as code.")
+    parser.add_argument("--version", action="version", version=f"policyc {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser("check", help="report every error and warning in policy sources")
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     test_cmd.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per solver question (default: 10)")
 
-    fmt_cmd = commands.add_parser("fmt", help="rewrite policy sources in the canonical layout")
-    fmt_cmd.add_argument("paths", nargs="*", type=Path, help="policy files or directories (default: policies/)")
+    fmt_cmd = commands.add_parser("fmt", help="rewrite policy sources and their test files in the canonical layout")
+    fmt_cmd.add_argument("paths", nargs="*", type=Path, help="policy or test files, directories (default: policies/)")
     fmt_cmd.add_argument("--check", action="store_true", help="write nothing; show a diff and exit 1 if unformatted")
 
     diff_cmd = commands.add_parser("diff", help="what changed in meaning between two revisions, and which decisions")
@@ -103,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--decision-log", type=Path, help="append each decision to this JSON Lines file")
     serve_cmd.add_argument("--log-facts", action="store_true", help="put the facts in the log (health information)")
 
+    new_cmd = commands.add_parser("new", help="start a policy: ID.policy and ID.tests that check, test and build")
+    new_cmd.add_argument("policy_id", metavar="ID", help="the policy's id (letters, digits, '.', '_', '-')")
+    new_cmd.add_argument("--title", help="the policy's title")
+    new_cmd.add_argument("--dir", type=Path, default=DEFAULT_SOURCES, help="where to write (default: policies/)")
+    for watched in (check, build_cmd, test_cmd):
+        watched.add_argument("--watch", action="store_true", help="run again each time a policy or test is saved")
+
     args = parser.parse_args(argv)
     try:
         return _run(args)
@@ -123,6 +131,13 @@ def _seconds(text: str) -> float:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if getattr(args, "watch", False):
+        from compiler.watch import watch
+
+        args.watch = False
+        return watch(lambda: _run(args), args.paths or [DEFAULT_SOURCES])
+    if args.command == "new":
+        return run_new(args.policy_id, args.dir, args.title)
     if args.command == "check":
         return run_check(args.paths or [DEFAULT_SOURCES], args.timeout)
     if args.command == "build":
@@ -411,19 +426,21 @@ def _print_test_report(
 def run_fmt(paths: list[Path], check: bool) -> int:
     import difflib
 
-    from compiler.syntax.fmt import format_source
+    from compiler.syntax.fmt import format_source, format_tests
 
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
     unformatted = 0
-    for path in find_sources(paths):
+    targets = [p for p in paths if not p.is_dir()]  # a directory: its policies and their test files
+    targets += [found for p in paths if p.is_dir() for found in sorted([*p.rglob("*.policy"), *p.rglob("*.tests")])]
+    for path in targets:
         name = display_path(path)
         text, found = read_source(path, name)
         if text is None:
             diagnostics += found
             continue
         sources[name] = text
-        formatted, found = format_source(text, name)
+        formatted, found = (format_tests if path.suffix == ".tests" else format_source)(text, name)
         diagnostics += [d for d in found if d.severity is Severity.ERROR]
         if formatted is None or formatted == text:
             continue
@@ -625,6 +642,22 @@ def run_batch(policy_name: str, source: Path, target: Path, engine: str, explain
         print(f"policyc batch: {source} has no column {column}: unknown in every request", file=sys.stderr)
     print(f"{summary.rows:,} requests decided, {summary.invalid:,} invalid: {target}", file=sys.stderr)
     return 1 if summary.invalid else 0
+
+
+def run_new(policy_id: str, directory: Path, title: str | None) -> int:
+    from compiler.scaffold import scaffold
+
+    written, problems = scaffold(policy_id, directory, title)
+    if isinstance(problems, str):
+        print(f"policyc new: {problems}", file=sys.stderr)
+        return 1
+    if problems:
+        _report(problems, {})
+        return 1
+    for path in written:
+        print(f"wrote {display_path(path)}")
+    print("next: edit them, then `policyc check`, `policyc test` and `policyc build`, which writes its page")
+    return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 from compiler.diagnostics import Diagnostic
 from compiler.syntax import nodes
-from compiler.syntax.parse import parse
+from compiler.syntax.parse import parse, parse_tests
 from compiler.syntax.unparse import expression, fact_type, quantifier, quote, table_keys
 
 WIDTH = 88
@@ -33,6 +33,14 @@ def format_source(text: str, file: str) -> tuple[str | None, list[Diagnostic]]:
     if tree is None:
         return None, diagnostics
     return _Printer(_comments(text)).file(tree), diagnostics
+
+
+def format_tests(text: str, file: str) -> tuple[str | None, list[Diagnostic]]:
+    """A test file (X.tests) in canonical layout, comments kept, or None when it does not parse."""
+    tree, diagnostics = parse_tests(text, file)
+    if tree is None:
+        return None, diagnostics
+    return _Printer(_comments(text)).tests(tree), diagnostics
 
 
 def shape(node: Any) -> Any:
@@ -128,6 +136,46 @@ class _Printer:
             self.end(item)
         self.comments_before(10**9)
         return "\n".join(self.lines).strip("\n") + "\n"
+
+    def tests(self, tree: nodes.TestFile) -> str:
+        for item in tree.items:
+            self.begin(item)
+            if isinstance(item, nodes.Request):
+                self.block(f"request {item.name}", item, item.facts, self.test_fact)
+            else:
+                self.case(item)
+            self.end(item)
+        self.comments_before(10**9)
+        return "\n".join(self.lines).strip("\n") + "\n"
+
+    def case(self, case: nodes.Case) -> None:
+        head = f"case {quote(case.title)}" + (f" from {case.base.name}" if case.base else "")
+        head += f" expect {case.expect.name}" + (f" by {case.section.name}" if case.section else "")
+        if case.missing is not None:
+            head += " missing [" + ", ".join(name.name for name in case.missing) + "]"
+        if case.terms is not None:  # `carries { ... }` on lines of its own, then the case's facts
+            self.emit(head)
+            self.emit("carries {")
+            self.depth += 1
+            for term in case.terms:
+                self.example_fact(term)
+            self.depth -= 1
+            head = "}"
+        self.block(head, case, case.facts, self.test_fact)
+
+    def test_fact(self, fact: nodes.ExampleFact) -> None:
+        """A fact of a test file: a list of records too long for one line gets a line per record."""
+        line, value = f"{fact.name}: {json_text(fact.value)}", fact.value
+        fits = len(INDENT * self.depth + line) <= WIDTH
+        if fits or not isinstance(value, list) or not value or not all(isinstance(m, dict) for m in value):
+            self.emit(line)
+            return
+        self.emit(f"{fact.name}: [")
+        self.depth += 1
+        for i, member in enumerate(value):
+            self.emit(json_text(member) + ("," if i < len(value) - 1 else ""))
+        self.depth -= 1
+        self.emit("]")
 
     def item(self, item: nodes.Item) -> None:
         if isinstance(item, nodes.Policy):

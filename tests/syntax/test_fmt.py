@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from compiler.diagnostics import Span
 from compiler.syntax import nodes
-from compiler.syntax.fmt import format_source, shape
-from compiler.syntax.parse import parse
+from compiler.syntax.fmt import format_source, format_tests, shape
+from compiler.syntax.parse import parse, parse_tests
 from compiler.syntax.unparse import expression
 from tests.conftest import POLICY_SOURCE, ROOT
 
@@ -220,3 +220,35 @@ def test_policyc_fmt_reports_syntax_errors_and_writes_nothing(tmp_path: Path) ->
     assert done.returncode == 1
     assert "bad.policy:2:11: error[E001]" in done.stderr
     assert (tmp_path / "bad.policy").read_text(encoding="utf-8").startswith('policy "B" {\n    title "missing')
+
+
+TEST_FILES = sorted((ROOT / "policies").glob("*.tests"))
+
+
+@pytest.mark.parametrize("path", TEST_FILES, ids=lambda p: p.name)
+def test_a_test_file_formats_to_the_same_cases_and_is_idempotent(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    once, diagnostics = format_tests(text, path.name)
+    assert once is not None, diagnostics
+    assert shape(parse_tests(text, "a")[0]) == shape(parse_tests(once, "b")[0])
+    assert format_tests(once, "c")[0] == once
+    assert comments(once) == comments(text)
+
+
+def test_a_test_file_gets_one_layout_with_long_lists_of_records_one_a_line() -> None:
+    messy = (
+        "# the base\nrequest   base {age: 40\n  visits: []}\n"
+        'case "Two visits"   from base expect no by D.I missing [ ]  # why\ncarries {n: 2} '
+        '{ visits: [{date: "2024-01-01", kind: "office_visit_long_name"}, {date: "2024-02-01", kind: "telehealth"}] }\n'
+    )
+    assert format_tests(messy, "t.tests")[0] == (
+        "# the base\n"
+        "request base {\n    age: 40\n    visits: []\n}\n"
+        'case "Two visits" from base expect no by D.I missing []\n'
+        "carries {\n    n: 2\n} {\n"
+        "    # why\n"  # as in a policy: a comment goes before the declaration that follows it
+        "    visits: [\n"
+        '        {date: "2024-01-01", kind: "office_visit_long_name"},\n'
+        '        {date: "2024-02-01", kind: "telehealth"}\n'
+        "    ]\n}\n"
+    )
