@@ -47,7 +47,7 @@ SYSTEMS = {
 }
 UCUM = "http://unitsofmeasure.org"
 Coding = tuple[str | None, str | None]  # (system, code) of a FHIR coding; None where it has none
-KINDS = ("approval", "denial", "review", "unknown", "not_applicable")  # how CRD reports an outcome
+KINDS = model.OUTCOME_KINDS  # how CRD reports an outcome
 
 # What each resource kind reads, and the FHIR resource type behind it.
 RESOURCE_TYPES = {"condition": "Condition", "procedure": "Procedure", "medication": "MedicationRequest"}
@@ -246,7 +246,7 @@ class _Checker:
         governed = self.codes(orders) if isinstance(orders, Tree) else ()
         declared = self.outcomes(kinds) if isinstance(kinds, Tree) else {}
         outcomes = [o.name for o in self.policy.outcomes]
-        mapped = tuple((name, declared.get(name) or default_kind(self.policy, name)) for name in outcomes)
+        mapped = tuple((name, declared.get(name) or self.policy.outcome_kind(name)) for name in outcomes)
         return Bindings(self.policy.policy_id, profile[1:-1], governed, Path(self.file).name, sha256, ordered, mapped)
 
     def outcomes(self, tree: Tree[Token]) -> dict[str, str]:
@@ -465,21 +465,6 @@ class _Checker:
             self.error("E1006", f"'{name}' is not a date fact", name, suggest(name, dates))
             return False
         return True
-
-
-def default_kind(policy: model.Policy, outcome: str) -> str:
-    """The kind of an outcome, read from its name; a name that says neither yes nor no goes to review."""
-    if outcome == policy.unknown:
-        return "unknown"
-    if outcome.startswith("not_applicable") or "not_addressed" in outcome:
-        return "not_applicable"
-    if any(word in outcome for word in ("not_", "non", "experimental", "investigational", "contraindicated")):
-        return "denial"
-    if any(word in outcome for word in ("denied", "exceeds", "excluded")):
-        return "denial"
-    if any(word in outcome for word in ("covered", "approved", "medically_necessary")):
-        return "approval"
-    return "review"
 
 
 def _kind(kind: type) -> str:

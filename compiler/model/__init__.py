@@ -61,6 +61,7 @@ from compiler.model.expr import (
 from compiler.model.policy import (
     APPLICABILITY,
     OTHERWISE,
+    OUTCOME_KINDS,
     REVISION,
     Applicability,
     Citation,
@@ -112,6 +113,7 @@ from compiler.model.walk import (
 )
 
 __all__ = [
+    "OUTCOME_KINDS",
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
     "rewrite", "Lookup", "shifts", "Present", "Choice", "TableKey", "key_matches", "divides",

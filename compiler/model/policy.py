@@ -204,6 +204,7 @@ def _provisions_text(expr: Expr) -> str:
     raise TypeError(f"a rule's condition names provisions, not {type(expr).__name__}")
 
 
+OUTCOME_KINDS = ("approval", "denial", "review", "unknown", "not_applicable")
 OTHERWISE = "otherwise"  # the section a fallback cites when the policy names no provision for it
 REVISION = "revision"  # the section a decision cites when the date that picks the revision is unknown
 
@@ -236,6 +237,20 @@ class Policy:
 
     def outcome(self, name: str) -> Outcome:
         return next(o for o in self.outcomes if o.name == name)
+
+    def outcome_kind(self, name: str) -> str:
+        """What an outcome says, read from its name: one of OUTCOME_KINDS. A name that says neither yes
+        nor no is a review. (The diagram colours outcomes by it; CRD reports them by it.)"""
+        if name == self.unknown:
+            return "unknown"
+        if name.startswith("not_applicable") or "not_addressed" in name:
+            return "not_applicable"
+        denial = ("not_", "non", "experimental", "investigational", "contraindicated", "denied", "exceeds", "excluded")
+        if any(word in name for word in denial):
+            return "denial"
+        if any(word in name for word in ("covered", "approved", "medically_necessary")):
+            return "approval"
+        return "review"
 
     def codeset(self, name: str) -> CodeSet:
         return next(c for c in self.codesets if c.name == name)

@@ -248,6 +248,8 @@ def _example_run(policy: model.Policy, text: str) -> list[dict[str, Any]]:
         runs.append(
             {
                 "title": example.title,
+                "outcome": decision.outcome,
+                "section": ", ".join(decision.sections),
                 "request": jsontext.dumps(example.request, indent=2),
                 "decision": jsontext.dumps(decision.to_dict(), indent=2),
                 "explain": evaluator.explain(decision),

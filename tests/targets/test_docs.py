@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+import zlib
 from pathlib import Path
 
 import markdown
@@ -82,7 +83,36 @@ def test_diagram_is_well_formed_svg_with_every_rule() -> None:
     for rule in POLICY.rules:
         assert rule.outcome in texts
     assert "otherwise: not_medically_necessary" in texts
-    assert len(list(svg.iter("{http://www.w3.org/2000/svg}rect"))) == 2 * len(POLICY.rules) + 1
+    pills = [r for r in svg.iter("{http://www.w3.org/2000/svg}rect") if "policyc-outcome" in r.get("class", "")]
+    assert len(pills) == len(POLICY.rules) + 1  # each rule's outcome, and otherwise's
+    # Coloured by kind: a denial (contraindicated) never looks like an approval (medically_necessary).
+    kinds = [r.get("class", "").split()[-1] for r in pills]
+    assert kinds == [
+        "policyc-not-applicable",
+        "policyc-denial",
+        "policyc-denial",
+        "policyc-review",
+        "policyc-approval",
+        "policyc-denial",
+    ]
+    fills = {k: r.get("fill") for k, r in zip(kinds, pills, strict=True)}
+    assert fills["policyc-denial"] == diagram.COLOURS["denial"][0] != fills["policyc-approval"]
+    # The wording of each rule's provision is whole, in lines, not cut.
+    d_iv = POLICY.provision("D.IV").wording
+    assert " ".join(t for t in texts if t and t in d_iv) == d_iv
+
+
+def test_the_page_a_committee_reads() -> None:
+    page = _page(POLICY)
+    header, rest = page.split("## Applicability", 1)
+    assert "| Review | Independent medical review – March 2022 |" in header
+    assert "Medical Policy Statement prepared by CareSource" in header  # the preamble comes first
+    assert "| Archived  | — (no date: the statement leaves this row empty) |" in rest
+    references = rest.split("## I. References", 1)[1].split("## Order of decision", 1)[0]
+    assert references.rstrip().endswith("(https://doi.org/10.1053/j.gastro.2024.08.038)")  # nothing glued on
+    examples = rest.split("### Example: ")[1:]
+    assert len(examples) == len(POLICY.examples)
+    assert all('??? example "The request, the decision' in e for e in examples)  # folded
 
 
 @pytest.mark.parametrize("hostile", [*HOSTILE, "<script>alert(1)</script>", "[x](javascript:alert(1))", "`code`"])
@@ -154,7 +184,8 @@ def test_a_reviewer_sees_the_criteria_table_and_drawn_diagram(site: Path, tmp_pa
     # The diagram is drawn SVG in the page, not diagram source waiting for a script.
     diagram_html = re.search(r'<svg[^>]*class="policyc-decision".*?</svg>', dom, flags=re.DOTALL)
     assert diagram_html is not None
-    assert diagram_html.group(0).count("<rect") == 2 * len(POLICY.rules) + 1
+    assert diagram_html.group(0).count("policyc-outcome") == len(POLICY.rules) + 1
+    assert dom.count("<details") == len(POLICY.examples)  # the examples are folded
     shot = tmp_path / "page.png"
     subprocess.run(
         [chromium, *flags, "--window-size=1280,2400", f"--screenshot={shot}", page],
@@ -163,6 +194,64 @@ def test_a_reviewer_sees_the_criteria_table_and_drawn_diagram(site: Path, tmp_pa
         check=True,
     )
     assert shot.stat().st_size > 20_000  # a drawn page, not a blank one
+    # The diagram, as the site serves it, drawn by the browser: each kind of outcome in its colour.
+    alone = tmp_path / "diagram.html"
+    alone.write_text(f'<!doctype html><html><body style="margin:0">{diagram_html.group(0)}</body></html>')
+    drawn = tmp_path / "diagram.png"
+    subprocess.run(
+        [chromium, *flags, "--window-size=840,760", f"--screenshot={drawn}", alone.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    colours = _colours(drawn.read_bytes())
+    for kind in ("approval", "denial", "review", "not_applicable"):
+        fill = diagram.COLOURS[kind][0]
+        rgb = tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
+        assert colours.get(rgb, 0) > 200, (kind, fill)
+
+
+def _colours(png: bytes) -> dict[tuple[int, int, int], int]:
+    """How many pixels of each colour an 8-bit RGB or RGBA PNG (as chromium writes) has."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    data = b""
+    while at < len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        kind, body = png[at + 4 : at + 8], png[at + 8 : at + 8 + length]
+        if kind == b"IDAT":
+            data += body
+        else:
+            chunks.setdefault(kind, body)
+        at += 12 + length
+    width, height = int.from_bytes(chunks[b"IHDR"][:4], "big"), int.from_bytes(chunks[b"IHDR"][4:8], "big")
+    depth, colour_type, interlace = chunks[b"IHDR"][8], chunks[b"IHDR"][9], chunks[b"IHDR"][12]
+    assert depth == 8 and colour_type in (2, 6) and interlace == 0
+    size = 3 if colour_type == 2 else 4
+    raw, stride = zlib.decompress(data), width * size
+    counts: dict[tuple[int, int, int], int] = {}
+    previous = bytearray(stride)
+    for row in range(height):
+        start = row * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        for i in range(stride):
+            left = line[i - size] if i >= size else 0
+            up, corner = previous[i], previous[i - size] if i >= size else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + up) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 0xFF
+        for i in range(0, stride, size):
+            pixel = (line[i], line[i + 1], line[i + 2])
+            counts[pixel] = counts.get(pixel, 0) + 1
+        previous = line
+    return counts
 
 
 PROSE_PAYLOADS = [
@@ -207,8 +296,14 @@ decide {{
     assert "<img" not in page and "onerror=alert" not in html.unescape(re.sub(r"<code>.*?</code>", "", page))
     assert html.escape(pattern, quote=False) in page  # the whole pattern, in one code span
     assert 'class="admonition' not in page
-    for text in ("<p>---</p>", "<p>*emphasis* and **strong** and _under_</p>", "<p>1. a list</p>",
-                 "<p>- a bullet</p>", "<p>+ another</p>", "<p>Setext ===</p>"):
+    for text in (
+        "<p>---</p>",
+        "<p>*emphasis* and **strong** and _under_</p>",
+        "<p>1. a list</p>",
+        "<p>- a bullet</p>",
+        "<p>+ another</p>",
+        "<p>Setext ===</p>",
+    ):
         assert text in page, text
     assert "<hr" not in page and "<em>" not in page and not re.search(r"<[^>]*on[a-z]+=", page)
 
