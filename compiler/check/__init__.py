@@ -62,6 +62,7 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
     usage = UsageCheck(scope, report)
     facts = usage.check_usage(provisions, decision.revision_fact if decision else None)
     usage.check_outcome_usage()
+    interpretations = usage.check_interpretations([i for i in items if isinstance(i, nodes.Interpretation)])
     written = {i.name for i in items if isinstance(i, nodes.Fact)}  # declared, rightly or not
     examples = usage.check_examples([i for i in items if isinstance(i, nodes.Example)], facts, written)
     # An example that is not a valid request leaves the policy sound: it is still built, so that the
@@ -95,5 +96,6 @@ def check(tree: nodes.PolicyFile, source_name: str, source_sha256: str) -> tuple
         examples=examples,
         source_name=source_name,
         source_sha256=source_sha256,
+        interpretations=interpretations,
     )
     return policy, report.diagnostics

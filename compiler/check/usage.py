@@ -80,6 +80,18 @@ class UsageCheck(Pass):
         return tuple(checked)
 
 
+    def check_interpretations(self, written: list[nodes.Interpretation]) -> tuple[model.Interpretation, ...]:
+        """Each interpretation is about provisions the policy has."""
+        checked = []
+        for item in written:
+            for ref in item.about:
+                if ref.label not in self.provisions:
+                    hint = suggest(ref.label, self.provisions)
+                    self.error("E205", f"section '{ref.label}' is not declared", ref.span, hint)
+            labels = tuple(dict.fromkeys(ref.label for ref in item.about if ref.label in self.provisions))
+            checked.append(model.Interpretation(fold(item.text), labels, item.span.line, span=item.span))
+        return tuple(checked)
+
     def check_example_request(
         self, example: nodes.Example, request: dict[str, Any], facts: tuple[model.Fact, ...], written: set[str]
     ) -> None:

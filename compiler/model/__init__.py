@@ -67,6 +67,7 @@ from compiler.model.policy import (
     Citation,
     Example,
     HistoryEntry,
+    Interpretation,
     JsonValue,
     Outcome,
     Paragraphs,
@@ -114,6 +115,7 @@ from compiler.model.walk import (
 
 __all__ = [
     "OUTCOME_KINDS",
+    "Interpretation",
     "ARITH_OPS", "COMPARE_OPS", "FUNCTIONS", "TimeUnit", "AGGREGATE_FUNCTIONS", "Aggregate", "AggregateFunction",
     "FieldRef", "Quantify", "QuantifierKind", "Records", "RecordField", "RecordList", "ScalarType", "records_read",
     "rewrite", "Lookup", "shifts", "Present", "Choice", "TableKey", "key_matches", "divides",

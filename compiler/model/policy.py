@@ -151,6 +151,16 @@ class Applicability:
 
 
 @dataclass(frozen=True, slots=True)
+class Interpretation:
+    """A choice the encoding made where the statement is silent, awaiting clinical sign-off."""
+
+    text: str
+    sections: tuple[str, ...]  # the provisions it is about
+    line: int
+    span: Span | None = field(default=None, compare=False, repr=False, kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     """A request (in JSON terms) that the docs show, and the outcome its author expects."""
 
@@ -228,6 +238,7 @@ class Policy:
     examples: tuple[Example, ...]
     source_name: str
     source_sha256: str
+    interpretations: tuple[Interpretation, ...] = ()  # the choices made where the statement is silent
 
     def fact(self, name: str) -> Fact:
         return next(f for f in self.facts if f.name == name)

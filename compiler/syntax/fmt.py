@@ -203,6 +203,8 @@ class _Printer:
         elif isinstance(item, nodes.Example):
             expect = f" expect {item.expect.name}" if item.expect else ""
             self.block(f"example {quote(item.title)}{expect}", item, item.facts, self.example_fact)
+        elif isinstance(item, nodes.Interpretation):
+            self.prose(item.text, "interpretation ", " about " + ", ".join(ref.label for ref in item.about))
         elif isinstance(item, nodes.Table):
             unit = f" unit {quote(item.unit)}" if item.unit is not None else ""
             head = f"table {item.name}{unit} {quote(item.source)} by {', '.join(k.name for k in item.keys)}"

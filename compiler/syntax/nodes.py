@@ -395,6 +395,14 @@ class Outcome(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Interpretation(Node):
+    """A choice the encoding made where the statement is silent: shown for clinical sign-off."""
+
+    text: Prose
+    about: tuple[SectionRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Rule(Node):
     outcome: Name
     condition: Expr
@@ -504,7 +512,7 @@ class Example(Node):
     facts: tuple[ExampleFact, ...]
 
 
-Item = Policy | AppliesTo | Fact | Computed | Table | CodeSet | Outcome | Section | Decide | Example
+Item = Policy | AppliesTo | Fact | Computed | Table | CodeSet | Outcome | Section | Decide | Example | Interpretation
 
 
 @dataclass(frozen=True, slots=True)

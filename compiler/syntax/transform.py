@@ -314,6 +314,11 @@ class _Declarations(_Tokens):
         then, condition, otherwise = children
         return nodes.Choice(self._span(meta), then, condition, otherwise)
 
+    def interpretation(self, meta: LarkMeta, children: list[Token]) -> nodes.Interpretation:
+        text, *labels = children
+        about = tuple(nodes.SectionRef(span_of(self.file, t), str(t)) for t in labels)
+        return nodes.Interpretation(self._span(meta), self._prose(text), about)
+
     def advise(self, meta: LarkMeta, children: list[Token]) -> tuple[nodes.SectionRef, ...]:
         return tuple(nodes.SectionRef(span_of(self.file, t), str(t)) for t in children)
 

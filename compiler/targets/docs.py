@@ -277,6 +277,10 @@ def render(policy: model.Policy, evaluator: str) -> str:
         model=model,
         advised_by=lambda label: ", ".join(f"`{o.name}`" for o in policy.outcomes if label in o.advisories),
         provisions={p.label: p for p in policy.provisions},
+        interpreted={
+            p.label: [n for n, i in enumerate(policy.interpretations, 1) if p.label in i.sections]
+            for p in policy.provisions
+        },
         quantifier={"all": "all of the following", "any": "any of the following"},
         carried=carried,
     )

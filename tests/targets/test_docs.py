@@ -60,6 +60,7 @@ def test_page_follows_the_statement() -> None:
         "G. Related Policies/Rules",
         "H. Review/Revision History",
         "I. References",
+        "Interpretations awaiting clinical sign-off",
         "Order of decision",
         "Fact dictionary",
         "Calling this evaluator",
@@ -108,8 +109,13 @@ def test_the_page_a_committee_reads() -> None:
     assert "| Review | Independent medical review – March 2022 |" in header
     assert "Medical Policy Statement prepared by CareSource" in header  # the preamble comes first
     assert "| Archived  | — (no date: the statement leaves this row empty) |" in rest
-    references = rest.split("## I. References", 1)[1].split("## Order of decision", 1)[0]
+    references = rest.split("## I. References", 1)[1].split("\n## ", 1)[0]
     assert references.rstrip().endswith("(https://doi.org/10.1053/j.gastro.2024.08.038)")  # nothing glued on
+    # Each choice made where the statement is silent, listed and flagged beside its sections.
+    assert "## Interpretations awaiting clinical sign-off" in rest
+    d_iv = rest.split('<a id="d-iv"></a>', 1)[1].split('<a id="d-iv-a"></a>', 1)[0]
+    assert "⚑ *Interpretation awaiting clinical sign-off:* [1](#interpretation-1)" in d_iv
+    assert len(POLICY.interpretations) == 4 and all(i.sections for i in POLICY.interpretations)
     examples = rest.split("### Example: ")[1:]
     assert len(examples) == len(POLICY.examples)
     assert all('??? example "The request, the decision' in e for e in examples)  # folded
