@@ -23,6 +23,7 @@ from compiler.check import check
 from compiler.diagnostics import CompileError, Diagnostic, Span, error, has_errors
 from compiler.interpret import verify_examples
 from compiler.model import Policy
+from compiler.syntax.nodes import PolicyFile
 from compiler.syntax.parse import parse
 
 __version__ = "0.1.0"
@@ -30,17 +31,24 @@ __version__ = "0.1.0"
 
 def compile_source(text: str, file: str) -> tuple[Policy | None, list[Diagnostic]]:
     """Parse and check one policy source; the policy is None when there are errors."""
+    _, policy, diagnostics = compile_tree(text, file)
+    return policy, diagnostics
+
+
+def compile_tree(text: str, file: str) -> tuple[PolicyFile | None, Policy | None, list[Diagnostic]]:
+    """`compile_source`, with the syntax tree too (None when the text does not parse): the editor
+    server names what the tree declares."""
     if "\r" in text and "\n" not in text:  # it would read as one line, a comment if it starts with one
         hint = "save the file with LF (or CR LF) line ends"
-        return None, [error("E001", "the lines end with CR alone (classic Mac OS)", Span(file, 1, 1, 1, 1), hint)]
+        return None, None, [error("E001", "the lines end with CR alone (classic Mac OS)", Span(file, 1, 1, 1, 1), hint)]
     tree, diagnostics = parse(text, file)
     if tree is None:  # a syntax error; errors in values (an unreal date, a bad escape) still leave a tree
-        return None, diagnostics
+        return None, None, diagnostics
     sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
     policy, more = check(tree, Path(file).name, sha256)
     if policy is not None and not has_errors(diagnostics):
         more += verify_examples(policy, file)  # the examples that are valid requests (E602 is the checker's)
-    return (None if has_errors(diagnostics + more) else policy), diagnostics + more
+    return tree, (None if has_errors(diagnostics + more) else policy), diagnostics + more
 
 
 MAX_SOURCE_BYTES = 1024 * 1024  # a policy or test file; the largest real one is under 40 KB

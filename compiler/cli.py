@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     new_cmd.add_argument("policy_id", metavar="ID", help="the policy's id (letters, digits, '.', '_', '-')")
     new_cmd.add_argument("--title", help="the policy's title")
     new_cmd.add_argument("--dir", type=Path, default=DEFAULT_SOURCES, help="where to write (default: policies/)")
+    commands.add_parser("lsp", help="the editor server: Language Server Protocol over standard input and output")
     for watched in (check, build_cmd, test_cmd):
         watched.add_argument("--watch", action="store_true", help="run again each time a policy or test is saved")
 
@@ -138,6 +139,10 @@ def _run(args: argparse.Namespace) -> int:
         return watch(lambda: _run(args), args.paths or [DEFAULT_SOURCES])
     if args.command == "new":
         return run_new(args.policy_id, args.dir, args.title)
+    if args.command == "lsp":
+        from compiler.lsp import main as serve_lsp
+
+        return serve_lsp()
     if args.command == "check":
         return run_check(args.paths or [DEFAULT_SOURCES], args.timeout)
     if args.command == "build":
