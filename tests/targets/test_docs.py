@@ -162,6 +162,8 @@ def test_site_builds_strictly_with_every_page(site: Path) -> None:
     built = (site / "policies" / "MP-MM-1308" / "index.html").read_text(encoding="utf-8")
     assert 'href="../MP-MM-1308.request.schema.json"' in built
     assert "fonts.googleapis.com" not in built
+    assert "stylesheets/policyc.css" in built  # identifiers in tables never break mid-word
+    assert "white-space: nowrap" in (site / "stylesheets" / "policyc.css").read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(_chromium() is None and not os.environ.get("CI"), reason="chromium is installed by .ci/run")
