@@ -4,7 +4,8 @@ As the author types, each policy is checked by the same compiler as `policyc che
 diagnostics are published with their codes and help. Hover, go to definition, find references
 and completion work on the names of the policy: facts, computed values, code sets, enum values,
 provision labels and outcomes. Formatting is `policyc fmt`. While the text does not parse, the
-last good analysis answers, so hover and completion keep working through a half-typed line.
+last good analysis answers, so hover and completion keep working through a half-typed line. A test
+file (X.tests) is checked against the policy beside it, as `policyc test` checks it.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from compiler import __version__, compile_tree, model
-from compiler.diagnostics import Diagnostic, Severity, Span
+from compiler import __version__, compile_file, compile_tree, model
+from compiler.diagnostics import Diagnostic, Severity, Span, error
 from compiler.syntax import nodes
 from compiler.syntax.fmt import format_source
 
@@ -66,6 +68,20 @@ def analyse(text: str, file: str, last: Analysis | None = None) -> Analysis:
     for name, span in _named(tree):
         analysis.references.setdefault(name, []).append(span)
     return analysis
+
+
+def check_tests(text: str, file: str) -> list[Diagnostic]:
+    """A test file's mistakes (X.tests), against its policy on disk (X.policy beside it), as `policyc
+    test` reports them; none while that policy does not compile (its own errors come first)."""
+    from compiler import testing
+
+    policy_path = Path(file).with_suffix(".policy")
+    if not policy_path.is_file():
+        return [error("E000", f"no policy beside it: {policy_path.name}", Span(file, 1, 1, 1, 1))]
+    policy, _, _ = compile_file(policy_path, str(policy_path))
+    if policy is None:
+        return []
+    return testing.load_cases(policy, text, file)[1]
 
 
 def _declared(item: nodes.Item, policy: model.Policy | None) -> Iterator[Symbol]:
@@ -156,7 +172,11 @@ class PolicyServer(LanguageServer):
     def refresh(self, uri: str) -> None:
         document = self.workspace.get_text_document(uri)
         file = unquote(urlparse(uri).path) or uri
-        if not file.endswith(".policy"):  # a test or bindings file: not a policy, not checked here
+        if file.endswith(".tests"):
+            found = [to_lsp(d) for d in check_tests(document.source, file)]
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+            return
+        if not file.endswith(".policy"):
             return
         self.analyses[uri] = analyse(document.source, file, self.analyses.get(uri))
         found = [to_lsp(d) for d in self.analyses[uri].diagnostics if d.span.file == file]

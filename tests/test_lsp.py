@@ -108,3 +108,14 @@ async def test_formatting_is_policyc_fmt(client: LanguageClient) -> None:
         lsp.DocumentFormattingParams(text_document=DOC, options=lsp.FormattingOptions(tab_size=4, insert_spaces=True))
     )
     assert edits is not None and len(edits) == 1 and edits[0].new_text == TEXT
+
+
+@pytest.mark.asyncio
+async def test_a_test_file_is_checked_against_the_policy_beside_it(client: LanguageClient) -> None:
+    tests = POLICY_SOURCE.with_suffix(".tests")
+    uri = tests.as_uri()
+    text = tests.read_text(encoding="utf-8")
+    assert await _open(client, text, uri) == []
+    wrong = text.replace("expect medically_necessary by D.I missing []", "expect medicaly_necessary by D.I missing []")
+    found = await _change(client, wrong, 2, uri)
+    assert [d.code for d in found] == ["E704"] and "did you mean 'medically_necessary'?" in found[0].message
