@@ -31,7 +31,7 @@ KEYWORDS = (
     "interpretation", "criteria", "criterion", "rule", "contraindications", "contraindication",
     "clarification", "advisory", "when", "all", "any", "of", "at", "least", "and", "or", "not", "in",
     "otherwise", "unknown", "by", "advise", "carries", "about", "integer", "decimal", "boolean", "date",
-    "string", "enum", "set", "list", "code", "unit", "matching", "or absent",
+    "string", "enum", "set", "list", "code", "unit", "matching", "absent",
 )  # fmt: skip
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*")
 
