@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
+
+import pytest
 
 from tests.conftest import POLICY_SOURCE, ROOT
 
@@ -40,3 +43,13 @@ def test_the_grammar_colours_a_policy() -> None:
     assert "entity.name.section.policyc" in scopes("    contraindicated when D.IV")
     assert "keyword.declaration.policyc" in scopes("fact age: integer 0..130")
     assert "constant.numeric.date.policyc" in scopes("    effective: 2025-11-01")
+
+
+def test_the_vsix_holds_the_extension_its_grammar_and_the_client_library() -> None:
+    vsix = VSCODE / "policyc.vsix"
+    if not vsix.is_file():
+        pytest.skip("built by .ci/run (npm run package in editors/vscode)")
+    names = set(zipfile.ZipFile(vsix).namelist())
+    for wanted in ("extension/package.json", "extension/extension.js", "extension/syntaxes/policyc.tmLanguage.json"):
+        assert wanted in names
+    assert any(n.startswith("extension/node_modules/vscode-languageclient/") for n in names)
