@@ -173,7 +173,8 @@ class Bindings:
 @functools.cache
 def _parser() -> Lark:
     path = next(p for p in _GRAMMAR_PATHS if p.exists())
-    options = {"propagate_positions": True, "maybe_placeholders": True, "strict": True}
+    # As the policy grammar's: strict (a collision of terminals is an error), its tables cached on disk.
+    options = {"propagate_positions": True, "maybe_placeholders": True, "strict": True, "cache": True}
     return Lark(path.read_text(encoding="utf-8"), parser="lalr", lexer="contextual", **options)
 
 
