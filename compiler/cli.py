@@ -187,8 +187,8 @@ def run_check(paths: list[Path], timeout: float = 10.0) -> int:
             checked += 1
             for found_bindings in fhir_bindings.find(path):  # X.PROFILE.bindings: its FHIR bindings
                 where = display_path(found_bindings)
-                diagnostics += fhir_bindings.load(found_bindings, policy, where)[1]
-                sources[where] = found_bindings.read_text(encoding="utf-8", errors="replace")
+                _, problems, sources[where] = fhir_bindings.load(found_bindings, policy, where)
+                diagnostics += problems
             try:
                 more, late = lint(policy, name, timeout)
             except Unsupported as exc:

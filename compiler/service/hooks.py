@@ -74,9 +74,11 @@ def respond(one: Served, hook: str, body: object, base: str, today: str) -> tupl
     actions: list[dict[str, Any]] = []
     decisions: list[dict[str, Any]] = []
     for order in _orders(context, hook):
-        if one.bindings is None or not one.bindings.governs(codings(code_of(order))):
+        coded = codings(code_of(order))
+        if one.bindings is None or not one.bindings.governs(coded):
             continue  # an order this policy does not govern
-        made, action, decided = _order(one, order, chart, base, today)
+        billing = one.bindings.billing_code(one.policy, coded)
+        made, action, decided = _order(one, order, billing, chart, base, today)
         cards += made
         actions += [action] if action else []
         decisions.append(decided)
@@ -91,7 +93,7 @@ class _Chart:
 
 
 def _order(
-    one: Served, order: dict[str, Any], chart: _Chart, base: str, today: str
+    one: Served, order: dict[str, Any], billing: tuple[str, str] | None, chart: _Chart, base: str, today: str
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, dict[str, Any]]:
     """One order's cards, its update carrying the coverage information (if any), and its decision."""
     assert one.bindings is not None and one.extract is not None
@@ -118,7 +120,6 @@ def _order(
         cards.append(_card(one, "No active Coverage in the prefetch: no coverage information", "warning"))
         return cards, None, decided
     canonical = questionnaire.canonical(base, one.policy)
-    billing = one.bindings.billing_code(one.policy, codings(code_of(order)))
     extension = crd.coverage_information(one.bindings, decision, request, chart.coverage, today, billing, canonical)
     if extension is None:
         return cards, None, decided

@@ -73,9 +73,8 @@ def load(directory: Path, profile: str) -> tuple[dict[str, Served], list[Diagnos
         if policy is None:
             continue
         bindings = None
-        for candidate in fhir_bindings.find(path):
-            if candidate.name != f"{path.stem}.{profile}.bindings":
-                continue
+        candidate = path.with_name(f"{path.stem}.{profile}.bindings")
+        if candidate.is_file():
             where = display_path(candidate)
             bindings, found, sources[where] = fhir_bindings.load(candidate, policy, where)
             diagnostics += found
